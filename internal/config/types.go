@@ -1,0 +1,152 @@
+// Package config defines rampart's YAML configuration: its types, defaults,
+// strict parsing and validation. Errors name the file, line and field at fault.
+package config
+
+import "time"
+
+// Config is the whole static configuration of one rampart node.
+type Config struct {
+	// Listen holds the listener addresses. Defaults bind to loopback only.
+	Listen Listen `yaml:"listen"`
+	// DataDir holds the embedded store, list versions, keys and caches.
+	DataDir string `yaml:"data_dir"`
+	// Store is "" for SQLite in DataDir, or a postgres:// URL.
+	Store   string  `yaml:"store"`
+	Cluster Cluster `yaml:"cluster"`
+	TLS     TLS     `yaml:"tls"`
+	// TrustedProxies lists the CIDRs whose X-Forwarded-For / Forwarded
+	// headers are believed. Empty means no incoming forwarding header is
+	// trusted and the TCP peer is the client.
+	TrustedProxies []string   `yaml:"trusted_proxies"`
+	Timeouts       Timeouts   `yaml:"timeouts"`
+	Log            Log        `yaml:"log"`
+	Compliance     Compliance `yaml:"compliance"`
+	Zones          []Zone     `yaml:"zones"`
+
+	// Path is the file the config was read from ("" when built in code).
+	Path string `yaml:"-"`
+}
+
+// Listen holds listener addresses. An empty address disables that listener.
+type Listen struct {
+	HTTP  string `yaml:"http"`  // default "127.0.0.1:8080"
+	HTTPS string `yaml:"https"` // default "" (off unless certificates or ACME are configured)
+	Admin string `yaml:"admin"` // default "127.0.0.1:9090"
+}
+
+// Cluster configures the shared state between edge nodes.
+type Cluster struct {
+	Redis string `yaml:"redis"`
+}
+
+// TLS configures certificates. Certificates are chosen by SNI.
+type TLS struct {
+	ACME         ACME          `yaml:"acme"`
+	Certificates []Certificate `yaml:"certificates"`
+	// RedirectHTTP answers plain-HTTP requests for zones that have a
+	// certificate with a 308 to https.
+	RedirectHTTP bool `yaml:"redirect_http"`
+}
+
+// ACME configures automatic certificates through certmagic.
+type ACME struct {
+	Email     string `yaml:"email"`
+	Directory string `yaml:"directory"` // "" = Let's Encrypt production
+	// CARoot is a PEM file trusted for the ACME directory (tests, private CAs).
+	CARoot string `yaml:"ca_root"`
+	// Hosts lists the zone hosts to obtain certificates for. Empty with an
+	// email set means every zone host and alias that is not a wildcard.
+	Hosts []string `yaml:"hosts"`
+}
+
+// Certificate is a PEM certificate chain and key on disk.
+type Certificate struct {
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
+}
+
+// Timeouts bound client connections and origin round trips.
+type Timeouts struct {
+	ReadHeader     time.Duration `yaml:"read_header"`      // default 10s
+	Read           time.Duration `yaml:"read"`             // default 60s
+	Write          time.Duration `yaml:"write"`            // default 0 (streaming)
+	Idle           time.Duration `yaml:"idle"`             // default 120s
+	Dial           time.Duration `yaml:"dial"`             // default 5s
+	ResponseHeader time.Duration `yaml:"response_header"`  // default 30s
+	OriginIdle     time.Duration `yaml:"origin_idle"`      // default 90s
+	Shutdown       time.Duration `yaml:"shutdown"`         // default 30s
+	MaxHeaderBytes int           `yaml:"max_header_bytes"` // default 64 KiB
+}
+
+// Log configures the access log.
+type Log struct {
+	Format string `yaml:"format"` // json (default) | combined | off
+	Path   string `yaml:"path"`   // "" = stderr
+	Level  string `yaml:"level"`  // debug | info (default) | warn | error
+}
+
+// Compliance configures the sanctions lists and screening.
+type Compliance struct {
+	// Lists are files or folders loaded at start. Empty means the lists
+	// bundled into the binary.
+	Lists            []string `yaml:"lists"`
+	Threshold        float64  `yaml:"threshold"` // default 0.90
+	EmbargoedRegions []string `yaml:"embargoed_regions"`
+}
+
+// Zone is one site: a host, its aliases, its origins and its settings.
+type Zone struct {
+	Host    string   `yaml:"host"`    // exact host or "*.example.org"
+	Aliases []string `yaml:"aliases"` // exact hosts or wildcards
+	Origins []string `yaml:"origins"` // http:// or https:// URLs
+	// LoadBalancing picks an origin: round_robin (default),
+	// least_conn or ip_hash (consistent hashing by client IP).
+	LoadBalancing string      `yaml:"load_balancing"`
+	HealthCheck   HealthCheck `yaml:"health_check"`
+	// Retries is how many other origins an idempotent request may be
+	// retried on after a connection failure (default 1).
+	Retries int `yaml:"retries"`
+	// PreserveHost sends the client's Host to the origin (default true).
+	PreserveHost *bool `yaml:"preserve_host"`
+
+	Cache       Cache     `yaml:"cache"`
+	RateLimit   RateLimit `yaml:"rate_limit"`
+	UnderAttack string    `yaml:"under_attack"` // off (default) | on | auto
+	WAF         WAF       `yaml:"waf"`
+	MaxBodySize int64     `yaml:"max_body_size"` // bytes; 0 = no limit
+
+	// Line is where the zone starts in the config file, for error messages.
+	Line int `yaml:"-"`
+}
+
+// HealthCheck configures active health checks of a zone's origins.
+// Active checks are on when Path is set.
+type HealthCheck struct {
+	Path      string        `yaml:"path"`
+	Interval  time.Duration `yaml:"interval"`  // default 5s
+	Timeout   time.Duration `yaml:"timeout"`   // default 2s
+	Healthy   int           `yaml:"healthy"`   // successes to return, default 2
+	Unhealthy int           `yaml:"unhealthy"` // failures to eject, default 3
+	// Passive ejection: this many consecutive proxy failures eject an
+	// origin for EjectFor (defaults 3 and 10s).
+	MaxFails int           `yaml:"max_fails"`
+	EjectFor time.Duration `yaml:"eject_for"`
+}
+
+// Cache configures the edge cache for a zone.
+type Cache struct {
+	Enabled bool `yaml:"enabled"`
+}
+
+// RateLimit configures a per-client rate limit for a zone.
+type RateLimit struct {
+	Requests int           `yaml:"requests"`
+	Per      time.Duration `yaml:"per"`
+	Burst    int           `yaml:"burst"`
+}
+
+// WAF configures the Core Rule Set for a zone.
+type WAF struct {
+	Mode     string `yaml:"mode"`     // off (default) | detect | block
+	Paranoia int    `yaml:"paranoia"` // 1-4, default 1
+}

@@ -1,0 +1,48 @@
+// Package reqctx carries the per-request facts that the edge establishes
+// once (request id, client address, zone) to every later phase.
+package reqctx
+
+import (
+	"context"
+	"net/netip"
+	"time"
+)
+
+// Info is the per-request state shared by the edge phases. The edge fills
+// it before any phase runs; later phases may set the fields documented as
+// theirs. It is not safe for concurrent use by several goroutines.
+type Info struct {
+	// ID is the request id, also sent as Rampart-Request-Id.
+	ID string
+	// Start is when the edge began reading the request.
+	Start time.Time
+	// ClientIP is the client's address: the TCP peer, or the address a
+	// trusted proxy reported in X-Forwarded-For, Forwarded or PROXY.
+	ClientIP netip.Addr
+	// PeerTrusted is true when the TCP peer is a configured trusted proxy,
+	// so incoming X-Forwarded-* headers are kept and appended to.
+	PeerTrusted bool
+	// Zone is the host of the zone that serves the request ("" if none).
+	Zone string
+	// TLS is true when the client connection is TLS.
+	TLS bool
+	// Origin is the origin URL the proxy used (set by the proxy).
+	Origin string
+	// CacheStatus is HIT, MISS, ... (set by the cache; "" if not cached).
+	CacheStatus string
+	// Block names the reason a phase refused the request ("" if none).
+	Block string
+}
+
+type key struct{}
+
+// With returns ctx carrying info.
+func With(ctx context.Context, info *Info) context.Context {
+	return context.WithValue(ctx, key{}, info)
+}
+
+// From returns the Info carried by ctx, or nil.
+func From(ctx context.Context) *Info {
+	info, _ := ctx.Value(key{}).(*Info)
+	return info
+}

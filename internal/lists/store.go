@@ -1,0 +1,478 @@
+// Package lists keeps the active, versioned copies of the sanctions lists:
+// it detects a list's format, parses it fully (packages ofac, un, uk),
+// diffs it against the active version of the same source, persists the
+// raw files and swaps an immutable Snapshot in atomically.
+//
+// A list that fails to parse or validate never replaces the active
+// version: Import parses and checks everything first, then persists the
+// files under dataDir/lists/<source>/<sha256>/ and the manifest
+// dataDir/lists/active.json (each written to a temporary file, fsynced and
+// renamed), and only then publishes the new Snapshot. A crash at any point
+// leaves either the old or the new manifest, each naming complete files.
+package lists
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rampart-edge/rampart/internal/entity"
+	"github.com/rampart-edge/rampart/internal/lists/bundled"
+	"github.com/rampart-edge/rampart/internal/lists/ofac"
+	"github.com/rampart-edge/rampart/internal/lists/uk"
+	"github.com/rampart-edge/rampart/internal/lists/un"
+)
+
+// Version identifies one imported copy of one list.
+type Version struct {
+	// Source is the entity id prefix: "ofac-sdn", "un", "uk".
+	Source string `json:"source"`
+	// List is the display name: "OFAC SDN".
+	List string `json:"list"`
+	// Hash is the SHA-256 hex of the list's files (names and content).
+	Hash     string    `json:"hash"`
+	Imported time.Time `json:"imported"`
+	Entities int       `json:"entities"`
+	// Files are the canonical file names of the version ("sdn.csv", ...).
+	Files []string `json:"files"`
+}
+
+// Diff lists the entity ids that changed between two versions of a list.
+// Changed holds the ids present in both whose content differs.
+type Diff struct {
+	Added   []string `json:"added"`
+	Removed []string `json:"removed"`
+	Changed []string `json:"changed"`
+}
+
+// ImportResult reports the import of one list.
+type ImportResult struct {
+	Version Version `json:"version"`
+	// Previous is the version that was active before, nil for the first.
+	Previous *Version `json:"previous,omitempty"`
+	Diff     Diff     `json:"diff"`
+	// Unchanged is true when the files were identical to the active
+	// version; nothing was stored or swapped then.
+	Unchanged bool `json:"unchanged"`
+	// Warnings flag imports that are valid but probably not what was
+	// meant, e.g. an OFAC sdn.csv without the alt.csv and add.csv the
+	// previous version had (its aliases and addresses are dropped).
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Snapshot is an immutable view of every active list. It must not be
+// modified; a new Snapshot replaces it on every effective import.
+type Snapshot struct {
+	// Versions maps the source to its active version.
+	Versions map[string]Version
+	// Entities holds the entities of every active list, grouped by source
+	// in source-name order, each list in file order.
+	Entities []entity.Entity
+}
+
+// active is the store's state for one source.
+type active struct {
+	version  Version
+	entities []entity.Entity
+	digests  map[string][32]byte // entity id -> content hash
+}
+
+// Store holds the active list versions. It is safe for concurrent use;
+// imports are serialised.
+type Store struct {
+	dir string // dataDir/lists, "" in memory
+
+	mu      sync.Mutex // serialises imports and guards sources and subs
+	sources map[string]*active
+	subs    []func(old, cur *Snapshot, results []ImportResult)
+
+	snap atomic.Pointer[Snapshot]
+}
+
+// manifest is the content of active.json.
+type manifest struct {
+	Versions []Version `json:"versions"`
+}
+
+// Open opens the store in dataDir ("" keeps everything in memory): it
+// re-loads the persisted active versions, then imports, for every source
+// that has none, the lists found at the defaults paths (config
+// compliance.lists) or, when defaults is empty, the lists bundled into the
+// binary (package bundled, old snapshots: import current lists). A
+// persisted version always wins over defaults, so a list uploaded later
+// survives a restart. A persisted version whose files are missing or do
+// not match their hash is an error.
+func Open(dataDir string, defaults []string) (*Store, error) {
+	s, err := OpenPersisted(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	var sets []*set
+	if len(defaults) > 0 {
+		for _, p := range defaults {
+			found, err := detectPath(p)
+			if err != nil {
+				return nil, fmt.Errorf("loading default lists: %w", err)
+			}
+			sets = append(sets, found...)
+		}
+	} else if len(s.sources) < len(allowedFiles) {
+		fsys, err := bundled.FS()
+		if err != nil {
+			return nil, err
+		}
+		if sets, err = detectFS(fsys, ".", "bundled", 0); err != nil {
+			return nil, err
+		}
+	}
+	var missing []*set
+	for _, st := range sets {
+		if _, ok := s.sources[st.source]; !ok {
+			missing = append(missing, st)
+		}
+	}
+	if len(missing) > 0 {
+		if _, err := s.importSets(missing); err != nil {
+			return nil, fmt.Errorf("loading default lists: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// OpenPersisted opens the store in dataDir with only its persisted
+// versions, importing nothing else (rampart lists import uses it, so that
+// the diff is against what is really stored).
+func OpenPersisted(dataDir string) (*Store, error) {
+	s := &Store{sources: map[string]*active{}}
+	s.snap.Store(&Snapshot{Versions: map[string]Version{}})
+	if dataDir == "" {
+		return s, nil
+	}
+	s.dir = filepath.Join(dataDir, "lists")
+	if err := os.MkdirAll(s.dir, 0o750); err != nil {
+		return nil, fmt.Errorf("creating list store: %w", err)
+	}
+	b, err := os.ReadFile(s.manifestPath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return s, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading list manifest: %w", err)
+	}
+	var m manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("reading list manifest %s: %w", s.manifestPath(), err)
+	}
+	type loaded struct {
+		v    Version
+		ents []entity.Entity
+		err  error
+	}
+	res := make([]loaded, len(m.Versions))
+	var wg sync.WaitGroup
+	for i, v := range m.Versions {
+		if err := validVersion(v); err != nil {
+			return nil, fmt.Errorf("reading list manifest %s: %w", s.manifestPath(), err)
+		}
+		if _, dup := s.sources[v.Source]; dup {
+			return nil, fmt.Errorf("reading list manifest %s: source %s listed twice", s.manifestPath(), v.Source)
+		}
+		s.sources[v.Source] = nil
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ents, err := s.loadVersion(v)
+			res[i] = loaded{v, ents, err}
+		}()
+	}
+	wg.Wait()
+	for _, r := range res {
+		if r.err != nil {
+			return nil, r.err
+		}
+		s.sources[r.v.Source] = &active{version: r.v, entities: r.ents, digests: digests(r.ents)}
+	}
+	s.snap.Store(s.build())
+	return s, nil
+}
+
+var hashRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// allowedFiles are the only file names a version may hold, so that a
+// tampered manifest cannot point outside the version folder.
+var allowedFiles = map[string][]string{
+	ofac.Source: {ofac.SDNFile, ofac.AltFile, ofac.AddFile, ofac.CommentsFile},
+	un.Source:   {un.FileName},
+	uk.Source:   {uk.SubjectsFile, uk.NamesFile},
+}
+
+func validVersion(v Version) error {
+	allowed, ok := allowedFiles[v.Source]
+	if !ok {
+		return fmt.Errorf("unknown source %q", v.Source)
+	}
+	if !hashRE.MatchString(v.Hash) {
+		return fmt.Errorf("%s: bad hash %q", v.Source, v.Hash)
+	}
+	if len(v.Files) == 0 {
+		return fmt.Errorf("%s: no files", v.Source)
+	}
+	for _, f := range v.Files {
+		if !slices.Contains(allowed, f) {
+			return fmt.Errorf("%s: unexpected file %q", v.Source, f)
+		}
+	}
+	return nil
+}
+
+func (s *Store) manifestPath() string { return filepath.Join(s.dir, "active.json") }
+
+func (s *Store) versionDir(source, hash string) string {
+	return filepath.Join(s.dir, source, hash)
+}
+
+// loadVersion reads, verifies and parses a persisted version.
+func (s *Store) loadVersion(v Version) ([]entity.Entity, error) {
+	dir := s.versionDir(v.Source, v.Hash)
+	st := &set{source: v.Source, list: v.List, origin: dir}
+	for _, name := range v.Files {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return nil, fmt.Errorf("loading list %s version %s: %w", v.Source, short(v.Hash), err)
+		}
+		st.files = append(st.files, file{name: name, data: b})
+	}
+	sortFiles(st.files)
+	if h := st.hash(); h != v.Hash {
+		return nil, fmt.Errorf("loading list %s: files in %s hash to %s, the manifest says %s", v.Source, dir, short(h), short(v.Hash))
+	}
+	ents, err := st.parse()
+	if err != nil {
+		return nil, fmt.Errorf("loading list %s version %s: %w", v.Source, short(v.Hash), err)
+	}
+	return ents, nil
+}
+
+// Snapshot returns the current snapshot. It is one atomic load.
+func (s *Store) Snapshot() *Snapshot { return s.snap.Load() }
+
+// Subscribe registers fn to be called after every import that changed at
+// least one list, with the snapshots before and after and the results.
+// Calls are made one at a time, in import order, from the importing
+// goroutine; fn must not call Import or Subscribe.
+func (s *Store) Subscribe(fn func(old, cur *Snapshot, results []ImportResult)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.subs = append(s.subs, fn)
+}
+
+// Import imports the lists at the given paths. A path is a list file (a
+// UN consolidated XML, an OFAC sdn.csv), a list folder (OFAC CSV set, UK
+// CSV pair, a folder holding a UN XML) or a parent folder holding list
+// folders. Every list is parsed and validated before anything is stored;
+// on any error nothing changes. Two lists of the same source in one call
+// are refused.
+func (s *Store) Import(paths ...string) ([]ImportResult, error) {
+	if len(paths) == 0 {
+		return nil, errors.New("importing: no paths")
+	}
+	var sets []*set
+	for _, p := range paths {
+		found, err := detectPath(p)
+		if err != nil {
+			return nil, err
+		}
+		sets = append(sets, found...)
+	}
+	return s.importSets(sets)
+}
+
+// ImportFiles imports uploaded files (file name -> content), as from an
+// HTTP upload. Files are grouped into lists by their folder part, if any;
+// a file that belongs to no known list is refused.
+func (s *Store) ImportFiles(files map[string][]byte) ([]ImportResult, error) {
+	sets, err := detectFiles(files)
+	if err != nil {
+		return nil, err
+	}
+	return s.importSets(sets)
+}
+
+type parsed struct {
+	set  *set
+	hash string
+	ents []entity.Entity
+	err  error
+}
+
+func (s *Store) importSets(sets []*set) ([]ImportResult, error) {
+	if len(sets) == 0 {
+		return nil, errors.New("importing: no sanctions list found")
+	}
+	if err := checkDistinct(sets); err != nil {
+		return nil, err
+	}
+	// Parse everything first, in parallel, outside the lock.
+	ps := make([]parsed, len(sets))
+	var wg sync.WaitGroup
+	for i, st := range sets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ents, err := st.parse()
+			ps[i] = parsed{set: st, hash: st.hash(), ents: ents, err: err}
+		}()
+	}
+	wg.Wait()
+	for _, p := range ps {
+		if p.err != nil {
+			return nil, p.err
+		}
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now().UTC()
+	results := make([]ImportResult, len(ps))
+	next := make(map[string]*active, len(s.sources)+len(ps))
+	for k, v := range s.sources {
+		next[k] = v
+	}
+	changed := false
+	var toPersist []parsed
+	for i, p := range ps {
+		prev := s.sources[p.set.source]
+		v := Version{
+			Source:   p.set.source,
+			List:     p.set.list,
+			Hash:     p.hash,
+			Imported: now,
+			Entities: len(p.ents),
+			Files:    p.set.names(),
+		}
+		r := ImportResult{Version: v}
+		if prev != nil {
+			pv := prev.version
+			r.Previous = &pv
+			if pv.Hash == p.hash {
+				r.Version = pv
+				r.Unchanged = true
+				results[i] = r
+				continue
+			}
+		}
+		if prev != nil {
+			for _, f := range prev.version.Files {
+				if !slices.Contains(v.Files, f) {
+					r.Warnings = append(r.Warnings, fmt.Sprintf("%s: the previous version had %s, this one does not", v.Source, f))
+				}
+			}
+		}
+		d := digests(p.ents)
+		var old map[string][32]byte
+		if prev != nil {
+			old = prev.digests
+		}
+		r.Diff = diff(old, d)
+		results[i] = r
+		next[p.set.source] = &active{version: v, entities: p.ents, digests: d}
+		toPersist = append(toPersist, p)
+		changed = true
+	}
+	if !changed {
+		return results, nil
+	}
+	if s.dir != "" {
+		for _, p := range toPersist {
+			if err := s.persistSet(p.set, p.hash); err != nil {
+				return nil, err
+			}
+		}
+		if err := s.writeManifest(next); err != nil {
+			return nil, err
+		}
+	}
+	old := s.snap.Load()
+	s.sources = next
+	cur := s.build()
+	s.snap.Store(cur)
+	for _, fn := range s.subs {
+		fn(old, cur, results)
+	}
+	return results, nil
+}
+
+// build makes a snapshot of s.sources.
+func (s *Store) build() *Snapshot {
+	names := make([]string, 0, len(s.sources))
+	n := 0
+	for k, a := range s.sources {
+		names = append(names, k)
+		n += len(a.entities)
+	}
+	sort.Strings(names)
+	snap := &Snapshot{Versions: make(map[string]Version, len(names)), Entities: make([]entity.Entity, 0, n)}
+	for _, k := range names {
+		a := s.sources[k]
+		snap.Versions[k] = a.version
+		snap.Entities = append(snap.Entities, a.entities...)
+	}
+	return snap
+}
+
+// digests hashes every entity's JSON form, keyed by id.
+func digests(ents []entity.Entity) map[string][32]byte {
+	out := make(map[string][32]byte, len(ents))
+	for i := range ents {
+		b, err := json.Marshal(&ents[i])
+		if err != nil {
+			// Entities are plain data; Marshal cannot fail on them.
+			panic(fmt.Sprintf("encoding entity %s: %v", ents[i].ID, err))
+		}
+		out[ents[i].ID] = sha256.Sum256(b)
+	}
+	return out
+}
+
+func diff(old, cur map[string][32]byte) Diff {
+	d := Diff{Added: []string{}, Removed: []string{}, Changed: []string{}}
+	for id, h := range cur {
+		oh, ok := old[id]
+		switch {
+		case !ok:
+			d.Added = append(d.Added, id)
+		case oh != h:
+			d.Changed = append(d.Changed, id)
+		}
+	}
+	for id := range old {
+		if _, ok := cur[id]; !ok {
+			d.Removed = append(d.Removed, id)
+		}
+	}
+	sort.Strings(d.Added)
+	sort.Strings(d.Removed)
+	sort.Strings(d.Changed)
+	return d
+}
+
+// short returns the first 12 characters of a hash.
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+// Short returns the first 12 hex digits of a version hash, for display.
+func (v Version) Short() string { return short(v.Hash) }

@@ -1,0 +1,236 @@
+package admin
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rampart-edge/rampart/internal/lists"
+)
+
+// listVersion is one active list version in GET /v1/lists and in import
+// results.
+type listVersion struct {
+	Source   string    `json:"source"`
+	List     string    `json:"list"`
+	Version  string    `json:"version"` // sha256 hex of the list's files
+	Imported time.Time `json:"imported"`
+	Entities int       `json:"entities"`
+	Files    []string  `json:"files"`
+}
+
+func toListVersion(v lists.Version) listVersion {
+	files := v.Files
+	if files == nil {
+		files = []string{}
+	}
+	return listVersion{Source: v.Source, List: v.List, Version: v.Hash, Imported: v.Imported, Entities: v.Entities, Files: files}
+}
+
+// listsStatus is the answer of GET /v1/lists.
+type listsStatus struct {
+	Lists    []listVersion `json:"lists"`
+	Entities int           `json:"entities"`
+}
+
+// handleListsStatus answers GET /v1/lists: the active version of every
+// source, sorted by source, and the total entity count.
+func (s *Server) handleListsStatus(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Lists == nil {
+		writeError(w, http.StatusServiceUnavailable, "lists are not available on this server")
+		return
+	}
+	snap := s.opts.Lists.Snapshot()
+	out := listsStatus{Lists: []listVersion{}}
+	if snap != nil {
+		for _, v := range snap.Versions {
+			out.Lists = append(out.Lists, toListVersion(v))
+			out.Entities += v.Entities
+		}
+	}
+	slices.SortFunc(out.Lists, func(a, b listVersion) int { return strings.Compare(a.Source, b.Source) })
+	writeJSON(w, http.StatusOK, out)
+}
+
+// importResult is one source's result in POST /v1/lists/import.
+type importResult struct {
+	listVersion
+	// Previous is the version this import replaced (null for a first
+	// import).
+	Previous  *listVersion `json:"previous"`
+	Unchanged bool         `json:"unchanged"`
+	Added     []string     `json:"added"`
+	Removed   []string     `json:"removed"`
+	Changed   []string     `json:"changed"`
+}
+
+// importResponse is the answer of POST /v1/lists/import.
+type importResponse struct {
+	Results []importResult `json:"results"`
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// handleListsImport answers POST /v1/lists/import. The body is either
+// multipart/form-data with one or more file parts (their file names pick
+// the format, such as sdn.csv, alt.csv or consolidated.xml), or the raw
+// content of one file named by ?name=. All files are imported together; a
+// file that does not parse is 422 naming the file and record, and every
+// list keeps its previous version.
+func (s *Server) handleListsImport(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Lists == nil {
+		writeError(w, http.StatusServiceUnavailable, "lists are not available on this server")
+		return
+	}
+	if r.ContentLength > s.opts.MaxImportBytes {
+		writeError(w, http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("upload of %d bytes is over the %d allowed", r.ContentLength, s.opts.MaxImportBytes))
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxImportBytes)
+	files, err := readUpload(r)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("upload is over the %d bytes allowed", s.opts.MaxImportBytes))
+			return
+		}
+		writeRequestError(w, err)
+		return
+	}
+	results, err := s.opts.Lists.ImportFiles(files)
+	if err != nil {
+		names := make([]string, 0, len(files))
+		for n := range files {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		s.log.Warn("list import refused", "files", names, "error", err)
+		writeError(w, http.StatusUnprocessableEntity, "importing lists: "+err.Error()+"; the previous versions stay active")
+		return
+	}
+	out := importResponse{Results: make([]importResult, 0, len(results))}
+	for _, res := range results {
+		ir := importResult{
+			listVersion: toListVersion(res.Version),
+			Unchanged:   res.Unchanged,
+			Added:       nonNil(res.Diff.Added),
+			Removed:     nonNil(res.Diff.Removed),
+			Changed:     nonNil(res.Diff.Changed),
+		}
+		if res.Previous != nil {
+			p := toListVersion(*res.Previous)
+			ir.Previous = &p
+		}
+		out.Results = append(out.Results, ir)
+	}
+	s.log.Info("lists imported", "results", len(out.Results))
+	writeJSON(w, http.StatusOK, out)
+}
+
+// maxUploadFiles bounds the number of files in one multipart upload.
+const maxUploadFiles = 32
+
+// readUpload reads the files of an import request: multipart file parts
+// or a raw body named by ?name=.
+func readUpload(r *http.Request) (map[string][]byte, error) {
+	ct := r.Header.Get("Content-Type")
+	mt, params, _ := mime.ParseMediaType(ct)
+	if mt == "multipart/form-data" {
+		if r.URL.Query().Has("name") {
+			return nil, badRequest("?name= is for a raw body; a multipart upload names each file in its part")
+		}
+		return readMultipart(r, params["boundary"])
+	}
+	name := r.URL.Query().Get("name")
+	if name == "" {
+		return nil, badRequest("send multipart/form-data with file parts, or the raw file with ?name=FILENAME (such as ?name=sdn.csv)")
+	}
+	clean, err := cleanFileName(name)
+	if err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, fmt.Errorf("reading upload: %w", err)
+	}
+	if len(data) == 0 {
+		return nil, badRequest("file %s is empty", clean)
+	}
+	return map[string][]byte{clean: data}, nil
+}
+
+// readMultipart reads every file part of a multipart body. Parts without
+// a file name (plain form fields) are refused, so a mistyped field is not
+// silently ignored.
+func readMultipart(r *http.Request, boundary string) (map[string][]byte, error) {
+	if boundary == "" {
+		return nil, badRequest("multipart/form-data without a boundary")
+	}
+	mr := multipart.NewReader(r.Body, boundary)
+	files := map[string][]byte{}
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				return nil, err
+			}
+			return nil, badRequest("reading multipart upload: %v", err)
+		}
+		if part.FileName() == "" {
+			return nil, badRequest("multipart part %q has no file name; send each list file as a file part", part.FormName())
+		}
+		name, err := cleanFileName(part.FileName())
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := files[name]; dup {
+			return nil, badRequest("file %s is uploaded twice", name)
+		}
+		if len(files) == maxUploadFiles {
+			return nil, badRequest("more than %d files in one upload", maxUploadFiles)
+		}
+		data, err := io.ReadAll(part)
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				return nil, err
+			}
+			return nil, badRequest("reading file %s: %v", name, err)
+		}
+		if len(data) == 0 {
+			return nil, badRequest("file %s is empty", name)
+		}
+		files[name] = data
+	}
+	if len(files) == 0 {
+		return nil, badRequest("the multipart upload holds no file")
+	}
+	return files, nil
+}
+
+// cleanFileName keeps the base name of an uploaded file and refuses names
+// that are empty or hidden.
+func cleanFileName(name string) (string, error) {
+	base := path.Base(strings.ReplaceAll(name, `\`, "/"))
+	if base == "" || base == "." || base == "/" || base == ".." || strings.HasPrefix(base, ".") {
+		return "", badRequest("file name %q is not usable", name)
+	}
+	return base, nil
+}

@@ -25,12 +25,21 @@ type Config struct {
 
 	// Path is the file the config was read from ("" when built in code).
 	Path string `yaml:"-"`
+
+	// src locates fields in the file for error messages (nil when built
+	// in code).
+	src *source
 }
 
-// Listen holds listener addresses. An empty address disables that listener.
+// Listen holds listener addresses as "host:port"; ":8080" means every
+// interface. An address set to "" in the file disables that listener. The
+// defaults listen on loopback only, so nothing is reachable from other
+// machines unless the config says so.
 type Listen struct {
-	HTTP  string `yaml:"http"`  // default "127.0.0.1:8080"
-	HTTPS string `yaml:"https"` // default "" (off unless certificates or ACME are configured)
+	HTTP string `yaml:"http"` // default "127.0.0.1:8080"
+	// HTTPS defaults to "" (off), or to "127.0.0.1:8443" when the file
+	// leaves it out but configures tls certificates or an acme email.
+	HTTPS string `yaml:"https"`
 	Admin string `yaml:"admin"` // default "127.0.0.1:9090"
 }
 
@@ -95,6 +104,8 @@ type Compliance struct {
 }
 
 // Zone is one site: a host, its aliases, its origins and its settings.
+// After Parse or Validate, Host and Aliases are in canonical form (see
+// CanonicalHost): lower-case ASCII, punycode, no trailing dot.
 type Zone struct {
 	Host    string   `yaml:"host"`    // exact host or "*.example.org"
 	Aliases []string `yaml:"aliases"` // exact hosts or wildcards

@@ -12,7 +12,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
-	"github.com/rampart-edge/rampart/internal/config"
+	"github.com/rampart-edge/rampart/internal/country"
 	"github.com/rampart-edge/rampart/internal/entity"
 	"github.com/rampart-edge/rampart/internal/screening"
 )
@@ -111,7 +111,7 @@ func parseScreenRequest(body []byte) (screening.Query, error) {
 	}
 	if req.Country != "" {
 		cc := strings.ToUpper(req.Country)
-		if !config.IsCountryCode(cc) {
+		if !country.Valid(cc) {
 			return q, badRequest(`"country" must be an ISO 3166-1 alpha-2 code such as "IR", not %q`, req.Country)
 		}
 		q.Country = cc

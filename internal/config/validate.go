@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rampart-edge/rampart/internal/country"
 )
 
 // validator collects the problems of one config with their lines.
@@ -234,7 +236,7 @@ func (v *validator) compliance(c *Compliance) {
 	}
 	for i, r := range c.EmbargoedRegions {
 		up := strings.ToUpper(r)
-		if !IsCountryCode(up) {
+		if !country.Valid(up) {
 			v.errorf(fmt.Sprintf("compliance.embargoed_regions[%d]", i), "%q is not an ISO 3166-1 alpha-2 country code", r)
 			continue
 		}

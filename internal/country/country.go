@@ -288,3 +288,10 @@ func Name(code string) string {
 	once.Do(build)
 	return names[strings.ToUpper(code)]
 }
+
+// Valid reports whether code is an ISO 3166-1 alpha-2 country code (or XK),
+// written in upper case.
+func Valid(code string) bool {
+	once.Do(build)
+	return len(code) == 2 && names[code] != ""
+}

@@ -1,0 +1,542 @@
+// Package app is rampart's composition root: it turns a *config.Config into
+// running parts (metrics, access log, certificates, one proxy per zone, the
+// zone table, the edge listeners and the admin listener), reloads them
+// without dropping a request, and stops them gracefully.
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rampart-edge/rampart/internal/accesslog"
+	"github.com/rampart-edge/rampart/internal/certs"
+	"github.com/rampart-edge/rampart/internal/config"
+	"github.com/rampart-edge/rampart/internal/edge"
+	"github.com/rampart-edge/rampart/internal/lists"
+	"github.com/rampart-edge/rampart/internal/metrics"
+	"github.com/rampart-edge/rampart/internal/proxy"
+	"github.com/rampart-edge/rampart/internal/screening"
+	"github.com/rampart-edge/rampart/internal/token"
+	"github.com/rampart-edge/rampart/internal/zone"
+)
+
+// Options are the dependencies of an App that do not come from the config.
+type Options struct {
+	// Logger receives the app's own events (start, reload, stop, origin
+	// health, errors). Nil means NewLogger(cfg.Log, os.Stderr).
+	Logger *slog.Logger
+	// Tokens verifies admin API tokens. Nil opens the file store in
+	// cfg.DataDir (tokens.json).
+	Tokens token.Store
+	// SkipCompliance leaves the sanctions lists and screening out (their
+	// admin routes answer 503). It is for tests of the edge alone, which
+	// need not spend a second loading the lists.
+	SkipCompliance bool
+}
+
+// Addrs are the addresses the listeners are bound to ("" when off).
+type Addrs struct {
+	HTTP, HTTPS, Admin string
+}
+
+// App is one running rampart node.
+type App struct {
+	log     *slog.Logger
+	metrics *metrics.Registry
+	access  *accesslog.Logger
+	certs   *certs.Manager
+	edge    *edge.Server
+
+	lists     *lists.Store       // nil with SkipCompliance or without an admin listener
+	screening *screening.Service // likewise
+
+	reloadMu sync.Mutex // serialises Reload and shutdown
+	gen      atomic.Pointer[generation]
+	stopped  atomic.Bool
+
+	httpLn, httpsLn, adminLn net.Listener
+	tlsConfig                *tls.Config
+	admin                    *http.Server
+	addrs                    Addrs
+
+	runOnce sync.Once
+}
+
+// generation is one configuration's zones, proxies and routes.
+type generation struct {
+	cfg    *config.Config
+	zones  map[string]*zoneEntry // by zone host
+	routes *edge.Routes
+}
+
+type zoneEntry struct {
+	key   config.Zone // the zone's config with Line cleared, for comparison
+	proxy *proxy.Proxy
+	fresh bool // created for this generation (not reused)
+}
+
+// NewLogger returns the app's own logger: JSON lines to w at cfg.Level
+// (debug, info, warn or error; info when empty or unknown).
+func NewLogger(cfg config.Log, w io.Writer) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.Level)); err != nil {
+		level = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// New builds every part of cfg (a validated config, as config.Load
+// returns) and binds the listeners named in cfg.Listen, so that the
+// addresses are known (Addrs) before Run. Nothing binds beyond what the
+// config names; the defaults are loopback only. On error, everything
+// already opened is closed again.
+func New(cfg *config.Config, opts Options) (_ *App, err error) {
+	log := opts.Logger
+	if log == nil {
+		log = NewLogger(cfg.Log, os.Stderr)
+	}
+	a := &App{log: log, metrics: metrics.New()}
+	defer func() {
+		if err != nil {
+			a.closeAll()
+		}
+	}()
+	if a.access, err = accesslog.Open(cfg.Log); err != nil {
+		return nil, err
+	}
+	if a.certs, err = certs.New(cfg, certs.Options{Logger: log, DataDir: cfg.DataDir}); err != nil {
+		return nil, fmt.Errorf("loading certificates: %w", err)
+	}
+	a.edge = edge.New(edge.Options{Timeouts: cfg.Timeouts, Metrics: a.metrics, AccessLog: a.access, Logger: log.With("component", "edge")})
+
+	if a.httpLn, err = listen("http", cfg.Listen.HTTP); err != nil {
+		return nil, err
+	}
+	if a.httpsLn, err = listen("https", cfg.Listen.HTTPS); err != nil {
+		return nil, err
+	}
+	if a.adminLn, err = listen("admin", cfg.Listen.Admin); err != nil {
+		return nil, err
+	}
+	a.addrs = Addrs{HTTP: addrOf(a.httpLn), HTTPS: addrOf(a.httpsLn), Admin: addrOf(a.adminLn)}
+	if a.httpsLn != nil {
+		a.tlsConfig = a.certs.TLSConfig()
+	}
+
+	gen, err := a.build(cfg, nil)
+	if err != nil {
+		return nil, err
+	}
+	a.gen.Store(gen)
+	a.edge.SetRoutes(gen.routes)
+	gen.start()
+	a.metrics.SetOriginSource(a.originStates)
+
+	if a.adminLn != nil {
+		if !opts.SkipCompliance {
+			if err := a.openCompliance(cfg); err != nil {
+				return nil, err
+			}
+		}
+		h, err := a.adminHandler(cfg, opts.Tokens)
+		if err != nil {
+			return nil, fmt.Errorf("building the admin API: %w", err)
+		}
+		a.admin = &http.Server{
+			Handler:           h,
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       60 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			MaxHeaderBytes:    64 << 10,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		}
+	}
+	return a, nil
+}
+
+func listen(name, addr string) (net.Listener, error) {
+	if addr == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listening for %s on %s: %w", name, addr, err)
+	}
+	return ln, nil
+}
+
+func addrOf(ln net.Listener) string {
+	if ln == nil {
+		return ""
+	}
+	return ln.Addr().String()
+}
+
+// Addrs returns the bound listener addresses.
+func (a *App) Addrs() Addrs { return a.addrs }
+
+// Metrics returns the app's metrics registry.
+func (a *App) Metrics() *metrics.Registry { return a.metrics }
+
+// Logger returns the app's logger.
+func (a *App) Logger() *slog.Logger { return a.log }
+
+// Config returns the running configuration.
+func (a *App) Config() *config.Config { return a.gen.Load().cfg }
+
+// Health reports nil while the app serves, an error once it stops.
+func (a *App) Health() error {
+	if a.stopped.Load() {
+		return errors.New("stopping")
+	}
+	return nil
+}
+
+// build makes the generation for cfg. A zone whose config (and the proxy
+// timeouts) is unchanged from prev keeps prev's proxy, so its connection
+// pools and health state survive the reload. On error, the proxies it
+// created are closed and prev is untouched.
+func (a *App) build(cfg *config.Config, prev *generation) (gen *generation, err error) {
+	gen = &generation{cfg: cfg, zones: make(map[string]*zoneEntry, len(cfg.Zones))}
+	defer func() {
+		if err != nil {
+			for _, e := range gen.zones {
+				if e.fresh {
+					e.proxy.Close()
+				}
+			}
+		}
+	}()
+	sameTimeouts := prev != nil && proxyTimeouts(prev.cfg.Timeouts) == proxyTimeouts(cfg.Timeouts)
+	values := make([]*edge.Zone, len(cfg.Zones))
+	for i, zc := range cfg.Zones {
+		key := zc
+		key.Line = 0
+		if _, dup := gen.zones[zc.Host]; dup {
+			return nil, fmt.Errorf("building zones: zone %q is configured twice", zc.Host)
+		}
+		e := &zoneEntry{key: key}
+		if prev != nil && sameTimeouts {
+			if pe, ok := prev.zones[zc.Host]; ok && reflect.DeepEqual(pe.key, key) {
+				e.proxy = pe.proxy
+			}
+		}
+		if e.proxy == nil {
+			e.proxy, err = proxy.New(zc, proxy.Options{
+				Timeouts: cfg.Timeouts,
+				Logger:   a.log.With("component", "proxy", "zone", zc.Host),
+				OnHealth: a.onHealth,
+			})
+			if err != nil {
+				return nil, fmt.Errorf("building zone %q: %w", zc.Host, err)
+			}
+			e.fresh = true
+		}
+		gen.zones[zc.Host] = e
+		values[i] = &edge.Zone{Name: zc.Host, Handler: e.proxy, Metrics: a.metrics.Zone(zc.Host), MaxBodySize: zc.MaxBodySize}
+	}
+	table, err := zone.NewTable(cfg.Zones, values)
+	if err != nil {
+		return nil, err
+	}
+	gen.routes = &edge.Routes{
+		Lookup:         table.Lookup,
+		TrustedProxies: cfg.TrustedProxyPrefixes(),
+		RedirectHTTP:   cfg.TLS.RedirectHTTP && a.httpsLn != nil,
+		HasCertificate: a.certs.HasCertificate,
+		HTTPSPort:      portOf(a.addrs.HTTPS),
+		ACMEChallenge:  a.certs.HTTPChallengeHandler,
+	}
+	return gen, nil
+}
+
+// proxyTimeouts are the timeouts a proxy is built with; a change in them
+// means new proxies for every zone.
+func proxyTimeouts(t config.Timeouts) [3]time.Duration {
+	return [3]time.Duration{t.Dial, t.ResponseHeader, t.OriginIdle}
+}
+
+func portOf(addr string) string {
+	if addr == "" {
+		return ""
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return ""
+	}
+	return port
+}
+
+// start starts the health checks of the proxies created for gen.
+func (g *generation) start() {
+	for _, e := range g.zones {
+		if e.fresh {
+			e.proxy.Start()
+		}
+	}
+}
+
+func (a *App) onHealth(zone, origin string, healthy bool) {
+	if healthy {
+		a.log.Info("origin healthy", "zone", zone, "origin", origin)
+	} else {
+		a.log.Warn("origin unhealthy", "zone", zone, "origin", origin)
+	}
+}
+
+func (a *App) originStates() []metrics.OriginState {
+	gen := a.gen.Load()
+	if gen == nil {
+		return nil
+	}
+	var out []metrics.OriginState
+	for host, e := range gen.zones {
+		for _, o := range e.proxy.Origins() {
+			out = append(out, metrics.OriginState{Zone: host, Origin: o.URL, Healthy: o.Healthy, Active: int(o.Active)})
+		}
+	}
+	return out
+}
+
+// Reload applies cfg (a validated config) without dropping a request: it
+// builds the new zone table and proxies (reusing the proxy of every zone
+// whose config is unchanged), reloads the certificates, swaps the routes
+// atomically, and closes the replaced proxies once the requests that
+// started before the swap have finished. On error nothing changes and the
+// running config keeps serving.
+//
+// Listener addresses and client timeouts are fixed at start; a change to
+// them is logged and takes effect at the next restart. So is a change of
+// the access log settings.
+func (a *App) Reload(cfg *config.Config) error {
+	a.reloadMu.Lock()
+	defer a.reloadMu.Unlock()
+	if a.stopped.Load() {
+		return errors.New("reloading: rampart is stopping")
+	}
+	prev := a.gen.Load()
+	gen, err := a.build(cfg, prev)
+	if err != nil {
+		return fmt.Errorf("reloading: %w", err)
+	}
+	if err := a.certs.Reload(cfg); err != nil {
+		for _, e := range gen.zones {
+			if e.fresh {
+				e.proxy.Close()
+			}
+		}
+		return fmt.Errorf("reloading: %w", err)
+	}
+	gen.start()
+	a.gen.Store(gen)
+	old := a.edge.SetRoutes(gen.routes)
+
+	var replaced []*proxy.Proxy
+	kept := make(map[string]bool, len(gen.zones))
+	reused := 0
+	for host, e := range gen.zones {
+		kept[host] = true
+		if !e.fresh {
+			reused++
+		}
+	}
+	for host, pe := range prev.zones {
+		if e, ok := gen.zones[host]; !ok || e.proxy != pe.proxy {
+			replaced = append(replaced, pe.proxy)
+		}
+	}
+	go func() {
+		<-old.Drained()
+		for _, p := range replaced {
+			p.Close()
+		}
+	}()
+	a.metrics.Forget(kept)
+	a.warnRestartOnly(prev.cfg, cfg)
+	_ = a.ReopenLogs() // logs its own error; the reload itself succeeded
+	a.log.Info("config reloaded", "file", cfg.Path, "zones", len(gen.zones), "reused", reused,
+		"new", len(gen.zones)-reused, "replaced", len(replaced))
+	return nil
+}
+
+// ReopenLogs reopens the access log file, for log rotation: after
+// logrotate renames it, new lines go to a new file at the configured path.
+func (a *App) ReopenLogs() error {
+	if err := a.access.Reopen(); err != nil {
+		a.log.Error("reopening the access log", "error", err)
+		return err
+	}
+	return nil
+}
+
+// ReloadFile loads and validates the config file at path and applies it
+// with Reload. On failure it logs one line with the error, keeps the
+// running config and returns the error.
+func (a *App) ReloadFile(path string) error {
+	cfg, err := config.Load(path)
+	if err == nil {
+		err = a.Reload(cfg)
+	}
+	if err != nil {
+		a.log.Error("reload failed, keeping the running config", "file", path,
+			"error", strings.ReplaceAll(err.Error(), "\n", "; "))
+	}
+	return err
+}
+
+func (a *App) warnRestartOnly(old, cur *config.Config) {
+	if old.Listen != cur.Listen {
+		a.log.Warn("listen addresses changed; restart to apply", "running", old.Listen, "config", cur.Listen)
+	}
+	ot, ct := old.Timeouts, cur.Timeouts
+	if ot.ReadHeader != ct.ReadHeader || ot.Read != ct.Read || ot.Write != ct.Write || ot.Idle != ct.Idle || ot.MaxHeaderBytes != ct.MaxHeaderBytes {
+		a.log.Warn("client timeouts changed; restart to apply")
+	}
+	if old.Log != cur.Log {
+		a.log.Warn("log settings changed; restart to apply")
+	}
+	if old.DataDir != cur.DataDir || old.Store != cur.Store {
+		a.log.Warn("data_dir or store changed; restart to apply")
+	}
+	if !slices.Equal(old.Compliance.Lists, cur.Compliance.Lists) || old.Compliance.Threshold != cur.Compliance.Threshold {
+		a.log.Warn("compliance lists or threshold changed; restart to apply (lists can be imported through the admin API)")
+	}
+}
+
+// Run serves until ctx is done, then stops gracefully: the listeners stop
+// accepting, requests in flight get up to timeouts.shutdown to finish,
+// and the remaining connections are closed. It returns nil after a clean
+// stop, or the error of a listener that failed (after stopping the rest).
+// Run may be called once.
+func (a *App) Run(ctx context.Context) error {
+	err := errors.New("app: Run called twice")
+	a.runOnce.Do(func() { err = a.run(ctx) })
+	return err
+}
+
+func (a *App) run(ctx context.Context) error {
+	serveErr := make(chan error, 3)
+	var wg sync.WaitGroup
+	serve := func(f func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(); err != nil {
+				serveErr <- err
+			}
+		}()
+	}
+	if a.httpLn != nil {
+		serve(func() error { return a.edge.Serve(a.httpLn, "http", nil) })
+	}
+	if a.httpsLn != nil {
+		serve(func() error { return a.edge.Serve(a.httpsLn, "https", a.tlsConfig) })
+	}
+	if a.admin != nil {
+		serve(func() error {
+			if err := a.admin.Serve(a.adminLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("serving admin on %s: %w", a.adminLn.Addr(), err)
+			}
+			return nil
+		})
+	}
+	a.log.Info("rampart started", "http", a.addrs.HTTP, "https", a.addrs.HTTPS, "admin", a.addrs.Admin,
+		"zones", len(a.gen.Load().zones))
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-serveErr:
+		a.log.Error("listener failed, stopping", "error", runErr)
+	}
+	stopErr := a.stop()
+	wg.Wait()
+	if runErr != nil {
+		return runErr
+	}
+	return stopErr
+}
+
+// stop is the graceful stop: no more reloads, listeners closed, in-flight
+// requests drained up to timeouts.shutdown, then everything closed. Cutting
+// off requests still running at the deadline is logged, not an error.
+func (a *App) stop() error {
+	a.reloadMu.Lock()
+	a.stopped.Store(true)
+	gen := a.gen.Load()
+	a.reloadMu.Unlock()
+
+	grace := gen.cfg.Timeouts.Shutdown
+	if grace <= 0 {
+		grace = 30 * time.Second
+	}
+	a.log.Info("stopping: draining requests in flight", "timeout", grace.String())
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if a.admin != nil {
+			if err := a.admin.Shutdown(ctx); err != nil {
+				a.admin.Close()
+			}
+		}
+	}()
+	cut := false
+	if err := a.edge.Shutdown(ctx); err != nil {
+		// The grace period is over: the remaining connections were
+		// closed. That is the documented outcome, not a failure.
+		cut = true
+	}
+	// Hijacked connections (WebSockets) are not waited for by net/http:
+	// wait for the last routes to drain, within the same deadline.
+	last := a.edge.SetRoutes(&edge.Routes{Lookup: func(string) (*edge.Zone, bool) { return nil, false }})
+	select {
+	case <-last.Drained():
+	case <-ctx.Done():
+		cut = true
+	}
+	wg.Wait()
+	if cut {
+		a.log.Warn("shutdown timeout reached: requests still in flight were cut off", "timeout", grace.String())
+	}
+	a.closeAll()
+	a.log.Info("rampart stopped")
+	return nil
+}
+
+// closeAll closes the listeners, proxies, certificate manager and access
+// log. It is safe on a partly built App.
+func (a *App) closeAll() {
+	for _, ln := range []net.Listener{a.httpLn, a.httpsLn, a.adminLn} {
+		if ln != nil {
+			ln.Close()
+		}
+	}
+	if gen := a.gen.Load(); gen != nil {
+		for _, e := range gen.zones {
+			e.proxy.Close()
+		}
+	}
+	if a.certs != nil {
+		a.certs.Close()
+	}
+	if err := a.access.Close(); err != nil {
+		a.log.Error("closing access log", "error", err)
+	}
+}

@@ -1,0 +1,77 @@
+package screeneval_test
+
+import (
+	"syscall"
+	"testing"
+
+	"github.com/rampart-edge/rampart/internal/lists"
+	"github.com/rampart-edge/rampart/internal/lists/ofac"
+	"github.com/rampart-edge/rampart/internal/screeneval"
+	"github.com/rampart-edge/rampart/internal/screening"
+)
+
+// BenchmarkSearch runs the dev.jsonl queries (all kinds, in file order)
+// against the SDN index at the operating threshold.
+func BenchmarkSearch(b *testing.B) {
+	ix, _ := sdnIndex(b)
+	cases, err := screeneval.Load(repoPath("testdata", "screening-eval", "dev.jsonl"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	qs := make([]screening.Query, len(cases))
+	for i, c := range cases {
+		qs[i] = screening.Query{Name: c.Query, Kind: c.EntityKind(), Limit: 10}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	n := 0
+	for i := 0; b.Loop(); i++ {
+		ix.Search(qs[i%len(qs)], operatingThreshold)
+		n++
+	}
+	// CPU time per search is steadier than wall time on a shared machine.
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(n), "cpu-ns/op")
+}
+
+// cpuTime returns the process's user plus system CPU time in nanoseconds.
+func cpuTime() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// BenchmarkNewIndex builds the index over the SDN list (sdn.csv + alt.csv).
+func BenchmarkNewIndex(b *testing.B) {
+	ents, err := ofac.ReadDir(repoPath("testdata", "sanctions", "ofac"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	cpu0, n := cpuTime(), 0
+	for b.Loop() {
+		screening.NewIndex(ents)
+		n++
+	}
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(n), "cpu-ns/op")
+}
+
+// BenchmarkNewIndexAllLists builds the index over every bundled list
+// (OFAC SDN, UN, UK), as rampart serve does with its defaults.
+func BenchmarkNewIndexAllLists(b *testing.B) {
+	store, err := lists.Open("", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ents := store.Snapshot().Entities
+	b.ReportMetric(float64(len(ents)), "entities")
+	b.ReportAllocs()
+	cpu0, n := cpuTime(), 0
+	for b.Loop() {
+		screening.NewIndex(ents)
+		n++
+	}
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(n), "cpu-ns/op")
+}

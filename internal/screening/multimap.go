@@ -1,0 +1,53 @@
+package screening
+
+// multiMap maps a 64-bit hash to one or more vocabulary ids without a
+// slice per key: most keys hold a single id, stored inline; keys with more
+// point into an overflow table. It keeps index builds fast and light on the
+// garbage collector (about a million keys for the SDN list).
+type multiMap struct {
+	m    map[uint64]uint32
+	over [][]int32
+}
+
+const overflowBit = 1 << 31
+
+func newMultiMap(size int) multiMap {
+	return multiMap{m: make(map[uint64]uint32, size)}
+}
+
+// add records id under h once.
+func (mm *multiMap) add(h uint64, id int32) {
+	v, ok := mm.m[h]
+	switch {
+	case !ok:
+		mm.m[h] = uint32(id)
+	case v&overflowBit == 0:
+		if int32(v) != id {
+			mm.over = append(mm.over, []int32{int32(v), id})
+			mm.m[h] = overflowBit | uint32(len(mm.over)-1)
+		}
+	default:
+		o := &mm.over[v&^overflowBit]
+		for _, x := range *o {
+			if x == id {
+				return
+			}
+		}
+		*o = append(*o, id)
+	}
+}
+
+// each calls fn with every id recorded under h.
+func (mm *multiMap) each(h uint64, fn func(int32)) {
+	v, ok := mm.m[h]
+	if !ok {
+		return
+	}
+	if v&overflowBit == 0 {
+		fn(int32(v))
+		return
+	}
+	for _, id := range mm.over[v&^overflowBit] {
+		fn(id)
+	}
+}

@@ -1,0 +1,805 @@
+package screening
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/rampart-edge/rampart/internal/entity"
+	"github.com/rampart-edge/rampart/internal/textnorm"
+)
+
+// Query is one name to screen. Kind and Country are hints: a listed entity
+// of another kind is demoted (an empty Kind searches all kinds), and a
+// listed entity tied to other countries only is demoted slightly.
+type Query struct {
+	Name    string      `json:"name"`
+	Kind    entity.Kind `json:"kind,omitempty"`
+	Country string      `json:"country,omitempty"`
+	Limit   int         `json:"limit,omitempty"` // default 10
+}
+
+// Match is one listed entity found for a query.
+type Match struct {
+	ID          string      `json:"id"`
+	List        string      `json:"list"`
+	Name        string      `json:"name"`         // the entity's primary name
+	MatchedName string      `json:"matched_name"` // the listed name that matched
+	Kind        entity.Kind `json:"kind"`
+	Programs    []string    `json:"programs"`
+	Score       float64     `json:"score"`
+	Explanation string      `json:"explanation"`
+}
+
+// DefaultLimit is the number of matches returned when Query.Limit is 0.
+const DefaultLimit = 10
+
+// Scoring constants. They are calibrated on kinds of variation (see the
+// screeneval package) so that 0.90 is the operating threshold.
+const (
+	minTokenSim     = 0.80 // token pairs below this never align
+	kindMismatch    = 0.85 // factor for a listed entity of another kind
+	weakAlias       = 0.95 // factor for a weak (remarks-only) alias
+	countryMismatch = 0.97 // factor when the query country is not the entity's
+	singleTokenCap  = 0.86 // cap when one query word matches part of a longer name
+	maxQueryTokens  = 16   // tokens beyond this are ignored
+)
+
+// qtok is one query token with its vocabulary expansion.
+type qtok struct {
+	tok  textnorm.Token
+	w    float32
+	exp  []simVID // sorted by vid
+	span int      // for joined look-ups: number of query tokens covered
+}
+
+type simVID struct {
+	vid int32
+	sim float32
+}
+
+// scratch holds per-search buffers, reused through a pool.
+type scratch struct {
+	slot    []int32 // name id -> index in acc, or -1
+	touched []int32
+	acc     [][maxQueryTokens]float32
+	cands   []cand
+}
+
+type cand struct {
+	nid    int32
+	approx float32
+}
+
+func (ix *Index) getScratch() *scratch {
+	if s, ok := ix.pool.Get().(*scratch); ok {
+		return s
+	}
+	s := &scratch{slot: make([]int32, len(ix.names))}
+	for i := range s.slot {
+		s.slot[i] = -1
+	}
+	return s
+}
+
+func (ix *Index) putScratch(s *scratch) {
+	for _, nid := range s.touched {
+		s.slot[nid] = -1
+	}
+	s.touched = s.touched[:0]
+	s.acc = s.acc[:0]
+	s.cands = s.cands[:0]
+	ix.pool.Put(s)
+}
+
+// Search returns the entities whose names match q.Name with a score at or
+// above threshold, best first (ties: the better covered listed name, then
+// list order), at most q.Limit (default 10), each with an explanation. A
+// blank name matches nothing; only the first 16 tokens of a name are used.
+// See the package documentation for the scoring and its calibration.
+func (ix *Index) Search(q Query, threshold float64) []Match {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	all := textnorm.Analyze(q.Name)
+	var qt []qtok
+	for _, t := range all {
+		if len(qt) == maxQueryTokens {
+			break
+		}
+		qt = append(qt, qtok{tok: t, w: tokenWeight(t), span: 1})
+	}
+	if len(qt) == 0 || len(ix.names) == 0 {
+		return nil
+	}
+	var wq float32
+	for i := range qt {
+		wq += qt[i].w
+		ix.expand(&qt[i])
+	}
+	joins := ix.queryJoins(qt)
+
+	s := ix.getScratch()
+	defer ix.putScratch(s)
+	// Accumulate, per listed name, the best similarity of each query word.
+	for i := range qt {
+		if qt[i].tok.Class != textnorm.Word {
+			continue
+		}
+		for _, e := range qt[i].exp {
+			for _, nid := range ix.postings[e.vid] {
+				a := s.slotFor(nid)
+				if e.sim > s.acc[a][i] {
+					s.acc[a][i] = e.sim
+				}
+			}
+		}
+	}
+	for _, j := range joins {
+		for _, e := range j.exp {
+			for _, nid := range ix.postings[e.vid] {
+				a := s.slotFor(nid)
+				for k := j.first; k < j.first+j.span; k++ {
+					if e.sim > s.acc[a][k] {
+						s.acc[a][k] = e.sim
+					}
+				}
+			}
+		}
+	}
+	// Upper bound of the query-side coverage; particles and legal forms
+	// are assumed to match.
+	var wOther float32
+	for i := range qt {
+		if qt[i].tok.Class != textnorm.Word {
+			wOther += qt[i].w
+		}
+	}
+	// The bound is optimistic for particles and legal forms but not for
+	// words missed by the look-ups (two typing errors in one word), which
+	// exact scoring still finds; hence the margin.
+	minApprox := float32(threshold) - 0.45
+	for a, nid := range s.touched {
+		var m float32
+		for i := range qt {
+			if qt[i].tok.Class == textnorm.Word {
+				m += qt[i].w * s.acc[a][i]
+			}
+		}
+		approx := (m + wOther) / wq
+		if approx >= minApprox {
+			s.cands = append(s.cands, cand{nid: nid, approx: approx})
+		}
+	}
+	// Exact scoring costs a few microseconds per name: keep the best
+	// candidates close to the threshold, and only the best few of the
+	// long tail (names sharing one common word with the query).
+	s.cands = topCands(s.cands, float32(threshold)-0.1, max(64, limit*8), 24)
+
+	best := make(map[int32]scored, len(s.cands))
+	for _, c := range s.cands {
+		rec := &ix.names[c.nid]
+		sc := ix.scoreName(qt, wq, rec, q)
+		if sc.score < threshold {
+			continue
+		}
+		if b, ok := best[rec.ent]; !ok || sc.score > b.score || (sc.score == b.score && c.nid < b.nid) {
+			sc.nid = c.nid
+			best[rec.ent] = sc
+		}
+	}
+	out := make([]scored, 0, len(best))
+	for _, b := range best {
+		out = append(out, b)
+	}
+	slices.SortFunc(out, func(a, b scored) int {
+		if c := cmp.Compare(b.score, a.score); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.cover, a.cover); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.nid, b.nid)
+	})
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	matches := make([]Match, len(out))
+	for i, b := range out {
+		matches[i] = ix.toMatch(qt, b)
+	}
+	return matches
+}
+
+// candLess orders candidates best first, then by name id.
+func candLess(a, b cand) bool {
+	if a.approx != b.approx {
+		return a.approx > b.approx
+	}
+	return a.nid < b.nid
+}
+
+// topCands reorders cs in place and returns, best first, its candidates
+// scoring at least near (at most maxNear of them) followed by the best
+// maxTail of the others, without sorting the whole long tail.
+func topCands(cs []cand, near float32, maxNear, maxTail int) []cand {
+	n := 0
+	for i, c := range cs {
+		if c.approx >= near {
+			cs[n], cs[i] = cs[i], cs[n]
+			n++
+		}
+	}
+	head, tail := cs[:n], cs[n:]
+	slices.SortFunc(head, func(a, b cand) int {
+		if candLess(a, b) {
+			return -1
+		}
+		if candLess(b, a) {
+			return 1
+		}
+		return 0
+	})
+	if len(head) > maxNear {
+		head = head[:maxNear]
+	}
+	// Partial selection of the tail's best maxTail by insertion.
+	k := 0
+	for i := range tail {
+		c := tail[i]
+		if k == maxTail && !candLess(c, tail[k-1]) {
+			continue
+		}
+		j := min(k, maxTail-1)
+		for j > 0 && candLess(c, tail[j-1]) {
+			tail[j] = tail[j-1]
+			j--
+		}
+		tail[j] = c
+		if k < maxTail {
+			k++
+		}
+	}
+	out := cs[:len(head)]
+	return append(out, tail[:k]...)
+}
+
+func (s *scratch) slotFor(nid int32) int32 {
+	a := s.slot[nid]
+	if a < 0 {
+		a = int32(len(s.acc))
+		s.slot[nid] = a
+		s.touched = append(s.touched, nid)
+		s.acc = append(s.acc, [maxQueryTokens]float32{})
+	}
+	return a
+}
+
+// expand fills t.exp with the vocabulary entries similar to a query token.
+func (ix *Index) expand(t *qtok) {
+	switch t.tok.Class {
+	case textnorm.LegalForm:
+		return // compared by code in sim
+	}
+	t.exp = ix.lookup(t.tok.Text, t.tok.Key, t.tok.Class == textnorm.Particle, t.exp[:0])
+}
+
+// lookup returns the vocabulary entries similar to a folded token, with
+// their similarity, sorted by vocabulary id.
+func (ix *Index) lookup(text, key string, exactOnly bool, out []simVID) []simVID {
+	add := func(id int32) {
+		for _, e := range out {
+			if e.vid == id {
+				return
+			}
+		}
+		v := &ix.vocab[id]
+		if v.key != key && absDiff(len(v.text), len(text)) > 3 {
+			return // cannot reach minTokenSim
+		}
+		sim := textnorm.Similarity(text, key, v.text, v.key)
+		if sim >= minTokenSim {
+			out = append(out, simVID{id, float32(sim)})
+		}
+	}
+	known := false
+	if id, ok := ix.byText[text]; ok {
+		add(id)
+		known = !ix.vocab[id].joined
+	}
+	if exactOnly || len(key) == 0 {
+		return out
+	}
+	ix.nbr.each(hashSkip(key, -1), add)
+	if len(key) >= 4 {
+		if sk := textnorm.Skeleton(key); len(sk) >= 3 {
+			for _, id := range ix.bySkel[sk] {
+				add(id)
+			}
+		}
+		forDeletes(key, func(d uint64) { ix.nbr.each(d, add) })
+		// A token that is itself a listed word is taken as spelled
+		// right as far as canonicalisation goes; other tokens are also
+		// probed by their raw text, since typing errors can change what
+		// canonicalisation does ("kaadzic" keys as "kadzik").
+		if text != key && !known && !hasStrong(out) {
+			ix.nbr.each(hashSkip(text, -1), add)
+			forDeletes(text, func(d uint64) { ix.nbr.each(d, add) })
+		}
+	}
+	slices.SortFunc(out, func(a, b simVID) int { return cmp.Compare(a.vid, b.vid) })
+	return out
+}
+
+// lookupExact returns the vocabulary entries whose text or canonical key
+// equals the given ones.
+func (ix *Index) lookupExact(text, key string) []simVID {
+	var out []simVID
+	if id, ok := ix.byText[text]; ok {
+		out = append(out, simVID{id, 1})
+	}
+	ix.nbr.each(hashSkip(key, -1), func(id int32) {
+		v := &ix.vocab[id]
+		if v.key == key && v.text != text {
+			out = append(out, simVID{id, 0.98})
+		}
+	})
+	return out
+}
+
+// hasStrong reports whether a look-up already found a near-certain
+// variant (similarity 0.9 or more), so that further probing is unlikely to
+// find a better one.
+func hasStrong(es []simVID) bool {
+	for _, e := range es {
+		if e.sim >= 0.9 {
+			return true
+		}
+	}
+	return false
+}
+
+// join is a run of adjacent query tokens looked up as one word.
+type join struct {
+	first, span int
+	text        string
+	exp         []simVID
+}
+
+// queryJoins looks up runs of two or three adjacent query words joined
+// ("al qaida" as "alqaida").
+func (ix *Index) queryJoins(qt []qtok) []join {
+	var out []join
+	for i := range qt {
+		if !joinable(qt[i].tok) {
+			continue
+		}
+		text := qt[i].tok.Text
+		for n := 2; n <= 3 && i+n <= len(qt); n++ {
+			if !joinable(qt[i+n-1].tok) {
+				break
+			}
+			text += qt[i+n-1].tok.Text
+			exp := ix.lookupExact(text, textnorm.Canon(text))
+			if len(exp) > 0 {
+				out = append(out, join{first: i, span: n, text: text, exp: exp})
+			}
+		}
+	}
+	return out
+}
+
+// scored is the result of scoring one listed name.
+type scored struct {
+	nid   int32
+	score float64
+	cover float64 // listed-side coverage, a tie-breaker
+	pairs []pair
+	notes []string
+}
+
+// pair is one alignment between query tokens [qi, qi+qn) and listed tokens
+// [li, li+ln).
+type pair struct {
+	qi, qn, li, ln int
+	sim            float64
+}
+
+// sim returns the similarity of query token i and listed token lt.
+func (ix *Index) sim(t *qtok, lt nameTok) float64 {
+	v := &ix.vocab[lt.vid]
+	switch {
+	case t.tok.Class == textnorm.LegalForm && lt.class == textnorm.LegalForm:
+		if t.tok.Key == v.key {
+			return 1
+		}
+		return 0.6
+	case t.tok.Class == textnorm.LegalForm || lt.class == textnorm.LegalForm:
+		// A legal-form word recognised on one side only ("DOO" inside a
+		// name, "PTY" before "HOLDINGS"): same word, same meaning.
+		a, b := t.tok.Text, v.text
+		if t.tok.Class == textnorm.LegalForm {
+			a, b = b, a
+		}
+		if a == b || containsWord(b, a) {
+			return 1
+		}
+		return 0
+	case t.tok.Class == textnorm.Honorific || lt.class == textnorm.Honorific:
+		if t.tok.Class == textnorm.Particle || lt.class == textnorm.Particle {
+			return 0
+		}
+		if t.tok.Text == v.text {
+			return 1
+		}
+		if s := textnorm.Similarity(t.tok.Text, t.tok.Key, v.text, v.key); s >= minTokenSim {
+			return s
+		}
+		return 0
+	case t.tok.Class == textnorm.Particle || lt.class == textnorm.Particle:
+		if t.tok.Text == v.text {
+			return 1
+		}
+		if t.tok.Class == lt.class {
+			return 0.8
+		}
+		return 0
+	}
+	if n, ok := slices.BinarySearchFunc(t.exp, lt.vid, func(e simVID, id int32) int { return cmp.Compare(e.vid, id) }); ok {
+		return float64(t.exp[n].sim)
+	}
+	// Initials: "V." against "Vladimir", a weak agreement.
+	if len(t.tok.Text) == 1 || len(v.text) == 1 {
+		if t.tok.Text[0] == v.text[0] {
+			return 0.85
+		}
+		return 0
+	}
+	// Not found by the look-ups: compare directly, but only tokens of
+	// close lengths; the rest cannot reach minTokenSim in practice.
+	a, b := t.tok.Text, v.text
+	if absDiff(len(a), len(b)) > 3 {
+		return 0
+	}
+	s := textnorm.Similarity(a, t.tok.Key, b, v.key)
+	if s < minTokenSim {
+		return 0
+	}
+	return s
+}
+
+// scoreName aligns the query tokens with one listed name and scores it.
+func (ix *Index) scoreName(qt []qtok, wq float32, rec *nameRec, q Query) scored {
+	nq, nl := len(qt), len(rec.toks)
+	type cpair struct {
+		pair
+		w float64
+	}
+	var buf [64]cpair
+	cands := buf[:0]
+	for i := range qt {
+		for j, lt := range rec.toks {
+			if s := ix.sim(&qt[i], lt); s >= minTokenSim || (s > 0 && (qt[i].tok.Class == textnorm.LegalForm)) {
+				cands = append(cands, cpair{pair{i, 1, j, 1, s}, float64(qt[i].w)})
+			}
+		}
+	}
+	// Joined runs: query run against one listed word, one query word
+	// against a listed run.
+	var jb [64]byte
+	for i := 0; i < nq; i++ {
+		if !joinable(qt[i].tok) {
+			continue
+		}
+		for n := 2; n <= 3 && i+n <= nq; n++ {
+			if !joinable(qt[i+n-1].tok) {
+				break
+			}
+			b := jb[:0]
+			for k := i; k < i+n; k++ {
+				b = append(b, qt[k].tok.Text...)
+			}
+			for j, lt := range rec.toks {
+				v := &ix.vocab[lt.vid]
+				if lt.class != textnorm.Word || v.text[0] != b[0] || absDiff(len(v.text), len(b)) > 3 {
+					continue
+				}
+				if s := textnorm.JaroWinkler(string(b), v.text); s >= 0.88 {
+					cands = append(cands, cpair{pair{i, n, j, 1, s}, float64(n) + 0.5})
+				}
+			}
+		}
+	}
+	for j := 0; j < nl; j++ {
+		if !joinableClass(rec.toks[j].class) {
+			continue
+		}
+		for n := 2; n <= 3 && j+n <= nl; n++ {
+			if !joinableClass(rec.toks[j+n-1].class) {
+				break
+			}
+			b := jb[:0]
+			for k := j; k < j+n; k++ {
+				b = append(b, ix.vocab[rec.toks[k].vid].text...)
+			}
+			for i := range qt {
+				t := qt[i].tok
+				if t.Class != textnorm.Word || t.Text[0] != b[0] || absDiff(len(t.Text), len(b)) > 3 {
+					continue
+				}
+				if s := textnorm.JaroWinkler(t.Text, string(b)); s >= 0.88 {
+					cands = append(cands, cpair{pair{i, 1, j, n, s}, float64(n) + 0.5})
+				}
+			}
+		}
+	}
+	slices.SortFunc(cands, func(a, b cpair) int {
+		if c := cmp.Compare(b.sim, a.sim); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.w, a.w); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(absDiff(a.qi, a.li), absDiff(b.qi, b.li)); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.qi, b.qi)
+	})
+	var usedQ, usedL uint64
+	var sc scored
+	for _, c := range cands {
+		mq := maskOf(c.qi, c.qn)
+		ml := maskOf(c.li, c.ln)
+		if usedQ&mq != 0 || usedL&ml != 0 {
+			continue
+		}
+		usedQ |= mq
+		usedL |= ml
+		sc.pairs = append(sc.pairs, c.pair)
+	}
+
+	// Coverage of both sides, weighted by similarity.
+	var mQ, mL, strong float64
+	legalMatched := false
+	for _, p := range sc.pairs {
+		eff := effective(p.sim)
+		for k := p.qi; k < p.qi+p.qn; k++ {
+			mQ += float64(qt[k].w) * eff
+			if qt[k].tok.Class == textnorm.Word && p.sim >= 0.88 {
+				if len(qt[k].tok.Text) == 1 {
+					strong += 0.5
+				} else {
+					strong++
+				}
+			}
+			if qt[k].tok.Class == textnorm.LegalForm && p.sim == 1 {
+				legalMatched = true
+			}
+		}
+		for k := p.li; k < p.li+p.ln; k++ {
+			mL += float64(rec.toks[k].weight) * eff
+		}
+	}
+	if legalMatched {
+		strong += 0.5
+	}
+	S := mQ / float64(wq)
+	T := mL / float64(rec.weight)
+	score := S * (1 - 0.25*(1-T)*(1-T))
+	sc.cover = T
+
+	// One matched word is not enough to match a longer listed name.
+	unmatchedListedWords := 0
+	for j, lt := range rec.toks {
+		if lt.class == textnorm.Word && usedL&(1<<uint(j)) == 0 {
+			unmatchedListedWords++
+		}
+	}
+	if strong < 1.5 && unmatchedListedWords > 0 && score > singleTokenCap {
+		score = singleTokenCap
+		sc.notes = append(sc.notes, "only one word matched")
+	}
+	e := &ix.ents[rec.ent]
+	if q.Kind != "" && e.Kind != q.Kind {
+		score *= kindMismatch
+		sc.notes = append(sc.notes, fmt.Sprintf("kind differs (listed as %s)", e.Kind))
+	}
+	if rec.weak {
+		score *= weakAlias
+		sc.notes = append(sc.notes, "weak alias discounted")
+	}
+	if q.Country != "" {
+		if has, known := entityCountry(e, q.Country); known && !has {
+			score *= countryMismatch
+			sc.notes = append(sc.notes, "country differs")
+		} else if has {
+			sc.notes = append(sc.notes, "country matches")
+		}
+	}
+	sc.score = math.Round(min(score, 1)*10000) / 10000
+	return sc
+}
+
+// effective turns a token similarity into its contribution to a name
+// score: from 0.90 up it counts as it is; below, every point lost counts
+// twice, so that one loosely similar word (Catalina/Carolina 0.89) next to
+// an exact one does not make two different people match.
+func effective(s float64) float64 {
+	const knee = 0.90
+	if s >= knee {
+		return s
+	}
+	return max(0, s-(knee-s))
+}
+
+// containsWord reports whether the space-separated phrase holds word w.
+func containsWord(phrase, w string) bool {
+	for phrase != "" {
+		var f string
+		f, phrase, _ = strings.Cut(phrase, " ")
+		if f == w {
+			return true
+		}
+	}
+	return false
+}
+
+func joinableClass(c textnorm.Class) bool {
+	return c == textnorm.Word || c == textnorm.Particle
+}
+
+func maskOf(start, n int) uint64 {
+	if start >= 64 {
+		return 0
+	}
+	return ((1 << uint(n)) - 1) << uint(start)
+}
+
+func absDiff(a, b int) int {
+	if a > b {
+		return a - b
+	}
+	return b - a
+}
+
+// entityCountry reports whether the entity is tied to country cc, and
+// whether the list records any country for it at all.
+func entityCountry(e *entity.Entity, cc string) (has, known bool) {
+	cc = strings.ToUpper(strings.TrimSpace(cc))
+	for _, c := range e.Countries {
+		known = true
+		if c == cc {
+			return true, true
+		}
+	}
+	for _, c := range e.Nationalities {
+		known = true
+		if c == cc {
+			return true, true
+		}
+	}
+	return false, known
+}
+
+// toMatch turns a scored name into a Match with its explanation.
+func (ix *Index) toMatch(qt []qtok, sc scored) Match {
+	rec := &ix.names[sc.nid]
+	e := &ix.ents[rec.ent]
+	full, n := ix.displayName(rec)
+	var b strings.Builder
+	what := "primary name"
+	if n.Type != entity.Primary {
+		what = "alias"
+	}
+	strength := n.Strength
+	if strength == "" {
+		strength = entity.Strong
+	}
+	fmt.Fprintf(&b, "matched %s %q (%s %s): tokens ", what, full, strength, n.Type)
+	ps := slices.Clone(sc.pairs)
+	slices.SortFunc(ps, func(a, b pair) int { return cmp.Compare(a.qi, b.qi) })
+	legal := false
+	for k, p := range ps {
+		if k > 0 {
+			b.WriteString(", ")
+		}
+		qtext := joinTexts(qt, p.qi, p.qn)
+		var lts []string
+		for j := p.li; j < p.li+p.ln; j++ {
+			lts = append(lts, ix.vocab[rec.toks[j].vid].text)
+		}
+		ltext := strings.Join(lts, " ")
+		if qt[p.qi].tok.Class == textnorm.LegalForm {
+			legal = true
+			ltext = ix.vocab[rec.toks[p.li].vid].text
+			if p.sim == 1 {
+				fmt.Fprintf(&b, "%s=%s(legal form)", qt[p.qi].tok.Text, ltext)
+			} else {
+				fmt.Fprintf(&b, "%s~%s(legal form %.2f)", qt[p.qi].tok.Text, ltext, p.sim)
+			}
+			continue
+		}
+		if p.sim == 1 && p.qn == 1 && p.ln == 1 {
+			fmt.Fprintf(&b, "%s=%s", qtext, ltext)
+			continue
+		}
+		how := ""
+		switch {
+		case p.qn > 1 || p.ln > 1:
+			how = "joined "
+		case p.sim == 0.98:
+			how = "transliteration "
+		}
+		fmt.Fprintf(&b, "%s~%s(%s%.2f)", qtext, ltext, how, p.sim)
+	}
+	if len(ps) == 0 {
+		b.WriteString("none")
+	}
+	var unQ, unL []string
+	var usedQ, usedL uint64
+	for _, p := range sc.pairs {
+		usedQ |= maskOf(p.qi, p.qn)
+		usedL |= maskOf(p.li, p.ln)
+	}
+	var titles []string
+	for i := range qt {
+		if usedQ&(1<<uint(i)) == 0 {
+			switch qt[i].tok.Class {
+			case textnorm.Honorific:
+				titles = append(titles, qt[i].tok.Text)
+				continue
+			case textnorm.LegalForm:
+				legal = true
+			}
+			unQ = append(unQ, qt[i].tok.Text)
+		}
+	}
+	for j, lt := range rec.toks {
+		if usedL&(1<<uint(j)) == 0 {
+			if lt.class == textnorm.LegalForm {
+				legal = true
+			}
+			unL = append(unL, ix.vocab[lt.vid].text)
+		}
+	}
+	if len(unQ) > 0 {
+		fmt.Fprintf(&b, "; unmatched query tokens: %s", strings.Join(unQ, " "))
+	}
+	if len(unL) > 0 {
+		fmt.Fprintf(&b, "; unmatched listed tokens: %s", strings.Join(unL, " "))
+	}
+	for _, t := range titles {
+		fmt.Fprintf(&b, "; title %q ignored", t)
+	}
+	if legal {
+		b.WriteString("; legal forms weigh little")
+	}
+	for _, note := range sc.notes {
+		b.WriteString("; ")
+		b.WriteString(note)
+	}
+	return Match{
+		ID:          e.ID,
+		List:        e.List,
+		Name:        e.Name,
+		MatchedName: full,
+		Kind:        e.Kind,
+		Programs:    e.Programs,
+		Score:       sc.score,
+		Explanation: b.String(),
+	}
+}
+
+func joinTexts(qt []qtok, i, n int) string {
+	if n == 1 {
+		return qt[i].tok.Text
+	}
+	parts := make([]string, n)
+	for k := range parts {
+		parts[k] = qt[i+k].tok.Text
+	}
+	return strings.Join(parts, "+")
+}

@@ -1,0 +1,153 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/rampart-edge/rampart/internal/audit"
+	"github.com/rampart-edge/rampart/internal/token"
+)
+
+// TokenStore is a token.Store kept in the control-plane store's tokens
+// table, so that every node on one PostgreSQL accepts the same tokens. It
+// issues the same "rp_<id>_<secret>" tokens as internal/token, keeps only
+// the SHA-256 of the secret, and compares hashes in constant time; an
+// unknown id costs the same hash and compare as a wrong secret. Create and
+// Revoke append token.create and token.revoke audit entries in the same
+// transaction (actor Actor, default "system").
+type TokenStore struct {
+	S Store
+	// Actor is recorded in the audit entries of Create and Revoke.
+	Actor string
+	// Timeout bounds each database call (token.Store has no context);
+	// default 5s.
+	Timeout time.Duration
+}
+
+var _ token.Store = (*TokenStore)(nil)
+
+const (
+	tokenIDBytes     = 8
+	tokenSecretBytes = 32
+)
+
+func (ts *TokenStore) ctx() (context.Context, context.CancelFunc) {
+	d := ts.Timeout
+	if d <= 0 {
+		d = 5 * time.Second
+	}
+	return context.WithTimeout(context.Background(), d)
+}
+
+func (ts *TokenStore) actor() string {
+	if ts.Actor == "" {
+		return audit.ActorSystem
+	}
+	return ts.Actor
+}
+
+// Create issues a token; see token.Store.
+func (ts *TokenStore) Create(scope token.Scope, note string) (string, token.Token, error) {
+	if !scope.Valid() {
+		return "", token.Token{}, fmt.Errorf("creating token: unknown scope %q", scope)
+	}
+	var raw [tokenIDBytes + tokenSecretBytes]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", token.Token{}, fmt.Errorf("creating token: reading random bytes: %w", err)
+	}
+	id := hex.EncodeToString(raw[:tokenIDBytes])
+	secret := base64.RawURLEncoding.EncodeToString(raw[tokenIDBytes:])
+	sum := sha256.Sum256([]byte(secret))
+	rec := TokenRecord{ID: id, Scope: string(scope), Note: note, Created: time.Now().UTC().Truncate(time.Second),
+		Hash: hex.EncodeToString(sum[:])}
+	ctx, cancel := ts.ctx()
+	defer cancel()
+	err := ts.S.Tx(ctx, func(tx Tx) error {
+		if _, err := tx.Append(ctx, audit.Event{Actor: ts.actor(), Action: audit.ActionTokenCreate, Subject: "token:" + id,
+			Data: audit.MustData(map[string]any{"scope": string(scope), "note": note})}); err != nil {
+			return err
+		}
+		return tx.PutToken(ctx, rec)
+	})
+	if err != nil {
+		return "", token.Token{}, fmt.Errorf("creating token: %w", err)
+	}
+	return token.Prefix + id + "_" + secret, recToken(rec), nil
+}
+
+func recToken(r TokenRecord) token.Token {
+	return token.Token{ID: r.ID, Scope: token.Scope(r.Scope), Note: r.Note, Created: r.Created, Revoked: r.Revoked}
+}
+
+// dummyHash is compared against for unknown ids.
+var dummyHash = strings.Repeat("00", sha256.Size)
+
+// Verify checks a plaintext token; see token.Store. A database error
+// counts as a failed verification (the request is refused).
+func (ts *TokenStore) Verify(plaintext string) (token.Token, bool) {
+	id, secret, err := token.Parse(plaintext)
+	if err != nil {
+		return token.Token{}, false
+	}
+	ctx, cancel := ts.ctx()
+	defer cancel()
+	rec, err := ts.S.GetToken(ctx, id)
+	found := err == nil
+	hash := rec.Hash
+	if !found {
+		hash = dummyHash
+	}
+	want, herr := hex.DecodeString(hash)
+	got := sha256.Sum256([]byte(secret))
+	ok := herr == nil && len(want) == sha256.Size && subtle.ConstantTimeCompare(got[:], want) == 1
+	if !found || !ok || !rec.Revoked.IsZero() {
+		return token.Token{}, false
+	}
+	return recToken(rec), true
+}
+
+// List returns every token oldest first; see token.Store.
+func (ts *TokenStore) List() ([]token.Token, error) {
+	ctx, cancel := ts.ctx()
+	defer cancel()
+	recs, err := ts.S.ListTokens(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing tokens: %w", err)
+	}
+	out := make([]token.Token, len(recs))
+	for i, r := range recs {
+		out[i] = recToken(r)
+	}
+	return out, nil
+}
+
+// Revoke revokes a token; see token.Store. An unknown id is
+// token.ErrNotFound.
+func (ts *TokenStore) Revoke(id string) error {
+	ctx, cancel := ts.ctx()
+	defer cancel()
+	err := ts.S.Tx(ctx, func(tx Tx) error {
+		if _, err := tx.GetToken(ctx, id); err != nil {
+			return err
+		}
+		if _, err := tx.Append(ctx, audit.Event{Actor: ts.actor(), Action: audit.ActionTokenRevoke, Subject: "token:" + id}); err != nil {
+			return err
+		}
+		return tx.RevokeToken(ctx, id, time.Now().UTC().Truncate(time.Second))
+	})
+	if errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("revoking token %s: %w", id, token.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("revoking token %s: %w", id, err)
+	}
+	return nil
+}

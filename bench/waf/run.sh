@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# bench/waf/run.sh: the WAF's cost through the whole edge, in one run.
+#
+# One `rampart serve` (the real binary, access log off) serves four zones
+# in front of the same origin (bench/origin -nethttp, 1 KiB answers):
+#   off     waf off
+#   detect  waf {mode: detect, paranoia: 1}
+#   block1  waf {mode: block, paranoia: 1}
+#   block2  waf {mode: block, paranoia: 2}
+# and bench/waf/wraphandler runs Coraza's own http.WrapHandler in front of
+# httputil.ReverseProxy with the same rules as block1 ("wrap1"). For each,
+# wrk sends benign GETs (a browser-like request with a query string,
+# User-Agent and Accept) and benign 4 KiB form POSTs (post.lua), and the
+# script records requests/s, p50, p99 and the server's CPU per request
+# (utime+stime from /proc/PID/stat before and after, divided by requests),
+# ROUNDS rounds interleaved, and prints medians and the target ratios:
+#   block1/off GET requests/s >= 0.25, block1/wrap1 GET requests/s >= 1.5.
+#
+# It installs nothing: wrk, go and curl must be on PATH. Everything binds
+# to 127.0.0.1 ports 18180-18190 and is stopped on exit.
+#
+# Environment: DURATION (default 10s), ROUNDS (default 1), CONNS (wrk -c,
+# default 64), THREADS (wrk -t, default 2).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+DURATION=${DURATION:-10s}
+ROUNDS=${ROUNDS:-1}
+CONNS=${CONNS:-64}
+THREADS=${THREADS:-2}
+ORIGIN_PORT=18180 RAMPART_PORT=18183 WRAP_PORT=18184 ADMIN_PORT=18190
+
+for tool in wrk go curl; do
+	command -v "$tool" >/dev/null || { echo "run.sh: $tool not found on PATH (install it first)" >&2; exit 1; }
+done
+for port in $ORIGIN_PORT $RAMPART_PORT $WRAP_PORT $ADMIN_PORT; do
+	if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
+		echo "run.sh: 127.0.0.1:$port is already in use" >&2; exit 1
+	fi
+done
+
+W=$(mktemp -d /tmp/rampart-waf-bench.XXXXXX)
+STARTED=()
+cleanup() {
+	for pid in "${STARTED[@]}"; do kill "$pid" 2>/dev/null || true; done
+	for pid in "${STARTED[@]}"; do wait "$pid" 2>/dev/null || true; done
+	rm -rf "$W"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "# building rampart, origin and wraphandler" >&2
+go build -o "$W/rampart" ./cmd/rampart
+go build -o "$W/origin" ./bench/origin
+go build -o "$W/wraphandler" ./bench/waf/wraphandler
+
+"$W/origin" -nethttp -listen 127.0.0.1:$ORIGIN_PORT >"$W/origin.log" 2>&1 &
+STARTED+=($!)
+
+cat >"$W/rampart.yaml" <<CONF
+listen: {http: "127.0.0.1:$RAMPART_PORT", admin: "127.0.0.1:$ADMIN_PORT"}
+data_dir: $W/rampart-data
+log: {format: "off", level: warn}
+compliance: {lists: ["$PWD/testdata/sanctions/un"]}
+zones:
+  - host: off.bench
+    origins: [http://127.0.0.1:$ORIGIN_PORT]
+  - host: detect.bench
+    origins: [http://127.0.0.1:$ORIGIN_PORT]
+    waf: {mode: detect, paranoia: 1}
+  - host: block1.bench
+    origins: [http://127.0.0.1:$ORIGIN_PORT]
+    waf: {mode: block, paranoia: 1}
+  - host: block2.bench
+    origins: [http://127.0.0.1:$ORIGIN_PORT]
+    waf: {mode: block, paranoia: 2}
+CONF
+"$W/rampart" serve --config "$W/rampart.yaml" >"$W/rampart.log" 2>&1 &
+RAMPART_PID=$!
+STARTED+=($RAMPART_PID)
+"$W/wraphandler" -listen 127.0.0.1:$WRAP_PORT -origin http://127.0.0.1:$ORIGIN_PORT -paranoia 1 >"$W/wrap.log" 2>&1 &
+WRAP_PID=$!
+STARTED+=($WRAP_PID)
+
+UA="Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+ACCEPT="text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+GET_PATH="/products/list?category=shoes&size=42&sort=price"
+
+# wait_ok PORT HOST NAME: waits up to 30 s for a 200.
+wait_ok() {
+	for _ in $(seq 300); do
+		if [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $2" -H "User-Agent: $UA" -H "Accept: $ACCEPT" "http://127.0.0.1:$1$GET_PATH" 2>/dev/null)" = 200 ]; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "run.sh: $3 on port $1 (Host $2) does not answer 200" >&2
+	for f in "$W"/*.log; do [ -s "$f" ] && { echo "--- $f" >&2; tail -5 "$f" >&2; }; done
+	return 1
+}
+
+# name:port:pid:host of every setup measured.
+SETUPS=("off:$RAMPART_PORT:$RAMPART_PID:off.bench" "detect:$RAMPART_PORT:$RAMPART_PID:detect.bench"
+	"block1:$RAMPART_PORT:$RAMPART_PID:block1.bench" "block2:$RAMPART_PORT:$RAMPART_PID:block2.bench"
+	"wrap1:$WRAP_PORT:$WRAP_PID:wrap.bench")
+for s in "${SETUPS[@]}"; do IFS=: read -r name port pid host <<<"$s"; wait_ok "$port" "$host" "$name"; done
+# An attack must be refused by every WAF setup, or the numbers mean nothing.
+for s in "${SETUPS[@]}"; do
+	IFS=: read -r name port pid host <<<"$s"
+	code=$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $host" -H "User-Agent: $UA" "http://127.0.0.1:$port/?id=1%27%20OR%20%271%27%3D%271")
+	case $name in
+	block*|wrap*) [ "$code" = 403 ] || { echo "run.sh: $name answered $code to an SQL injection, want 403" >&2; exit 1; } ;;
+	*) [ "$code" = 200 ] || { echo "run.sh: $name answered $code to an SQL injection, want 200 (not blocking)" >&2; exit 1; } ;;
+	esac
+done
+
+cpu_ticks() { awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$1/stat"; }
+to_ms() {
+	awk -v v="$1" 'BEGIN {
+		if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 }
+		else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f", v }
+		else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f", v * 1000 }
+		else print v }'
+}
+
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
+RESULTS="$W/results.tsv"
+: >"$RESULTS"
+echo "# $(date -u +%FT%TZ) $(nproc) cores; wrk -t$THREADS -c$CONNS -d$DURATION; rounds $ROUNDS" >&2
+for round in $(seq "$ROUNDS"); do
+	for kind in get post; do
+		for s in "${SETUPS[@]}"; do
+			IFS=: read -r name port pid host <<<"$s"
+			args=(-t"$THREADS" -c"$CONNS" -H "Host: $host" -H "User-Agent: $UA" -H "Accept: $ACCEPT")
+			[ "$kind" = post ] && args+=(-s bench/waf/post.lua)
+			wrk "${args[@]}" -d2s "http://127.0.0.1:$port$GET_PATH" >/dev/null # warm-up
+			before=$(cpu_ticks "$pid")
+			out=$(wrk "${args[@]}" -d"$DURATION" --latency "http://127.0.0.1:$port$GET_PATH")
+			after=$(cpu_ticks "$pid")
+			reqs=$(awk '/requests in/ {print $1}' <<<"$out")
+			rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+			p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
+			p99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
+			bad=$(awk '/Non-2xx/ {print "non2xx=" $NF} /Socket errors/ {sub(/^ *Socket errors: /, ""); gsub(/ /, ""); print}' <<<"$out" | paste -sd, -)
+			cpu_us=$(awk -v t=$((after - before)) -v us="$TICK_US" -v n="$reqs" 'BEGIN { printf "%.1f", t * us / n }')
+			printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$kind" "$name" "$round" "$rps" "$p50" "$p99" "$cpu_us" "${bad:-0}" >>"$RESULTS"
+			printf '# round %s %-4s %-7s %9s req/s  p50 %8s ms  p99 %8s ms  %8s us/req  %s\n' \
+				"$round" "$kind" "$name" "$rps" "$p50" "$p99" "$cpu_us" "${bad:+bad: $bad}" >&2
+		done
+	done
+done
+
+echo
+echo "WAF through the edge, keep-alive, loopback, $(nproc) cores, wrk -t$THREADS -c$CONNS -d$DURATION, median of $ROUNDS rounds"
+awk -F'\t' '
+function median(list,    n, a, i, j, t) {
+	n = split(list, a, " ")
+	for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j + 1] = a[j]; a[j + 1] = t }
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+{
+	k = $1 SUBSEP $2
+	if (!(k in seen)) { seen[k] = 1; order[++n] = k }
+	rps[k] = rps[k] " " $4; p50[k] = p50[k] " " $5; p99[k] = p99[k] " " $6; cpu[k] = cpu[k] " " $7
+	if ($8 != "0") bad[k] = bad[k] " r" $3 ":" $8
+}
+END {
+	printf "%-5s %-7s %10s %9s %9s %11s  %s\n", "req", "setup", "req/s", "p50 ms", "p99 ms", "CPU us/req", "errors"
+	for (i = 1; i <= n; i++) {
+		k = order[i]; split(k, kk, SUBSEP)
+		m[k] = median(rps[k]); c[k] = median(cpu[k])
+		printf "%-5s %-7s %10.0f %9.3f %9.3f %11.1f  %s\n", kk[1], kk[2], m[k], median(p50[k]), median(p99[k]), c[k], bad[k] ? bad[k] : "none"
+	}
+	for (q = 1; q <= 2; q++) {
+		kind = (q == 1) ? "get" : "post"
+		if (m[kind SUBSEP "off"] > 0) printf "%s block1/off requests/s %.2fx (target >= 0.25x on get)\n", kind, m[kind SUBSEP "block1"] / m[kind SUBSEP "off"]
+		if (m[kind SUBSEP "wrap1"] > 0) printf "%s block1/wrap1 requests/s %.2fx (target >= 1.5x on get), CPU per request %.2fx\n", kind, m[kind SUBSEP "block1"] / m[kind SUBSEP "wrap1"], c[kind SUBSEP "block1"] / c[kind SUBSEP "wrap1"]
+	}
+}' "$RESULTS"

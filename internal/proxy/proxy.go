@@ -1,0 +1,561 @@
+// Package proxy forwards requests from the edge to a zone's origin servers:
+// load balancing (round_robin, least_conn, ip_hash), active health checks,
+// passive ejection, retries of idempotent requests after connection
+// failures, forwarding headers, streaming in both directions and
+// WebSocket/Upgrade pass-through.
+//
+// Requests to plain-HTTP origins go through a lean HTTP/1.1 client that does
+// the round trip on the calling goroutine with pooled keep-alive connections
+// (client.go); a request body is streamed by one extra goroutine so the
+// origin may answer before the upload ends. Upgrades (WebSocket) and https
+// origins go through net/http/httputil.ReverseProxy on an http.Transport.
+// Both paths forward the same headers and report errors the same way.
+//
+// Choices worth knowing:
+//   - When every origin is marked down (active checks or passive ejection)
+//     the proxy still tries them, in policy order, rather than answering a
+//     fast 502: a health check can be wrong, a request rarely is.
+//   - Passive ejection counts origin failures: refused or reset
+//     connections, timeouts and malformed responses. 5xx answers are
+//     responses, not failures, and are passed through.
+//   - A request is retried on another origin only if its method is
+//     idempotent (RFC 9110 9.2.2: GET, HEAD, OPTIONS, TRACE, PUT, DELETE),
+//     the failure happened before any response byte, and its body was not
+//     read yet. A pooled connection that the origin had closed is replaced
+//     by a new one without counting as a failure (for non-idempotent
+//     requests and requests with a body the pooled connection is checked
+//     before use instead).
+//   - Errors carry their source (client, origin, internal): origin errors
+//     answer 502, or 504 for a response-header timeout; a client that went
+//     away gets nothing and is logged at debug level, never as a 502; an
+//     origin that fails after the response head was sent aborts the client
+//     connection (panic(http.ErrAbortHandler), as httputil does), so the
+//     truncation is visible.
+//   - The request-target is forwarded as received (r.RequestURI), prefixed
+//     by the origin URL's path if it has one.
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"sync/atomic"
+
+	"github.com/rampart-edge/rampart/internal/config"
+	"github.com/rampart-edge/rampart/internal/reqctx"
+)
+
+// Default timeouts and health-check settings, used where the zone or
+// Options leave a field zero.
+const (
+	DefaultDial           = 5 * time.Second
+	DefaultResponseHeader = 30 * time.Second
+	DefaultOriginIdle     = 90 * time.Second
+	DefaultInterval       = 5 * time.Second
+	DefaultCheckTimeout   = 2 * time.Second
+	DefaultHealthy        = 2
+	DefaultUnhealthy      = 3
+	DefaultMaxFails       = 3
+	DefaultEjectFor       = 10 * time.Second
+)
+
+// Options are the dependencies of a Proxy.
+type Options struct {
+	// Timeouts gives Dial (connecting to an origin, default 5s),
+	// ResponseHeader (from sending the request until the response head is
+	// read, default 30s; exceeded gives 504) and OriginIdle (how long an
+	// idle keep-alive connection to an origin is kept, default 90s).
+	Timeouts config.Timeouts
+	// Logger receives proxy errors tagged with their source; nil discards.
+	// Lines carry no zone attribute: give a logger that has it (the app
+	// passes Logger.With("zone", host)).
+	Logger *slog.Logger
+	// OnHealth is called when an origin changes health (for metrics/logs);
+	// may be nil. It is called from health-check and request goroutines
+	// and must not block.
+	OnHealth func(zone, origin string, healthy bool)
+	// OnError, when set, is called once for every request the proxy could
+	// not complete, with the error tagged by source (for access logs and
+	// metrics: a client that went away is SourceClient, never a 502). It
+	// runs on the request's goroutine before the error response is written.
+	OnError func(r *http.Request, err *Error)
+}
+
+// OriginStatus is the state of one origin, for metrics.
+type OriginStatus struct {
+	URL     string
+	Healthy bool  // active checks pass and not passively ejected
+	Active  int64 // requests in flight
+}
+
+// Proxy forwards requests to the origins of one zone. It is safe for
+// concurrent use.
+type Proxy struct {
+	zone         string
+	origins      []*origin
+	policy       string
+	retries      int
+	preserveHost bool
+	hc           config.HealthCheck
+	timeouts     config.Timeouts
+	log          *slog.Logger
+	onHealth     func(zone, origin string, healthy bool)
+	onError      func(r *http.Request, err *Error)
+	dialer       net.Dialer
+	transport    *http.Transport
+	next         atomic.Uint64
+	waits        waitSet
+
+	startOnce sync.Once
+	closeOnce sync.Once
+	stop      chan struct{}
+	wg        sync.WaitGroup
+}
+
+// New builds the proxy of zone z: its origins (http:// or https:// URLs,
+// at least one), load-balancing policy (round_robin when empty),
+// health-check settings (defaults above for zero fields), Retries (used as
+// given; config applies the default of 1) and PreserveHost (true when nil:
+// the client's Host is sent to the origin). Nothing is started: call Start
+// for active health checks.
+func New(z config.Zone, opts Options) (*Proxy, error) {
+	if len(z.Origins) == 0 {
+		return nil, fmt.Errorf("zone %q: %w", z.Host, errNoOrigin)
+	}
+	p := &Proxy{
+		zone:         z.Host,
+		policy:       z.LoadBalancing,
+		retries:      z.Retries,
+		preserveHost: z.PreserveHost == nil || *z.PreserveHost,
+		hc:           z.HealthCheck,
+		timeouts:     opts.Timeouts,
+		log:          opts.Logger,
+		onHealth:     opts.OnHealth,
+		onError:      opts.OnError,
+		stop:         make(chan struct{}),
+	}
+	switch p.policy {
+	case "":
+		p.policy = RoundRobin
+	case RoundRobin, LeastConn, IPHash:
+	default:
+		return nil, fmt.Errorf("zone %q: load_balancing %q: want round_robin, least_conn or ip_hash", z.Host, z.LoadBalancing)
+	}
+	if p.retries < 0 {
+		return nil, fmt.Errorf("zone %q: retries %d: must not be negative", z.Host, z.Retries)
+	}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	t := &p.timeouts
+	if t.Dial <= 0 {
+		t.Dial = DefaultDial
+	}
+	if t.ResponseHeader <= 0 {
+		t.ResponseHeader = DefaultResponseHeader
+	}
+	if t.OriginIdle <= 0 {
+		t.OriginIdle = DefaultOriginIdle
+	}
+	h := &p.hc
+	if h.Interval <= 0 {
+		h.Interval = DefaultInterval
+	}
+	if h.Timeout <= 0 {
+		h.Timeout = DefaultCheckTimeout
+	}
+	if h.Healthy <= 0 {
+		h.Healthy = DefaultHealthy
+	}
+	if h.Unhealthy <= 0 {
+		h.Unhealthy = DefaultUnhealthy
+	}
+	if h.MaxFails <= 0 {
+		h.MaxFails = DefaultMaxFails
+	}
+	if h.EjectFor <= 0 {
+		h.EjectFor = DefaultEjectFor
+	}
+	p.dialer = net.Dialer{Timeout: t.Dial, KeepAlive: 30 * time.Second}
+	p.transport = &http.Transport{
+		DialContext:           p.dialer.DialContext,
+		TLSHandshakeTimeout:   t.Dial,
+		ResponseHeaderTimeout: t.ResponseHeader,
+		IdleConnTimeout:       t.OriginIdle,
+		MaxIdleConnsPerHost:   256,
+		ExpectContinueTimeout: time.Second,
+		DisableCompression:    true,
+	}
+	errLog := slog.NewLogLogger(p.log.Handler(), slog.LevelDebug)
+	for i, raw := range z.Origins {
+		u, err := url.Parse(raw)
+		if err != nil {
+			return nil, fmt.Errorf("zone %q: origins[%d] %q: %w", z.Host, i, raw, err)
+		}
+		if u.Scheme != "http" && u.Scheme != "https" {
+			return nil, fmt.Errorf("zone %q: origins[%d] %q: scheme must be http or https", z.Host, i, raw)
+		}
+		if u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			return nil, fmt.Errorf("zone %q: origins[%d] %q: want scheme://host[:port][/path] only", z.Host, i, raw)
+		}
+		o := &origin{
+			url:      u,
+			raw:      raw,
+			host:     u.Host,
+			https:    u.Scheme == "https",
+			hash:     mix64(hashBytes([]byte(raw))),
+			idleTime: t.OriginIdle,
+		}
+		o.addr = u.Host
+		if u.Port() == "" {
+			port := "80"
+			if o.https {
+				port = "443"
+			}
+			o.addr = net.JoinHostPort(u.Hostname(), port)
+		}
+		if path := u.EscapedPath(); path != "" && path != "/" {
+			o.prefix = strings.TrimSuffix(path, "/")
+		}
+		o.healthy.Store(true)
+		o.rp = p.newReverseProxy(o, errLog)
+		p.origins = append(p.origins, o)
+	}
+	return p, nil
+}
+
+// Start starts the active health checks (when the zone's health_check.path
+// is set), the reaper of idle origin connections and the watcher that
+// interrupts origin waits of clients that went away (within 100 ms;
+// without Start such waits last until the origin answers or the
+// response-header timeout). It is idempotent.
+func (p *Proxy) Start() {
+	p.startOnce.Do(func() {
+		if p.hc.Path != "" {
+			for _, o := range p.origins {
+				p.wg.Add(1)
+				go p.checkLoop(o)
+			}
+		}
+		p.wg.Add(2)
+		go p.reapLoop()
+		go p.watchLoop()
+	})
+}
+
+// Close stops the health checks and closes the idle origin connections.
+// Requests in flight finish; their connections are closed afterwards.
+func (p *Proxy) Close() {
+	p.closeOnce.Do(func() {
+		close(p.stop)
+		p.wg.Wait()
+		for _, o := range p.origins {
+			o.closeIdle(true)
+		}
+		p.transport.CloseIdleConnections()
+	})
+}
+
+// closed reports whether Close was called.
+func (p *Proxy) closed() bool {
+	select {
+	case <-p.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// Origins returns the state of every origin, in configuration order.
+func (p *Proxy) Origins() []OriginStatus {
+	out := make([]OriginStatus, len(p.origins))
+	for i, o := range p.origins {
+		out[i] = OriginStatus{URL: o.raw, Healthy: o.available(), Active: o.active.Load()}
+	}
+	return out
+}
+
+// reapLoop closes idle origin connections past the idle timeout and reports
+// the end of passive ejections.
+func (p *Proxy) reapLoop() {
+	defer p.wg.Done()
+	every := min(p.timeouts.OriginIdle/2, p.hc.EjectFor/2, 5*time.Second)
+	tk := time.NewTicker(max(every, 100*time.Millisecond))
+	defer tk.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-tk.C:
+			now := time.Now().UnixNano()
+			for _, o := range p.origins {
+				o.closeIdle(false)
+				if until := o.ejectedUntil.Load(); until != 0 && now >= until && o.ejectedUntil.CompareAndSwap(until, 0) {
+					p.health(o, o.healthy.Load(), "passive ejection ended")
+				}
+			}
+		}
+	}
+}
+
+// watchLoop interrupts origin waits of clients that went away.
+func (p *Proxy) watchLoop() {
+	defer p.wg.Done()
+	tk := time.NewTicker(watchEvery)
+	defer tk.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-tk.C:
+			p.waits.interrupt()
+		}
+	}
+}
+
+// health reports an origin's health change to OnHealth, or to the log
+// when there is no OnHealth.
+func (p *Proxy) health(o *origin, healthy bool, why string) {
+	if p.onHealth != nil {
+		p.log.Debug("origin health changed", "origin", o.raw, "healthy", healthy, "reason", why)
+		p.onHealth(p.zone, o.raw, healthy)
+		return
+	}
+	p.log.Info("origin health changed", "origin", o.raw, "healthy", healthy, "reason", why)
+}
+
+// succeeded clears the failure count of o and ends a passive ejection.
+func (p *Proxy) succeeded(o *origin) {
+	if o.fails.Load() != 0 {
+		o.fails.Store(0)
+	}
+	if o.ejectedUntil.Load() != 0 && o.ejectedUntil.Swap(0) != 0 {
+		p.health(o, o.healthy.Load(), "request succeeded")
+	}
+}
+
+// failed counts a proxy failure against o and ejects it for EjectFor after
+// MaxFails consecutive failures.
+func (p *Proxy) failed(o *origin) {
+	if o.fails.Add(1) < int32(p.hc.MaxFails) {
+		return
+	}
+	o.fails.Store(0)
+	if o.ejectedUntil.Swap(time.Now().Add(p.hc.EjectFor).UnixNano()) == 0 {
+		p.health(o, false, "passive ejection")
+	}
+}
+
+// isIdempotent reports whether method is idempotent (RFC 9110 9.2.2).
+func isIdempotent(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, http.MethodPut, http.MethodDelete:
+		return true
+	}
+	return false
+}
+
+// isUpgrade reports whether r asks for a protocol upgrade.
+func isUpgrade(r *http.Request) bool {
+	c := r.Header["Connection"]
+	return len(c) > 0 && len(r.Header["Upgrade"]) > 0 && connectionListed(c, "upgrade")
+}
+
+// ServeHTTP proxies r to one of the zone's origins and sets info.Origin.
+// Idempotent requests are retried on another origin (up to Retries times)
+// after a connection failure that happened before any response byte and
+// before the request body was read. A refused or failed origin answers 502,
+// a response-header timeout 504; a client that went away gets nothing and
+// is logged at debug level as a client error, never as a 502.
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	info := reqctx.From(r.Context())
+	var ipHash uint64
+	if p.policy == IPHash {
+		if info != nil && info.ClientIP.IsValid() {
+			ipHash = hashAddr(info.ClientIP)
+		} else {
+			ipHash = hashAddr(peerAddr(r))
+		}
+	}
+	// HTTP/2 requests carry a non-nil Body even without one; their
+	// ContentLength is 0 then.
+	hasBody := r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0
+	lean := !isUpgrade(r)
+	var body *trackedBody
+	if hasBody {
+		body = &trackedBody{rc: r.Body}
+		// Let the origin answer while the upload continues (HTTP/1.x
+		// servers otherwise stop the body once the response starts).
+		http.NewResponseController(w).EnableFullDuplex()
+	}
+	idempotent := isIdempotent(r.Method)
+	var tried triedSet
+	var perr *Error
+	for attempt := 0; ; attempt++ {
+		i := p.pick(ipHash, &tried)
+		if i < 0 {
+			break
+		}
+		tried.add(i)
+		o := p.origins[i]
+		if info != nil {
+			info.Origin = o.raw
+		}
+		o.active.Add(1)
+		if lean && !o.https {
+			perr = p.serveLean(o, w, r, info, idempotent, body)
+		} else {
+			perr = p.serveTransport(o, w, r, body)
+		}
+		o.active.Add(-1)
+		if perr == nil {
+			p.succeeded(o)
+			return
+		}
+		if perr.Source == SourceOrigin {
+			p.failed(o)
+		}
+		if perr.Retryable && idempotent && attempt < p.retries && (body == nil || !body.used()) && !perr.answered {
+			p.log.Debug("retrying on another origin", "origin", o.raw, "source", perr.Source.String(), "error", perr.Err)
+			continue
+		}
+		break
+	}
+	p.fail(w, r, info, perr)
+}
+
+// fail answers and logs a failed proxy attempt.
+func (p *Proxy) fail(w http.ResponseWriter, r *http.Request, info *reqctx.Info, perr *Error) {
+	if perr == nil {
+		perr = &Error{Source: SourceInternal, Status: http.StatusBadGateway, Op: "picking origin", Err: errNoOrigin}
+	}
+	if p.onError != nil {
+		p.onError(r, perr)
+	}
+	id := ""
+	if info != nil {
+		id = info.ID
+	}
+	switch {
+	case perr.Source == SourceClient:
+		p.log.Debug("client went away", "request_id", id, "source", "client", "error", perr.Error())
+		return
+	case perr.answered:
+		// The response head was already sent: abort the client connection
+		// so the truncation is visible (as httputil.ReverseProxy does).
+		p.log.Warn("proxying response body failed", "request_id", id, "source", perr.Source.String(), "error", perr.Error())
+		panic(http.ErrAbortHandler)
+	}
+	status := perr.Status
+	if status == 0 {
+		status = http.StatusInternalServerError
+	}
+	p.log.Warn("proxy error", "request_id", id, "source", perr.Source.String(), "status", status, "error", perr.Error())
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, "%d %s\n", status, http.StatusText(status))
+}
+
+// trackedBody wraps a request body on the http.Transport path: it records
+// whether it was read (a consumed body cannot be replayed on a retry) and
+// the client's read error, and ignores Close so a retry can reuse it.
+type trackedBody struct {
+	rc   io.ReadCloser
+	read atomic.Bool
+	mu   sync.Mutex
+	err  error
+}
+
+func (b *trackedBody) Read(p []byte) (int, error) {
+	b.read.Store(true)
+	n, err := b.rc.Read(p)
+	if err != nil && err != io.EOF {
+		b.mu.Lock()
+		b.err = err
+		b.mu.Unlock()
+	}
+	return n, err
+}
+
+func (b *trackedBody) Close() error { return nil }
+
+func (b *trackedBody) used() bool { return b.read.Load() }
+
+func (b *trackedBody) readErr() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.err
+}
+
+// transportState carries the outcome of one httputil attempt from its
+// ErrorHandler back to serveTransport.
+type transportState struct{ err error }
+
+type transportStateKey struct{}
+
+// newReverseProxy builds the httputil.ReverseProxy of origin o.
+func (p *Proxy) newReverseProxy(o *origin, errLog *log.Logger) *httputil.ReverseProxy {
+	rp := &httputil.ReverseProxy{
+		Transport: p.transport,
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(o.url)
+			if p.preserveHost {
+				pr.Out.Host = pr.In.Host
+			}
+			setForwarding(pr.Out.Header, pr.In, reqctx.From(pr.In.Context()))
+			if _, ok := pr.Out.Header["User-Agent"]; !ok {
+				pr.Out.Header["User-Agent"] = nil
+			}
+		},
+		BufferPool: bufferPool{},
+		ErrorLog:   errLog,
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			if st, ok := r.Context().Value(transportStateKey{}).(*transportState); ok {
+				st.err = err
+			}
+		},
+	}
+	return rp
+}
+
+// serveTransport proxies r to o with httputil.ReverseProxy.
+func (p *Proxy) serveTransport(o *origin, w http.ResponseWriter, r *http.Request, body *trackedBody) *Error {
+	st := &transportState{}
+	r2 := r.WithContext(context.WithValue(r.Context(), transportStateKey{}, st))
+	if body != nil {
+		r2.Body = body
+	}
+	o.rp.ServeHTTP(w, r2)
+	if st.err == nil {
+		return nil
+	}
+	err := st.err
+	if r.Context().Err() != nil {
+		return clientErr("waiting for origin", err)
+	}
+	if body != nil {
+		if berr := body.readErr(); berr != nil {
+			return clientErr("reading request body", berr)
+		}
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return originErr("dialing", o.raw, err, true)
+	}
+	// With a body, only a failed dial is retried: the transport may still
+	// be reading the body in its write loop.
+	return originErr("proxying to", o.raw, err, body == nil)
+}

@@ -1,0 +1,70 @@
+package attack
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/rampart-edge/rampart/internal/edge"
+)
+
+// Phase returns an edge phase that counts every request towards the
+// detector's rate and then runs next (nil: continue). Put it in the
+// zone's first phase slot (edge.PhaseAccess, wrapping the access phase),
+// so that requests the later phases refuse, challenge or serve from the
+// cache still count: otherwise the rate would fall as soon as the zone
+// switched on, and it would switch off in the middle of an attack.
+func (d *Detector) Phase(next edge.Phase) edge.Phase {
+	return edge.PhaseFunc(func(w http.ResponseWriter, r *http.Request) edge.Decision {
+		d.Arrived()
+		if next == nil {
+			return edge.Continue
+		}
+		return next.Serve(w, r)
+	})
+}
+
+// WrapOrigin wraps a zone's origin handler (its proxy) to record each
+// origin answer: its status and the time to its response header. Use it
+// with Phase, which counts the requests.
+func (d *Detector) WrapOrigin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ow := &originWriter{ResponseWriter: w, d: d, start: time.Now()}
+		next.ServeHTTP(ow, r)
+		if !ow.done {
+			// The handler wrote nothing (net/http answers 200) or
+			// aborted; either way the origin was reached and is done.
+			ow.record(http.StatusOK)
+		}
+	})
+}
+
+// originWriter records the status and latency at the first WriteHeader.
+// Unwrap lets http.ResponseController reach the underlying writer, so
+// flushing and hijacking (WebSocket upgrades) keep working.
+type originWriter struct {
+	http.ResponseWriter
+	d     *Detector
+	start time.Time
+	done  bool
+}
+
+func (w *originWriter) record(status int) {
+	if !w.done {
+		w.done = true
+		w.d.OriginDone(status, time.Since(w.start))
+	}
+}
+
+func (w *originWriter) WriteHeader(code int) {
+	if code >= 200 || code == http.StatusSwitchingProtocols {
+		w.record(code)
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *originWriter) Write(b []byte) (int, error) {
+	w.record(http.StatusOK)
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *originWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -20,7 +20,7 @@ func TestRunAgainstFakeServer(t *testing.T) {
 	var kinds []string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/v1/screen" || r.Header.Get("Authorization") != "Bearer tok" {
-			http.Error(w, "no", 401)
+			http.Error(w, "no", http.StatusUnauthorized)
 			return
 		}
 		var req screenReq

@@ -544,15 +544,6 @@ func BenchmarkSolveDefault(b *testing.B) {
 	}
 }
 
-// freePort is used by the browser test for a loopback listener.
-func listenLoopback(t *testing.T) net.Listener {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ln
-}
-
 // BenchmarkChallengePage is the cost of answering one request without a
 // clearance while a zone is under attack: a new signed token and the page.
 func BenchmarkChallengePage(b *testing.B) {

@@ -98,19 +98,6 @@ func (s *set) parse() ([]entity.Entity, error) {
 	return ents, nil
 }
 
-// listName returns the display name of a source.
-func listName(source string) string {
-	switch source {
-	case ofac.Source:
-		return ofac.ListName
-	case un.Source:
-		return un.ListName
-	case uk.Source:
-		return uk.ListName
-	}
-	return source
-}
-
 // detectFS finds the list sets in dir of fsys. A folder holding sdn.csv is
 // an OFAC set; one holding subjects.csv and subject_names.csv is a UK set;
 // an XML file whose root is CONSOLIDATED_LIST is a UN set. A folder that

@@ -14,11 +14,17 @@
 #     the origin is stopped after it expires, and the answer is printed
 #     (target: 200 with Rampart-Cache: STALE).
 #
+# With NETHTTP=1 (the default) it also measures bench/origin -nethttp, a
+# bare net/http server answering the same bodies from memory without any
+# edge logic: the floor of anything built on net/http's server, printed as
+# "go-nethttp" for context.
+#
 # It installs nothing: wrk, nginx, curl and go must be on PATH. Everything
-# binds to 127.0.0.1 ports 18180-18190 and is stopped on exit.
+# binds to 127.0.0.1 ports PORT_BASE to PORT_BASE+10 (default 18380) and
+# is stopped on exit.
 #
 # Environment: DURATION (default 10s), ROUNDS (3), CONNS (64), THREADS
-# (2), BURST (1000), SIZES ("1k 100k").
+# (2), BURST (1000), SIZES ("1k 100k"), NETHTTP (1), PORT_BASE (18380).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -28,12 +34,15 @@ CONNS=${CONNS:-64}
 THREADS=${THREADS:-2}
 BURST=${BURST:-1000}
 SIZES=${SIZES:-"1k 100k"}
-ORIGIN_PORT=18180 NGINX_PORT=18181 RAMPART_PORT=18182 ADMIN_PORT=18190
+NETHTTP=${NETHTTP:-1}
+PORT_BASE=${PORT_BASE:-18380}
+ORIGIN_PORT=$PORT_BASE NGINX_PORT=$((PORT_BASE + 1)) RAMPART_PORT=$((PORT_BASE + 2))
+FLOOR_1K=$((PORT_BASE + 3)) FLOOR_100K=$((PORT_BASE + 4)) ADMIN_PORT=$((PORT_BASE + 10))
 
 for tool in wrk nginx curl go; do
 	command -v "$tool" >/dev/null || { echo "run.sh: $tool not found on PATH" >&2; exit 1; }
 done
-for port in $ORIGIN_PORT $NGINX_PORT $RAMPART_PORT $ADMIN_PORT; do
+for port in $ORIGIN_PORT $NGINX_PORT $RAMPART_PORT $FLOOR_1K $FLOOR_100K $ADMIN_PORT; do
 	if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
 		echo "run.sh: 127.0.0.1:$port is already in use" >&2; exit 1
 	fi
@@ -54,6 +63,7 @@ echo "# building rampart, the origin and burst" >&2
 go build -o "$W/rampart" ./cmd/rampart
 go build -o "$W/origin" ./bench/cache/origin
 go build -o "$W/burst" ./bench/cache/burst
+go build -o "$W/floor" ./bench/origin
 
 "$W/origin" -listen 127.0.0.1:$ORIGIN_PORT >"$W/origin.log" 2>&1 &
 ORIGIN_PID=$!
@@ -113,9 +123,27 @@ wait_ok() {
 	for f in "$W"/*.log "$W"/nginx/logs/error.log; do [ -s "$f" ] && { echo "--- $f" >&2; tail -5 "$f" >&2; }; done
 	return 1
 }
+CACHES=("nginx:$NGINX_PORT" "rampart:$RAMPART_PORT")
+if [ "$NETHTTP" = 1 ]; then
+	"$W/floor" -nethttp -size 1024 -listen 127.0.0.1:$FLOOR_1K >"$W/floor1k.log" 2>&1 &
+	STARTED+=($!)
+	"$W/floor" -nethttp -size 102400 -listen 127.0.0.1:$FLOOR_100K >"$W/floor100k.log" 2>&1 &
+	STARTED+=($!)
+fi
 wait_ok $ORIGIN_PORT origin
 wait_ok $NGINX_PORT nginx
 wait_ok $RAMPART_PORT rampart
+if [ "$NETHTTP" = 1 ]; then wait_ok $FLOOR_1K go-nethttp; wait_ok $FLOOR_100K go-nethttp; fi
+# port_of NAME SIZE: where NAME serves SIZE.
+port_of() {
+	case $1 in
+	nginx) echo $NGINX_PORT ;;
+	rampart) echo $RAMPART_PORT ;;
+	go-nethttp) [ "$2" = 1k ] && echo $FLOOR_1K || echo $FLOOR_100K ;;
+	esac
+}
+NAMES="nginx rampart"
+[ "$NETHTTP" = 1 ] && NAMES="$NAMES go-nethttp"
 
 to_ms() {
 	awk -v v="$1" 'BEGIN {
@@ -139,9 +167,10 @@ for size in $SIZES; do
 	hdr_r=$(curl -s -D - -o /dev/null "http://127.0.0.1:$RAMPART_PORT/$size" | tr -d '\r' | awk -F': ' 'tolower($1) == "rampart-cache" {print $2}')
 	hdr_n=$(curl -s -D - -o /dev/null "http://127.0.0.1:$NGINX_PORT/$size" | tr -d '\r' | awk -F': ' 'tolower($1) == "x-cache" {print $2}')
 	echo "# $size warmed: rampart Rampart-Cache=$hdr_r, nginx X-Cache=$hdr_n" >&2
+	[ "$NETHTTP" = 1 ] && wrk -t"$THREADS" -c"$CONNS" -d2s "http://127.0.0.1:$(port_of go-nethttp "$size")/$size" >/dev/null
 	for round in $(seq "$ROUNDS"); do
-		for p in "nginx:$NGINX_PORT" "rampart:$RAMPART_PORT"; do
-			IFS=: read -r name port <<<"$p"
+		for name in $NAMES; do
+			port=$(port_of "$name" "$size")
 			out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "http://127.0.0.1:$port/$size")
 			rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
 			p99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
@@ -154,16 +183,20 @@ done
 
 echo
 echo "cache hits (median of $ROUNDS x wrk -t$THREADS -c$CONNS -d$DURATION)"
-printf '%-6s %-8s %12s %10s\n' body cache 'req/s' 'p99 ms'
+printf '%-6s %-10s %12s %10s\n' body cache 'req/s' 'p99 ms'
 for size in $SIZES; do
-	for name in nginx rampart; do
+	for name in $NAMES; do
 		rps=$(awk -v s="$size" -v n="$name" '$1 == s && $2 == n {print $4}' "$RESULTS" | median)
 		p99=$(awk -v s="$size" -v n="$name" '$1 == s && $2 == n {print $5}' "$RESULTS" | median)
-		printf '%-6s %-8s %12.0f %10.3f\n' "$size" "$name" "$rps" "$p99"
-		eval "RPS_${name}_${size}=$rps"
+		printf '%-6s %-10s %12.0f %10.3f\n' "$size" "$name" "$rps" "$p99"
+		eval "RPS_${name//-/_}_${size}=$rps"
 	done
 	r=$(eval echo "\$RPS_rampart_${size}") n=$(eval echo "\$RPS_nginx_${size}")
 	awk -v r="$r" -v n="$n" -v s="$size" 'BEGIN { printf "%-6s ratio rampart/nginx req/s: %.2fx (target >= 1.0x)\n", s, r / n }'
+	if [ "$NETHTTP" = 1 ]; then
+		f=$(eval echo "\$RPS_go_nethttp_${size}")
+		awk -v r="$r" -v f="$f" -v s="$size" 'BEGIN { printf "%-6s ratio rampart/go-nethttp floor req/s: %.2fx\n", s, r / f }'
+	fi
 done
 
 echo

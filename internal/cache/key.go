@@ -1,0 +1,124 @@
+package cache
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// location is where a request points, as the cache keys and purges it.
+type location struct {
+	scheme string // "http" or "https"
+	host   string // lower case, without port; "" when the zone ignores the host
+	path   string // the request path as sent (escaped)
+	query  string // normalised: ignored parameters dropped, sorted if asked
+}
+
+// locate returns the request's location under the zone's rules.
+func (ru *Rules) locate(r *http.Request) location {
+	l := location{scheme: "http", path: r.URL.EscapedPath(), query: ru.normaliseQuery(r.URL.RawQuery)}
+	if r.TLS != nil {
+		l.scheme = "https"
+	}
+	if l.path == "" {
+		l.path = "/"
+	}
+	if !ru.IgnoreHost {
+		l.host = hostOnly(r.Host)
+	}
+	return l
+}
+
+// hostOnly lower-cases a Host value and strips its port.
+func hostOnly(h string) string {
+	if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.Contains(h[i:], "]") {
+		h = h[:i]
+	}
+	return strings.ToLower(strings.TrimSuffix(h, "."))
+}
+
+// normaliseQuery drops the ignored parameters and, with SortQuery, sorts
+// the rest by name then value. Parameter bytes are kept as sent otherwise,
+// so that the origin and the key agree on what they mean.
+func (ru *Rules) normaliseQuery(raw string) string {
+	if raw == "" || (!ru.SortQuery && len(ru.IgnoreParams) == 0) {
+		return raw
+	}
+	parts := strings.Split(raw, "&")
+	out := parts[:0]
+	for _, p := range parts {
+		if p == "" {
+			continue
+		}
+		name, _, _ := strings.Cut(p, "=")
+		if len(ru.IgnoreParams) > 0 {
+			if n, err := url.QueryUnescape(name); err == nil {
+				name = n
+			}
+			if slices.Contains(ru.IgnoreParams, name) {
+				continue
+			}
+		}
+		out = append(out, p)
+	}
+	if ru.SortQuery {
+		slices.Sort(out)
+	}
+	return strings.Join(out, "&")
+}
+
+// baseKey is the key of a location before Vary: zone, scheme, host, path
+// and query, separated by NUL bytes (which cannot occur in any of them).
+func baseKey(zone string, l location) string {
+	var b strings.Builder
+	b.Grow(len(zone) + len(l.host) + len(l.path) + len(l.query) + 12)
+	b.WriteString(zone)
+	b.WriteByte(0)
+	b.WriteString(l.scheme)
+	b.WriteByte(0)
+	b.WriteString(l.host)
+	b.WriteByte(0)
+	b.WriteString(l.path)
+	if l.query != "" {
+		b.WriteByte('?')
+		b.WriteString(l.query)
+	}
+	return b.String()
+}
+
+// varyKey extends base with the values of the request headers the stored
+// response varies on (RFC 9111 section 4.1): values are compared after
+// trimming and joining repeated lines, header names case-insensitively.
+func varyKey(base string, names []string, h http.Header) string {
+	if len(names) == 0 {
+		return base
+	}
+	var b strings.Builder
+	b.WriteString(base)
+	for _, n := range names {
+		b.WriteString("\x00v\x00")
+		b.WriteString(n)
+		b.WriteByte('=')
+		b.WriteString(strings.Join(h.Values(n), ","))
+	}
+	return b.String()
+}
+
+// varyNames returns the canonical header names a response's Vary lists,
+// sorted and without duplicates. Accept-Encoding is left out: the cache
+// fetches identity bodies and negotiates encodings itself.
+func varyNames(h http.Header) []string {
+	var names []string
+	for _, line := range h["Vary"] {
+		for _, n := range strings.Split(line, ",") {
+			n = http.CanonicalHeaderKey(strings.TrimSpace(n))
+			if n == "" || n == "Accept-Encoding" || slices.Contains(names, n) {
+				continue
+			}
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	return names
+}

@@ -117,15 +117,15 @@ func dumpMisses(t *testing.T, outs []screeneval.Outcome, th float64) {
 		}
 		ok := len(o.Hits) > 0 && o.Hits[0].Score >= th && strings.HasSuffix(o.Hits[0].ID, ":"+c.Expect[0])
 		if !ok {
-			rank := -1
+			rank, score := -1, 0.0
 			for k, h := range o.Hits {
 				for _, e := range c.Expect {
-					if strings.HasSuffix(h.ID, ":"+e) {
-						rank = k
+					if strings.HasSuffix(h.ID, ":"+e) && rank < 0 {
+						rank, score = k, h.Score
 					}
 				}
 			}
-			t.Logf("MISS %-16s %q want %v rank %d top %s", c.Kind, c.Query, c.Expect, rank, top)
+			t.Logf("MISS %-16s %q want %v rank %d (%.3f) top %s", c.Kind, c.Query, c.Expect, rank, score, top)
 		}
 	}
 }

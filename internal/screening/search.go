@@ -45,6 +45,7 @@ const (
 	countryMismatch = 0.97 // factor when the query country is not the entity's
 	singleTokenCap  = 0.86 // cap when one query word matches part of a longer name
 	maxQueryTokens  = 16   // tokens beyond this are ignored
+	coverPenalty    = 0.3  // weight of the listed name's uncovered share
 )
 
 // qtok is one query token with its vocabulary expansion.
@@ -427,6 +428,10 @@ func (ix *Index) sim(t *qtok, lt nameTok) float64 {
 		if a == b || containsWord(b, a) {
 			return 1
 		}
+		if t.tok.Class != textnorm.LegalForm && lt.class == textnorm.LegalForm {
+			// A mistyped legal form ("Gnbh", "Ltfd") is still one.
+			return typedWordOf(a, b)
+		}
 		return 0
 	case t.tok.Class == textnorm.Honorific || lt.class == textnorm.Honorific:
 		if t.tok.Class == textnorm.Particle || lt.class == textnorm.Particle {
@@ -445,6 +450,10 @@ func (ix *Index) sim(t *qtok, lt nameTok) float64 {
 		}
 		if t.tok.Class == lt.class {
 			return 0.8
+		}
+		// A mistyped particle ("Lsa", "Ak") is read as a word.
+		if lt.class == textnorm.Particle {
+			return typedVariant(t.tok.Text, v.text)
 		}
 		return 0
 	}
@@ -513,17 +522,34 @@ func (ix *Index) scoreName(qt []qtok, wq float32, rec *nameRec, q Query) scored 
 			}
 		}
 	}
+	// Listed runs may include a legal form: a query word glued to one
+	// ("InvestmentsLimited") is the listed word followed by it.
 	for j := 0; j < nl; j++ {
-		if !joinableClass(rec.toks[j].class) {
+		if !joinableClass(rec.toks[j].class) && rec.toks[j].class != textnorm.LegalForm {
 			continue
 		}
+		words := 0
 		for n := 2; n <= 3 && j+n <= nl; n++ {
-			if !joinableClass(rec.toks[j+n-1].class) {
+			c := rec.toks[j+n-1].class
+			if !joinableClass(c) && c != textnorm.LegalForm {
 				break
+			}
+			if rec.toks[j].class == textnorm.Word {
+				words = 1
+			}
+			if c == textnorm.Word {
+				words++
+			}
+			if words == 0 {
+				continue // legal forms alone are compared by code
 			}
 			b := jb[:0]
 			for k := j; k < j+n; k++ {
-				b = append(b, ix.vocab[rec.toks[k].vid].text...)
+				for _, ch := range []byte(ix.vocab[rec.toks[k].vid].text) {
+					if ch != ' ' {
+						b = append(b, ch)
+					}
+				}
 			}
 			for i := range qt {
 				t := qt[i].tok
@@ -561,13 +587,32 @@ func (ix *Index) scoreName(qt []qtok, wq float32, rec *nameRec, q Query) scored 
 		sc.pairs = append(sc.pairs, c.pair)
 	}
 
-	// Coverage of both sides, weighted by similarity.
+	usedQ = ix.absorbLegalWords(qt, rec, &sc, usedQ)
+
+	// Query coverage weighted by similarity; listed coverage by
+	// alignment only, so that a typing error is paid for once.
 	var mQ, mL, strong float64
+	wQ := float64(wq)
 	legalMatched := false
+	var coveredL uint64
 	for _, p := range sc.pairs {
 		eff := effective(p.sim)
+		lc := rec.toks[p.li].class
+		if qt[p.qi].tok.Class == textnorm.LegalForm || lc == textnorm.LegalForm {
+			// Legal forms weigh little; a different one is not a
+			// different name.
+			eff = p.sim
+		}
 		for k := p.qi; k < p.qi+p.qn; k++ {
-			mQ += float64(qt[k].w) * eff
+			w := float64(qt[k].w)
+			if p.qn == 1 && p.ln == 1 && qt[k].tok.Class == textnorm.Word && (lc == textnorm.LegalForm || lc == textnorm.Particle) {
+				// A query word read as a listed legal form or
+				// particle (mistyped, or not recognised) weighs as one.
+				lw := float64(rec.toks[p.li].weight)
+				wQ -= w - lw
+				w = lw
+			}
+			mQ += w * eff
 			if qt[k].tok.Class == textnorm.Word && p.sim >= 0.88 {
 				if len(qt[k].tok.Text) == 1 {
 					strong += 0.5
@@ -580,15 +625,28 @@ func (ix *Index) scoreName(qt []qtok, wq float32, rec *nameRec, q Query) scored 
 			}
 		}
 		for k := p.li; k < p.li+p.ln; k++ {
-			mL += float64(rec.toks[k].weight) * eff
+			if coveredL&(1<<uint(k)) == 0 && k < 64 {
+				coveredL |= 1 << uint(k)
+				mL += float64(rec.toks[k].weight)
+			}
 		}
 	}
 	if legalMatched {
 		strong += 0.5
 	}
-	S := mQ / float64(wq)
+	// A legal form in the query where the listed name states none (or
+	// none besides those already matched) is unknown rather than
+	// different: half credit.
+	if !hasUnmatchedLegal(rec, coveredL) {
+		for k := range qt {
+			if qt[k].tok.Class == textnorm.LegalForm && usedQ&(1<<uint(min(k, 63))) == 0 {
+				mQ += 0.5 * float64(qt[k].w)
+			}
+		}
+	}
+	S := mQ / wQ
 	T := mL / float64(rec.weight)
-	score := S * (1 - 0.25*(1-T)*(1-T))
+	score := S * (1 - coverPenalty*(1-T)*(1-T))
 	sc.cover = T
 
 	// One matched word is not enough to match a longer listed name.
@@ -621,6 +679,118 @@ func (ix *Index) scoreName(qt []qtok, wq float32, rec *nameRec, q Query) scored 
 	}
 	sc.score = math.Round(min(score, 1)*10000) / 10000
 	return sc
+}
+
+// absorbLegalWords aligns the query words of a listed legal form of
+// several words that the query has split up or reordered ("COMPANY STOCK
+// JOINT X" against "JOINT STOCK COMPANY X"): when the query tokens not yet
+// aligned, plus any aligned to that legal form, hold every word of it,
+// they all align to it with similarity 1. It returns the updated mask of
+// aligned query tokens.
+func (ix *Index) absorbLegalWords(qt []qtok, rec *nameRec, sc *scored, usedQ uint64) uint64 {
+	for j, lt := range rec.toks {
+		if lt.class != textnorm.LegalForm || j >= 64 {
+			continue
+		}
+		phrase := ix.vocab[lt.vid].text
+		if !strings.Contains(phrase, " ") {
+			continue
+		}
+		var take uint64
+		need := strings.Count(phrase, " ") + 1
+		seen := 0
+		for k := range qt {
+			if k >= 64 || qt[k].tok.Class == textnorm.Honorific {
+				continue
+			}
+			if usedQ&(1<<uint(k)) != 0 && !alignedTo(sc.pairs, k, j) {
+				continue
+			}
+			all := true
+			n := 0
+			for rest := qt[k].tok.Text; rest != ""; {
+				var w string
+				w, rest, _ = strings.Cut(rest, " ")
+				if w == "" {
+					continue
+				}
+				if !containsWord(phrase, w) && typedWordOf(w, phrase) == 0 {
+					all = false
+					break
+				}
+				n++
+			}
+			if all && n > 0 {
+				take |= 1 << uint(k)
+				seen += n
+			}
+		}
+		if seen < need || take&(take-1) == 0 {
+			continue // not all words, or a single token (sim handles it)
+		}
+		ps := sc.pairs[:0]
+		for _, p := range sc.pairs {
+			if !(p.li == j && p.ln == 1) {
+				ps = append(ps, p)
+			}
+		}
+		sc.pairs = ps
+		for k := range qt {
+			if take&(1<<uint(k)) != 0 {
+				sc.pairs = append(sc.pairs, pair{k, 1, j, 1, 1})
+				usedQ |= 1 << uint(k)
+			}
+		}
+	}
+	return usedQ
+}
+
+// hasUnmatchedLegal reports whether a listed name holds a legal form
+// outside the aligned tokens used.
+func hasUnmatchedLegal(rec *nameRec, used uint64) bool {
+	for j, lt := range rec.toks {
+		if lt.class == textnorm.LegalForm && (j >= 64 || used&(1<<uint(j)) == 0) {
+			return true
+		}
+	}
+	return false
+}
+
+// typedVariant returns 0.85 when a and b (folded, two letters or more)
+// are one typing error apart, and 0 otherwise: the similarity given to a
+// mistyped particle or legal form.
+func typedVariant(a, b string) float64 {
+	if len(a) < 2 || len(b) < 2 || a[0] != b[0] || absDiff(len(a), len(b)) > 1 {
+		return 0
+	}
+	if textnorm.OSADistance(a, b) == 1 {
+		return 0.85
+	}
+	return 0
+}
+
+// typedWordOf returns 0.85 when w is one typing error away from one of
+// the words of the space-separated phrase ("ld" in "co ltd", "lmiitata" in
+// "societatea cu raspundere limitata"), and 0 otherwise.
+func typedWordOf(w, phrase string) float64 {
+	for phrase != "" {
+		var f string
+		f, phrase, _ = strings.Cut(phrase, " ")
+		if s := typedVariant(w, f); s > 0 {
+			return s
+		}
+	}
+	return 0
+}
+
+// alignedTo reports whether query token k is aligned with listed token j.
+func alignedTo(ps []pair, k, j int) bool {
+	for _, p := range ps {
+		if p.qi == k && p.qn == 1 && p.li == j && p.ln == 1 {
+			return true
+		}
+	}
+	return false
 }
 
 // effective turns a token similarity into its contribution to a name

@@ -17,7 +17,11 @@ import "slices"
 //     since those differ in vowels only.
 //
 // One edit in a five-letter token gives 0.90, in an eight-letter token
-// 0.94; two edits in a four-letter token give 0.75. Jaro-Winkler alone is
+// 0.94; two edits in a four-letter token give 0.75. One typical typing
+// error (adjacent letters swapped, a consonant replaced by a neighbouring
+// QWERTY key, or a consonant typed twice or beside its neighbouring key;
+// never the first letter) counts as half an edit: Yam/Yan 0.92,
+// Saus/Saud 0.94. Jaro-Winkler alone is
 // too generous to short and prefix-sharing tokens (Mei/Mejia 0.94), which
 // is why it is discounted. When the first letters differ (and are not a
 // voiced/voiceless pair such as g/k, b/p, d/t, common in romanised Korean
@@ -90,7 +94,8 @@ func firstLettersCompatible(a, b string) bool {
 
 // editSim is 1 - 0.5*d/L for a distance d <= 1 and mean length L, and
 // 1 - 0.6*d/L for larger distances. d is phoneticDistance when both
-// tokens have four or more letters, the plain OSA distance otherwise.
+// tokens have four or more letters, the plain OSA distance otherwise, and
+// 0.5 when the tokens differ by one typical typing error (isTypingError).
 func editSim(a, b string) float64 {
 	var d float64
 	if min(len(a), len(b)) >= 4 {
@@ -100,6 +105,11 @@ func editSim(a, b string) float64 {
 	} else {
 		// In short tokens a vowel is too much of the name to be cheap.
 		d = float64(OSADistance(a, b))
+	}
+	if d >= 1 && isTypingError(a, b) {
+		// One typical typing error costs half an edit: it rarely
+		// tells two names apart.
+		d = 0.5
 	}
 	l := float64(len(a)+len(b)) / 2
 	f := 0.5
@@ -187,12 +197,89 @@ func phoneticDistanceMax(a, b string, maxHalf int32) float64 {
 	return float64(r1[lb]) / 2
 }
 
+// isTransposition reports whether b is a with two adjacent letters
+// swapped.
+func isTransposition(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i+1 < len(a); i++ {
+		if a[i] != b[i] {
+			return a[i] == b[i+1] && a[i+1] == b[i] && a[i+2:] == b[i+2:]
+		}
+	}
+	return false
+}
+
 // indelCost is the cost, in half units, of inserting or deleting c.
 func indelCost(c byte) int32 {
 	if isVowel(c) {
 		return 1
 	}
 	return 2
+}
+
+// typedBeside reports whether s[p] repeats, or is a keyboard neighbour of,
+// the letter before or after it.
+func typedBeside(s string, p int) bool {
+	c := s[p]
+	if p > 0 && (s[p-1] == c || keyboardNear[s[p-1]][c]) {
+		return true
+	}
+	return p+1 < len(s) && (s[p+1] == c || keyboardNear[s[p+1]][c])
+}
+
+// keyboardNear marks letters whose keys touch on a QWERTY keyboard (same
+// row side by side, or adjacent rows overlapping).
+var keyboardNear = func() (t [256][256]bool) {
+	rows := []string{"qwertyuiop", "asdfghjkl", "zxcvbnm"}
+	offset := []float64{0, 0.25, 0.75}
+	for r1, row1 := range rows {
+		for i := 0; i < len(row1); i++ {
+			for r2, row2 := range rows {
+				if r2 < r1-1 || r2 > r1+1 {
+					continue
+				}
+				for j := 0; j < len(row2); j++ {
+					dx := float64(i) + offset[r1] - float64(j) - offset[r2]
+					if dx < 0 {
+						dx = -dx
+					}
+					if (r1 == r2 && dx == 1) || (r1 != r2 && dx < 1) {
+						t[row1[i]][row2[j]] = true
+					}
+				}
+			}
+		}
+	}
+	return t
+}()
+
+// isTypingError reports whether short tokens a and b, one edit apart,
+// differ by a typical typing error not on the first letter: adjacent
+// letters swapped, a consonant replaced by a neighbouring key, or a
+// consonant typed twice or beside a neighbouring key. Vowel changes are
+// not counted: in a short token they make another name (Jun/Jin).
+func isTypingError(a, b string) bool {
+	if isTransposition(a, b) {
+		return true
+	}
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	i := 0
+	for i < len(a) && a[i] == b[i] {
+		i++
+	}
+	if i == 0 {
+		return false
+	}
+	if len(a) == len(b) {
+		x, y := a[i], b[i]
+		return a[i+1:] == b[i+1:] && keyboardNear[x][y] && !(isVowel(x) && isVowel(y))
+	}
+	// b has one letter more, at i.
+	return len(b) == len(a)+1 && a[i:] == b[i+1:] && !isVowel(b[i]) && typedBeside(b, i)
 }
 
 // OSADistance returns the optimal string alignment distance between a and

@@ -147,7 +147,12 @@ func TestSimilarity(t *testing.T) {
 		{"equal", "putin", "putin", 1, 1},
 		{"transliteration key", "sergei", "sergey", 0.98, 0.98},
 		{"one typo long", "champion", "campion", 0.92, 0.95},
-		{"transposition", "javier", "javeir", 0.9, 0.95},
+		{"transposition", "javier", "javeir", 0.95, 0.97}, // a typing error costs half an edit
+		{"keyboard neighbour", "saud", "saus", 0.9, 0.95},
+		{"consonant typed beside its key", "agor", "agotr", 0.9, 0.95},
+		{"short token typing error", "yan", "yam", 0.9, 0.95},
+		{"short token vowel change", "jun", "jin", 0, 0.86},
+		{"not a neighbouring key", "wei", "wen", 0, 0.86},
 		{"vowel change", "hizballah", "hezbollah", 0.85, 0.97},
 		{"first letter differs", "jun", "yun", 0, 0.8},
 		{"prefix of short", "mei", "mejia", 0, 0.86},
@@ -230,6 +235,25 @@ func FuzzAnalyze(f *testing.F) {
 		}
 		if len(toks) > 0 && words == 0 && toks[len(toks)-1].Class != Honorific {
 			t.Fatalf("Analyze(%q) kept no word: %v", s, toks)
+		}
+	})
+}
+
+// FuzzSimilarity checks that Similarity never panics, stays in [0, 1] and
+// gives 1 for equal tokens, on folded tokens and their canonical keys.
+func FuzzSimilarity(f *testing.F) {
+	for _, s := range [][2]string{{"yan", "yam"}, {"saud", "saus"}, {"agor", "agotr"}, {"javier", "javeir"}, {"a", "ab"}, {"", "x"}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		a, b = Fold(a), Fold(b)
+		ka, kb := Canon(a), Canon(b)
+		s := Similarity(a, ka, b, kb)
+		if s < 0 || s > 1 {
+			t.Fatalf("Similarity(%q, %q) = %v, out of [0, 1]", a, b, s)
+		}
+		if a == b && s != 1 {
+			t.Fatalf("Similarity(%q, %q) = %v for equal tokens", a, b, s)
 		}
 	})
 }

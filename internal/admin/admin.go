@@ -24,8 +24,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/rampart-edge/rampart/internal/compliance"
 	"github.com/rampart-edge/rampart/internal/lists"
 	"github.com/rampart-edge/rampart/internal/screening"
+	"github.com/rampart-edge/rampart/internal/store"
 	"github.com/rampart-edge/rampart/internal/token"
 )
 
@@ -61,6 +63,20 @@ type Options struct {
 	// MaxImportBytes bounds the body of POST /v1/lists/import; 0 means
 	// DefaultMaxImportBytes.
 	MaxImportBytes int64
+	// Purger answers POST /v1/zones/{id}/purge (purge.go).
+	Purger Purger
+
+	// --- compliance desk (H14): accounts.go, zones.go, reports.go,
+	// cases.go, audit.go ---
+	// Compliance answers accounts, zones, cases and decisions; nil
+	// answers 503.
+	Compliance *compliance.Service
+	// Reporter files public reports (POST /v1/reports); nil answers 503.
+	Reporter *compliance.Reporter
+	// Store is the control-plane store: the audit log (GET /v1/audit...)
+	// and the token.use entries of write calls; nil answers 503 and
+	// audits nothing.
+	Store store.Store
 }
 
 // DefaultMaxImportBytes bounds list uploads (64 MiB; the OFAC SDN set is
@@ -88,13 +104,15 @@ type route struct {
 
 // routes is the routing table. Keep it sorted by path.
 func (s *Server) routes() []route {
-	return []route{
+	r := []route{
 		{"GET /healthz", "", s.handleHealth},
 		{"GET /metrics", "", s.handleMetrics},
 		{"GET /v1/lists", token.Read, s.handleListsStatus},
-		{"POST /v1/lists/import", token.Admin, s.handleListsImport},
+		{"POST /v1/lists/import", token.Admin, s.auditUse(s.handleListsImport)},
 		{"POST /v1/screen", token.Read, s.handleScreen},
+		{"POST /v1/zones/{id}/purge", token.Admin, s.auditUse(s.handlePurge)},
 	}
+	return append(r, s.complianceRoutes()...) // accounts.go (H14)
 }
 
 // New builds the admin API server.

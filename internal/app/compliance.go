@@ -1,41 +1,342 @@
 package app
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rampart-edge/rampart/internal/admin"
+	"github.com/rampart-edge/rampart/internal/compliance"
 	"github.com/rampart-edge/rampart/internal/config"
+	"github.com/rampart-edge/rampart/internal/edge"
 	"github.com/rampart-edge/rampart/internal/lists"
+	"github.com/rampart-edge/rampart/internal/proxy"
 	"github.com/rampart-edge/rampart/internal/screening"
+	"github.com/rampart-edge/rampart/internal/store"
+	"github.com/rampart-edge/rampart/internal/store/backend"
 	"github.com/rampart-edge/rampart/internal/token"
 )
 
+// desk is the compliance desk of a running app.
+type desk struct {
+	store    store.Store
+	svc      *compliance.Service
+	reporter *compliance.Reporter
+	blocked  compliance.BlockedBy
+	stop     context.CancelFunc
+	done     chan struct{}
+	// dirty asks the rebuild loop to reload the zones from the store.
+	dirty chan struct{}
+
+	parsedMu sync.Mutex
+	parsed   map[string]parsedZone // API zone settings by zone id
+}
+
+// parsedZone caches the validated config of an API zone.
+type parsedZone struct {
+	updated time.Time
+	zone    config.Zone
+}
+
 // openCompliance loads the sanctions lists (compliance.lists, or the
-// bundled set when empty; versions persisted in data_dir win) and builds
-// the screening service on them.
+// bundled set when empty; versions persisted in data_dir win), builds the
+// screening service on them, opens the control-plane store
+// (backend.Open: SQLite in data_dir, or PostgreSQL when store: is set),
+// starts the compliance desk (gate, re-screening on every list import,
+// reports, cases), passes the config's zones through the gate and adds
+// the store's API zones to the routing table.
 func (a *App) openCompliance(cfg *config.Config) error {
-	store, err := lists.Open(cfg.DataDir, cfg.Compliance.Lists)
+	ls, err := lists.Open(cfg.DataDir, cfg.Compliance.Lists)
 	if err != nil {
 		return fmt.Errorf("loading sanctions lists: %w", err)
 	}
-	a.lists = store
-	a.screening = screening.NewService(store, cfg.Compliance.Threshold)
+	a.lists = ls
+	a.screening = screening.NewService(ls, cfg.Compliance.Threshold)
 	n := 0
-	for _, v := range store.Snapshot().Versions {
+	for _, v := range ls.Snapshot().Versions {
 		n += v.Entities
 	}
 	// Parsing the lists and building the index leave a lot of garbage;
 	// return it to the OS now rather than at the next GC cycles.
 	debug.FreeOSMemory()
-	a.log.Info("sanctions lists loaded", "sources", len(store.Snapshot().Versions), "entities", n)
+	a.log.Info("sanctions lists loaded", "sources", len(ls.Snapshot().Versions), "entities", n)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := backend.Open(ctx, cfg.DataDir, cfg.Store)
+	if err != nil {
+		return fmt.Errorf("opening the control-plane store: %w", err)
+	}
+	svc, err := compliance.New(ctx, compliance.Options{
+		Store: st, Screening: a.screening, Embargoed: cfg.Compliance.EmbargoedRegions, OnHit: cfg.Compliance.OnHit,
+		Logger: a.log, OnZonesChanged: a.zonesChanged,
+	})
+	if err != nil {
+		st.Close()
+		return err
+	}
+	base := cfg.Compliance.BlockedByURL
+	if base == "" {
+		base = "http://" + a.addrs.Admin
+	}
+	bg, stop := context.WithCancel(context.Background())
+	d := &desk{store: st, svc: svc, reporter: compliance.NewReporter(svc), blocked: compliance.BlockedBy{Base: base},
+		stop: stop, done: make(chan struct{}), dirty: make(chan struct{}, 1), parsed: map[string]parsedZone{}}
+	a.desk.Store(d)
+	svc.Subscribe(ls)
+	a.registerComplianceMetrics(svc)
+	a.syncConfigZones(cfg)
+	a.rebuildZones()
+	// Decisions taken on another node sharing the PostgreSQL store take
+	// effect here within a second; zone changes made through the API are
+	// coalesced into one routing table rebuild (well within a second).
+	go func() {
+		defer close(d.done)
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-bg.Done():
+				return
+			case <-d.dirty:
+				a.rebuildZones()
+			case <-t.C:
+				if err := svc.Refresh(bg); err != nil && bg.Err() == nil {
+					a.log.Warn("refreshing zone compliance states", "error", err)
+				}
+			}
+		}
+	}()
 	return nil
 }
 
+// registerComplianceMetrics exports the re-screening figures:
+// rampart_rescreen_runs_total, rampart_rescreen_subjects_total{kind},
+// rampart_rescreen_hits_total{kind} and
+// rampart_rescreen_last_duration_seconds.
+func (a *App) registerComplianceMetrics(svc *compliance.Service) {
+	reg := a.metrics.Registerer()
+	counter := func(name, help string, labels prometheus.Labels, f func(compliance.Stats) int64) {
+		_ = reg.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help, ConstLabels: labels},
+			func() float64 { return float64(f(svc.Stats())) }))
+	}
+	counter("rampart_rescreen_runs_total", "List imports that re-screened accounts and zones.", nil,
+		func(s compliance.Stats) int64 { return s.Rescreens })
+	counter("rampart_rescreen_subjects_total", "Accounts and zones run through a re-screening.", prometheus.Labels{"kind": "account"},
+		func(s compliance.Stats) int64 { return s.AccountsScreened })
+	counter("rampart_rescreen_subjects_total", "Accounts and zones run through a re-screening.", prometheus.Labels{"kind": "zone"},
+		func(s compliance.Stats) int64 { return s.ZonesScreened })
+	counter("rampart_rescreen_hits_total", "Accounts and zones hit by a re-screening.", prometheus.Labels{"kind": "account"},
+		func(s compliance.Stats) int64 { return s.AccountHits })
+	counter("rampart_rescreen_hits_total", "Accounts and zones hit by a re-screening.", prometheus.Labels{"kind": "zone"},
+		func(s compliance.Stats) int64 { return s.ZoneHits })
+	_ = reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "rampart_rescreen_last_duration_seconds",
+		Help: "Duration of the last re-screening."}, func() float64 { return svc.Stats().LastDuration.Seconds() }))
+}
+
+// zonesChanged schedules a rebuild of the routing table from the store
+// (a zone was created, changed or deleted); the answer to the API call
+// does not wait for it.
+func (a *App) zonesChanged() {
+	if d := a.desk.Load(); d != nil {
+		select {
+		case d.dirty <- struct{}{}:
+		default: // a rebuild is pending already
+		}
+	}
+}
+
+// closeCompliance stops the refresh loop and closes the store.
+func (a *App) closeCompliance() {
+	d := a.desk.Swap(nil)
+	if d == nil {
+		return
+	}
+	d.stop()
+	<-d.done
+	if err := d.store.Close(); err != nil {
+		a.log.Error("closing the control-plane store", "error", err)
+	}
+}
+
+// Compliance returns the compliance desk, nil when it is off.
+func (a *App) Compliance() *compliance.Service {
+	if d := a.desk.Load(); d != nil {
+		return d.svc
+	}
+	return nil
+}
+
+// syncConfigZones passes the config's zones through the compliance gate
+// (logging the ones not served); errors are logged, the zones keep their
+// last known status.
+func (a *App) syncConfigZones(cfg *config.Config) {
+	d := a.desk.Load()
+	if d == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := d.svc.SyncConfigZones(ctx, cfg.Zones); err != nil {
+		a.log.Error("screening the config's zones", "error", err)
+	}
+}
+
+// servedZones is the config's zones plus the zones created through the
+// API (from the store; a config zone wins a host both name). The
+// compliance phase decides per request whether a zone serves.
+func (a *App) servedZones(cfg *config.Config) []config.Zone {
+	d := a.desk.Load()
+	if d == nil {
+		return cfg.Zones
+	}
+	taken := map[string]bool{}
+	for _, z := range cfg.Zones {
+		taken[z.Host] = true
+		for _, al := range z.Aliases {
+			taken[al] = true
+		}
+	}
+	out := append([]config.Zone(nil), cfg.Zones...)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	zs, err := d.store.ListZones(ctx, store.ZoneFilter{Source: store.SourceAPI, Limit: 1 << 30})
+	if err != nil {
+		a.log.Error("loading the API zones", "error", err)
+		return out
+	}
+	d.parsedMu.Lock()
+	if len(d.parsed) > len(zs) { // forget deleted zones
+		live := make(map[string]bool, len(zs))
+		for _, z := range zs {
+			live[z.ID] = true
+		}
+		for id := range d.parsed {
+			if !live[id] {
+				delete(d.parsed, id)
+			}
+		}
+	}
+	d.parsedMu.Unlock()
+	for _, z := range zs {
+		if taken[z.Host] {
+			continue
+		}
+		zc, err := d.parseZone(z)
+		if err != nil {
+			a.log.Error("API zone skipped: its stored settings do not validate", "zone", z.Host, "id", z.ID, "error", err)
+			continue
+		}
+		clash := false
+		for _, al := range zc.Aliases {
+			clash = clash || taken[al]
+		}
+		if clash {
+			a.log.Warn("API zone skipped: an alias is taken by another zone", "zone", z.Host)
+			continue
+		}
+		taken[zc.Host] = true
+		for _, al := range zc.Aliases {
+			taken[al] = true
+		}
+		out = append(out, zc)
+	}
+	return out
+}
+
+// parseZone validates an API zone's stored settings, cached by id and
+// update time.
+func (d *desk) parseZone(z store.Zone) (config.Zone, error) {
+	d.parsedMu.Lock()
+	p, ok := d.parsed[z.ID]
+	d.parsedMu.Unlock()
+	if ok && p.updated.Equal(z.Updated) {
+		return p.zone, nil
+	}
+	zc, err := compliance.ParseZone(json.RawMessage(z.Settings))
+	if err != nil {
+		return zc, err
+	}
+	d.parsedMu.Lock()
+	d.parsed[z.ID] = parsedZone{updated: z.Updated, zone: zc}
+	d.parsedMu.Unlock()
+	return zc, nil
+}
+
+// rebuildZones rebuilds the routing table from the running config and the
+// store's API zones (after a zone was created, changed or deleted through
+// the API), reusing the proxies of unchanged zones.
+func (a *App) rebuildZones() {
+	a.reloadMu.Lock()
+	defer a.reloadMu.Unlock()
+	if a.stopped.Load() {
+		return
+	}
+	prev := a.gen.Load()
+	if prev == nil {
+		return
+	}
+	gen, err := a.build(prev.cfg, prev)
+	if err != nil {
+		a.log.Error("rebuilding zones after a store change", "error", err)
+		return
+	}
+	gen.start()
+	a.gen.Store(gen)
+	old := a.edge.SetRoutes(gen.routes)
+	var replaced []*proxy.Proxy
+	kept := make(map[string]bool, len(gen.zones))
+	for host := range gen.zones {
+		kept[host] = true
+	}
+	for host, pe := range prev.zones {
+		if e, ok := gen.zones[host]; !ok || e.proxy != pe.proxy {
+			replaced = append(replaced, pe.proxy)
+		}
+	}
+	go func() {
+		<-old.Drained()
+		for _, p := range replaced {
+			p.Close()
+		}
+	}()
+	a.metrics.Forget(kept)
+}
+
+// setCompliancePhase puts the compliance phase (the public report form,
+// 451 for suspended and rejected zones, 503 for zones in review) in the
+// PhaseAccess slot, in front of whatever access phase is there already.
+func (a *App) setCompliancePhase(z *edge.Zone, zc config.Zone, cfg *config.Config) {
+	next := z.Phases[edge.PhaseAccess]
+	host := zc.Host
+	z.Phases[edge.PhaseAccess] = edge.PhaseFunc(func(w http.ResponseWriter, r *http.Request) edge.Decision {
+		d := a.desk.Load()
+		if d == nil {
+			if next != nil {
+				return next.Serve(w, r)
+			}
+			return edge.Continue
+		}
+		return d.reporter.Phase(host, d.blocked, next).Serve(w, r)
+	})
+}
+
 // adminHandler builds the admin API (internal/admin) on the app's token
-// store, lists, screening service, metrics and health.
+// store, lists, screening service, compliance desk, metrics and health.
+// Without an explicit token store, tokens live in the control-plane store
+// (rampart token create writes there too), or in data_dir/tokens.json when
+// the desk is off.
 func (a *App) adminHandler(cfg *config.Config, tokens token.Store) (http.Handler, error) {
+	d := a.desk.Load()
+	if tokens == nil && d != nil {
+		tokens = &store.TokenStore{S: d.store, Actor: "system"}
+	}
 	if tokens == nil {
 		f, err := token.OpenFile(cfg.DataDir)
 		if err != nil {
@@ -51,6 +352,10 @@ func (a *App) adminHandler(cfg *config.Config, tokens token.Store) (http.Handler
 	if a.screening != nil {
 		o.Screening = a.screening
 	}
+	if d != nil {
+		o.Compliance, o.Reporter, o.Store = d.svc, d.reporter, d.store
+	}
+	o.Purger = cachePurger{a} // cache.go
 	srv, err := admin.New(o)
 	if err != nil {
 		return nil, err

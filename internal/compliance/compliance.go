@@ -1,0 +1,254 @@
+// Package compliance is rampart's compliance desk on top of the
+// control-plane store (internal/store) and the screening engine
+// (internal/screening): the onboarding gate for accounts and zones, the
+// continuous re-screening when a list version is imported, public reports,
+// cases and decisions, and the table of zone statuses the edge enforces
+// (451 Unavailable For Legal Reasons for suspended and rejected zones).
+//
+// Every write goes through the store's composite transactions, which
+// append their audit entries in the same transaction, so a crash leaves a
+// change whole or absent.
+package compliance
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rampart-edge/rampart/internal/config"
+	"github.com/rampart-edge/rampart/internal/lists"
+	"github.com/rampart-edge/rampart/internal/screening"
+	"github.com/rampart-edge/rampart/internal/store"
+)
+
+// Options configure a Service.
+type Options struct {
+	// Store is the control-plane store. Required.
+	Store store.Store
+	// Screening screens names and identifiers. Required.
+	Screening *screening.Service
+	// Embargoed lists ISO country codes whose accounts are blocked
+	// (compliance.embargoed_regions).
+	Embargoed []string
+	// OnHit is config.OnHitReview (default) or config.OnHitSuspend: what
+	// a re-screening hit on a zone does.
+	OnHit string
+	// Logger receives progress lines and errors; nil discards them.
+	Logger *slog.Logger
+	// OnZonesChanged is called (without locks held) after the zone table
+	// changed: a zone created, updated, deleted, suspended or reinstated.
+	// The app reloads its routing table from it.
+	OnZonesChanged func()
+}
+
+// Service is the compliance desk. It is safe for concurrent use.
+type Service struct {
+	opts  Options
+	s     store.Store
+	scr   *screening.Service
+	log   *slog.Logger
+	embar map[string]bool
+
+	states atomic.Pointer[map[string]ZoneState] // by host and alias
+
+	updateMu   sync.Mutex // serialises zoneChanged's copy-on-write
+	rescreenMu sync.Mutex
+	stats      Stats
+	statsMu    sync.Mutex
+}
+
+// Stats are the re-screening figures exported as metrics.
+type Stats struct {
+	Rescreens        int64 // list imports re-screened
+	AccountsScreened int64 // accounts run through a re-screen
+	ZonesScreened    int64
+	AccountHits      int64
+	ZoneHits         int64
+	LastDuration     time.Duration
+}
+
+// ZoneState is what the edge needs to know about one zone's compliance
+// status.
+type ZoneState struct {
+	ZoneID   string
+	Host     string
+	Status   string // store.Zone* status
+	CaseID   string // the case that suspended the zone, if any
+	Category string // the case's category (sanctions, abuse, other), if any
+	Reason   string // short explanation for the page
+}
+
+// New builds the service and loads the zone states from the store.
+func New(ctx context.Context, opts Options) (*Service, error) {
+	if opts.Store == nil || opts.Screening == nil {
+		return nil, errors.New("creating compliance service: a store and a screening service are required")
+	}
+	if opts.OnHit == "" {
+		opts.OnHit = config.OnHitReview
+	}
+	if opts.OnHit != config.OnHitReview && opts.OnHit != config.OnHitSuspend {
+		return nil, fmt.Errorf("creating compliance service: on_hit %q is not review or suspend", opts.OnHit)
+	}
+	c := &Service{opts: opts, s: opts.Store, scr: opts.Screening, log: opts.Logger, embar: map[string]bool{}}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	c.log = c.log.With("component", "compliance")
+	for _, r := range opts.Embargoed {
+		c.embar[strings.ToUpper(r)] = true
+	}
+	empty := map[string]ZoneState{}
+	c.states.Store(&empty)
+	if err := c.Refresh(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Store returns the service's store.
+func (c *Service) Store() store.Store { return c.s }
+
+// Stats returns the re-screening figures so far.
+func (c *Service) Stats() Stats {
+	c.statsMu.Lock()
+	defer c.statsMu.Unlock()
+	return c.stats
+}
+
+// Subscribe makes every effective list import re-screen the accounts and
+// zones against the changed entities (see Rescreen).
+func (c *Service) Subscribe(ls *lists.Store) {
+	ls.Subscribe(func(old, cur *lists.Snapshot, results []lists.ImportResult) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		if _, err := c.Rescreen(ctx, cur, results); err != nil {
+			c.log.Error("re-screening after a list import failed", "error", err)
+		}
+	})
+}
+
+// ZoneState returns the compliance state of the zone serving host (its
+// canonical host or an alias); false if the store does not know it.
+func (c *Service) ZoneState(host string) (ZoneState, bool) {
+	st, ok := (*c.states.Load())[host]
+	return st, ok
+}
+
+// Refresh reloads the zone states from the store. The app calls it after
+// every change and once a second, so that a decision taken on another node
+// sharing the PostgreSQL store takes effect within a second too.
+func (c *Service) Refresh(ctx context.Context) error {
+	// Held while reading, so that a zoneChanged after a commit always
+	// stores last.
+	c.updateMu.Lock()
+	defer c.updateMu.Unlock()
+	m := map[string]ZoneState{}
+	var zones []store.Zone
+	for z, err := range c.s.Zones(ctx) {
+		if err != nil {
+			return fmt.Errorf("loading zone states: %w", err)
+		}
+		zones = append(zones, z)
+	}
+	for _, z := range zones {
+		addState(m, z)
+	}
+	c.states.Store(&m)
+	return nil
+}
+
+// stateOf is the edge's view of z.
+func stateOf(z store.Zone) ZoneState {
+	st := ZoneState{ZoneID: z.ID, Host: z.Host, Status: z.Status}
+	var reasons []map[string]any
+	if json.Unmarshal(z.Reasons, &reasons) == nil && len(reasons) > 0 {
+		r := reasons[0]
+		st.CaseID, _ = r["case_id"].(string)
+		st.Category, _ = r["category"].(string)
+		st.Reason, _ = r["reason"].(string)
+	}
+	return st
+}
+
+func addState(m map[string]ZoneState, z store.Zone) {
+	st := stateOf(z)
+	m[z.Host] = st
+	var aliases []string
+	_ = json.Unmarshal(z.Aliases, &aliases)
+	for _, a := range aliases {
+		if _, taken := m[a]; !taken {
+			m[a] = st
+		}
+	}
+}
+
+// zoneChanged updates the state of one zone (re-read from the store; gone
+// if deleted) without reloading every zone, then tells the app.
+func (c *Service) zoneChanged(ctx context.Context, id string) {
+	z, err := c.s.GetZone(ctx, id)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		c.log.Error("refreshing a zone state", "zone", id, "error", err)
+	}
+	c.updateMu.Lock()
+	old := *c.states.Load()
+	m := make(map[string]ZoneState, len(old)+2)
+	for h, st := range old {
+		if st.ZoneID != id {
+			m[h] = st
+		}
+	}
+	if err == nil {
+		addState(m, z)
+	}
+	c.states.Store(&m)
+	c.updateMu.Unlock()
+	if c.opts.OnZonesChanged != nil {
+		c.opts.OnZonesChanged()
+	}
+}
+
+// changed reloads every zone state and tells the app.
+func (c *Service) changed(ctx context.Context) {
+	if err := c.Refresh(ctx); err != nil {
+		c.log.Error("refreshing zone states", "error", err)
+	}
+	if c.opts.OnZonesChanged != nil {
+		c.opts.OnZonesChanged()
+	}
+}
+
+// listVersions is the lists part of a screening record.
+func listVersions(r screening.Result) json.RawMessage {
+	b, _ := json.Marshal(r.Lists)
+	return b
+}
+
+func matchesJSON(ms []screening.Match) json.RawMessage {
+	if ms == nil {
+		ms = []screening.Match{}
+	}
+	b, _ := json.Marshal(ms)
+	return b
+}
+
+// dedupe drops repeated entity ids, keeping the first (best) match.
+func dedupe(ms []screening.Match) []screening.Match {
+	seen := map[string]bool{}
+	out := ms[:0:0]
+	for _, m := range ms {
+		if !seen[m.ID] {
+			seen[m.ID] = true
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func contains(xs []string, x string) bool { return slices.Contains(xs, x) }

@@ -1,0 +1,141 @@
+package compliance
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/rampart-edge/rampart/internal/audit"
+	"github.com/rampart-edge/rampart/internal/store"
+)
+
+// decide is store.RecordDecision with one more rule, in the same single
+// transaction: dismissing the case of a zone held in review by the gate
+// (origin screening) clears the zone (review → active). The decision row,
+// the case, the zone and the case.decision audit entry (plus zone.update
+// when cleared) commit together or not at all.
+func (c *Service) decide(ctx context.Context, caseID, action, reason, actor string) (store.Case, store.Decision, error) {
+	d := store.Decision{ID: store.NewID("dec"), CaseID: caseID, Action: action, Reason: reason, Actor: actor}
+	if err := store.ValidateDecision(&d); err != nil {
+		return store.Case{}, store.Decision{}, fmt.Errorf("deciding case %s: %w", caseID, err)
+	}
+	var cs store.Case
+	err := c.s.Tx(ctx, func(tx store.Tx) error {
+		if _, err := tx.Append(ctx, audit.Event{Actor: actor, Action: audit.ActionCaseDecision, Subject: "case:" + caseID,
+			Data: audit.MustData(map[string]any{"decision_id": d.ID, "action": action, "reason": reason})}); err != nil {
+			return err
+		}
+		var err error
+		if cs, err = tx.GetCase(ctx, caseID); err != nil {
+			return err
+		}
+		var next, zoneStatus string
+		switch {
+		case action == store.ActionDismiss && cs.Status == store.CaseOpen:
+			next = store.CaseDismissed
+		case action == store.ActionSuspend && cs.Status != store.CaseSuspended:
+			next, zoneStatus = store.CaseSuspended, store.ZoneSuspended
+		case action == store.ActionReinstate && cs.Status == store.CaseSuspended:
+			next, zoneStatus = store.CaseReinstated, store.ZoneActive
+		default:
+			return fmt.Errorf("%w: cannot %s a case that is %s", store.ErrConflict, action, cs.Status)
+		}
+		d.Created = store.Now()
+		if err := tx.AddDecision(ctx, &d); err != nil {
+			return err
+		}
+		cs.Status, cs.DecidedAt, cs.DecisionAction, cs.DecisionReason, cs.DecidedBy = next, d.Created, action, reason, actor
+		if err := tx.UpdateCase(ctx, &cs); err != nil {
+			return err
+		}
+		if cs.ZoneID == "" {
+			return nil
+		}
+		z, err := tx.GetZone(ctx, cs.ZoneID)
+		if err != nil {
+			return err
+		}
+		reasons := []map[string]string{}
+		switch {
+		case zoneStatus == store.ZoneSuspended:
+			reasons = append(reasons, map[string]string{"case_id": cs.ID, "category": cs.Category, "reason": reason})
+		case zoneStatus == store.ZoneActive:
+		case action == store.ActionDismiss && z.Status == store.ZoneReview && cs.Origin == store.OriginScreening:
+			zoneStatus = store.ZoneActive // cleared by a compliance user
+			reasons = append(reasons, map[string]string{"case_id": cs.ID, "reason": "cleared: " + reason})
+		default:
+			return nil
+		}
+		z.Status = zoneStatus
+		z.Reasons, _ = json.Marshal(reasons)
+		if _, err := tx.Append(ctx, auditZone(actor, audit.ActionZoneUpdate, z)); err != nil {
+			return err
+		}
+		return tx.UpdateZone(ctx, &z)
+	})
+	if err != nil {
+		return store.Case{}, store.Decision{}, fmt.Errorf("deciding case %s: %w", caseID, err)
+	}
+	return cs, d, nil
+}
+
+// createZone stores a new zone with its screening, and for a zone the gate
+// holds in review also opens the case a compliance user clears it through
+// (dismiss) or suspends it by, all in one transaction.
+func (c *Service) createZone(ctx context.Context, z *store.Zone, sc *store.Screening, reasons []string, actor string) (caseID string, err error) {
+	if z.ID == "" {
+		z.ID = store.NewID("zone")
+	}
+	sc.ID, sc.SubjectType, sc.SubjectID, sc.Actor, sc.Created = store.NewID("scr"), store.SubjectZone, z.ID, actor, store.Now()
+	zone := *z
+	err = c.s.Tx(ctx, func(tx store.Tx) error {
+		zone, caseID = *z, ""
+		if err := tx.LockWrites(ctx); err != nil {
+			return err
+		}
+		if _, err := tx.Append(ctx, auditZone(actor, audit.ActionZoneCreate, zone)); err != nil {
+			return err
+		}
+		if err := tx.CreateZone(ctx, &zone); err != nil {
+			return err
+		}
+		scr := *sc
+		if err := addScreening(ctx, tx, &scr); err != nil {
+			return err
+		}
+		if zone.Status != store.ZoneReview {
+			return nil
+		}
+		summary := "onboarding review: " + joinReasons(reasons)
+		cs, err := tx.FindActiveCase(ctx, zone.Host, store.CategorySanctions)
+		if err == nil {
+			caseID = cs.ID
+			return nil
+		}
+		now := store.Now()
+		cs = store.Case{ID: store.NewID("case"), ZoneID: zone.ID, Host: zone.Host, Category: store.CategorySanctions, Status: store.CaseOpen,
+			Origin: store.OriginScreening, Summary: summary, Opened: now, LastReport: now}
+		if _, err := tx.Append(ctx, audit.Event{Actor: actor, Action: audit.ActionCaseOpen, Subject: "case:" + cs.ID,
+			Data: audit.MustData(map[string]any{"host": zone.Host, "category": cs.Category, "origin": cs.Origin, "zone_id": zone.ID, "summary": summary})}); err != nil {
+			return err
+		}
+		caseID = cs.ID
+		return tx.CreateCase(ctx, &cs)
+	})
+	if err != nil {
+		return "", fmt.Errorf("creating zone %s with screening: %w", z.Host, err)
+	}
+	*z = zone
+	return caseID, nil
+}
+
+func joinReasons(rs []string) string {
+	out := ""
+	for i, r := range rs {
+		if i > 0 {
+			out += "; "
+		}
+		out += r
+	}
+	return out
+}

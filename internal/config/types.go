@@ -21,7 +21,17 @@ type Config struct {
 	Timeouts       Timeouts   `yaml:"timeouts"`
 	Log            Log        `yaml:"log"`
 	Compliance     Compliance `yaml:"compliance"`
-	Zones          []Zone     `yaml:"zones"`
+	// Cache is the node's cache storage (memory and disk budgets).
+	Cache NodeCache `yaml:"cache"`
+
+	// --- protection (H12; types and validation in access.go) ---
+	// GeoIP names the .mmdb databases for country/ASN rules and embargoes.
+	GeoIP GeoIP `yaml:"geoip"`
+	// Limits caps concurrent client connections (total and per IP).
+	Limits Limits `yaml:"limits"`
+	// --- end protection ---
+
+	Zones []Zone `yaml:"zones"`
 
 	// Path is the file the config was read from ("" when built in code).
 	Path string `yaml:"-"`
@@ -41,6 +51,11 @@ type Listen struct {
 	// leaves it out but configures tls certificates or an acme email.
 	HTTPS string `yaml:"https"`
 	Admin string `yaml:"admin"` // default "127.0.0.1:9090"
+	// ProxyProtocol reads a PROXY protocol header (v1 or v2) at the start
+	// of each connection on the http and https listeners, from peers in
+	// trusted_proxies only; the address it carries becomes the client
+	// address. Other peers sending one are refused. Default false. (H12)
+	ProxyProtocol bool `yaml:"proxy_protocol"`
 }
 
 // Cluster configures the shared state between edge nodes.
@@ -101,6 +116,18 @@ type Compliance struct {
 	Lists            []string `yaml:"lists"`
 	Threshold        float64  `yaml:"threshold"` // default 0.90
 	EmbargoedRegions []string `yaml:"embargoed_regions"`
+
+	// --- compliance desk (H14) ---
+	// OnHit is what a re-screening hit does to a zone: "review" (the
+	// default: a case is opened and the zone keeps serving until a
+	// compliance user decides) or "suspend" (the zone stops serving at
+	// once with 451 and a case is opened).
+	OnHit string `yaml:"on_hit"`
+	// BlockedByURL is the base URL of the case links in the Link
+	// rel="blocked-by" header of 451 answers (RFC 7725), such as
+	// "https://compliance.example.org"; "/v1/cases/ID" is appended. Empty
+	// means http://ADMIN-LISTEN-ADDRESS.
+	BlockedByURL string `yaml:"blocked_by_url"`
 }
 
 // Zone is one site: a host, its aliases, its origins and its settings.
@@ -125,6 +152,11 @@ type Zone struct {
 	UnderAttack string    `yaml:"under_attack"` // off (default) | on | auto
 	WAF         WAF       `yaml:"waf"`
 	MaxBodySize int64     `yaml:"max_body_size"` // bytes; 0 = no limit
+	// Access holds the zone's allow and deny rules (see access.go). (H12)
+	Access Access `yaml:"access"`
+	// Challenge tunes the under_attack challenge: difficulty and
+	// exemptions (see challenge.go). (H12)
+	Challenge Challenge `yaml:"challenge"`
 
 	// Line is where the zone starts in the config file, for error messages.
 	Line int `yaml:"-"`
@@ -144,9 +176,70 @@ type HealthCheck struct {
 	EjectFor time.Duration `yaml:"eject_for"`
 }
 
-// Cache configures the edge cache for a zone.
+// Cache configures the edge cache for a zone (internal/cache; see
+// cache.go in this package for the resolved rules). With Enabled false
+// every response of the zone is BYPASS.
 type Cache struct {
 	Enabled bool `yaml:"enabled"`
+	// MaxTTL caps every freshness lifetime (0: no cap).
+	MaxTTL time.Duration `yaml:"max_ttl"`
+	// DefaultTTL is the lifetime of responses without explicit freshness,
+	// used only where RFC 9111 allows a heuristic (0: 10% of the time
+	// since Last-Modified, at most a day).
+	DefaultTTL time.Duration `yaml:"default_ttl"`
+	// Bypass lists requests that never use the cache.
+	Bypass CacheBypass `yaml:"bypass"`
+	// Query says how the query string enters the cache key.
+	Query CacheQuery `yaml:"query"`
+	// KeyHost puts the request host in the cache key (default true);
+	// false lets every alias of the zone share entries.
+	KeyHost *bool `yaml:"key_host"`
+	// AlwaysOnline serves stored responses however stale when the origin
+	// is down or answers 5xx.
+	AlwaysOnline bool `yaml:"always_online"`
+	// StaleWhileRevalidate and StaleIfError are the RFC 5861 windows for
+	// responses that do not set them (default 0: none).
+	StaleWhileRevalidate time.Duration `yaml:"stale_while_revalidate"`
+	StaleIfError         time.Duration `yaml:"stale_if_error"`
+	// StoreSetCookie stores responses carrying Set-Cookie (without the
+	// cookie). Default false: such responses are not stored, so no user's
+	// session cookie is ever served to another.
+	StoreSetCookie bool `yaml:"store_set_cookie"`
+	// Compress serves brotli, zstd or gzip variants of compressible
+	// cached responses (default true).
+	Compress *bool `yaml:"compress"`
+}
+
+// CacheBypass selects requests that skip the cache.
+type CacheBypass struct {
+	// Paths are path prefixes ("/admin/").
+	Paths []string `yaml:"paths"`
+	// Cookies are cookie names whose presence skips the cache.
+	Cookies []string `yaml:"cookies"`
+}
+
+// CacheQuery says how the query string enters the cache key.
+type CacheQuery struct {
+	// Sort orders parameters, so ?a=1&b=2 and ?b=2&a=1 share an entry.
+	Sort bool `yaml:"sort"`
+	// Ignore lists parameters left out of the key (utm_source, ...).
+	Ignore []string `yaml:"ignore"`
+}
+
+// NodeCache configures the cache storage of a node, shared by its zones.
+type NodeCache struct {
+	// Memory is the in-memory budget ("256MiB", the default).
+	Memory string `yaml:"memory"`
+	// Disk turns on the disk tier.
+	Disk CacheDisk `yaml:"disk"`
+}
+
+// CacheDisk configures the cache's disk tier; it is on when Size is set.
+type CacheDisk struct {
+	// Path is the directory ("" = DataDir/cache).
+	Path string `yaml:"path"`
+	// Size is the disk budget ("10GiB").
+	Size string `yaml:"size"`
 }
 
 // RateLimit configures a per-client rate limit for a zone.
@@ -154,10 +247,29 @@ type RateLimit struct {
 	Requests int           `yaml:"requests"`
 	Per      time.Duration `yaml:"per"`
 	Burst    int           `yaml:"burst"`
+	// Rules are further limits keyed by header, path prefix or a
+	// combination, each with one or more rates (see ratelimit.go). (H12)
+	Rules []RateLimitRule `yaml:"rules"`
 }
 
-// WAF configures the Core Rule Set for a zone.
+// WAF configures the Core Rule Set for a zone. The fields after Paranoia,
+// their defaults and their security effects are documented in waf.go
+// (owned by the WAF engineer).
 type WAF struct {
 	Mode     string `yaml:"mode"`     // off (default) | detect | block
 	Paranoia int    `yaml:"paranoia"` // 1-4, default 1
+	// AnomalyThreshold is the CRS inbound anomaly score that blocks
+	// (default 5: one critical rule).
+	AnomalyThreshold int `yaml:"anomaly_threshold"`
+	// Exclusions turn rules off by id, path prefix and argument name.
+	Exclusions []WAFExclusion `yaml:"exclusions"`
+	// Apps names CRS application exclusion plugins (see waf.go).
+	Apps []string `yaml:"apps"`
+	// BodyLimit is how many request body bytes are inspected (default
+	// 128 KiB); the rest streams to the origin uninspected.
+	BodyLimit int64 `yaml:"body_limit"`
+	// Response turns on response inspection (default false).
+	Response bool `yaml:"response"`
+	// Skip lists static assets whose GET/HEAD requests are not inspected.
+	Skip WAFSkip `yaml:"skip"`
 }

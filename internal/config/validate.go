@@ -57,6 +57,8 @@ func (c *Config) Validate() error {
 	v.oneOf("log.format", c.Log.Format, "json", "combined", "off")
 	v.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	v.compliance(&c.Compliance)
+	v.nodeCache(c)                 // cache.go
+	v.protection(c)                // access.go (H12)
 	claimed := map[string]string{} // canonical host → field that claimed it
 	for i := range c.Zones {
 		v.zone(zonePath(i), &c.Zones[i], claimed)
@@ -252,6 +254,7 @@ func (v *validator) compliance(c *Compliance) {
 			v.errorf(field, "cannot read list %s: %v", p, pathErr(err))
 		}
 	}
+	v.complianceDesk(c) // validate_compliance.go (H14)
 }
 
 // pathErr drops the path and operation from an *os.PathError, which the
@@ -413,10 +416,11 @@ func (v *validator) zone(prefix string, z *Zone, claimed map[string]string) {
 		}
 	}
 	v.oneOf(join(prefix, "under_attack"), z.UnderAttack, "off", "on", "auto")
-	v.oneOf(join(prefix, "waf.mode"), z.WAF.Mode, "off", "detect", "block")
-	if z.WAF.Paranoia < 1 || z.WAF.Paranoia > 4 {
-		v.errorf(join(prefix, "waf.paranoia"), "must be from 1 to 4, got %d", z.WAF.Paranoia)
-	}
+	v.waf(join(prefix, "waf"), &z.WAF)     // in waf.go
+	v.zoneCache(prefix, &z.Cache)          // in cache.go
+	v.accessRules(prefix, &z.Access)       // in access.go (H12)
+	v.rateLimitRules(prefix, &z.RateLimit) // in ratelimit.go (H12)
+	v.challenge(prefix, &z.Challenge)      // in challenge.go (H12)
 	if z.MaxBodySize < 0 {
 		v.errorf(join(prefix, "max_body_size"), "must not be negative, got %d", z.MaxBodySize)
 	}

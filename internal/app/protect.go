@@ -1,0 +1,356 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/rampart-edge/rampart/internal/access"
+	"github.com/rampart-edge/rampart/internal/attack"
+	"github.com/rampart-edge/rampart/internal/challenge"
+	"github.com/rampart-edge/rampart/internal/config"
+	"github.com/rampart-edge/rampart/internal/connlimit"
+	"github.com/rampart-edge/rampart/internal/edge"
+	"github.com/rampart-edge/rampart/internal/geoip"
+	"github.com/rampart-edge/rampart/internal/ratelimit"
+)
+
+// protectState holds the protection parts that live as long as the app
+// (H12): the GeoIP databases, the rate limiter, the challenger, the
+// auto-mode detectors and the connection limiter. build runs under
+// reloadMu (or before the app is shared); mu guards the rest for
+// closeAll.
+type protectState struct {
+	mu sync.Mutex
+
+	geo       *geoip.DB
+	geoPaths  [2]string
+	geoCancel context.CancelFunc
+	// warnedNoGeo: the missing-database warning for embargoed_regions
+	// was logged (once per process).
+	warnedNoGeo bool
+
+	limiter  ratelimit.Limiter
+	redisURL string
+	redis    *redis.Client
+
+	challenger *challenge.Challenger
+
+	detectors map[string]*detectorEntry // by zone host
+
+	conns *connlimit.Limiter
+}
+
+type detectorEntry struct {
+	d      *attack.Detector
+	cancel context.CancelFunc
+}
+
+// setProtectPhases puts the zone's protection phases into z: the access
+// rules and embargo (PhaseAccess), the rate limit (PhaseRateLimit) and the
+// under-attack challenge (PhaseChallenge); in auto mode it also wraps the
+// zone's handler so the detector sees each origin answer's status and
+// latency. A phase already in the access slot (the compliance phase) runs
+// first.
+func (a *App) setProtectPhases(z *edge.Zone, zc config.Zone, cfg *config.Config) error {
+	m := a.metrics.Protect()
+	zone := zc.Host
+
+	// Access rules and embargo.
+	geo, err := a.geoDB(cfg)
+	if err != nil {
+		return err
+	}
+	allow, err := config.AccessRules(zc.Access.Allow)
+	if err != nil {
+		return fmt.Errorf("building zone %q: access.allow: %w", zone, err)
+	}
+	deny, err := config.AccessRules(zc.Access.Deny)
+	if err != nil {
+		return fmt.Errorf("building zone %q: access.deny: %w", zone, err)
+	}
+	ap := access.New(access.Options{
+		Zone: zone, Allow: allow, Deny: deny,
+		Embargoed: cfg.Compliance.EmbargoedRegions,
+		BlockedBy: a.blockedByURL(cfg),
+		GeoIP:     geo,
+		OnBlock:   func(reason string) { m.Blocked(zone, reason) },
+		Logger:    a.log.With("component", "access"),
+	})
+	if ap != nil {
+		z.Phases[edge.PhaseAccess] = chainPhases(z.Phases[edge.PhaseAccess], ap)
+	}
+
+	// Rate limit.
+	rules, err := rateLimitRules(zc.RateLimit)
+	if err != nil {
+		return fmt.Errorf("building zone %q: %w", zone, err)
+	}
+	if len(rules) > 0 {
+		lim, err := a.rateLimiter(cfg)
+		if err != nil {
+			return err
+		}
+		rp, err := ratelimit.NewPhase(zone, lim, rules, func(rule string) { m.Blocked(zone, "ratelimit:"+rule) },
+			a.log.With("component", "ratelimit"))
+		if err != nil {
+			return fmt.Errorf("building zone %q: %w", zone, err)
+		}
+		z.Phases[edge.PhaseRateLimit] = rp
+	}
+
+	// Under attack.
+	mode, err := attack.ParseMode(zc.UnderAttack)
+	if err != nil {
+		return fmt.Errorf("building zone %q: %w", zone, err)
+	}
+	var active func() bool
+	switch mode {
+	case attack.On:
+		active = func() bool { return true }
+		m.UnderAttack(zone, true)
+	case attack.Auto:
+		d := a.detector(zone)
+		active = d.Active
+		m.UnderAttack(zone, d.Active())
+		z.Phases[edge.PhaseAccess] = d.Phase(z.Phases[edge.PhaseAccess])
+		z.Handler = d.WrapOrigin(z.Handler)
+	default:
+		m.UnderAttack(zone, false)
+	}
+	if mode != attack.Off {
+		c, err := a.challengerFor(cfg)
+		if err != nil {
+			return err
+		}
+		z.Phases[edge.PhaseChallenge] = c.Phase(challenge.PhaseOptions{
+			Zone:   zone,
+			Active: active,
+			Policy: challenge.Policy{
+				Difficulty:  zc.Challenge.Difficulty,
+				ExemptPaths: zc.Challenge.ExemptPaths,
+				ExemptCIDRs: zc.Challenge.ExemptPrefixes(),
+			},
+			OnResult: func(r challenge.Result) {
+				m.ChallengeResult(zone, r.String())
+				if r == challenge.Challenged || r == challenge.Rejected {
+					m.Blocked(zone, "challenge")
+				}
+			},
+		})
+	}
+	return nil
+}
+
+// chainPhases runs first, then (if it continued) next.
+func chainPhases(first, next edge.Phase) edge.Phase {
+	if first == nil {
+		return next
+	}
+	if next == nil {
+		return first
+	}
+	return edge.PhaseFunc(func(w http.ResponseWriter, r *http.Request) edge.Decision {
+		if first.Serve(w, r) == edge.Handled {
+			return edge.Handled
+		}
+		return next.Serve(w, r)
+	})
+}
+
+// blockedByURL is the Link rel="blocked-by" target of embargo answers:
+// compliance.blocked_by_url, or the admin listener's URL.
+func (a *App) blockedByURL(cfg *config.Config) string {
+	if cfg.Compliance.BlockedByURL != "" {
+		return cfg.Compliance.BlockedByURL
+	}
+	if a.addrs.Admin != "" {
+		return "http://" + a.addrs.Admin
+	}
+	return ""
+}
+
+// geoDB returns the GeoIP databases of cfg, opening them on first use or
+// when the paths change, and otherwise re-reading the files that changed
+// (so a reload, SIGHUP included, picks up new databases at once; a watcher
+// also checks every 30s). It returns nil without databases configured.
+func (a *App) geoDB(cfg *config.Config) (*geoip.DB, error) {
+	p := &a.protect
+	paths := [2]string{cfg.GeoIP.CountryDB, cfg.GeoIP.ASNDB}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.geo != nil && p.geoPaths == paths {
+		if changed, err := p.geo.Reload(); err != nil {
+			a.log.Error("reloading geoip database, keeping the previous one", "error", err)
+		} else if changed {
+			a.log.Info("geoip database reloaded", "files", p.geo.Paths())
+		}
+		return p.geo, nil
+	}
+	if paths == [2]string{} {
+		if p.geoCancel != nil { // geoip removed from the config
+			p.geoCancel()
+			p.geo, p.geoPaths, p.geoCancel = nil, paths, nil
+		}
+		if len(cfg.Compliance.EmbargoedRegions) > 0 && !p.warnedNoGeo {
+			a.log.Warn("compliance.embargoed_regions is set but geoip.country_db is not: the embargo cannot be enforced")
+			p.warnedNoGeo = true
+		}
+		return nil, nil
+	}
+	db, err := geoip.Open(paths[0], paths[1])
+	if err != nil {
+		return nil, err
+	}
+	if p.geoCancel != nil {
+		p.geoCancel()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go db.Watch(ctx, 0, a.log.With("component", "geoip"))
+	p.geo, p.geoPaths, p.geoCancel = db, paths, cancel
+	a.log.Info("geoip databases loaded", "files", db.Paths())
+	return db, nil
+}
+
+// rateLimiter returns the node's limiter: Redis (cluster.redis) with a
+// local fallback, or local only. It is created once; a change of
+// cluster.redis takes effect at the next restart.
+func (a *App) rateLimiter(cfg *config.Config) (ratelimit.Limiter, error) {
+	p := &a.protect
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.limiter != nil {
+		if p.redisURL != cfg.Cluster.Redis {
+			a.log.Warn("cluster.redis changed; restart to apply")
+		}
+		return p.limiter, nil
+	}
+	local := ratelimit.NewLocal(ratelimit.LocalOptions{})
+	if cfg.Cluster.Redis == "" {
+		p.limiter = local
+		return local, nil
+	}
+	o, err := ratelimit.ClientOptions(cfg.Cluster.Redis)
+	if err != nil {
+		return nil, fmt.Errorf("building the rate limiter: %w", err)
+	}
+	p.redis = redis.NewClient(o)
+	m := a.metrics.Protect()
+	p.limiter = ratelimit.NewFallback(ratelimit.NewRedis(p.redis, ratelimit.RedisOptions{}), local,
+		a.log.With("component", "ratelimit"), m.Degraded)
+	p.redisURL = cfg.Cluster.Redis
+	return p.limiter, nil
+}
+
+// challengerFor returns the node's challenger (keys in data_dir), created
+// on first use.
+func (a *App) challengerFor(cfg *config.Config) (*challenge.Challenger, error) {
+	p := &a.protect
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.challenger == nil {
+		c, err := challenge.New(challenge.Options{DataDir: cfg.DataDir})
+		if err != nil {
+			return nil, fmt.Errorf("building the challenge: %w", err)
+		}
+		p.challenger = c
+	}
+	return p.challenger, nil
+}
+
+// detector returns the zone's auto-mode detector, kept across reloads so
+// that its baseline and state survive them.
+func (a *App) detector(zone string) *attack.Detector {
+	p := &a.protect
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if e, ok := p.detectors[zone]; ok {
+		return e.d
+	}
+	m := a.metrics.Protect()
+	d := attack.NewDetector(attack.Options{
+		Zone:     zone,
+		OnSwitch: func(on bool, _ string) { m.Switched(zone, on) },
+		Logger:   a.log.With("component", "attack"),
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	go d.Run(ctx)
+	if p.detectors == nil {
+		p.detectors = map[string]*detectorEntry{}
+	}
+	p.detectors[zone] = &detectorEntry{d: d, cancel: cancel}
+	return d
+}
+
+// retainProtect, after a reload to cfg, stops the detectors of zones that
+// are no longer in auto mode and drops the protection metrics of removed
+// zones.
+func (a *App) retainProtect(cfg, prev *config.Config) {
+	p := &a.protect
+	auto := map[string]bool{}
+	hosts := map[string]bool{}
+	for _, z := range cfg.Zones {
+		hosts[z.Host] = true
+		if z.UnderAttack == "auto" {
+			auto[z.Host] = true
+		}
+	}
+	p.mu.Lock()
+	for host, e := range p.detectors {
+		if !auto[host] {
+			e.cancel()
+			delete(p.detectors, host)
+		}
+	}
+	p.mu.Unlock()
+	m := a.metrics.Protect()
+	for _, z := range prev.Zones {
+		if !hosts[z.Host] {
+			m.ForgetZone(z.Host)
+		}
+	}
+}
+
+// closeProtect stops the watchers and detectors and closes the Redis
+// client.
+func (a *App) closeProtect() {
+	p := &a.protect
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.geoCancel != nil {
+		p.geoCancel()
+		p.geoCancel = nil
+	}
+	for host, e := range p.detectors {
+		e.cancel()
+		delete(p.detectors, host)
+	}
+	if p.redis != nil {
+		p.redis.Close()
+		p.redis = nil
+	}
+}
+
+// rateLimitRules returns the zone's rate-limit rules: the zone-wide per-IP
+// limit (rule "zone") and the named rules of rate_limit.rules.
+func rateLimitRules(rl config.RateLimit) ([]ratelimit.Rule, error) {
+	rules := ratelimit.RulesFromConfig(rl)
+	for _, rc := range rl.Rules {
+		key, err := ratelimit.ParseKey(rc.Key)
+		if rc.Key == "" {
+			key, err = []ratelimit.KeyPart{{Kind: "ip"}}, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("rate_limit rule %q: %w", rc.Name, err)
+		}
+		r := ratelimit.Rule{Name: rc.Name, PathPrefix: rc.Path, Key: key}
+		for _, l := range rc.Limits {
+			r.Limits = append(r.Limits, ratelimit.Limit{Requests: l.Requests, Per: l.Per, Burst: l.Burst})
+		}
+		rules = append(rules, r)
+	}
+	return rules, nil
+}

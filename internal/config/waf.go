@@ -1,0 +1,179 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+)
+
+// DefaultWAFAnomalyThreshold is waf.anomaly_threshold's default, used
+// when it is 0 or unset: the CRS
+// inbound anomaly score at which a request is blocked. 5 is the score of
+// one critical rule, the CRS default.
+const DefaultWAFAnomalyThreshold = 5
+
+// DefaultWAFBodyLimit is waf.body_limit's default, used when it is 0 or
+// unset: 128 KiB of request
+// body is inspected; the rest of a larger body streams to the origin
+// uninspected.
+const DefaultWAFBodyLimit = 128 << 10
+
+// MaxWAFBodyLimit bounds waf.body_limit (64 MiB): the inspected part of a
+// body is held in memory while the WAF reads it.
+const MaxWAFBodyLimit = 64 << 20
+
+// WAFApps lists the names accepted in waf.apps: the CRS application
+// exclusion plugins rampart embeds. CRS v4 moved the application exclusion
+// packages (WordPress, Drupal, Nextcloud, ...) out of the rule set into
+// separate plugins, and coraza-coreruleset v4.25.0 embeds none of them, so
+// the list is empty and any name is refused with a clear error rather than
+// silently ignored.
+var WAFApps = []string{}
+
+// WAFExclusion turns Core Rule Set rules off for a zone. Rule and Rules
+// name the rule ids (at least one id, unless Args is set); Path, when set,
+// limits the exclusion to request paths starting with it; Args, when set,
+// removes only those request arguments (query or body parameters, by
+// name) from the rules' inspection instead of the whole rules, or from
+// every CRS rule when no id is given.
+//
+// An exclusion is a hole in the WAF: prefer the narrowest (rule id + path
+// + argument name) that stops a false positive.
+type WAFExclusion struct {
+	Rule  int      `yaml:"rule"`
+	Rules []int    `yaml:"rules"`
+	Path  string   `yaml:"path"`
+	Args  []string `yaml:"args"`
+}
+
+// IDs returns Rule (when set) followed by Rules.
+func (e WAFExclusion) IDs() []int {
+	ids := make([]int, 0, len(e.Rules)+1)
+	if e.Rule != 0 {
+		ids = append(ids, e.Rule)
+	}
+	return append(ids, e.Rules...)
+}
+
+// WAFSkip lists static assets the WAF does not inspect: GET and HEAD
+// requests whose path starts with one of Paths or ends with one of
+// Extensions (".css", case-insensitive) skip the WAF entirely, query
+// string included. It saves the WAF's cost (about 1 ms of CPU per request)
+// on assets that cannot carry an attack to a static file server; do not
+// list paths an application handles dynamically. Empty (the default)
+// skips nothing.
+type WAFSkip struct {
+	Paths      []string `yaml:"paths"`
+	Extensions []string `yaml:"extensions"`
+}
+
+// waf checks a zone's waf section; prefix is "zones[i].waf".
+func (v *validator) waf(prefix string, w *WAF) {
+	v.oneOf(prefix+".mode", w.Mode, "off", "detect", "block")
+	if w.Paranoia < 1 || w.Paranoia > 4 {
+		v.errorf(prefix+".paranoia", "must be from 1 to 4, got %d", w.Paranoia)
+	}
+	// 0 stands for the default in both (the waf package resolves it), so
+	// that configs written before these settings existed keep their meaning.
+	if w.AnomalyThreshold < 0 || w.AnomalyThreshold > 10000 {
+		v.errorf(prefix+".anomaly_threshold", "must be from 1 to 10000 (0 or unset: %d), got %d", DefaultWAFAnomalyThreshold, w.AnomalyThreshold)
+	}
+	if w.BodyLimit < 0 || w.BodyLimit > MaxWAFBodyLimit {
+		v.errorf(prefix+".body_limit", "must be from 1 to %d bytes (0 or unset: %d), got %d", MaxWAFBodyLimit, DefaultWAFBodyLimit, w.BodyLimit)
+	}
+	if w.Response {
+		// The edge's phases see requests only; inspecting responses
+		// needs a hook around the proxy's response writer.
+		v.errorf(prefix+".response", "response inspection is not supported yet; leave it false")
+	}
+	for i, e := range w.Exclusions {
+		ep := fmt.Sprintf("%s.exclusions[%d]", prefix, i)
+		ids := e.IDs()
+		if len(ids) == 0 && len(e.Args) == 0 {
+			v.errorf(ep, "names no rule (rule or rules) and no args: it would exclude nothing")
+		}
+		if e.Rule < 0 || e.Rule > 99_999_999 {
+			v.errorf(ep+".rule", "must be a rule id from 1 to 99999999, got %d", e.Rule)
+		}
+		for j, id := range e.Rules {
+			if id < 1 || id > 99_999_999 {
+				v.errorf(fmt.Sprintf("%s.rules[%d]", ep, j), "must be a rule id from 1 to 99999999, got %d", id)
+			}
+		}
+		if e.Path != "" {
+			if err := checkWAFPath(e.Path); err != nil {
+				v.errorf(ep+".path", "%v", err)
+			}
+		}
+		for j, a := range e.Args {
+			if err := checkWAFArg(a); err != nil {
+				v.errorf(fmt.Sprintf("%s.args[%d]", ep, j), "%v", err)
+			}
+		}
+	}
+	for i, app := range w.Apps {
+		known := false
+		for _, k := range WAFApps {
+			known = known || k == app
+		}
+		if !known {
+			avail := "none: coraza-coreruleset v4.25.0 embeds no CRS application exclusion plugin; use exclusions instead"
+			if len(WAFApps) > 0 {
+				avail = strings.Join(WAFApps, ", ")
+			}
+			v.errorf(fmt.Sprintf("%s.apps[%d]", prefix, i), "unknown application %q (available: %s)", app, avail)
+		}
+	}
+	for i, p := range w.Skip.Paths {
+		if err := checkWAFPath(p); err != nil {
+			v.errorf(fmt.Sprintf("%s.skip.paths[%d]", prefix, i), "%v", err)
+		}
+	}
+	for i, x := range w.Skip.Extensions {
+		if len(x) < 2 || x[0] != '.' || !isWAFName(x[1:], false) {
+			v.errorf(fmt.Sprintf("%s.skip.extensions[%d]", prefix, i), "must be a dot and letters or digits, such as \".css\", got %q", x)
+		}
+	}
+}
+
+// checkWAFPath accepts a path prefix such as "/wp-admin/": it starts with
+// "/" and holds only URL path characters, none of which can end the quoted
+// SecLang operand it is written into.
+func checkWAFPath(p string) error {
+	if !strings.HasPrefix(p, "/") {
+		return fmt.Errorf("must start with \"/\", got %q", p)
+	}
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.IndexByte("/-._~%!$&()*+,;=:@", c) >= 0:
+		default:
+			return fmt.Errorf("byte %q at %d is not allowed in a path prefix %q (percent-encode it)", c, i, p)
+		}
+	}
+	return nil
+}
+
+// checkWAFArg accepts an argument name such as "comment" or "user[name]".
+func checkWAFArg(a string) error {
+	if a == "" {
+		return fmt.Errorf("must not be empty")
+	}
+	if !isWAFName(a, true) {
+		return fmt.Errorf("%q holds a byte other than letters, digits and -_.[]", a)
+	}
+	return nil
+}
+
+func isWAFName(s string, punct bool) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case punct && strings.IndexByte("-_.[]", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return s != ""
+}

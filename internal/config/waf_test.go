@@ -1,0 +1,94 @@
+package config
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestWAFConfig(t *testing.T) {
+	t.Parallel()
+	const head = "zones:\n  - host: a.example\n    origins: [http://127.0.0.1:1]\n    waf:\n"
+	tests := []struct {
+		name    string
+		waf     string
+		wantErr []string // substrings of the error, in order; nil: valid
+		check   func(t *testing.T, w WAF)
+	}{
+		{
+			name: "full",
+			waf: `      mode: block
+      paranoia: 2
+      anomaly_threshold: 10
+      body_limit: 65536
+      exclusions:
+        - {rule: 942100, path: /search, args: [q]}
+        - {rules: [941100, 941110]}
+        - {args: ["user[name]"]}
+      skip: {paths: [/static/], extensions: [.css, .js]}
+`,
+			check: func(t *testing.T, w WAF) {
+				want := WAF{Mode: "block", Paranoia: 2, AnomalyThreshold: 10, BodyLimit: 65536,
+					Exclusions: []WAFExclusion{
+						{Rule: 942100, Path: "/search", Args: []string{"q"}},
+						{Rules: []int{941100, 941110}},
+						{Args: []string{"user[name]"}},
+					},
+					Skip: WAFSkip{Paths: []string{"/static/"}, Extensions: []string{".css", ".js"}}}
+				if !reflect.DeepEqual(w, want) {
+					t.Errorf("got %+v\nwant %+v", w, want)
+				}
+				if ids := w.Exclusions[0].IDs(); !reflect.DeepEqual(ids, []int{942100}) {
+					t.Errorf("IDs = %v", ids)
+				}
+			},
+		},
+		{
+			name: "defaults stay zero",
+			waf:  "      mode: detect\n",
+			check: func(t *testing.T, w WAF) {
+				if w.Paranoia != 1 || w.AnomalyThreshold != 0 || w.BodyLimit != 0 {
+					t.Errorf("got %+v, want paranoia 1 and zero (default) threshold and limit", w)
+				}
+			},
+		},
+		{name: "bad mode", waf: "      mode: on\n", wantErr: []string{"rampart.yaml:5: zones[0].waf.mode"}},
+		{name: "bad paranoia", waf: "      paranoia: 5\n", wantErr: []string{"zones[0].waf.paranoia: must be from 1 to 4"}},
+		{name: "bad threshold", waf: "      anomaly_threshold: -1\n", wantErr: []string{"rampart.yaml:5: zones[0].waf.anomaly_threshold"}},
+		{name: "bad body limit", waf: "      body_limit: 1000000000\n", wantErr: []string{"zones[0].waf.body_limit: must be from 1 to 67108864"}},
+		{name: "empty exclusion", waf: "      exclusions: [{path: /x}]\n", wantErr: []string{"zones[0].waf.exclusions[0]: names no rule"}},
+		{name: "bad rule id", waf: "      exclusions: [{rules: [0]}]\n", wantErr: []string{"zones[0].waf.exclusions[0].rules[0]: must be a rule id"}},
+		{name: "path injection", waf: "      exclusions: [{rule: 1, path: '/x\" \"id:1,deny'}]\n", wantErr: []string{"zones[0].waf.exclusions[0].path: byte"}},
+		{name: "relative path", waf: "      exclusions: [{rule: 1, path: x}]\n", wantErr: []string{`zones[0].waf.exclusions[0].path: must start with "/"`}},
+		{name: "arg injection", waf: "      exclusions: [{args: ['q\"|ARGS']}]\n", wantErr: []string{"zones[0].waf.exclusions[0].args[0]"}},
+		{name: "unknown app", waf: "      apps: [wordpress]\n", wantErr: []string{`zones[0].waf.apps[0]: unknown application "wordpress"`, "use exclusions instead"}},
+		{name: "response", waf: "      response: true\n", wantErr: []string{"zones[0].waf.response: response inspection is not supported yet"}},
+		{name: "bad extension", waf: "      skip: {extensions: [css]}\n", wantErr: []string{"zones[0].waf.skip.extensions[0]"}},
+		{name: "bad skip path", waf: "      skip: {paths: [static]}\n", wantErr: []string{"zones[0].waf.skip.paths[0]"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg, err := Parse(testName, []byte(head+tt.waf))
+			if tt.wantErr == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				tt.check(t, cfg.Zones[0].WAF)
+				return
+			}
+			if err == nil {
+				t.Fatalf("accepted, want an error with %q", tt.wantErr)
+			}
+			msg := err.Error()
+			at := 0
+			for _, w := range tt.wantErr {
+				i := strings.Index(msg[at:], w)
+				if i < 0 {
+					t.Fatalf("error %q lacks %q", msg, w)
+				}
+				at += i + len(w)
+			}
+		})
+	}
+}

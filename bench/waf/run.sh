@@ -10,25 +10,29 @@
 # and bench/waf/wraphandler runs Coraza's own http.WrapHandler in front of
 # httputil.ReverseProxy with the same rules as block1 ("wrap1"). For each,
 # wrk sends benign GETs (a browser-like request with a query string,
-# User-Agent and Accept) and benign 4 KiB form POSTs (post.lua), and the
+# User-Agent and Accept; every one inspected), the GETs of a page view
+# (mix.lua: the document, an API call and 18 static assets, which block1's
+# waf.skip exempts by extension) and benign 4 KiB form POSTs (post.lua), and the
 # script records requests/s, p50, p99 and the server's CPU per request
 # (utime+stime from /proc/PID/stat before and after, divided by requests),
 # ROUNDS rounds interleaved, and prints medians and the target ratios:
 #   block1/off GET requests/s >= 0.25, block1/wrap1 GET requests/s >= 1.5.
 #
 # It installs nothing: wrk, go and curl must be on PATH. Everything binds
-# to 127.0.0.1 ports 18180-18190 and is stopped on exit.
+# to 127.0.0.1 ports 18580-18590 and is stopped on exit.
 #
-# Environment: DURATION (default 10s), ROUNDS (default 1), CONNS (wrk -c,
-# default 64), THREADS (wrk -t, default 2).
+# Environment: DURATION (default 10s), ROUNDS (default 1), CONNS (wrk -c
+# for GETs, default 64), POST_CONNS (wrk -c for POSTs, default 4), THREADS
+# (wrk -t, default 2).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 DURATION=${DURATION:-10s}
 ROUNDS=${ROUNDS:-1}
 CONNS=${CONNS:-64}
+POST_CONNS=${POST_CONNS:-4}
 THREADS=${THREADS:-2}
-ORIGIN_PORT=18180 RAMPART_PORT=18183 WRAP_PORT=18184 ADMIN_PORT=18190
+ORIGIN_PORT=18580 RAMPART_PORT=18583 WRAP_PORT=18584 ADMIN_PORT=18590
 
 for tool in wrk go curl; do
 	command -v "$tool" >/dev/null || { echo "run.sh: $tool not found on PATH (install it first)" >&2; exit 1; }
@@ -70,7 +74,10 @@ zones:
     waf: {mode: detect, paranoia: 1}
   - host: block1.bench
     origins: [http://127.0.0.1:$ORIGIN_PORT]
-    waf: {mode: block, paranoia: 1}
+    waf:
+      mode: block
+      paranoia: 1
+      skip: {extensions: [.js, .css, .svg, .webp, .jpg, .png, .woff2, .ico]}
   - host: block2.bench
     origins: [http://127.0.0.1:$ORIGIN_PORT]
     waf: {mode: block, paranoia: 2}
@@ -128,11 +135,18 @@ RESULTS="$W/results.tsv"
 : >"$RESULTS"
 echo "# $(date -u +%FT%TZ) $(nproc) cores; wrk -t$THREADS -c$CONNS -d$DURATION; rounds $ROUNDS" >&2
 for round in $(seq "$ROUNDS"); do
-	for kind in get post; do
+	for kind in get mix post; do
 		for s in "${SETUPS[@]}"; do
 			IFS=: read -r name port pid host <<<"$s"
-			args=(-t"$THREADS" -c"$CONNS" -H "Host: $host" -H "User-Agent: $UA" -H "Accept: $ACCEPT")
+			# A 4 KiB POST costs the WAF tens of ms of CPU: 64
+			# connections would queue seconds of work, and what wrk gives
+			# up on still runs on and spills into the next setup's
+			# measurement. POSTs use POST_CONNS (default 4) connections.
+			conns=$CONNS
+			[ "$kind" = post ] && conns=$POST_CONNS
+			args=(-t"$THREADS" -c"$conns" --timeout 10s -H "Host: $host" -H "User-Agent: $UA" -H "Accept: $ACCEPT")
 			[ "$kind" = post ] && args+=(-s bench/waf/post.lua)
+			[ "$kind" = mix ] && args+=(-s bench/waf/mix.lua)
 			wrk "${args[@]}" -d2s "http://127.0.0.1:$port$GET_PATH" >/dev/null # warm-up
 			before=$(cpu_ticks "$pid")
 			out=$(wrk "${args[@]}" -d"$DURATION" --latency "http://127.0.0.1:$port$GET_PATH")
@@ -142,7 +156,7 @@ for round in $(seq "$ROUNDS"); do
 			p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
 			p99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
 			bad=$(awk '/Non-2xx/ {print "non2xx=" $NF} /Socket errors/ {sub(/^ *Socket errors: /, ""); gsub(/ /, ""); print}' <<<"$out" | paste -sd, -)
-			cpu_us=$(awk -v t=$((after - before)) -v us="$TICK_US" -v n="$reqs" 'BEGIN { printf "%.1f", t * us / n }')
+			cpu_us=$(awk -v t=$((after - before)) -v us="$TICK_US" -v n="${reqs:-0}" 'BEGIN { if (n > 0) printf "%.1f", t * us / n; else print "0" }')
 			printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$kind" "$name" "$round" "$rps" "$p50" "$p99" "$cpu_us" "${bad:-0}" >>"$RESULTS"
 			printf '# round %s %-4s %-7s %9s req/s  p50 %8s ms  p99 %8s ms  %8s us/req  %s\n' \
 				"$round" "$kind" "$name" "$rps" "$p50" "$p99" "$cpu_us" "${bad:+bad: $bad}" >&2
@@ -151,8 +165,9 @@ for round in $(seq "$ROUNDS"); do
 done
 
 echo
-echo "WAF through the edge, keep-alive, loopback, $(nproc) cores, wrk -t$THREADS -c$CONNS -d$DURATION, median of $ROUNDS rounds"
+echo "WAF through the edge, keep-alive, loopback, $(nproc) cores, wrk -t$THREADS -c$CONNS (POST -c$POST_CONNS) -d$DURATION, median of $ROUNDS rounds"
 awk -F'\t' '
+function ratio(a, b) { return b > 0 ? a / b : 0 }
 function median(list,    n, a, i, j, t) {
 	n = split(list, a, " ")
 	for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j + 1] = a[j]; a[j + 1] = t }
@@ -171,9 +186,9 @@ END {
 		m[k] = median(rps[k]); c[k] = median(cpu[k])
 		printf "%-5s %-7s %10.0f %9.3f %9.3f %11.1f  %s\n", kk[1], kk[2], m[k], median(p50[k]), median(p99[k]), c[k], bad[k] ? bad[k] : "none"
 	}
-	for (q = 1; q <= 2; q++) {
-		kind = (q == 1) ? "get" : "post"
-		if (m[kind SUBSEP "off"] > 0) printf "%s block1/off requests/s %.2fx (target >= 0.25x on get)\n", kind, m[kind SUBSEP "block1"] / m[kind SUBSEP "off"]
-		if (m[kind SUBSEP "wrap1"] > 0) printf "%s block1/wrap1 requests/s %.2fx (target >= 1.5x on get), CPU per request %.2fx\n", kind, m[kind SUBSEP "block1"] / m[kind SUBSEP "wrap1"], c[kind SUBSEP "block1"] / c[kind SUBSEP "wrap1"]
+	for (q = 1; q <= 3; q++) {
+		kind = (q == 1) ? "get" : (q == 2) ? "mix" : "post"
+		if (m[kind SUBSEP "off"] > 0) printf "%-4s block1/off requests/s %.2fx, CPU per request %.2fx (target: requests/s >= 0.25x on benign GETs)\n", kind, ratio(m[kind SUBSEP "block1"], m[kind SUBSEP "off"]), ratio(c[kind SUBSEP "block1"], c[kind SUBSEP "off"])
+		if (m[kind SUBSEP "wrap1"] > 0) printf "%-4s block1/wrap1 requests/s %.2fx, CPU per request %.2fx (target: requests/s >= 1.5x on benign GETs)\n", kind, ratio(m[kind SUBSEP "block1"], m[kind SUBSEP "wrap1"]), ratio(c[kind SUBSEP "block1"], c[kind SUBSEP "wrap1"])
 	}
 }' "$RESULTS"

@@ -5,7 +5,7 @@
 // waf {mode: block} at the given paranoia level (internal/waf.Directives),
 // so that the two differ only in how the WAF is run, not in the rules.
 //
-//	wraphandler -listen 127.0.0.1:18184 -origin http://127.0.0.1:18180 -paranoia 1
+//	wraphandler -listen 127.0.0.1:18584 -origin http://127.0.0.1:18580 -paranoia 1
 package main
 
 import (
@@ -24,8 +24,8 @@ import (
 )
 
 func main() {
-	listen := flag.String("listen", "127.0.0.1:18184", "address to serve on")
-	origin := flag.String("origin", "http://127.0.0.1:18180", "origin URL")
+	listen := flag.String("listen", "127.0.0.1:18584", "address to serve on")
+	origin := flag.String("origin", "http://127.0.0.1:18580", "origin URL")
 	paranoia := flag.Int("paranoia", 1, "CRS paranoia level")
 	flag.Parse()
 	u, err := url.Parse(*origin)

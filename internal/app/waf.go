@@ -1,0 +1,49 @@
+package app
+
+import (
+	"github.com/rampart-edge/rampart/internal/config"
+	"github.com/rampart-edge/rampart/internal/edge"
+	"github.com/rampart-edge/rampart/internal/waf"
+)
+
+// setWAFPhase puts the zone's WAF phase into z (none when waf.mode is off).
+// The compiled rules come from the app's waf.Set, so zones and
+// generations with the same WAF settings share one compiled rule set and a
+// reload compiles only settings it has not seen. build runs under
+// reloadMu (or before the app is shared), so the lazy Set needs no lock.
+func (a *App) setWAFPhase(z *edge.Zone, zc config.Zone) error {
+	if zc.WAF.Mode == "" || zc.WAF.Mode == "off" {
+		return nil
+	}
+	if a.wafs == nil {
+		a.wafs = waf.NewSet(waf.Options{Logger: a.log.With("component", "waf"), Metrics: a.metrics})
+	}
+	p, err := a.wafs.Phase(zc.Host, zc.WAF)
+	if err != nil {
+		return err
+	}
+	z.Phases[edge.PhaseWAF] = p
+	return nil
+}
+
+// retainWAFs, after a reload to cfg, releases the compiled rule sets no
+// zone of cfg uses (requests still running on the old routes keep theirs
+// until they end) and drops the WAF metrics of removed zones.
+func (a *App) retainWAFs(cfg, prev *config.Config) {
+	if a.wafs == nil {
+		return
+	}
+	cfgs := make([]config.WAF, len(cfg.Zones))
+	hosts := make(map[string]bool, len(cfg.Zones))
+	for i, z := range cfg.Zones {
+		cfgs[i] = z.WAF
+		hosts[z.Host] = true
+	}
+	a.wafs.Retain(cfgs)
+	m := a.metrics.WAF()
+	for _, z := range prev.Zones {
+		if !hosts[z.Host] {
+			m.ForgetZone(z.Host)
+		}
+	}
+}

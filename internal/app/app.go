@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/rampart-edge/rampart/internal/accesslog"
+	"github.com/rampart-edge/rampart/internal/cache"
 	"github.com/rampart-edge/rampart/internal/certs"
 	"github.com/rampart-edge/rampart/internal/config"
 	"github.com/rampart-edge/rampart/internal/edge"
@@ -30,6 +31,7 @@ import (
 	"github.com/rampart-edge/rampart/internal/proxy"
 	"github.com/rampart-edge/rampart/internal/screening"
 	"github.com/rampart-edge/rampart/internal/token"
+	"github.com/rampart-edge/rampart/internal/waf"
 	"github.com/rampart-edge/rampart/internal/zone"
 )
 
@@ -73,6 +75,22 @@ type App struct {
 	addrs                    Addrs
 
 	runOnce sync.Once
+
+	wafs *waf.Set // compiled WAF rule sets shared by zones; see waf.go
+
+	// The node's cache storage, opened by the first build with a cache
+	// zone and kept across reloads; see cache.go.
+	cacheStore atomic.Pointer[cache.Store]
+	cacheCfg   config.NodeCache
+
+	// The compliance desk (H14; see compliance.go): the control-plane
+	// store, the compliance service and the public report filer; nil
+	// with SkipCompliance or without an admin listener.
+	desk atomic.Pointer[desk]
+
+	// Protections (H12; see protect.go, listeners.go): GeoIP, rate
+	// limiter, challenger, auto-mode detectors, connection caps.
+	protect protectState
 }
 
 // generation is one configuration's zones, proxies and routes.
@@ -131,6 +149,7 @@ func New(cfg *config.Config, opts Options) (_ *App, err error) {
 	if a.adminLn, err = listen("admin", cfg.Listen.Admin); err != nil {
 		return nil, err
 	}
+	a.wrapListeners(cfg) // listeners.go (H12): connection caps, PROXY protocol
 	a.addrs = Addrs{HTTP: addrOf(a.httpLn), HTTPS: addrOf(a.httpsLn), Admin: addrOf(a.adminLn)}
 	if a.httpsLn != nil {
 		a.tlsConfig = a.certs.TLSConfig()
@@ -210,7 +229,8 @@ func (a *App) Health() error {
 // pools and health state survive the reload. On error, the proxies it
 // created are closed and prev is untouched.
 func (a *App) build(cfg *config.Config, prev *generation) (gen *generation, err error) {
-	gen = &generation{cfg: cfg, zones: make(map[string]*zoneEntry, len(cfg.Zones))}
+	zones := a.servedZones(cfg) // the config's zones plus the API zones of the store; compliance.go
+	gen = &generation{cfg: cfg, zones: make(map[string]*zoneEntry, len(zones))}
 	defer func() {
 		if err != nil {
 			for _, e := range gen.zones {
@@ -221,8 +241,8 @@ func (a *App) build(cfg *config.Config, prev *generation) (gen *generation, err 
 		}
 	}()
 	sameTimeouts := prev != nil && proxyTimeouts(prev.cfg.Timeouts) == proxyTimeouts(cfg.Timeouts)
-	values := make([]*edge.Zone, len(cfg.Zones))
-	for i, zc := range cfg.Zones {
+	values := make([]*edge.Zone, len(zones))
+	for i, zc := range zones {
 		key := zc
 		key.Line = 0
 		if _, dup := gen.zones[zc.Host]; dup {
@@ -247,8 +267,20 @@ func (a *App) build(cfg *config.Config, prev *generation) (gen *generation, err 
 		}
 		gen.zones[zc.Host] = e
 		values[i] = &edge.Zone{Name: zc.Host, Handler: e.proxy, Metrics: a.metrics.Zone(zc.Host), MaxBodySize: zc.MaxBodySize}
+		if err := a.setWAFPhase(values[i], zc); err != nil { // waf.go
+			return nil, err
+		}
+		if err := a.setCachePhase(values[i], zc, cfg, e.proxy); err != nil { // cache.go
+			return nil, err
+		}
+		if err := a.setProtectPhases(values[i], zc, cfg); err != nil { // protect.go (H12)
+			return nil, err
+		}
+		// Keep last: it wraps PhaseAccess (suspension 451 and the report
+		// form run before the access rules). compliance.go
+		a.setCompliancePhase(values[i], zc, cfg)
 	}
-	table, err := zone.NewTable(cfg.Zones, values)
+	table, err := zone.NewTable(zones, values)
 	if err != nil {
 		return nil, err
 	}
@@ -327,6 +359,7 @@ func (a *App) Reload(cfg *config.Config) error {
 	if a.stopped.Load() {
 		return errors.New("reloading: rampart is stopping")
 	}
+	a.syncConfigZones(cfg) // the compliance gate on the config's zones; compliance.go
 	prev := a.gen.Load()
 	gen, err := a.build(cfg, prev)
 	if err != nil {
@@ -365,6 +398,9 @@ func (a *App) Reload(cfg *config.Config) error {
 		}
 	}()
 	a.metrics.Forget(kept)
+	a.retainWAFs(cfg, prev.cfg)    // waf.go
+	a.retainCaches(cfg)            // cache.go
+	a.retainProtect(cfg, prev.cfg) // protect.go (H12)
 	a.warnRestartOnly(prev.cfg, cfg)
 	_ = a.ReopenLogs() // logs its own error; the reload itself succeeded
 	a.log.Info("config reloaded", "file", cfg.Path, "zones", len(gen.zones), "reused", reused,
@@ -536,6 +572,9 @@ func (a *App) closeAll() {
 	if a.certs != nil {
 		a.certs.Close()
 	}
+	a.closeCache()      // cache.go
+	a.closeCompliance() // compliance.go
+	a.closeProtect()    // protect.go (H12)
 	if err := a.access.Close(); err != nil {
 		a.log.Error("closing access log", "error", err)
 	}

@@ -101,11 +101,6 @@ func (e *Entry) staleFor(now time.Time) time.Duration {
 	return max(e.age(now)-e.Lifetime, 0)
 }
 
-// hasValidator reports whether a conditional request can revalidate it.
-func (e *Entry) hasValidator() bool {
-	return e.Header.Get("ETag") != "" || e.Header.Get("Last-Modified") != ""
-}
-
 func (e *Entry) setFreshness(f freshness) {
 	e.Lifetime, e.SWR, e.SIE, e.MustReval, e.NoCache = f.lifetime, f.swr, f.sie, f.mustRevalidate, f.noCache
 }

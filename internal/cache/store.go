@@ -156,14 +156,6 @@ func (s *Store) put(e *Entry) {
 	}
 }
 
-// remove drops key from both tiers.
-func (s *Store) remove(key string) {
-	s.mem.Invalidate(key)
-	if s.disk != nil {
-		s.disk.remove(key)
-	}
-}
-
 // setRules records a zone's rules, which purges use to normalise URLs.
 func (s *Store) setRules(zone string, ru *Rules) { s.rules.Store(zone, ru) }
 

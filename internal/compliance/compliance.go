@@ -16,7 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -250,5 +249,3 @@ func dedupe(ms []screening.Match) []screening.Match {
 	}
 	return out
 }
-
-func contains(xs []string, x string) bool { return slices.Contains(xs, x) }

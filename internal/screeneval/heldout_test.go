@@ -442,7 +442,10 @@ func heldOut(pool, ents []entity.Entity, neg *negChecker, seed uint64) []screene
 		if len(w) < 3 {
 			return "", false
 		}
-		i := 1 + r.IntN(len(w)-2)
+		// This draw is unused but kept, so that the seeded sets stay
+		// as they are.
+		r.IntN(len(w) - 2)
+		var i int
 		if e.Kind == entity.Person {
 			i = r.IntN(len(w))
 		} else {

@@ -140,14 +140,6 @@ var closeSounds = func() (t [256][256]bool) {
 	return t
 }()
 
-// phoneticDistance is the optimal string alignment distance in which
-// substituting a close sound (see closeSounds) other than the first letter
-// and inserting or deleting a vowel cost 0.5 instead of 1, so "piotr"/"petr" are 1 apart and
-// "serhiy"/"sergei" 1.5. It does not allocate for strings up to 31 bytes.
-func phoneticDistance(a, b string) float64 {
-	return phoneticDistanceMax(a, b, 1<<30)
-}
-
 // phoneticDistanceMax is phoneticDistance, but it may stop early and
 // return any value above maxHalf/2 once the distance is known to exceed
 // it.

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/corazawaf/coraza/v3"
 	"github.com/corazawaf/coraza/v3/types"
@@ -133,8 +132,6 @@ func (p *Phase) Serve(w http.ResponseWriter, r *http.Request) edge.Decision {
 	fmt.Fprintf(w, "403 Forbidden: the request was blocked by the web application firewall\nrequest id: %s\n", id)
 	return edge.Handled
 }
-
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // readBody reads up to the body limit into a buffer and gives it to the
 // transaction, then replaces r.Body with the buffer followed by the rest

@@ -96,9 +96,9 @@ func (p *Proxy) serveLean(o *origin, w http.ResponseWriter, r *http.Request, inf
 		// The response-header timeout; with a body it starts once the body
 		// is sent. A pooled connection may still carry an old deadline.
 		if body == nil {
-			c.nc.SetReadDeadline(time.Now().Add(p.timeouts.ResponseHeader))
+			c.setHeaderDeadline(p.timeouts.ResponseHeader)
 		} else if c.reused {
-			c.nc.SetReadDeadline(time.Time{})
+			c.clearDeadline()
 		}
 		if c.reused && (c.br.Buffered() > 0 || ((!idempotent || body != nil) && !connAlive(c))) {
 			// Unsolicited bytes or a closed peer: not reusable.
@@ -122,8 +122,12 @@ func (p *Proxy) serveLean(o *origin, w http.ResponseWriter, r *http.Request, inf
 			if body == nil && (m.contentLength < 0 || int64(c.br.Buffered()) < m.contentLength) {
 				// The body needs more reads, which may take long. (A body
 				// already buffered leaves the deadline for the next request
-				// to replace, saving a timer update.)
-				c.nc.SetReadDeadline(time.Time{})
+				// to reuse or replace, saving a timer update.)
+				c.clearDeadline()
+			} else if body != nil {
+				// The body writer and headRead set and cleared the
+				// deadline: it is cleared now.
+				c.headerDeadline = time.Time{}
 			}
 			break
 		}
@@ -176,6 +180,34 @@ func (p *Proxy) serveLean(o *origin, w http.ResponseWriter, r *http.Request, inf
 		o.putIdle(c)
 	}
 	return perr
+}
+
+// headerDeadlineSlack returns how much later than the response-header
+// timeout d a wait on a reused connection may end: d/16, at most one
+// second (30s gives 30-31s). It lets consecutive requests on one
+// connection share one read deadline, renewed at most once per slack,
+// instead of resetting a runtime timer for every request.
+func headerDeadlineSlack(d time.Duration) time.Duration {
+	return min(d/16, time.Second)
+}
+
+// setHeaderDeadline makes sure that a read on c fails no earlier than d from
+// now and no later than d plus headerDeadlineSlack(d): it keeps the
+// deadline an earlier request set when that one lies in this window and
+// sets a new one (d plus the slack) otherwise.
+func (c *originConn) setHeaderDeadline(d time.Duration) {
+	want := time.Now().Add(d)
+	if !c.headerDeadline.IsZero() && !c.headerDeadline.Before(want) && c.headerDeadline.Sub(want) <= headerDeadlineSlack(d) {
+		return
+	}
+	c.headerDeadline = want.Add(headerDeadlineSlack(d))
+	c.nc.SetReadDeadline(c.headerDeadline)
+}
+
+// clearDeadline removes c's read deadline.
+func (c *originConn) clearDeadline() {
+	c.headerDeadline = time.Time{}
+	c.nc.SetReadDeadline(time.Time{})
 }
 
 // writeHead writes the request head for r to c and flushes it.

@@ -49,6 +49,10 @@ type originConn struct {
 	bw     *bufio.Writer
 	idleAt time.Time
 	reused bool
+	// headerDeadline is the read deadline serveLean last set on nc for a
+	// response-header timeout, zero when it cleared it or does not know
+	// it (see setHeaderDeadline).
+	headerDeadline time.Time
 
 	// Set while a request waits on the connection (see waitSet).
 	waitCtx context.Context

@@ -74,7 +74,9 @@ const (
 type Options struct {
 	// Timeouts gives Dial (connecting to an origin, default 5s),
 	// ResponseHeader (from sending the request until the response head is
-	// read, default 30s; exceeded gives 504) and OriginIdle (how long an
+	// read, default 30s; exceeded gives 504; on a reused origin connection
+	// the wait may last up to min(ResponseHeader/16, 1s) longer, so that
+	// consecutive requests share one read deadline) and OriginIdle (how long an
 	// idle keep-alive connection to an origin is kept, default 90s).
 	Timeouts config.Timeouts
 	// Logger receives proxy errors tagged with their source; nil discards.

@@ -124,12 +124,15 @@ STARTED+=($CADDY_PID)
 # rampart serve, access log off like the others. The sanctions lists live
 # in the same process; RAMPART_LISTS picks them (default: the small UN list
 # from testdata, so RSS shows the edge rather than the list index;
-# "bundled" loads the full bundled set).
+# "bundled" loads the full bundled set; "none" runs an edge-only node with
+# the admin listener, and so the lists, off).
 RAMPART_LISTS=${RAMPART_LISTS:-testdata/sanctions/un}
 LISTS_LINE="compliance: {lists: [\"$PWD/$RAMPART_LISTS\"]}"
+ADMIN_ADDR="127.0.0.1:$ADMIN_PORT"
 [ "$RAMPART_LISTS" = bundled ] && LISTS_LINE=""
+if [ "$RAMPART_LISTS" = none ]; then LISTS_LINE=""; ADMIN_ADDR=""; fi
 cat >"$W/rampart.yaml" <<CONF
-listen: {http: "127.0.0.1:$RAMPART_PORT", admin: "127.0.0.1:$ADMIN_PORT"}
+listen: {http: "127.0.0.1:$RAMPART_PORT", admin: "$ADMIN_ADDR"}
 data_dir: $W/rampart-data
 log: {format: "off", level: warn}
 $LISTS_LINE

@@ -26,6 +26,7 @@ func (s *Server) complianceRoutes() []route {
 		{"GET /v1/accounts", token.Read, s.handleAccountsList},
 		{"POST /v1/accounts", token.Admin, s.handleAccountCreate},
 		{"GET /v1/accounts/{id}", token.Read, s.handleAccountGet},
+		{"POST /v1/accounts/{id}/decision", token.Compliance, s.handleAccountDecision},
 		{"GET /v1/audit", token.Compliance, s.handleAuditList},
 		{"GET /v1/audit/export", token.Compliance, s.handleAuditExport},
 		{"GET /v1/audit/verify", token.Compliance, s.handleAuditVerify},
@@ -177,6 +178,28 @@ func (s *Server) handleAccountCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, res)
+}
+
+// handleAccountDecision answers POST /v1/accounts/{id}/decision:
+// {"action": "clear|block|review", "reason": "..."} (reason mandatory) →
+// 200 {"account", "action", "reason", "zones": [{"id", "host", "from",
+// "to"}]}, the zones that followed the account. Deciding the status the
+// account already has is 409.
+func (s *Server) handleAccountDecision(w http.ResponseWriter, r *http.Request) {
+	if !s.needCompliance(w) {
+		return
+	}
+	var req decisionRequest
+	if err := decodeStrict(r, &req); err != nil {
+		writeRequestError(w, err)
+		return
+	}
+	d, err := s.opts.Compliance.DecideAccount(r.Context(), r.PathValue("id"), req.Action, req.Reason, actor(r))
+	if err != nil {
+		s.writeStoreError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
 }
 
 func (s *Server) handleAccountGet(w http.ResponseWriter, r *http.Request) {

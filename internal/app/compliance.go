@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -49,7 +50,8 @@ type parsedZone struct {
 // screening service on them, opens the control-plane store
 // (backend.Open: SQLite in data_dir, or PostgreSQL when store: is set),
 // starts the compliance desk (gate, re-screening on every list import,
-// reports, cases), passes the config's zones through the gate and adds
+// reports, cases), catches up a re-screening lost to a crash
+// (compliance.Service.CatchUp), passes the config's zones through the gate and adds
 // the store's API zones to the routing table.
 func (a *App) openCompliance(cfg *config.Config) error {
 	ls, err := lists.Open(cfg.DataDir, cfg.Compliance.Lists)
@@ -90,6 +92,21 @@ func (a *App) openCompliance(cfg *config.Config) error {
 		stop: stop, done: make(chan struct{}), dirty: make(chan struct{}, 1), parsed: map[string]parsedZone{}}
 	a.desk.Store(d)
 	svc.Subscribe(ls)
+	// A re-screening lost to a crash (list version persisted, results
+	// rolled back) is run now, before the zones are served; on error the
+	// next start tries again.
+	listsDir := ""
+	if cfg.DataDir != "" {
+		listsDir = filepath.Join(cfg.DataDir, "lists") // where lists.Open keeps the versions
+	}
+	cctx, ccancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	if rep, err := svc.CatchUp(cctx, ls, listsDir); err != nil {
+		a.log.Error("catching up a lost re-screening", "error", err)
+	} else if rep.Rescreen != nil {
+		a.log.Warn("caught up a re-screening lost at the last stop", "sources", len(rep.Sources),
+			"account_hits", len(rep.Rescreen.AccountHits), "zone_hits", len(rep.Rescreen.ZoneHits))
+	}
+	ccancel()
 	a.registerComplianceMetrics(svc)
 	a.syncConfigZones(cfg)
 	a.rebuildZones()

@@ -353,6 +353,7 @@ func TestComplianceRoutesScopesAndErrors(t *testing.T) {
 		{"GET", "/v1/cases", token.Compliance},
 		{"GET", "/v1/cases/case_x", token.Compliance},
 		{"POST", "/v1/cases/case_x/decision", token.Compliance},
+		{"POST", "/v1/accounts/acc_x/decision", token.Compliance},
 		{"GET", "/v1/audit", token.Compliance},
 		{"GET", "/v1/audit/verify", token.Compliance},
 		{"GET", "/v1/audit/export", token.Compliance},

@@ -4,6 +4,10 @@
 // continuous re-screening when a list version is imported, public reports,
 // cases and decisions, and the table of zone statuses the edge enforces
 // (451 Unavailable For Legal Reasons for suspended and rejected zones).
+// Accounts take compliance decisions too (DecideAccount: clear, block,
+// review), and their zones follow them, as they follow an account hit by
+// a re-screening. CatchUp, run at start, re-screens what a crash in the
+// middle of a re-screening left unscreened.
 //
 // Every write goes through the store's composite transactions, which
 // append their audit entries in the same transaction, so a crash leaves a

@@ -32,6 +32,9 @@ func TestMain(m *testing.M) {
 	if v := os.Getenv(crashEnv); v != "" {
 		crashChild(v)
 	}
+	if v := os.Getenv(catchUpEnv); v != "" {
+		catchUpChild(v)
+	}
 	os.Exit(m.Run())
 }
 

@@ -26,6 +26,7 @@ type RescreenReport struct {
 	ZoneHits         []string      `json:"zone_hits"`    // zone ids newly hit
 	Cases            []string      `json:"cases"`        // cases opened or joined
 	ClearedForReview []string      `json:"cleared_for_review"`
+	ZonesFollowed    []string      `json:"zones_followed"` // zones put in review or suspended with their account
 	Duration         time.Duration `json:"duration"`
 }
 
@@ -45,12 +46,24 @@ type hit struct {
 // the status updates (accounts to review, or blocked for a listed e-mail;
 // zones per compliance.on_hit), a screening record per hit, a case per zone
 // hit (opened or joined) and, with on_hit suspend, a suspend decision; so a
-// crash leaves all of it or none. Subjects whose last screening matched a
+// crash leaves all of it or none. Zones follow an account hit in the same
+// transaction: an account moved to review holds its active zones in
+// review, a blocked account's zones are suspended (RescreenReport.ZonesFollowed).
+// Subjects whose last screening matched a
 // removed entity are moved from blocked/rejected to review (never cleared
 // automatically).
+//
+// The same transaction records cur's list versions as the versions
+// screened against (store.Tx.SetScreenedVersions), so that CatchUp finds
+// a re-screening lost to a crash at the next start.
 func (c *Service) Rescreen(ctx context.Context, cur *lists.Snapshot, results []lists.ImportResult) (RescreenReport, error) {
 	c.rescreenMu.Lock()
 	defer c.rescreenMu.Unlock()
+	return c.rescreen(ctx, cur, results)
+}
+
+// rescreen is Rescreen with rescreenMu held.
+func (c *Service) rescreen(ctx context.Context, cur *lists.Snapshot, results []lists.ImportResult) (RescreenReport, error) {
 	start := time.Now()
 	var rep RescreenReport
 	want := map[string]bool{}
@@ -85,6 +98,7 @@ func (c *Service) Rescreen(ctx context.Context, cur *lists.Snapshot, results []l
 
 	var accHits, zoneHits []hit
 	var reviewAcc, reviewZone []string // non-active subjects to check against removed entities
+	byAcc := map[string][]store.Zone{} // active and review zones by account, to follow an account hit
 	total := 0
 	progress := func(kind string) {
 		total++
@@ -136,6 +150,9 @@ func (c *Service) Rescreen(ctx context.Context, cur *lists.Snapshot, results []l
 			if z.Status == store.ZoneRejected || z.Status == store.ZoneReview {
 				reviewZone = append(reviewZone, z.ID)
 			}
+			if z.AccountID != "" && (z.Status == store.ZoneActive || z.Status == store.ZoneReview) {
+				byAcc[z.AccountID] = append(byAcc[z.AccountID], store.Zone{ID: z.ID, AccountID: z.AccountID, Status: z.Status, Reasons: z.Reasons})
+			}
 			if ix.Len() == 0 {
 				continue
 			}
@@ -173,9 +190,14 @@ func (c *Service) Rescreen(ctx context.Context, cur *lists.Snapshot, results []l
 	}
 	whyS := "list import " + strings.Join(why, ", ")
 	err := c.s.Tx(ctx, func(tx store.Tx) error {
-		rep.AccountHits, rep.ZoneHits, rep.Cases, rep.ClearedForReview = nil, nil, nil, nil
+		rep.AccountHits, rep.ZoneHits, rep.Cases, rep.ClearedForReview, rep.ZonesFollowed = nil, nil, nil, nil, nil
 		if err := tx.LockWrites(ctx); err != nil {
 			return err
+		}
+		if len(versions) > 0 {
+			if err := tx.SetScreenedVersions(ctx, versions); err != nil {
+				return err
+			}
 		}
 		// The import itself, with the re-screening's outcome, so the log
 		// shows which list version was known when.
@@ -212,6 +234,21 @@ func (c *Service) Rescreen(ctx context.Context, cur *lists.Snapshot, results []l
 		}
 		var zoneUpd []store.StatusUpdate
 		zoneUpd = append(zoneUpd, clearedZones...)
+		// Zones follow their account hit: review holds active zones in
+		// review, blocked suspends them (see followAccount). A zone hit
+		// below overrides this, except that it never lifts a suspension.
+		follow := map[string]string{}
+		for _, h := range accHits {
+			for _, z := range byAcc[h.id] {
+				to, ok := followAccount(z, h.status)
+				if !ok {
+					continue
+				}
+				follow[z.ID] = to
+				zoneUpd = append(zoneUpd, store.StatusUpdate{ID: z.ID, Status: to, Reasons: accountReason(h.id, h.status, "re-screening hit: "+strings.Join(h.reasons, "; "))})
+				rep.ZonesFollowed = append(rep.ZonesFollowed, z.ID)
+			}
+		}
 		for _, u := range clearedZones {
 			rep.ClearedForReview = append(rep.ClearedForReview, u.ID)
 		}
@@ -257,7 +294,11 @@ func (c *Service) Rescreen(ctx context.Context, cur *lists.Snapshot, results []l
 				status = store.ZoneSuspended
 				reasons = []map[string]string{{"case_id": cs.ID, "category": cs.Category, "reason": cs.DecisionReason}}
 			}
-			zoneUpd = append(zoneUpd, store.StatusUpdate{ID: h.id, Status: status, Reasons: mustJSON(reasons)})
+			if f := follow[h.id]; f != "" && (status == store.ZoneActive || (f == store.ZoneSuspended && status != store.ZoneSuspended)) {
+				status = f // its account's hold is stronger: keep it
+			} else {
+				zoneUpd = append(zoneUpd, store.StatusUpdate{ID: h.id, Status: status, Reasons: mustJSON(reasons)})
+			}
 			sc := store.Screening{ID: store.NewID("scr"), SubjectType: store.SubjectZone, SubjectID: h.id, Result: status,
 				Lists: lv, Matches: matchesJSON(h.ms), Actor: audit.ActorSystem, Created: now}
 			if err := addScreening(ctx, tx, &sc); err != nil {
@@ -286,7 +327,7 @@ func (c *Service) Rescreen(ctx context.Context, cur *lists.Snapshot, results []l
 	c.log.Info("re-screening done", "lists", whyS, "changed_entities", rep.Changed, "removed_entities", rep.Removed,
 		"accounts", rep.AccountsScreened, "zones", rep.ZonesScreened, "account_hits", len(rep.AccountHits),
 		"zone_hits", len(rep.ZoneHits), "cleared_for_review", len(rep.ClearedForReview), "duration", rep.Duration.String())
-	if len(rep.ZoneHits) > 0 || len(clearedZones) > 0 {
+	if len(rep.ZoneHits) > 0 || len(clearedZones) > 0 || len(rep.ZonesFollowed) > 0 {
 		c.changed(ctx)
 	}
 	return rep, nil

@@ -297,6 +297,16 @@ type Tx interface {
 	// RevokeToken sets Revoked to at if it is not set yet.
 	RevokeToken(ctx context.Context, id string, at time.Time) error
 
+	// ScreenedVersions returns the list versions (source → version hash)
+	// the accounts and zones were last re-screened against; empty if none
+	// was recorded yet.
+	ScreenedVersions(ctx context.Context) (map[string]string, error)
+	// SetScreenedVersions records the versions of the given sources (other
+	// sources keep theirs). A re-screening calls it in the transaction
+	// that stores its results, so that a re-screening lost to a crash is
+	// seen at the next start (compliance.Service.CatchUp).
+	SetScreenedVersions(ctx context.Context, versions map[string]string) error
+
 	// Append seals ev onto the audit chain (see audit.Writer).
 	Append(ctx context.Context, ev audit.Event) (audit.Entry, error)
 

@@ -665,6 +665,45 @@ func (o *ops) RevokeToken(ctx context.Context, id string, at time.Time) error {
 	})
 }
 
+// ---- screened list versions ----
+
+// ScreenedVersions reads the list versions last screened against; see
+// store.Tx.
+func (o *ops) ScreenedVersions(ctx context.Context) (map[string]string, error) {
+	type row struct{ source, version string }
+	rows, err := collect(iterate(ctx, o.q, "screened lists", `SELECT source, version FROM screened_lists ORDER BY source`, nil,
+		func(r Rows) (row, error) {
+			var x row
+			err := r.Scan(&x.source, &x.version)
+			return x, err
+		}))
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]string, len(rows))
+	for _, x := range rows {
+		m[x.source] = x.version
+	}
+	return m, nil
+}
+
+// SetScreenedVersions records the list versions screened against; see
+// store.Tx.
+func (o *ops) SetScreenedVersions(ctx context.Context, versions map[string]string) error {
+	return o.atomic(ctx, func(t *ops) error {
+		for src, v := range versions {
+			if src == "" || v == "" {
+				return fmt.Errorf("recording screened list versions: %w: empty source or version (%q=%q)", store.ErrInvalid, src, v)
+			}
+			if _, err := t.q.Exec(ctx, `INSERT INTO screened_lists (source, version) VALUES (?, ?)
+ON CONFLICT (source) DO UPDATE SET version = excluded.version`, src, v); err != nil {
+				return t.wrapErr(err, "recording screened list version %s", src)
+			}
+		}
+		return nil
+	})
+}
+
 // ---- audit ----
 
 const auditCols = `seq, time, actor, action, subject, data, prev_hash, hash`

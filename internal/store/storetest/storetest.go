@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Screenings", testScreenings},
 		{"CreateWithScreening", testCreateWithScreening},
 		{"TxRollback", testTxRollback},
+		{"ScreenedVersions", testScreenedVersions},
 		{"ReportsAndCases", testReportsAndCases},
 		{"Decisions", testDecisions},
 		{"ConcurrentReportsAndDecisions", testConcurrentCases},
@@ -365,6 +366,34 @@ func testTxRollback(t *testing.T, s store.Store) {
 		t.Errorf("rolled-back append left the head at %d", head.Seq)
 	}
 	verifyOK(t, s, 0)
+}
+
+// testScreenedVersions checks the record of list versions screened
+// against: empty at first, upserted per source, rolled back with its
+// transaction, and empty names refused.
+func testScreenedVersions(t *testing.T, s store.Store) {
+	ctx := ctxT(t)
+	got, err := s.ScreenedVersions(ctx)
+	must(t, err)
+	if len(got) != 0 {
+		t.Fatalf("new store has screened versions %v", got)
+	}
+	must(t, s.SetScreenedVersions(ctx, map[string]string{"ofac-sdn": "aaa", "un": "bbb"}))
+	must(t, s.SetScreenedVersions(ctx, map[string]string{"ofac-sdn": "ccc"}))
+	boom := errors.New("boom")
+	err = s.Tx(ctx, func(tx store.Tx) error {
+		if err := tx.SetScreenedVersions(ctx, map[string]string{"un": "zzz", "uk": "yyy"}); err != nil {
+			return err
+		}
+		return boom
+	})
+	wantErr(t, err, boom)
+	got, err = s.ScreenedVersions(ctx)
+	must(t, err)
+	if want := map[string]string{"ofac-sdn": "ccc", "un": "bbb"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("screened versions %v, want %v", got, want)
+	}
+	wantErr(t, s.SetScreenedVersions(ctx, map[string]string{"un": ""}), store.ErrInvalid)
 }
 
 func testReportsAndCases(t *testing.T, s store.Store) {

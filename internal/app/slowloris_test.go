@@ -221,6 +221,14 @@ loop:
 	if strings.Contains(string(answer), "got ") {
 		t.Errorf("the origin's answer to a cut-off body reached the client: %q", answer)
 	}
+	// The client hears why, and the connection ends with the answer: its
+	// leftover body bytes are never read as a next request.
+	if got := firstLine(answer); got != "HTTP/1.1 408 Request Timeout" {
+		t.Errorf("answer to a cut-off body = %q, want 408 Request Timeout", got)
+	}
+	if n := strings.Count(string(answer), "HTTP/1.1 "); n != 1 {
+		t.Errorf("%d responses on the connection, want 1: %q", n, answer)
+	}
 }
 
 func firstLine(b []byte) string {

@@ -135,6 +135,18 @@ func (p *Proxy) serveLean(o *origin, w http.ResponseWriter, r *http.Request, inf
 		// it must never go back to the pool.
 		c.nc.Close()
 		if canceled || ctx.Err() != nil {
+			// net/http cancels the request when reading its body fails
+			// (timeouts.read): report the body's failure, not the wait.
+			// Its writer ends at once: the origin connection is closed.
+			if bw != nil {
+				select {
+				case <-bw.done:
+				case <-time.After(time.Second):
+				}
+				if client, berr := bw.clientFailure(); client {
+					return clientErr("reading request body", berr)
+				}
+			}
 			if err == nil {
 				err = ctx.Err()
 			}

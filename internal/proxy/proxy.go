@@ -451,8 +451,22 @@ func (p *Proxy) fail(w http.ResponseWriter, r *http.Request, info *reqctx.Info, 
 	}
 	switch {
 	case perr.Source == SourceClient:
+		if status := clientStatus(perr); status != 0 && !perr.answered {
+			// The client is still there but its request body failed: say
+			// so and close the connection, whose leftover body bytes must
+			// never be read as a next request.
+			p.log.Debug("request body failed", "request_id", id, "source", "client", "status", status, "error", perr.Error())
+			h := w.Header()
+			h.Set("Connection", "close")
+			h.Set("Content-Type", "text/plain; charset=utf-8")
+			w.WriteHeader(status)
+			fmt.Fprintf(w, "%d %s\n", status, http.StatusText(status))
+			return
+		}
+		// The client went away (or its body broke off): abort, so that
+		// net/http neither answers 200 nor keeps the connection.
 		p.log.Debug("client went away", "request_id", id, "source", "client", "error", perr.Error())
-		return
+		panic(http.ErrAbortHandler)
 	case perr.answered:
 		// The response head was already sent: abort the client connection
 		// so the truncation is visible (as httputil.ReverseProxy does).
@@ -469,6 +483,20 @@ func (p *Proxy) fail(w http.ResponseWriter, r *http.Request, info *reqctx.Info, 
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	fmt.Fprintf(w, "%d %s\n", status, http.StatusText(status))
+}
+
+// clientStatus is the answer to a client whose request body failed while
+// it is still connected: 413 past the zone's body limit, 408 when the body
+// stopped arriving within timeouts.read; 0 when there is nobody to answer.
+func clientStatus(perr *Error) int {
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(perr.Err, &tooLarge):
+		return http.StatusRequestEntityTooLarge
+	case perr.Op == "reading request body" && isTimeout(perr.Err):
+		return http.StatusRequestTimeout
+	}
+	return 0
 }
 
 // trackedBody wraps a request body on the http.Transport path: it records

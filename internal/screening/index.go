@@ -109,11 +109,18 @@ type Index struct {
 // strength are indexed, original-script names included; weak aliases are
 // scored lower at search time.
 func NewIndex(ents []entity.Entity) *Index {
+	// Size the maps from the number of names: a name yields about 27-36
+	// deletion-neighbourhood keys on the real lists and about one
+	// skeleton. A fixed hint would hold tens of MiB for a small list.
+	names := 0
+	for i := range ents {
+		names += len(ents[i].Names)
+	}
 	ix := &Index{
 		ents:   ents,
 		byText: make(map[string]int32),
-		bySkel: make(map[string][]int32, 1<<15),
-		nbr:    newMultiMap(1 << 20),
+		bySkel: make(map[string][]int32, names),
+		nbr:    newMultiMap(32 * names),
 		idents: make(map[identKey][]int32),
 		byID:   make(map[string]int32, len(ents)),
 	}

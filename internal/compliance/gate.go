@@ -96,8 +96,9 @@ func (in *AccountInput) validate() error {
 
 // ScreenAccount runs the account gate without storing anything: the name
 // fuzzily (a match at or above the threshold is review), the e-mail as an
-// identifier (a listed address is blocked) and the country (embargoed is
-// blocked).
+// identifier (a listed address is blocked), the country (embargoed is
+// blocked) and the postal address (a listed street address in the same
+// city is review; an address in an embargoed country is blocked).
 func (c *Service) ScreenAccount(in AccountInput) (status string, ev AccountEvidence, lists json.RawMessage) {
 	status = store.AccountActive
 	ev.Reasons = []string{}
@@ -120,8 +121,33 @@ func (c *Service) ScreenAccount(in AccountInput) (status string, ev AccountEvide
 		status = store.AccountBlocked
 		ev.Reasons = append(ev.Reasons, fmt.Sprintf("country %s is embargoed", in.Country))
 	}
+	if in.Address != "" {
+		// A listed street address is shared by others (a building, a
+		// bank branch): review, not block.
+		if am := c.scr.ScreenAddress(in.Address).Matches; len(am) > 0 {
+			if status == store.AccountActive {
+				status = store.AccountReview
+			}
+			ms = append(ms, am...)
+			ev.Reasons = append(ev.Reasons, fmt.Sprintf("address matches a listed address of %s", am[0].ID))
+		}
+		if cc, ok := addressCountry(in.Address); ok && cc != in.Country && c.embar[cc] {
+			status = store.AccountBlocked
+			ev.Reasons = append(ev.Reasons, fmt.Sprintf("address is in %s, which is embargoed", cc))
+		}
+	}
 	ev.Matches = dedupe(ms)
 	return status, ev, lists
+}
+
+// addressCountry reads the country of a free-text address from its last
+// comma-separated part ("..., Tehran, Iran" is IR).
+func addressCountry(addr string) (string, bool) {
+	last := addr
+	if i := strings.LastIndexAny(addr, ",\n"); i >= 0 {
+		last = addr[i+1:]
+	}
+	return country.Code(strings.TrimSpace(last))
 }
 
 // CreateAccount validates, screens and stores an account with its

@@ -29,6 +29,10 @@ func TestGate(t *testing.T) {
 				// ofac-sdn 4633 BANK MASKAN (IRAN).
 				{"listed organization", AccountInput{Name: "Bank Maskan", Kind: "organization"}, store.AccountReview},
 				{"embargoed country", AccountInput{Name: "Quiet Meadow Trading", Kind: "organization", Country: "ir"}, store.AccountBlocked},
+				// ofac-sdn 306 BANCO NACIONAL DE CUBA lists "Zweierstrasse 35", "Zurich CH-8022".
+				{"listed street address", AccountInput{Name: "Quiet Meadow Consulting", Kind: "organization", Country: "CH", Address: "Zweierstrasse 35, 8022 Zürich, Switzerland"}, store.AccountReview},
+				{"same street elsewhere", AccountInput{Name: "Quiet Meadow Printing", Kind: "organization", Country: "CH", Address: "Zweierstrasse 35, 3011 Bern, Switzerland"}, store.AccountActive},
+				{"address in an embargoed country", AccountInput{Name: "Quiet Meadow Imports", Kind: "organization", Country: "NL", Address: "12 Example Street, Tehran, Iran"}, store.AccountBlocked},
 			}
 			ids := map[string]string{}
 			for _, tt := range accounts {

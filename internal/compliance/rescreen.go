@@ -133,6 +133,15 @@ func (c *Service) rescreen(ctx context.Context, cur *lists.Snapshot, results []l
 					reasons = append(reasons, "e-mail listed on "+im[0].ID)
 				}
 			}
+			if a.Address != "" {
+				if am := ix.MatchAddress(a.Address); len(am) > 0 {
+					if status == "" {
+						status = store.AccountReview
+					}
+					ms = append(ms, am...)
+					reasons = append(reasons, "address matches a listed address of "+am[0].ID)
+				}
+			}
 			if status == "" {
 				continue
 			}

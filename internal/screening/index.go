@@ -141,6 +141,7 @@ func NewIndex(ents []entity.Entity) *Index {
 			ix.addName(int32(ei), -1, entity.Name{Full: e.Name, Type: entity.Primary, Strength: entity.Strong}, textnorm.Fold(e.Name))
 		}
 		ix.addIdentifiers(int32(ei), e)
+		ix.addAddresses(int32(ei), e)
 	}
 	return ix
 }

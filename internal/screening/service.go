@@ -98,3 +98,14 @@ func (s *Service) ScreenIdentifier(t entity.IDType, value string) Result {
 	}
 	return Result{Matches: ms, Lists: st.lists}
 }
+
+// ScreenAddress matches a free-text postal address against the listed
+// street addresses of the current index (see Index.MatchAddress).
+func (s *Service) ScreenAddress(addr string) Result {
+	st := s.cur.Load()
+	ms := st.ix.MatchAddress(addr)
+	if ms == nil {
+		ms = []Match{}
+	}
+	return Result{Matches: ms, Lists: st.lists}
+}

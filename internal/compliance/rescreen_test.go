@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/rampart-edge/rampart/internal/config"
+	"github.com/rampart-edge/rampart/internal/entity"
 	"github.com/rampart-edge/rampart/internal/lists"
 	"github.com/rampart-edge/rampart/internal/screening"
 	"github.com/rampart-edge/rampart/internal/store"
@@ -158,5 +159,45 @@ func TestRescreenAudited(t *testing.T) {
 	}
 	if !found {
 		t.Error("no list.import audit entry for the 2024 import")
+	}
+}
+
+// TestRescreenAddress adds a listed entity whose street address is an
+// active account's: the re-screen puts that account, and only it, in review.
+func TestRescreenAddress(t *testing.T) {
+	ctx := context.Background()
+	ls, err := lists.Open("", []string{ofac2023})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := backends[0].open(t)
+	c := newService(t, s, screening.NewService(ls, 0), "")
+	same, err := c.CreateAccount(ctx, AccountInput{Name: "Quiet Meadow Logistics", Kind: "organization", Address: "Harbour Road 17, Exampletown, Netherlands"}, "tok1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := c.CreateAccount(ctx, AccountInput{Name: "Quiet Meadow Bakery", Kind: "organization", Address: "Harbour Road 17, Othertown, Netherlands"}, "tok1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if same.Status != store.AccountActive || other.Status != store.AccountActive {
+		t.Fatalf("before the update: %s, %s; want both active", same.Status, other.Status)
+	}
+	cur := ls.Snapshot()
+	added := entity.Entity{ID: "ofac-sdn:999001", Source: "ofac-sdn", List: "OFAC SDN", Kind: entity.Organization, Name: "LISTED FREIGHT CO",
+		Names:     []entity.Name{{Full: "LISTED FREIGHT CO", Type: entity.Primary, Strength: entity.Strong}},
+		Addresses: []entity.Address{{Street: "Harbour Road 17", City: "Exampletown 1234", Country: "Netherlands"}}}
+	next := &lists.Snapshot{Versions: cur.Versions, Entities: append(slices.Clone(cur.Entities), added)}
+	if _, err := c.Rescreen(ctx, next, []lists.ImportResult{{Diff: lists.Diff{Added: []string{added.ID}}}}); err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]string{same.ID: store.AccountReview, other.ID: store.AccountActive} {
+		a, err := s.GetAccount(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Status != want {
+			t.Errorf("account %s (%s) = %s after the update, want %s", id, a.Address, a.Status, want)
+		}
 	}
 }

@@ -1,0 +1,105 @@
+// Package benchnet holds the loopback pieces that the proxy and edge
+// benchmarks share: an origin that answers with as little work as
+// possible, and a keep-alive HTTP/1.1 load loop, so that profiles show
+// rampart rather than the test harness.
+package benchnet
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// RawOrigin serves a fixed 1 KiB response to every request on keep-alive
+// connections on 127.0.0.1 and returns its http:// URL. It stops when tb's
+// test ends.
+func RawOrigin(tb testing.TB) string {
+	resp := []byte("HTTP/1.1 200 OK\r\nServer: bench\r\nContent-Type: text/plain\r\nContent-Length: 1024\r\n\r\n" + strings.Repeat("x", 1024))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for {
+					line, err := br.ReadSlice('\n')
+					if err != nil {
+						return
+					}
+					if len(line) == 2 {
+						if _, err := c.Write(resp); err != nil {
+							return
+						}
+					}
+				}
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String()
+}
+
+// KeepAliveLoad sends req again and again on one keep-alive connection to
+// addr per parallel benchmark goroutine, reading each 200 response whole.
+func KeepAliveLoad(b *testing.B, addr string, req []byte) {
+	b.ReportAllocs()
+	b.SetBytes(1024)
+	b.RunParallel(func(pb *testing.PB) {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		defer c.Close()
+		br := bufio.NewReader(c)
+		for pb.Next() {
+			if _, err := c.Write(req); err != nil {
+				b.Error(err)
+				return
+			}
+			if err := ReadResponse(br); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// ReadResponse reads one 200 response with a Content-Length body from br.
+func ReadResponse(br *bufio.Reader) error {
+	n := -1
+	status := ""
+	for {
+		line, err := br.ReadSlice('\n')
+		if err != nil {
+			return err
+		}
+		if status == "" {
+			status = string(line)
+			continue
+		}
+		if len(line) == 2 {
+			break
+		}
+		if v, ok := bytes.CutPrefix(line, []byte("Content-Length: ")); ok {
+			n, _ = strconv.Atoi(string(bytes.TrimSpace(v)))
+		}
+	}
+	if !strings.HasPrefix(status, "HTTP/1.1 200") || n < 0 {
+		return fmt.Errorf("bad response %q length %d", status, n)
+	}
+	_, err := io.CopyN(io.Discard, br, int64(n))
+	return err
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/rampart-edge/rampart/internal/compress"
 	"github.com/rampart-edge/rampart/internal/config"
 	"github.com/rampart-edge/rampart/internal/edge"
+	"github.com/rampart-edge/rampart/internal/testlog"
 	"github.com/rampart-edge/rampart/internal/token"
 )
 
@@ -121,7 +122,7 @@ func startWithTokens(t *testing.T, cfg *config.Config) *cacheApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	a, err := New(cfg, Options{Logger: slog.New(slog.NewJSONHandler(logs, nil)), SkipCompliance: true, Tokens: tokens})
 	if err != nil {
 		t.Fatal(err)

@@ -24,6 +24,7 @@ import (
 	"github.com/rampart-edge/rampart/internal/store"
 	"github.com/rampart-edge/rampart/internal/store/backend"
 	"github.com/rampart-edge/rampart/internal/store/storetest"
+	"github.com/rampart-edge/rampart/internal/testlog"
 	"github.com/rampart-edge/rampart/internal/token"
 )
 
@@ -105,7 +106,7 @@ compliance:
 zones:
 %s
 `, dataDir, storeLine, ofac, zonesYAML))
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	a, err := New(cfg, Options{Logger: slog.New(slog.NewJSONHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)

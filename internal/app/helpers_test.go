@@ -17,13 +17,12 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/rampart-edge/rampart/internal/config"
+	"github.com/rampart-edge/rampart/internal/testlog"
 )
 
 // origin is a real HTTP origin on 127.0.0.1 that counts its hits and
@@ -71,12 +70,12 @@ type running struct {
 	*App
 	cancel context.CancelFunc
 	done   chan error
-	logs   *syncBuffer
+	logs   *testlog.Buffer
 }
 
 func start(t *testing.T, cfg *config.Config) *running {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	a, err := New(cfg, Options{Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), SkipCompliance: true})
 	if err != nil {
 		t.Fatal(err)
@@ -190,21 +189,4 @@ func tlsClient(h2 bool, certs ...*x509.Certificate) *http.Client {
 		tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
 	}
 	return &http.Client{Transport: tr, Timeout: 10 * time.Second}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

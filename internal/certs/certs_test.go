@@ -1,7 +1,6 @@
 package certs
 
 import (
-	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -12,13 +11,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/rampart-edge/rampart/internal/config"
 	"github.com/rampart-edge/rampart/internal/testenv"
+	"github.com/rampart-edge/rampart/internal/testlog"
 )
 
 // serveTLS serves m's TLS configuration on 127.0.0.1 and returns the
@@ -301,7 +300,7 @@ func TestExpiredFileWarns(t *testing.T) {
 	c, k := ca.IssueValid(t, t.TempDir(), time.Now().Add(-48*time.Hour), time.Now().Add(-24*time.Hour), "old.test")
 	cfg := &config.Config{}
 	cfg.TLS.Certificates = []config.Certificate{{Cert: c, Key: k}}
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	m, err := New(cfg, Options{Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -413,7 +412,7 @@ func TestACMEWithPebble(t *testing.T) {
 		Hosts:     []string{"acme.test"},
 	}
 	dataDir := t.TempDir()
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	m, err := New(cfg, Options{DataDir: dataDir, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -512,24 +511,6 @@ func TestACMEWithPebble(t *testing.T) {
 	if cs2.PeerCertificates[0].SerialNumber.Cmp(leaf.SerialNumber) != 0 {
 		t.Error("acme.test was issued a new certificate after reload; want the stored one reused")
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // waitForCert retries a verified handshake with SNI name for up to 60s.

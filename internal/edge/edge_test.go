@@ -2,7 +2,6 @@ package edge
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -21,6 +20,7 @@ import (
 	"github.com/rampart-edge/rampart/internal/config"
 	"github.com/rampart-edge/rampart/internal/metrics"
 	"github.com/rampart-edge/rampart/internal/reqctx"
+	"github.com/rampart-edge/rampart/internal/testlog"
 )
 
 // testEdge starts a Server on 127.0.0.1 with the given routes and returns
@@ -79,7 +79,7 @@ func get(t *testing.T, url, host string) (*http.Response, string) {
 
 func TestRequestPath(t *testing.T) {
 	reg := metrics.New()
-	var logBuf syncBuffer
+	var logBuf testlog.Buffer
 	alog := accesslog.New(&logBuf, accesslog.JSON)
 	var order []string
 	var mu sync.Mutex
@@ -370,23 +370,6 @@ func TestHostOnly(t *testing.T) {
 			}
 		})
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func BenchmarkServeHTTP(b *testing.B) {

@@ -17,6 +17,7 @@ import (
 	"github.com/rampart-edge/rampart/internal/edge"
 	"github.com/rampart-edge/rampart/internal/metrics"
 	"github.com/rampart-edge/rampart/internal/reqctx"
+	"github.com/rampart-edge/rampart/internal/testlog"
 )
 
 // shared is one Set for the package's tests, so that each distinct
@@ -24,14 +25,14 @@ import (
 var (
 	sharedOnce sync.Once
 	shared     *Set
-	sharedLogs *syncBuffer
+	sharedLogs *testlog.Buffer
 	sharedReg  *metrics.Registry
 )
 
 func testSet(t testing.TB) *Set {
 	t.Helper()
 	sharedOnce.Do(func() {
-		sharedLogs = &syncBuffer{}
+		sharedLogs = &testlog.Buffer{}
 		sharedReg = metrics.New()
 		shared = NewSet(Options{Logger: slog.New(slog.NewJSONHandler(sharedLogs, nil)), Metrics: sharedReg})
 	})
@@ -362,23 +363,6 @@ func FuzzBodyReplay(f *testing.F) {
 			t.Fatalf("replayed %d bytes (%v), want %d", len(got), err, len(body))
 		}
 	})
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // FuzzLogHelpers checks the log helpers on any input: the anomaly score

@@ -42,22 +42,10 @@ FLOOR_1K=$((PORT_BASE + 3)) FLOOR_100K=$((PORT_BASE + 4)) ADMIN_PORT=$((PORT_BAS
 for tool in wrk nginx curl go; do
 	command -v "$tool" >/dev/null || { echo "run.sh: $tool not found on PATH" >&2; exit 1; }
 done
-for port in $ORIGIN_PORT $NGINX_PORT $RAMPART_PORT $FLOOR_1K $FLOOR_100K $ADMIN_PORT; do
-	if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
-		echo "run.sh: 127.0.0.1:$port is already in use" >&2; exit 1
-	fi
-done
+. bench/lib.sh
+ports_free $ORIGIN_PORT $NGINX_PORT $RAMPART_PORT $FLOOR_1K $FLOOR_100K $ADMIN_PORT
 
-W=$(mktemp -d /tmp/rampart-cache-bench.XXXXXX)
-chmod 755 "$W"
-STARTED=()
-cleanup() {
-	for pid in "${STARTED[@]}"; do kill "$pid" 2>/dev/null || true; done
-	for pid in "${STARTED[@]}"; do wait "$pid" 2>/dev/null || true; done
-	rm -rf "$W"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+workdir cache
 
 echo "# building rampart, the origin and burst" >&2
 go build -o "$W/rampart" ./cmd/rampart
@@ -145,13 +133,6 @@ port_of() {
 NAMES="nginx rampart"
 [ "$NETHTTP" = 1 ] && NAMES="$NAMES go-nethttp"
 
-to_ms() {
-	awk -v v="$1" 'BEGIN {
-		if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 }
-		else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f", v }
-		else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f", v * 1000 }
-		else print v }'
-}
 median() { sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
 echo "# $(date -u +%FT%TZ) $(nproc) cores; wrk -t$THREADS -c$CONNS -d$DURATION; $ROUNDS rounds; medians" >&2

@@ -38,22 +38,10 @@ for tool in wrk nginx caddy go curl; do
 	command -v "$tool" >/dev/null || { echo "run.sh: $tool not found on PATH (install it first)" >&2; exit 1; }
 done
 if [ "$HAPROXY" = 1 ]; then command -v haproxy >/dev/null || { echo "run.sh: haproxy not found" >&2; exit 1; }; fi
-for port in $ORIGIN_PORT $NGINX_PORT $CADDY_PORT $RAMPART_PORT $PROXYONLY_PORT $HAPROXY_PORT $NETHTTP_PORT $ADMIN_PORT; do
-	if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
-		echo "run.sh: 127.0.0.1:$port is already in use" >&2; exit 1
-	fi
-done
+. bench/lib.sh
+ports_free $ORIGIN_PORT $NGINX_PORT $CADDY_PORT $RAMPART_PORT $PROXYONLY_PORT $HAPROXY_PORT $NETHTTP_PORT $ADMIN_PORT
 
-W=$(mktemp -d /tmp/rampart-edge-bench.XXXXXX)
-chmod 755 "$W" # nginx workers may run as another user
-STARTED=()
-cleanup() {
-	for pid in "${STARTED[@]}"; do kill "$pid" 2>/dev/null || true; done
-	for pid in "${STARTED[@]}"; do wait "$pid" 2>/dev/null || true; done
-	rm -rf "$W"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+workdir edge
 
 echo "# building rampart, proxyonly and idleconns" >&2
 go build -o "$W/rampart" ./cmd/rampart
@@ -232,16 +220,7 @@ rss_kib() {
 	done
 	echo $r
 }
-# to_ms VALUE: wrk latency ("812.00us", "1.23ms", "1.01s") in ms.
-to_ms() {
-	awk -v v="$1" 'BEGIN {
-		if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 }
-		else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f", v }
-		else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f", v * 1000 }
-		else print v }'
-}
 
-TICK_US=$((1000000 / $(getconf CLK_TCK)))
 RESULTS="$W/results.tsv"
 : >"$RESULTS"
 echo "# $(date -u +%FT%TZ) $(nproc) cores; wrk -t$THREADS -d$DURATION; rounds $ROUNDS; origin nginx static 1 KiB" >&2

@@ -31,23 +31,11 @@ ORIGIN_PORT=18180 RAMPART_PORT=18181 NGINX_PORT=18182 ADMIN_PORT=18191
 for tool in nginx go; do
 	command -v "$tool" >/dev/null || { echo "run.sh: $tool not found on PATH" >&2; exit 1; }
 done
-for port in $ORIGIN_PORT $RAMPART_PORT $NGINX_PORT $ADMIN_PORT; do
-	if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
-		echo "run.sh: 127.0.0.1:$port is already in use" >&2; exit 1
-	fi
-done
+. bench/lib.sh
+ports_free $ORIGIN_PORT $RAMPART_PORT $NGINX_PORT $ADMIN_PORT
 ulimit -n 20000 2>/dev/null || true
 
-W=$(mktemp -d /tmp/rampart-flood-bench.XXXXXX)
-chmod 755 "$W"
-STARTED=()
-cleanup() {
-	for pid in "${STARTED[@]}"; do kill "$pid" 2>/dev/null || true; done
-	for pid in "${STARTED[@]}"; do wait "$pid" 2>/dev/null || true; done
-	rm -rf "$W"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+workdir flood
 
 echo "# building rampart and flood" >&2
 go build -o "$W/rampart" ./cmd/rampart

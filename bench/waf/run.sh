@@ -37,21 +37,10 @@ ORIGIN_PORT=18580 RAMPART_PORT=18583 WRAP_PORT=18584 ADMIN_PORT=18590
 for tool in wrk go curl; do
 	command -v "$tool" >/dev/null || { echo "run.sh: $tool not found on PATH (install it first)" >&2; exit 1; }
 done
-for port in $ORIGIN_PORT $RAMPART_PORT $WRAP_PORT $ADMIN_PORT; do
-	if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
-		echo "run.sh: 127.0.0.1:$port is already in use" >&2; exit 1
-	fi
-done
+. bench/lib.sh
+ports_free $ORIGIN_PORT $RAMPART_PORT $WRAP_PORT $ADMIN_PORT
 
-W=$(mktemp -d /tmp/rampart-waf-bench.XXXXXX)
-STARTED=()
-cleanup() {
-	for pid in "${STARTED[@]}"; do kill "$pid" 2>/dev/null || true; done
-	for pid in "${STARTED[@]}"; do wait "$pid" 2>/dev/null || true; done
-	rm -rf "$W"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+workdir waf
 
 echo "# building rampart, origin and wraphandler" >&2
 go build -o "$W/rampart" ./cmd/rampart
@@ -122,15 +111,7 @@ for s in "${SETUPS[@]}"; do
 done
 
 cpu_ticks() { awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$1/stat"; }
-to_ms() {
-	awk -v v="$1" 'BEGIN {
-		if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 }
-		else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f", v }
-		else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f", v * 1000 }
-		else print v }'
-}
 
-TICK_US=$((1000000 / $(getconf CLK_TCK)))
 RESULTS="$W/results.tsv"
 : >"$RESULTS"
 echo "# $(date -u +%FT%TZ) $(nproc) cores; wrk -t$THREADS -c$CONNS -d$DURATION; rounds $ROUNDS" >&2

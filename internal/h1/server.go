@@ -1,0 +1,699 @@
+// Package h1 is an HTTP/1.x server for the edge's plain-HTTP (and
+// TLS http/1.1) connections: net/http's server loop without its
+// per-request costs, serving any http.Handler.
+//
+// One goroutine per connection reads request heads from a 4 KiB buffered
+// reader and parses them into a new *http.Request and http.Header per
+// request (header values are substrings of one string per request head;
+// handlers may keep both). There is no background read per request: a
+// per-server watcher peeks (MSG_PEEK, non-blocking) every 100 ms at
+// connections whose request has run longer than 100 ms and cancels the
+// request's context when the client has closed its side or reset. Deadlines
+// are coarse: set at most once per slack (min(timeout/16, 1s)) rather than
+// reset per request: ReadHeaderTimeout from the first byte of a head,
+// IdleTimeout between requests, ReadTimeout for the body, WriteTimeout for
+// the response.
+//
+// The response is buffered: a handler's status, headers and up to 8 KiB of
+// body go out in one write, with a Content-Length, when the handler
+// returns; a longer body streams with the handler's Content-Length,
+// chunked (HTTP/1.1) or close-delimited (HTTP/1.0). Headers are written in
+// map order, not sorted. Date is set (cached per second) and Content-Type
+// sniffed like net/http. The writer implements http.Flusher,
+// http.Hijacker and the methods http.ResponseController uses
+// (FlushError, SetReadDeadline, SetWriteDeadline, EnableFullDuplex).
+//
+// Request parsing follows net/http (net/http.ReadRequest plus its server's
+// checks) and is stricter in these cases, all answered 400 unless noted:
+// a bare LF line ending, obs-fold (a header line starting with space or
+// tab), Content-Length together with Transfer-Encoding, Transfer-Encoding
+// on an HTTP/1.0 request, more than 256 header lines (431), and "PRI *
+// HTTP/2.0" (505: no h2c). Requests with Expect: 100-continue are answered
+// 100 Continue when the handler first reads the body; other expectations
+// get 417. A body the handler leaves unread is read and discarded up to
+// 256 KiB; with more, the connection is closed after the response.
+package h1
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Server serves HTTP/1.x connections with Handler.
+type Server struct {
+	Handler http.Handler
+	// ReadHeaderTimeout bounds reading a request head, from its first
+	// byte (from accept for a connection's first request). Zero means
+	// ReadTimeout.
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout bounds reading a request head and body. Zero: none.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds writing a response, from the end of the request
+	// head. Zero: none.
+	WriteTimeout time.Duration
+	// IdleTimeout bounds the wait for the next request on a keep-alive
+	// connection. Zero means ReadTimeout.
+	IdleTimeout time.Duration
+	// MaxHeaderBytes bounds a request head (request line and headers;
+	// plus 4096 bytes of slack, as net/http). Zero: 1 MiB.
+	MaxHeaderBytes int
+	// ConnState, if set, is called as net/http's Server.ConnState.
+	ConnState func(net.Conn, http.ConnState)
+	// Logger receives handler panics and protocol misuse; nil discards.
+	Logger *slog.Logger
+	// BaseContext is the parent of every request context; nil means
+	// context.Background().
+	BaseContext context.Context
+
+	mu         sync.Mutex
+	listeners  map[*net.Listener]struct{}
+	conns      map[*conn]struct{}
+	watching   bool
+	stopWatch  chan struct{}
+	inShutdown atomic.Bool
+}
+
+// ErrServerClosed is http.ErrServerClosed: Serve returns it after
+// Shutdown or Close.
+var ErrServerClosed = http.ErrServerClosed
+
+func (s *Server) logf(msg string, args ...any) {
+	if s.Logger != nil {
+		s.Logger.Warn(msg, args...)
+	}
+}
+
+func (s *Server) shuttingDown() bool { return s.inShutdown.Load() }
+
+func (s *Server) headLimit() int {
+	if s.MaxHeaderBytes > 0 {
+		return s.MaxHeaderBytes + 4096
+	}
+	return 1<<20 + 4096
+}
+
+func (s *Server) readHeaderTimeout() time.Duration {
+	if s.ReadHeaderTimeout > 0 {
+		return s.ReadHeaderTimeout
+	}
+	return s.ReadTimeout
+}
+
+func (s *Server) idleTimeout() time.Duration {
+	if s.IdleTimeout > 0 {
+		return s.IdleTimeout
+	}
+	return s.ReadTimeout
+}
+
+// Serve accepts connections on ln and serves each in its own goroutine
+// until Shutdown or Close, when it returns ErrServerClosed; ln is closed
+// on return.
+func (s *Server) Serve(ln net.Listener) error {
+	if !s.trackListener(&ln, true) {
+		ln.Close()
+		return ErrServerClosed
+	}
+	defer s.trackListener(&ln, false)
+	var delay time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if s.shuttingDown() {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) || errors.Is(err, syscall.ECONNABORTED) {
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				s.logf("h1: accept error; retrying", "error", err, "delay", delay)
+				time.Sleep(delay)
+				continue
+			}
+			return err
+		}
+		delay = 0
+		c := s.newConn(nc)
+		if c == nil {
+			continue
+		}
+		go c.serve()
+	}
+}
+
+// ServeConn serves one connection (such as a TLS connection that
+// negotiated http/1.1) in the calling goroutine until it closes or is
+// hijacked.
+func (s *Server) ServeConn(nc net.Conn) {
+	if c := s.newConn(nc); c != nil {
+		c.serve()
+	}
+}
+
+func (s *Server) trackListener(ln *net.Listener, add bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if add {
+		if s.shuttingDown() {
+			return false
+		}
+		if s.listeners == nil {
+			s.listeners = map[*net.Listener]struct{}{}
+		}
+		s.listeners[ln] = struct{}{}
+		return true
+	}
+	delete(s.listeners, ln)
+	return true
+}
+
+func (s *Server) newConn(nc net.Conn) *conn {
+	// RemoteAddr is read in the connection's goroutine: with the PROXY
+	// protocol it waits for the header.
+	c := &conn{srv: s, nc: nc}
+	c.rc = rawConn(nc)
+	s.mu.Lock()
+	if s.shuttingDown() {
+		s.mu.Unlock()
+		nc.Close()
+		return nil
+	}
+	if s.conns == nil {
+		s.conns = map[*conn]struct{}{}
+	}
+	s.conns[c] = struct{}{}
+	if !s.watching {
+		s.watching = true
+		s.stopWatch = make(chan struct{})
+		go s.watch(s.stopWatch)
+	}
+	s.mu.Unlock()
+	c.setState(http.StateNew)
+	return c
+}
+
+func (s *Server) forget(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+// watchEvery is how often the watcher looks for clients that went away;
+// requests younger than it are not checked.
+const watchEvery = 100 * time.Millisecond
+
+// watch cancels the context of requests whose client closed its
+// connection or reset it.
+func (s *Server) watch(stop chan struct{}) {
+	t := time.NewTicker(watchEvery)
+	defer t.Stop()
+	var busy []*conn
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		old := time.Now().Add(-watchEvery).UnixNano()
+		busy = busy[:0]
+		s.mu.Lock()
+		for c := range s.conns {
+			if st := c.reqStart.Load(); st != 0 && st < old && c.rc != nil {
+				busy = append(busy, c)
+			}
+		}
+		s.mu.Unlock()
+		for i, c := range busy {
+			if gone(c.rc) {
+				c.cancelRequest()
+			}
+			busy[i] = nil
+		}
+	}
+}
+
+// Shutdown stops accepting, closes idle connections, and waits for the
+// active ones to finish their request, until ctx is done (then it returns
+// ctx.Err() and leaves the remaining connections open: call Close).
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.inShutdown.Store(true)
+	for ln := range s.listeners {
+		(*ln).Close()
+	}
+	s.mu.Unlock()
+	poll := time.Millisecond
+	timer := time.NewTimer(poll)
+	defer timer.Stop()
+	for {
+		if s.closeIdle() {
+			s.stopWatching()
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-timer.C:
+			poll = min(2*poll, 100*time.Millisecond)
+			timer.Reset(poll)
+		}
+	}
+}
+
+// closeIdle closes idle connections (and new ones that have sent nothing
+// for 5 s) and reports whether none is left.
+func (s *Server) closeIdle() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	quiet := true
+	for c := range s.conns {
+		st, since := c.getState()
+		if st == http.StateNew && since < time.Now().Add(-5*time.Second).Unix() {
+			st = http.StateIdle
+		}
+		if st != http.StateIdle || !c.claimForClose() {
+			quiet = false
+			continue
+		}
+		c.nc.Close()
+		delete(s.conns, c)
+	}
+	return quiet
+}
+
+func (s *Server) stopWatching() {
+	s.mu.Lock()
+	if s.watching {
+		close(s.stopWatch)
+		s.watching = false
+	}
+	s.mu.Unlock()
+}
+
+// Close closes the listeners and every connection now.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	s.inShutdown.Store(true)
+	var err error
+	for ln := range s.listeners {
+		if cerr := (*ln).Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}
+	for c := range s.conns {
+		c.nc.Close()
+		delete(s.conns, c)
+	}
+	s.mu.Unlock()
+	s.stopWatching()
+	return err
+}
+
+// conn is one client connection.
+type conn struct {
+	srv    *Server
+	nc     net.Conn
+	rc     syscall.RawConn // for the client-gone peek; nil when unavailable
+	br     *bufio.Reader
+	remote string
+	tls    *tls.ConnectionState
+
+	state      atomic.Uint64 // ConnState<<56 | unix seconds of the change
+	hijackedV  atomic.Bool
+	reqStart   atomic.Int64 // unix nanoseconds, 0 between requests
+	cmu        sync.Mutex   // guards cancel
+	cancel     context.CancelFunc
+	wmu        sync.Mutex // serializes writes (100 Continue vs the response)
+	werr       error
+	rdl, wdl   time.Time // the deadlines last set
+	lastMethod string
+	w          response
+}
+
+var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4<<10) }}
+
+func (c *conn) setState(st http.ConnState) {
+	c.state.Store(uint64(st)<<56 | uint64(time.Now().Unix()))
+	if h := c.srv.ConnState; h != nil {
+		h(c.nc, st)
+	}
+}
+
+func (c *conn) getState() (http.ConnState, int64) {
+	v := c.state.Load()
+	return http.ConnState(v >> 56), int64(v & (1<<56 - 1))
+}
+
+// claimForClose moves an idle connection to closed for Shutdown; it fails
+// when the connection became active meanwhile.
+func (c *conn) claimForClose() bool {
+	v := c.state.Load()
+	st := http.ConnState(v >> 56)
+	if st != http.StateIdle && st != http.StateNew {
+		return false
+	}
+	return c.state.CompareAndSwap(v, uint64(http.StateClosed)<<56|(v&(1<<56-1)))
+}
+
+// activate moves the connection to active unless Shutdown claimed it.
+func (c *conn) activate() bool {
+	for {
+		v := c.state.Load()
+		if http.ConnState(v>>56) == http.StateClosed {
+			return false
+		}
+		if c.state.CompareAndSwap(v, uint64(http.StateActive)<<56|uint64(time.Now().Unix())) {
+			if h := c.srv.ConnState; h != nil {
+				h(c.nc, http.StateActive)
+			}
+			return true
+		}
+	}
+}
+
+func (c *conn) hijacked() bool { return c.hijackedV.Load() }
+
+func (c *conn) cancelRequest() {
+	c.cmu.Lock()
+	if c.cancel != nil {
+		c.cancel()
+	}
+	c.cmu.Unlock()
+}
+
+// slack is how far past the wanted deadline one may lie, so that a deadline
+// set for one request serves the following ones.
+func slack(d time.Duration) time.Duration { return min(d/16, time.Second) }
+
+// setReadDeadline makes reads fail no earlier than d after now and no later
+// than d plus slack(d); d <= 0 clears the deadline.
+func (c *conn) setReadDeadline(now time.Time, d time.Duration) {
+	if d <= 0 {
+		if !c.rdl.IsZero() {
+			c.rdl = time.Time{}
+			c.nc.SetReadDeadline(c.rdl)
+		}
+		return
+	}
+	want := now.Add(d)
+	if !c.rdl.IsZero() && !c.rdl.Before(want) && c.rdl.Sub(want) <= slack(d) {
+		return
+	}
+	c.rdl = want.Add(slack(d))
+	c.nc.SetReadDeadline(c.rdl)
+}
+
+func (c *conn) setWriteDeadline(now time.Time, d time.Duration) {
+	if d <= 0 {
+		if !c.wdl.IsZero() {
+			c.wdl = time.Time{}
+			c.nc.SetWriteDeadline(c.wdl)
+		}
+		return
+	}
+	want := now.Add(d)
+	if !c.wdl.IsZero() && !c.wdl.Before(want) && c.wdl.Sub(want) <= slack(d) {
+		return
+	}
+	c.wdl = want.Add(slack(d))
+	c.nc.SetWriteDeadline(c.wdl)
+}
+
+// writeDirect writes b to the connection (interim responses, errors).
+func (c *conn) writeDirect(b []byte) bool {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.werr != nil {
+		return false
+	}
+	if _, err := c.nc.Write(b); err != nil {
+		c.werr = err
+		return false
+	}
+	return true
+}
+
+func (c *conn) hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c.hijackedV.Store(true)
+	c.reqStart.Store(0)
+	c.nc.SetDeadline(time.Time{})
+	c.rdl, c.wdl = time.Time{}, time.Time{}
+	rw := bufio.NewReadWriter(c.br, bufio.NewWriter(c.nc))
+	c.br = nil
+	c.srv.forget(c)
+	c.state.Store(uint64(http.StateHijacked) << 56)
+	if h := c.srv.ConnState; h != nil {
+		h(c.nc, http.StateHijacked)
+	}
+	return c.nc, rw, nil
+}
+
+// serve runs the connection's request loop.
+func (c *conn) serve() {
+	s := c.srv
+	defer func() {
+		if v := recover(); v != nil && v != http.ErrAbortHandler {
+			buf := make([]byte, 64<<10)
+			buf = buf[:runtime.Stack(buf, false)]
+			if s.Logger != nil {
+				s.Logger.Error("h1: panic serving request", "remote", c.remote, "panic", v, "stack", string(buf))
+			}
+		}
+		c.cancelRequest() // after a panic, the request's context is still open
+		if c.hijacked() {
+			return
+		}
+		c.nc.Close()
+		s.forget(c)
+		if c.br != nil {
+			c.br.Reset(nil)
+			readers.Put(c.br)
+			c.br = nil
+		}
+		c.state.Store(uint64(http.StateClosed) << 56)
+		if h := s.ConnState; h != nil {
+			h(c.nc, http.StateClosed)
+		}
+	}()
+
+	if tc, ok := c.nc.(*tls.Conn); ok {
+		if d := s.readHeaderTimeout(); d > 0 {
+			tc.SetReadDeadline(time.Now().Add(d))
+			tc.SetWriteDeadline(time.Now().Add(d))
+		}
+		if err := tc.HandshakeContext(context.Background()); err != nil {
+			return
+		}
+		st := tc.ConnectionState()
+		c.tls = &st
+		tc.SetWriteDeadline(time.Time{})
+	}
+
+	c.remote = c.nc.RemoteAddr().String()
+	c.br = readers.Get().(*bufio.Reader)
+	c.br.Reset(c.nc)
+	base := s.BaseContext
+	if base == nil {
+		base = context.Background()
+	}
+	limit := s.headLimit()
+	first := true
+	onBlock := func() { c.setReadDeadline(time.Now(), s.readHeaderTimeout()) }
+	for {
+		now := time.Now()
+		if first {
+			c.setReadDeadline(now, s.readHeaderTimeout())
+		}
+		if c.br.Buffered() == 0 {
+			if !first {
+				c.setReadDeadline(now, s.idleTimeout())
+			}
+			if _, err := c.br.Peek(1); err != nil {
+				return
+			}
+		}
+		if c.lastMethod == http.MethodPost {
+			// RFC 9112 section 2.2 tolerance for a CRLF after a body.
+			peek, _ := c.br.Peek(4)
+			n := 0
+			for n < len(peek) && (peek[n] == '\r' || peek[n] == '\n') {
+				n++
+			}
+			c.br.Discard(n)
+			if c.br.Buffered() == 0 {
+				if _, err := c.br.Peek(1); err != nil {
+					return
+				}
+			}
+		}
+		first = false
+		head, err := readHead(c.br, limit, onBlock)
+		if err != nil {
+			c.refuse(err)
+			return
+		}
+		// Active once a whole head is in, as net/http: Shutdown closes a
+		// connection still sending its head.
+		if !c.activate() {
+			return
+		}
+		start := time.Now()
+		ctx, cancel := context.WithCancel(base)
+		r := emptyRequest.WithContext(ctx)
+		var ph parsedHead
+		if err := parseHead(head, r, &ph); err != nil {
+			cancel()
+			c.refuse(err)
+			return
+		}
+		c.lastMethod = r.Method
+		r.RemoteAddr = c.remote
+		r.TLS = c.tls
+		var b *body
+		if r.ContentLength != 0 {
+			b = newBody(c.br, r, ph.chunked)
+			r.Body = b
+			c.setReadDeadline(start, s.ReadTimeout)
+		} else {
+			r.Body = http.NoBody
+		}
+		c.setWriteDeadline(start, s.WriteTimeout)
+		w := &c.w
+		w.reset(c, r, b, &ph)
+		if ph.expect != "" {
+			if hasToken([]string{ph.expect}, "100-continue") {
+				if r.ProtoMinor >= 1 && b != nil {
+					b.cont = c.writeContinue
+				}
+			} else {
+				cancel()
+				c.writeSimple(http.StatusExpectationFailed, "")
+				return
+			}
+		}
+		c.cmu.Lock()
+		c.cancel = cancel
+		c.cmu.Unlock()
+		c.reqStart.Store(start.UnixNano())
+
+		s.Handler.ServeHTTP(w, r)
+
+		c.reqStart.Store(0)
+		if c.hijacked() {
+			cancel()
+			return
+		}
+		w.finish()
+		c.cmu.Lock()
+		c.cancel = nil
+		c.cmu.Unlock()
+		cancel()
+		if c.werr != nil || w.closeAfter || s.shuttingDown() {
+			if c.werr == nil && b != nil && !b.ended() {
+				// Unread request bytes: let the client read the answer
+				// before the close resets the connection.
+				closeWrite(c.nc)
+			}
+			return
+		}
+		w.req, w.body, w.header = nil, nil, nil
+		c.state.Store(uint64(http.StateIdle)<<56 | uint64(time.Now().Unix()))
+		if h := s.ConnState; h != nil {
+			h(c.nc, http.StateIdle)
+		}
+	}
+}
+
+// emptyRequest is copied by WithContext into each new request, which sets
+// the request's context without a second allocation.
+var emptyRequest = &http.Request{}
+
+// writeContinue sends 100 Continue. (A final WriteHeader first replaces
+// it with a no-op, under the body's lock: see disableContinue.)
+func (c *conn) writeContinue() bool {
+	return c.writeDirect([]byte("HTTP/1.1 100 Continue\r\n\r\n"))
+}
+
+// refuse answers a request head that cannot be served, then the
+// connection closes. Read errors (timeouts, EOF, resets) get no answer.
+func (c *conn) refuse(err error) {
+	var re *requestError
+	if !errors.As(err, &re) {
+		return
+	}
+	c.setWriteDeadline(time.Now(), time.Second)
+	c.writeSimple(re.status, re.reason)
+	closeWrite(c.nc)
+}
+
+// writeSimple writes a short text/plain answer that closes the connection.
+func (c *conn) writeSimple(code int, reason string) {
+	text := http.StatusText(code)
+	msg := []byte(nil)
+	msg = appendStatusLine(msg, true, code)
+	msg = append(msg, "Content-Type: text/plain; charset=utf-8\r\nConnection: close\r\n"...)
+	bodyText := itoa(code) + " " + text
+	if reason != "" && code != http.StatusRequestHeaderFieldsTooLarge {
+		bodyText += ": " + reason
+	}
+	msg = appendContentLength(msg, int64(len(bodyText)))
+	msg = append(msg, "\r\n"...)
+	msg = append(msg, bodyText...)
+	c.writeDirect(msg)
+}
+
+func itoa(n int) string {
+	var b [8]byte
+	i := len(b)
+	for n > 0 || i == len(b) {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return string(b[i:])
+}
+
+// closeWrite half-closes a TCP connection so that the client reads the
+// whole answer before the close (instead of a reset for unread bytes), as
+// net/http's closeWriteAndWait.
+func closeWrite(nc net.Conn) {
+	if tc, ok := nc.(interface{ CloseWrite() error }); ok {
+		tc.CloseWrite()
+		time.Sleep(rstAvoidanceDelay)
+	}
+}
+
+// rstAvoidanceDelay is net/http's wait between CloseWrite and Close.
+const rstAvoidanceDelay = 500 * time.Millisecond
+
+// rawConn returns the syscall.RawConn under nc (through TLS, connlimit and
+// PROXY protocol wrappers), or nil.
+func rawConn(nc net.Conn) syscall.RawConn {
+	for range 8 {
+		if sc, ok := nc.(syscall.Conn); ok {
+			rc, err := sc.SyscallConn()
+			if err != nil {
+				return nil
+			}
+			return rc
+		}
+		switch u := nc.(type) {
+		case interface{ NetConn() net.Conn }:
+			nc = u.NetConn()
+		case interface{ Raw() net.Conn }:
+			nc = u.Raw()
+		default:
+			return nil
+		}
+	}
+	return nil
+}

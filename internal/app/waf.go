@@ -6,7 +6,8 @@ import (
 	"github.com/rampart-edge/rampart/internal/waf"
 )
 
-// setWAFPhase puts the zone's WAF phase into z (none when waf.mode is off).
+// setWAFPhase puts the zone's WAF phase into z (none when waf.mode is off)
+// and, when waf.response is on, wraps z.Handler with response inspection.
 // The compiled rules come from the app's waf.Set, so zones and
 // generations with the same WAF settings share one compiled rule set and a
 // reload compiles only settings it has not seen. build runs under
@@ -23,6 +24,10 @@ func (a *App) setWAFPhase(z *edge.Zone, zc config.Zone) error {
 		return err
 	}
 	z.Phases[edge.PhaseWAF] = p
+	// waf.response: the origin handler hands each response to the
+	// request's transaction. build passes z.Handler on as the cache's
+	// origin too, so responses the cache fills are inspected as well.
+	z.Handler = p.InspectResponses(z.Handler)
 	return nil
 }
 

@@ -80,11 +80,6 @@ func (v *validator) waf(prefix string, w *WAF) {
 	if w.BodyLimit < 0 || w.BodyLimit > MaxWAFBodyLimit {
 		v.errorf(prefix+".body_limit", "must be from 1 to %d bytes (0 or unset: %d), got %d", MaxWAFBodyLimit, DefaultWAFBodyLimit, w.BodyLimit)
 	}
-	if w.Response {
-		// The edge's phases see requests only; inspecting responses
-		// needs a hook around the proxy's response writer.
-		v.errorf(prefix+".response", "response inspection is not supported yet; leave it false")
-	}
 	for i, e := range w.Exclusions {
 		ep := fmt.Sprintf("%s.exclusions[%d]", prefix, i)
 		ids := e.IDs()

@@ -47,8 +47,8 @@ func TestWAFConfig(t *testing.T) {
 			name: "defaults stay zero",
 			waf:  "      mode: detect\n",
 			check: func(t *testing.T, w WAF) {
-				if w.Paranoia != 1 || w.AnomalyThreshold != 0 || w.BodyLimit != 0 {
-					t.Errorf("got %+v, want paranoia 1 and zero (default) threshold and limit", w)
+				if w.Paranoia != 1 || w.AnomalyThreshold != 0 || w.BodyLimit != 0 || w.Response {
+					t.Errorf("got %+v, want paranoia 1, zero (default) threshold and limit, response off", w)
 				}
 			},
 		},
@@ -62,7 +62,15 @@ func TestWAFConfig(t *testing.T) {
 		{name: "relative path", waf: "      exclusions: [{rule: 1, path: x}]\n", wantErr: []string{`zones[0].waf.exclusions[0].path: must start with "/"`}},
 		{name: "arg injection", waf: "      exclusions: [{args: ['q\"|ARGS']}]\n", wantErr: []string{"zones[0].waf.exclusions[0].args[0]"}},
 		{name: "unknown app", waf: "      apps: [wordpress]\n", wantErr: []string{`zones[0].waf.apps[0]: unknown application "wordpress"`, "use exclusions instead"}},
-		{name: "response", waf: "      response: true\n", wantErr: []string{"zones[0].waf.response: response inspection is not supported yet"}},
+		{
+			name: "response inspection",
+			waf:  "      mode: block\n      response: true\n",
+			check: func(t *testing.T, w WAF) {
+				if !w.Response {
+					t.Error("response: true not kept")
+				}
+			},
+		},
 		{name: "bad extension", waf: "      skip: {extensions: [css]}\n", wantErr: []string{"zones[0].waf.skip.extensions[0]"}},
 		{name: "bad skip path", waf: "      skip: {paths: [static]}\n", wantErr: []string{"zones[0].waf.skip.paths[0]"}},
 	}

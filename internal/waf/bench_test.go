@@ -78,3 +78,24 @@ func benignForm(n int) string {
 	}
 	return sb.String()[:n]
 }
+
+// BenchmarkCRSGetParallel is bench/waf's GET (a browser's headers, a
+// query string) through the block-mode phase at paranoia 1 from every
+// core at once, as under load: it includes what contention costs (the
+// pools of Coraza's transactions and of RE2 instances, the GC).
+func BenchmarkCRSGetParallel(b *testing.B) {
+	p := benchPhase(b, 1)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		w := &nopWriter{h: http.Header{}}
+		for pb.Next() {
+			r, _ := request("GET", "/products/list?category=shoes&size=42&sort=price", "", "")
+			r.Header.Set("User-Agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36")
+			r.Header.Set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8")
+			if p.Serve(w, r) != edge.Continue {
+				b.Fatal("benign GET blocked")
+			}
+		}
+	})
+}

@@ -32,6 +32,10 @@ type Phase struct {
 	m         *metrics.WAF
 	skipPaths []string
 	skipExts  []string
+	// response: the zone inspects responses (waf.response); pending
+	// holds the transactions of passed requests for them.
+	response bool
+	pending  pending
 }
 
 var _ edge.Phase = (*Phase)(nil)
@@ -63,9 +67,12 @@ func (p *Phase) Serve(w http.ResponseWriter, r *http.Request) edge.Decision {
 	} else {
 		tx = p.waf.NewTransaction()
 	}
+	held := false
 	defer func() {
-		tx.ProcessLogging()
-		_ = tx.Close()
+		if !held {
+			tx.ProcessLogging()
+			_ = tx.Close()
+		}
 	}()
 
 	clientIP, clientPort := "", 0
@@ -114,14 +121,23 @@ func (p *Phase) Serve(w http.ResponseWriter, r *http.Request) edge.Decision {
 			}
 		}
 	}
-	if it == nil {
-		return edge.Continue
+	if it != nil {
+		p.report(tx, it, r, id)
+		if p.block {
+			p.writeBlocked(w, r, id)
+			return edge.Handled
+		}
 	}
-	p.report(tx, it, r, id)
-	if !p.block {
-		return edge.Continue
+	if p.response && it == nil {
+		held = p.hold(r, tx, id)
 	}
-	if info != nil {
+	return edge.Continue
+}
+
+// writeBlocked answers 403 with the request id and marks the request as
+// blocked by the WAF for the access log.
+func (p *Phase) writeBlocked(w http.ResponseWriter, r *http.Request, id string) {
+	if info := reqctx.From(r.Context()); info != nil {
 		info.Block = BlockReason
 	}
 	h := w.Header()
@@ -130,7 +146,6 @@ func (p *Phase) Serve(w http.ResponseWriter, r *http.Request) edge.Decision {
 	h["X-Content-Type-Options"] = []string{"nosniff"}
 	w.WriteHeader(http.StatusForbidden)
 	fmt.Fprintf(w, "403 Forbidden: the request was blocked by the web application firewall\nrequest id: %s\n", id)
-	return edge.Handled
 }
 
 // readBody reads up to the body limit into a buffer and gives it to the

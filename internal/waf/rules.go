@@ -12,8 +12,12 @@
 // Inspection covers the connection, URI, request headers and up to
 // body_limit bytes of request body (default 128 KiB); the rest of a larger
 // body streams to the origin uninspected, so an attack placed after the
-// limit is not seen. Responses are not inspected (SecResponseBodyAccess
-// Off).
+// limit is not seen. Responses are not inspected unless the zone sets
+// waf.response (response.go).
+//
+// The @rx operator is rampart's (rx.go): the same matches as Coraza's, on
+// RE2 instead of Go's regexp, which cuts the CRS's cost per request
+// (bench/waf/README.md has the profile and the figures).
 package waf
 
 import (
@@ -57,7 +61,14 @@ func Directives(cfg config.WAF, extra string) string {
 	// decides detect or block itself from the interruption, so one
 	// compiled WAF serves both modes.
 	b.WriteString("SecRuleEngine On\n")
-	b.WriteString("SecResponseBodyAccess Off\n")
+	if cfg.Response {
+		// The recommended file's response settings (body access on,
+		// text/plain, text/html and text/xml, 512 KiB), inspected up to
+		// the limit and streamed beyond it.
+		fmt.Fprintf(&b, "SecResponseBodyAccess On\nSecResponseBodyLimit %d\nSecResponseBodyLimitAction ProcessPartial\n", ResponseBodyLimit)
+	} else {
+		b.WriteString("SecResponseBodyAccess Off\n")
+	}
 	b.WriteString("SecAuditEngine Off\n")
 	// Inspect up to the limit and let the rest pass uninspected
 	// (ProcessPartial): rampart streams it to the origin.

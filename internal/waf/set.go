@@ -9,6 +9,7 @@ import (
 
 	coreruleset "github.com/corazawaf/coraza-coreruleset/v4"
 	"github.com/corazawaf/coraza/v3"
+	"github.com/corazawaf/coraza/v3/experimental"
 	"github.com/corazawaf/coraza/v3/types"
 
 	"github.com/rampart-edge/rampart/internal/config"
@@ -48,6 +49,7 @@ type Set struct {
 
 // NewSet returns an empty Set.
 func NewSet(opts Options) *Set {
+	registerRX()
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -112,6 +114,7 @@ func (s *Set) Phase(zone string, cfg config.WAF) (*Phase, error) {
 		log:       s.log,
 		m:         s.m,
 		skipPaths: cfg.Skip.Paths,
+		response:  cfg.Response,
 	}
 	for _, x := range cfg.Skip.Extensions {
 		p.skipExts = append(p.skipExts, strings.ToLower(x))
@@ -131,9 +134,15 @@ func (s *Set) Retain(cfgs []config.WAF) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for k := range s.wafs {
+	for k, w := range s.wafs {
 		if !keep[k] {
 			delete(s.wafs, k)
+			// Release the WAF's entries in Coraza's process-wide cache of
+			// compiled patterns (shared with other WAFs by pattern); the
+			// rules themselves stay usable by requests still running.
+			if c, ok := w.(experimental.WAFCloser); ok {
+				_ = c.Close()
+			}
 		}
 	}
 }

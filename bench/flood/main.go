@@ -86,6 +86,7 @@ type result struct {
 	OriginRefused   int64          `json:"origin_refused"`
 	OriginMaxPerSec int64          `json:"origin_max_per_second"`
 	OriginMaxQueue  int64          `json:"origin_max_waiting"`
+	OriginSlots     int            `json:"origin_slots"`
 	UnderAttackAt   float64        `json:"under_attack_after_s"` // -1: never seen
 	Duration        float64        `json:"flood_seconds"`
 }
@@ -105,6 +106,9 @@ func runFlood(args []string) {
 	warmup := fs.Duration("warmup", 0, "legitimate traffic alone before the attack (rampart's auto mode learns its baseline: 30s+)")
 	duration := fs.Duration("duration", 20*time.Second, "attack duration")
 	probe := fs.Bool("probe", false, "probe every 100ms, without clearance, for the zone switching to under-attack")
+	timeline := fs.Bool("timeline", false, "also print, for each second of the attack, the legitimate requests scheduled in it and their slowest latency")
+	limitRate := fs.Float64("limit-rate", 50, "the proxies' per-address rate limit, req/s (for the single-address target)")
+	limitBurst := fs.Int("limit-burst", 100, "the proxies' per-address burst (for the single-address target)")
 	fs.Parse(args)
 	if *attackConns == 0 {
 		*attackConns = 256
@@ -137,7 +141,8 @@ func runFlood(args []string) {
 	var (
 		mu        sync.Mutex
 		latencies []time.Duration
-		window    atomic.Pointer[span] // the attack's time span
+		bySecond  = map[int]time.Duration{} // second of the attack -> slowest legitimate request (-1: a failure)
+		window    atomic.Pointer[span]      // the attack's time span
 		wg        sync.WaitGroup
 	)
 	legitCtx, stopLegit := context.WithCancel(context.Background())
@@ -163,6 +168,12 @@ func runFlood(args []string) {
 			return
 		}
 		mu.Lock()
+		sec := int(scheduled.Sub(w.from) / time.Second)
+		if code != "200" {
+			bySecond[sec] = -1
+		} else if bySecond[sec] >= 0 && lat > bySecond[sec] {
+			bySecond[sec] = lat
+		}
 		res.LegitSent++
 		res.LegitCodes[code]++
 		if code == "200" {
@@ -275,7 +286,7 @@ func runFlood(args []string) {
 		log.Fatalf("flood: reading the origin's counters: %v", err)
 	}
 	res.OriginArrived, res.OriginServed, res.OriginRefused = st.Arrived, st.Served, st.Refused
-	res.OriginMaxPerSec, res.OriginMaxQueue = st.MaxPerSecond, st.MaxWaiting
+	res.OriginMaxPerSec, res.OriginMaxQueue, res.OriginSlots = st.MaxPerSecond, st.MaxWaiting, st.Slots
 	slices.Sort(latencies)
 	if res.LegitSent > 0 {
 		res.LegitOKShare = float64(res.LegitOK) / float64(res.LegitSent)
@@ -295,11 +306,53 @@ func runFlood(args []string) {
 		slices.Sort(parts)
 		fmt.Printf("         legit status codes: %s\n", strings.Join(parts, " "))
 	}
+	if *timeline {
+		var parts []string
+		for sec := range int(res.Duration + 0.5) {
+			switch l, ok := bySecond[sec]; {
+			case !ok:
+				parts = append(parts, "-")
+			case l < 0:
+				parts = append(parts, "fail")
+			default:
+				parts = append(parts, fmt.Sprint(l.Milliseconds()))
+			}
+		}
+		fmt.Printf("         slowest legit request by second of the attack (ms): %s\n", strings.Join(parts, " "))
+	}
+	fmt.Printf("         targets: %s\n", verdict(&res, *probe, *limitRate, *limitBurst))
 	j, _ := json.Marshal(res)
 	fmt.Fprintf(os.Stderr, "RESULT %s\n", j)
 }
 
 type span struct{ from, to time.Time }
+
+// verdict checks res against issue 4's targets for its scenario.
+func verdict(res *result, probed bool, limitRate float64, limitBurst int) string {
+	var out []string
+	check := func(name string, met bool) {
+		v := "met"
+		if !met {
+			v = "NOT MET"
+		}
+		out = append(out, name+" "+v)
+	}
+	check("legit>=99%", res.LegitOKShare >= 0.99)
+	switch res.Scenario {
+	case "single":
+		check("p99<50ms", res.LegitP99ms < 50)
+		// The attacker's answered requests: at most its limit plus burst.
+		check(fmt.Sprintf("attack-200<=%.0f/s+%d", limitRate, limitBurst), float64(res.AttackOK) <= limitRate*res.Duration+float64(limitBurst))
+	case "spread":
+		check("p99<200ms", res.LegitP99ms < 200)
+		if probed {
+			check("switch<=5s", res.UnderAttackAt >= 0 && res.UnderAttackAt <= 5)
+		}
+		// Never more than it can serve: no request found every slot busy.
+		check(fmt.Sprintf("origin-never-over-%d-slots", res.OriginSlots), res.OriginMaxQueue == 0)
+	}
+	return strings.Join(out, ", ")
+}
 
 func underAttack(at float64, probed bool) string {
 	switch {

@@ -21,7 +21,8 @@ type originStats struct {
 	Served       int64 `json:"served"`         // answered 200 after holding a slot
 	Refused      int64 `json:"refused"`        // answered 503: no slot within max_wait
 	MaxPerSecond int64 `json:"max_per_second"` // most arrivals in one wall-clock second
-	MaxWaiting   int64 `json:"max_waiting"`    // most requests queued for a slot at once
+	MaxWaiting   int64 `json:"max_waiting"`    // most requests at once that found every slot busy and waited
+	Slots        int   `json:"slots"`          // the origin's capacity
 }
 
 // origin is a server with a fixed capacity: slots concurrent requests, each
@@ -43,7 +44,7 @@ func (o *origin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/__stats":
 		json.NewEncoder(w).Encode(originStats{
 			Arrived: o.arrived.Load(), Served: o.served.Load(), Refused: o.refused.Load(),
-			MaxPerSecond: o.maxPerSec.Load(), MaxWaiting: o.maxWaiting.Load(),
+			MaxPerSecond: o.maxPerSec.Load(), MaxWaiting: o.maxWaiting.Load(), Slots: cap(o.slots),
 		})
 		return
 	case "/__reset":
@@ -61,6 +62,24 @@ func (o *origin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if n := o.secCount.Add(1); n > o.maxPerSec.Load() {
 		o.maxPerSec.Store(n)
 	}
+	select {
+	case o.slots <- struct{}{}: // a free slot: no wait
+	default:
+		if !o.queue(w, r) {
+			return
+		}
+	}
+	time.Sleep(o.work)
+	<-o.slots
+	o.served.Add(1)
+	w.Header().Set("Content-Type", "text/plain")
+	fmt.Fprintln(w, "hello from the origin")
+}
+
+// queue waits for a slot, up to maxWait, for a request that found every
+// slot busy: the origin received more than it can serve. It reports
+// whether the request got a slot.
+func (o *origin) queue(w http.ResponseWriter, r *http.Request) bool {
 	if n := o.waiting.Add(1); n > o.maxWaiting.Load() {
 		o.maxWaiting.Store(n)
 	}
@@ -69,21 +88,17 @@ func (o *origin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case o.slots <- struct{}{}:
 		t.Stop()
 		o.waiting.Add(-1)
+		return true
 	case <-t.C:
 		o.waiting.Add(-1)
 		o.refused.Add(1)
 		http.Error(w, "origin overloaded", http.StatusServiceUnavailable)
-		return
+		return false
 	case <-r.Context().Done():
 		t.Stop()
 		o.waiting.Add(-1)
-		return
+		return false
 	}
-	time.Sleep(o.work)
-	<-o.slots
-	o.served.Add(1)
-	w.Header().Set("Content-Type", "text/plain")
-	fmt.Fprintln(w, "hello from the origin")
 }
 
 func runOrigin(args []string) {

@@ -10,13 +10,14 @@
 # loop, holding a clearance they earned by solving the challenge (rampart).
 #
 # rampart: rate_limit 50 r/s burst 100 per IP, under_attack auto,
-# limits.max_conns_per_ip 10 (RAMPART_MAX_CONNS_PER_IP); it gets WARMUP (default 35s) of legitimate
+# limits.max_conns_per_ip 10 (RAMPART_MAX_CONNS_PER_IP), origin_limits
+# max_conns 16 (RAMPART_ORIGIN_MAX_CONNS, the origin's slots); it gets WARMUP (default 35s) of legitimate
 # traffic first, so that auto mode learns its baseline (the detector
 # needs 30 s of warm-up). nginx: limit_req 50 r/s burst 100 nodelay per
 # IP, limit_conn 10 per IP.
 #
 # It installs nothing (nginx and go must be on PATH). Everything binds to
-# 127.0.0.1 ports 18180-18192, is bounded in time (DURATION per scenario,
+# 127.0.0.1 ports 18180-18191 (PORT_BASE moves them), is bounded in time (DURATION per scenario,
 # default 20s) and is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -26,7 +27,10 @@ WARMUP=${WARMUP:-35s}
 SCENARIOS=${SCENARIOS:-"single spread"}
 PROXIES=${PROXIES:-"rampart nginx"}
 RAMPART_MAX_CONNS_PER_IP=${RAMPART_MAX_CONNS_PER_IP:-10}
-ORIGIN_PORT=18180 RAMPART_PORT=18181 NGINX_PORT=18182 ADMIN_PORT=18191
+RAMPART_ORIGIN_MAX_CONNS=${RAMPART_ORIGIN_MAX_CONNS:-16}
+# PORT_BASE moves every port (another bench may hold 18180-18191).
+PORT_BASE=${PORT_BASE:-18180}
+ORIGIN_PORT=$PORT_BASE RAMPART_PORT=$((PORT_BASE + 1)) NGINX_PORT=$((PORT_BASE + 2)) ADMIN_PORT=$((PORT_BASE + 11))
 
 for tool in nginx go; do
 	command -v "$tool" >/dev/null || { echo "run.sh: $tool not found on PATH" >&2; exit 1; }
@@ -66,6 +70,9 @@ zones:
     origins: [http://127.0.0.1:$ORIGIN_PORT]
     rate_limit: {requests: 50, per: 1s, burst: 100}
     under_attack: auto
+    # The origin's capacity: 16 slots. Queue (64) and queue_timeout (2s)
+    # take their defaults.
+    origin_limits: {max_conns: $RAMPART_ORIGIN_MAX_CONNS}
   # Where the bench's legitimate clients earn their clearance before the
   # run (same data_dir, so the same signing key; a clearance is bound to
   # the client's address prefix and User-Agent, not to a zone).
@@ -98,6 +105,16 @@ http {
 }
 CONF
 
+# cpu_ticks PID: user+system clock ticks of PID and its children that
+# are still running (nginx workers).
+cpu_ticks() {
+	local total=0 p
+	for p in $1 $(pgrep -P "$1" 2>/dev/null); do
+		total=$((total + $(awk '{print $14 + $15}' /proc/$p/stat 2>/dev/null || echo 0)))
+	done
+	echo $total
+}
+
 results=()
 for proxy in $PROXIES; do
 	for scenario in $SCENARIOS; do
@@ -119,13 +136,16 @@ for proxy in $PROXIES; do
 			;;
 		esac
 		echo "# $proxy / $scenario" >&2
+		cpu0=$(cpu_ticks "$PID")
 		line=$("$W/flood" run -name "$proxy" -scenario "$scenario" -duration "$DURATION" \
-			-origin http://127.0.0.1:$ORIGIN_PORT "${ARGS[@]}" 2>>"$W/flood.log")
+			-origin http://127.0.0.1:$ORIGIN_PORT ${TIMELINE:+-timeline} "${ARGS[@]}" 2>>"$W/flood.log")
+		cpu1=$(cpu_ticks "$PID")
+		line+=$'\n'"         $proxy CPU over the whole run (warm-up, attack, tail): $(awk -v t=$((cpu1 - cpu0)) -v u=$TICK_US 'BEGIN { printf "%.1f s", t * u / 1e6 }'); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 		echo "$line"
 		results+=("$line")
 		if [ "$proxy" = rampart ]; then
 			grep -h 'under attack mode' "$W/rampart.log" | head -4 >&2 || true
-			curl -s "http://127.0.0.1:$ADMIN_PORT/metrics" 2>/dev/null | grep -E '^rampart_(blocked_total|under_attack|conn_rejected_total|challenge_results_total)' >&2 || true
+			curl -s "http://127.0.0.1:$ADMIN_PORT/metrics" 2>/dev/null | grep -E '^rampart_(blocked_total|under_attack|conn_rejected_total|challenge_results_total|origin_queue_(rejected|waits|admitted)_total|tarpit_held_total)' >&2 || true
 		fi
 		kill "$PID" 2>/dev/null || true
 		wait "$PID" 2>/dev/null || true
@@ -134,5 +154,6 @@ for proxy in $PROXIES; do
 done
 
 echo
-echo "# summary (legitimate: share answered 200, p50/p99 from the scheduled send time; origin: requests that reached it)"
+echo "# summary (legitimate: share answered 200, p50/p99 from the scheduled send time; origin: requests that reached it;"
+echo "# targets: issue 4's, checked for each line; load average now: $(cut -d' ' -f1-3 /proc/loadavg))"
 printf '%s\n' "${results[@]}"

@@ -4,18 +4,24 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/netip"
+	"strings"
 	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/rampart-edge/rampart/internal/access"
 	"github.com/rampart-edge/rampart/internal/attack"
+	"github.com/rampart-edge/rampart/internal/attack/tarpit"
 	"github.com/rampart-edge/rampart/internal/challenge"
 	"github.com/rampart-edge/rampart/internal/config"
 	"github.com/rampart-edge/rampart/internal/connlimit"
 	"github.com/rampart-edge/rampart/internal/edge"
 	"github.com/rampart-edge/rampart/internal/geoip"
 	"github.com/rampart-edge/rampart/internal/ratelimit"
+	"github.com/rampart-edge/rampart/internal/reqctx"
 )
 
 // protectState holds the protection parts that live as long as the app
@@ -42,6 +48,41 @@ type protectState struct {
 	detectors map[string]*detectorEntry // by zone host
 
 	conns *connlimit.Limiter
+
+	// queueMetrics: the origin queue collector is registered.
+	queueMetrics bool
+	// tarpitHeld counts the challenges held by the tarpit, by zone.
+	tarpitHeld *prometheus.CounterVec
+	tp         *tarpit.Tarpit
+}
+
+// tarpit returns the node's tarpit for challenged clients, created on
+// first use and kept across reloads.
+func (a *App) tarpit() *tarpit.Tarpit {
+	p := &a.protect
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.tp == nil {
+		p.tp = tarpit.New(tarpit.Options{})
+	}
+	return p.tp
+}
+
+// tarpitCounter returns rampart_tarpit_held_total for zone.
+func (a *App) tarpitCounter(zone string) prometheus.Counter {
+	p := &a.protect
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.tarpitHeld == nil {
+		p.tarpitHeld = prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "rampart_tarpit_held_total",
+			Help: "Challenge pages held for a second before being sent: the client address had been served its free allowance of them (5 per 10 s), by zone.",
+		}, []string{"zone"})
+		if err := a.metrics.Registerer().Register(p.tarpitHeld); err != nil {
+			a.log.Error("registering the tarpit metric", "error", err)
+		}
+	}
+	return p.tarpitHeld.WithLabelValues(zone)
 }
 
 type detectorEntry struct {
@@ -121,19 +162,21 @@ func (a *App) setProtectPhases(z *edge.Zone, zc config.Zone, cfg *config.Config)
 	default:
 		m.UnderAttack(zone, false)
 	}
+	policy := challenge.Policy{
+		Difficulty:  zc.Challenge.Difficulty,
+		ExemptPaths: zc.Challenge.ExemptPaths,
+		ExemptCIDRs: zc.Challenge.ExemptPrefixes(),
+	}
+	var c *challenge.Challenger
 	if mode != attack.Off {
-		c, err := a.challengerFor(cfg)
+		c, err = a.challengerFor(cfg)
 		if err != nil {
 			return err
 		}
 		z.Phases[edge.PhaseChallenge] = c.Phase(challenge.PhaseOptions{
 			Zone:   zone,
 			Active: active,
-			Policy: challenge.Policy{
-				Difficulty:  zc.Challenge.Difficulty,
-				ExemptPaths: zc.Challenge.ExemptPaths,
-				ExemptCIDRs: zc.Challenge.ExemptPrefixes(),
-			},
+			Policy: policy,
 			OnResult: func(r challenge.Result) {
 				m.ChallengeResult(zone, r.String())
 				if r == challenge.Challenged || r == challenge.Rejected {
@@ -142,7 +185,160 @@ func (a *App) setProtectPhases(z *edge.Zone, zc config.Zone, cfg *config.Config)
 			},
 		})
 	}
+	limited := zc.OriginLimits.Enabled()
+	if limited {
+		a.registerOriginQueueMetrics()
+	}
+	if mode != attack.Off || limited {
+		z.Phases[edge.PhaseChallenge] = a.guardPhase(guardOptions{
+			zone: zone, challenge: z.Phases[edge.PhaseChallenge], active: active,
+			c: c, policy: policy, markPriority: limited,
+		})
+	}
 	return nil
+}
+
+// guardOptions configure guardPhase.
+type guardOptions struct {
+	zone         string
+	challenge    edge.Phase // the zone's challenge phase; nil with under_attack off
+	active       func() bool
+	c            *challenge.Challenger // nil with under_attack off
+	policy       challenge.Policy
+	markPriority bool // the zone has origin_limits
+}
+
+// guardPhase wraps the zone's challenge phase:
+//
+//   - While the zone challenges, a client about to get a challenge page
+//     that was already served its free allowance of them recently (a
+//     flood tool's connection, not a person: see package tarpit) gets it
+//     only after a delay, so that it cannot make the edge answer it at
+//     full rate with CPU that the people need.
+//   - With origin_limits it marks the requests the origin queue serves
+//     first (reqctx.Info.Priority): clients holding a valid clearance
+//     cookie, and clients or paths exempt from the challenge; before the
+//     zone switches on (auto mode, while an attack fills the queue) the
+//     cookie is checked here, which costs about a microsecond. Without a
+//     challenger (under_attack off) only exemptions give priority.
+//
+// A client with a clearance or an exemption is let through without the
+// challenge phase checking it a second time.
+func (a *App) guardPhase(o guardOptions) edge.Phase {
+	tp := a.tarpit()
+	held := a.tarpitCounter(o.zone)
+	return edge.PhaseFunc(func(w http.ResponseWriter, r *http.Request) edge.Decision {
+		info := reqctx.From(r.Context())
+		if info == nil || o.challenge == nil {
+			if info != nil && o.markPriority && exempt(&o.policy, r, info.ClientIP) {
+				info.Priority = true
+			}
+			if o.challenge != nil {
+				return o.challenge.Serve(w, r)
+			}
+			return edge.Continue
+		}
+		if r.URL.Path == challenge.VerifyPath {
+			return o.challenge.Serve(w, r)
+		}
+		if o.active == nil || !o.active() {
+			// Not challenging: the cookie is checked only for the queue.
+			info.Priority = o.markPriority && (exempt(&o.policy, r, info.ClientIP) || o.c.HasClearance(r, info.ClientIP))
+			return edge.Continue
+		}
+		if exempt(&o.policy, r, info.ClientIP) || o.c.HasClearance(r, info.ClientIP) {
+			info.Priority = o.markPriority
+			return edge.Continue
+		}
+		// Under attack and about to be challenged.
+		if tp.Hold(r.Context(), info.ClientIP) {
+			held.Inc()
+		}
+		return o.challenge.Serve(w, r)
+	})
+}
+
+// exempt reports whether the policy exempts r from the challenge: by path
+// prefix or client network (as challenge.Policy does).
+func exempt(p *challenge.Policy, r *http.Request, client netip.Addr) bool {
+	for _, pre := range p.ExemptPaths {
+		if strings.HasPrefix(r.URL.Path, pre) {
+			return true
+		}
+	}
+	a := client.Unmap()
+	for _, n := range p.ExemptCIDRs {
+		if n.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// registerOriginQueueMetrics registers, once, the collector of the
+// origin queues of every zone with origin_limits.
+func (a *App) registerOriginQueueMetrics() {
+	p := &a.protect
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.queueMetrics {
+		return
+	}
+	p.queueMetrics = true
+	if err := a.metrics.Registerer().Register(newOriginQueueCollector(a)); err != nil {
+		a.log.Error("registering the origin queue metrics", "error", err)
+	}
+}
+
+// originQueueCollector reports the origin queues of the running
+// generation's zones.
+type originQueueCollector struct {
+	a                                                  *App
+	length, priority, inFlight, admitted, waits, waitS *prometheus.Desc
+	rejected                                           *prometheus.Desc
+}
+
+func newOriginQueueCollector(a *App) *originQueueCollector {
+	zone := []string{"zone"}
+	return &originQueueCollector{
+		a:        a,
+		length:   prometheus.NewDesc("rampart_origin_queue_length", "Requests waiting for an origin slot (origin_limits), by zone.", zone, nil),
+		priority: prometheus.NewDesc("rampart_origin_queue_priority_length", "Priority requests (clearance or exemption) waiting for an origin slot, by zone.", zone, nil),
+		inFlight: prometheus.NewDesc("rampart_origin_queue_in_flight", "Requests holding an origin slot (at most origin_limits.max_conns), by zone.", zone, nil),
+		admitted: prometheus.NewDesc("rampart_origin_queue_admitted_total", "Requests admitted to the origin by the origin limit, by zone.", zone, nil),
+		waits:    prometheus.NewDesc("rampart_origin_queue_waits_total", "Admitted requests that waited in the origin queue first, by zone.", zone, nil),
+		waitS:    prometheus.NewDesc("rampart_origin_queue_wait_seconds_total", "Time admitted requests spent in the origin queue, by zone.", zone, nil),
+		rejected: prometheus.NewDesc("rampart_origin_queue_rejected_total", "Requests the origin queue refused (503), by zone and reason: full, timeout, evicted (by a priority request), canceled (the client left).", []string{"zone", "reason"}, nil),
+	}
+}
+
+func (c *originQueueCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.length, c.priority, c.inFlight, c.admitted, c.waits, c.waitS, c.rejected} {
+		ch <- d
+	}
+}
+
+func (c *originQueueCollector) Collect(ch chan<- prometheus.Metric) {
+	gen := c.a.gen.Load()
+	if gen == nil {
+		return
+	}
+	for host, e := range gen.zones {
+		lim := e.proxy.Limiter()
+		if lim == nil {
+			continue
+		}
+		s := lim.Stats()
+		ch <- prometheus.MustNewConstMetric(c.length, prometheus.GaugeValue, float64(s.Queued), host)
+		ch <- prometheus.MustNewConstMetric(c.priority, prometheus.GaugeValue, float64(s.QueuedPriority), host)
+		ch <- prometheus.MustNewConstMetric(c.inFlight, prometheus.GaugeValue, float64(s.InFlight), host)
+		ch <- prometheus.MustNewConstMetric(c.admitted, prometheus.CounterValue, float64(s.Admitted), host)
+		ch <- prometheus.MustNewConstMetric(c.waits, prometheus.CounterValue, float64(s.Waited), host)
+		ch <- prometheus.MustNewConstMetric(c.waitS, prometheus.CounterValue, s.WaitSeconds, host)
+		for reason, n := range s.Refused {
+			ch <- prometheus.MustNewConstMetric(c.rejected, prometheus.CounterValue, float64(n), host, string(reason))
+		}
+	}
 }
 
 // chainPhases runs first, then (if it continued) next.
@@ -307,9 +503,15 @@ func (a *App) retainProtect(cfg, prev *config.Config) {
 	}
 	p.mu.Unlock()
 	m := a.metrics.Protect()
+	p.mu.Lock()
+	held := p.tarpitHeld
+	p.mu.Unlock()
 	for _, z := range prev.Zones {
 		if !hosts[z.Host] {
 			m.ForgetZone(z.Host)
+			if held != nil {
+				held.DeleteLabelValues(z.Host)
+			}
 		}
 	}
 }

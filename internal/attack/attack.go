@@ -1,7 +1,9 @@
 // Package attack decides when a zone is under attack: the "under attack"
 // mode's off, on and auto settings, and the auto-mode Detector that
 // switches a zone on when its request rate, or its origin's error ratio or
-// latency, rises far above the zone's own recent baseline, and off again
+// latency, rises far above the zone's own recent baseline, or at once when
+// the origin is saturated (its queue in front of it sheds requests; see
+// Detector.Shed), and off again
 // after a quiet period.
 package attack
 

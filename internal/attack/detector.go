@@ -54,6 +54,15 @@ type Options struct {
 	// MinSample is the least number of origin responses in a second for
 	// its error ratio and latency to count (default 20).
 	MinSample int
+	// ShedTrip is how many requests the zone's origin queue may shed
+	// (refuse because the origin is at its max_conns and the queue is
+	// full, or after the queue timeout) within one second before the
+	// zone switches on, at once, without waiting for the second to end
+	// (default 20). The origin being saturated is the most direct sign
+	// of a flood, so this signal needs no baseline: it works during the
+	// warm-up too. A second with that many sheds also keeps the zone on.
+	// See Shed.
+	ShedTrip int
 	// OnSwitch, when set, is called on every switch (for the metrics),
 	// from the goroutine that observed the second that decided it.
 	OnSwitch func(active bool, reason string)
@@ -75,7 +84,8 @@ type bucket struct {
 	origin  atomic.Int64 // origin responses
 	errors  atomic.Int64 // origin responses >= 500
 	latency atomic.Int64 // sum of origin latencies, µs
-	_       [24]byte
+	shed    atomic.Int64 // requests the origin queue refused
+	_       [16]byte
 }
 
 // Detector is one zone's auto-mode detector. Observe and Active are safe
@@ -129,6 +139,9 @@ func NewDetector(opts Options) *Detector {
 	}
 	if opts.MinSample <= 0 {
 		opts.MinSample = 20
+	}
+	if opts.ShedTrip <= 0 {
+		opts.ShedTrip = 20
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -187,6 +200,23 @@ func (d *Detector) OriginDone(status int, latency time.Duration) {
 	d.maybeEvaluate(sec)
 }
 
+// Shed records one request that the zone's origin queue refused for lack
+// of room or time (see originlimit). When ShedTrip of them fall within
+// one second the zone switches on at once.
+func (d *Detector) Shed() {
+	b, sec := d.bucket()
+	n := b.shed.Add(1)
+	if n == int64(d.opts.ShedTrip) && !d.active.Load() {
+		d.mu.Lock()
+		if !d.active.Load() {
+			d.hotRun, d.calmRun = 0, 0
+			d.switchTo(true, fmt.Sprintf("the origin is saturated: its queue refused %d requests within a second", n))
+		}
+		d.mu.Unlock()
+	}
+	d.maybeEvaluate(sec)
+}
+
 func (d *Detector) origin(b *bucket, status int, latency time.Duration) {
 	b.origin.Add(1)
 	if status >= 500 {
@@ -208,6 +238,7 @@ func (d *Detector) bucket() (*bucket, int64) {
 		b.origin.Store(0)
 		b.errors.Store(0)
 		b.latency.Store(0)
+		b.shed.Store(0)
 	}
 	return b, sec
 }
@@ -250,14 +281,14 @@ func (d *Detector) evaluate(now int64) {
 	for s := from; s < now; s++ {
 		var st second
 		if b := &d.buckets[uint64(s)%ringSize]; b.sec.Load() == s {
-			st = second{count: b.count.Load(), origin: b.origin.Load(), errors: b.errors.Load(), latency: b.latency.Load()}
+			st = second{count: b.count.Load(), origin: b.origin.Load(), errors: b.errors.Load(), latency: b.latency.Load(), shed: b.shed.Load()}
 		}
 		d.judge(st)
 	}
 	d.evaluated = max(d.evaluated, now-1)
 }
 
-type second struct{ count, origin, errors, latency int64 }
+type second struct{ count, origin, errors, latency, shed int64 }
 
 // judge updates the state with one completed second. d.mu is held.
 func (d *Detector) judge(s second) {
@@ -274,8 +305,15 @@ func (d *Detector) judge(s second) {
 	errHot := sampled && errRatio >= o.ErrorRatio && errRatio >= o.ErrorFactor*max(d.baseErr, 0.01)
 	latHot := sampled && latency >= o.MinLatency.Seconds() && latency >= o.LatencyFactor*max(d.baseLatency, 0.01)
 	warm := d.samples >= o.Warmup
+	shedHot := s.shed >= int64(o.ShedTrip)
 
 	if !d.active.Load() {
+		if shedHot {
+			// Normally Shed has switched already, within the second.
+			d.hotRun, d.calmRun = 0, 0
+			d.switchTo(true, fmt.Sprintf("the origin is saturated: its queue refused %d requests within a second", s.shed))
+			return
+		}
 		if warm && (rateHot || errHot || latHot) {
 			d.hotRun++
 			if d.hotRun >= o.TripSeconds {
@@ -289,7 +327,7 @@ func (d *Detector) judge(s second) {
 		return
 	}
 	stillHigh := rate >= o.MinRate && rate >= o.RateFactor/2*base
-	if stillHigh || errHot || latHot {
+	if stillHigh || errHot || latHot || shedHot {
 		d.calmRun = 0
 		return
 	}

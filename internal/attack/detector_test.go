@@ -360,3 +360,72 @@ func BenchmarkActive(b *testing.B) {
 		_ = d.Active()
 	}
 }
+
+// TestShedSignal: the origin queue shedding ShedTrip requests within one
+// second switches the zone on at once (before the second ends, and even
+// during the warm-up, since it needs no baseline); fewer, or as many
+// spread over several seconds, do not; seconds with that many sheds keep
+// the zone on, and it switches off after the quiet period once they stop.
+func TestShedSignal(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		warmup   int // seconds of 10 req/s before the sheds
+		perSec   []int
+		wantOnAt int // index into perSec of the second it switched on in; -1 never
+	}{
+		{"burst of sheds after warm-up", 40, []int{0, 25}, 1},
+		{"during warm-up", 3, []int{20}, 0},
+		{"below the trip", 40, []int{19, 19, 19, 19}, -1},
+		{"a few at a time", 40, []int{5, 5, 5, 5, 5, 5, 5, 5}, -1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSim(t, Options{QuietPeriod: 10 * time.Second})
+			s.run(tc.warmup, func(int) int { return 10 })
+			onAt := -1
+			for i, n := range tc.perSec {
+				start := s.clk.ns.Load()
+				for j := range n {
+					s.clk.ns.Store(start + int64(time.Second)*int64(j+1)/int64(n+2))
+					s.d.Observe(200, 20*time.Millisecond)
+					s.d.Shed()
+					if onAt < 0 && s.d.Active() {
+						onAt = i
+						if j+1 != s.d.opts.ShedTrip {
+							t.Fatalf("switched on at the %dth shed, want the %dth", j+1, s.d.opts.ShedTrip)
+						}
+					}
+				}
+				s.clk.ns.Store(start + int64(time.Second))
+			}
+			if onAt != tc.wantOnAt {
+				t.Fatalf("switched on in second %d, want %d (switches %v)", onAt, tc.wantOnAt, s.switches)
+			}
+			if onAt < 0 {
+				return
+			}
+			if !strings.Contains(s.logs.String(), "origin is saturated") {
+				t.Fatalf("switch log does not name the signal: %s", s.logs.String())
+			}
+			// Sheds go on: still on after more than the quiet period.
+			for range 15 {
+				start := s.clk.ns.Load()
+				for j := range 30 {
+					s.clk.ns.Store(start + int64(time.Second)*int64(j+1)/32)
+					s.d.Observe(200, 20*time.Millisecond)
+					s.d.Shed()
+				}
+				s.clk.ns.Store(start + int64(time.Second))
+			}
+			s.d.Tick()
+			if !s.d.Active() {
+				t.Fatalf("switched off while the origin queue kept shedding (switches %v)", s.switches)
+			}
+			// Sheds stop, traffic back to normal: off after the quiet period.
+			s.run(30, func(int) int { return 10 })
+			s.d.Tick()
+			if s.d.Active() || len(s.switches) != 2 || s.switches[1] {
+				t.Fatalf("still on after the quiet period: switches %v", s.switches)
+			}
+		})
+	}
+}

@@ -33,6 +33,13 @@
 //     truncation is visible.
 //   - The request-target is forwarded as received (r.RequestURI), prefixed
 //     by the origin URL's path if it has one.
+//   - With the zone's origin_limits (package originlimit), at most
+//     max_conns requests are in flight to the zone's origins together,
+//     retries included; the others wait in a bounded queue where requests
+//     marked reqctx.Info.Priority go first. A full queue, or a wait past
+//     queue_timeout, answers 503 with Retry-After without touching an
+//     origin. WebSocket upgrades are not counted (a socket would hold a
+//     slot for hours).
 package proxy
 
 import (
@@ -53,6 +60,7 @@ import (
 	"sync/atomic"
 
 	"github.com/rampart-edge/rampart/internal/config"
+	"github.com/rampart-edge/rampart/internal/proxy/originlimit"
 	"github.com/rampart-edge/rampart/internal/reqctx"
 )
 
@@ -118,6 +126,7 @@ type Proxy struct {
 	transport    *http.Transport
 	next         atomic.Uint64
 	waits        waitSet
+	limit        *originlimit.Limiter // nil: no origin_limits
 
 	startOnce sync.Once
 	closeOnce sync.Once
@@ -159,6 +168,13 @@ func New(z config.Zone, opts Options) (*Proxy, error) {
 	}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
+	}
+	if ol := z.OriginLimits; ol.Enabled() {
+		lim, err := originlimit.New(originlimit.Options{MaxConns: ol.MaxConns, Queue: ol.Queue, QueueTimeout: ol.QueueTimeout})
+		if err != nil {
+			return nil, fmt.Errorf("zone %q: %w", z.Host, err)
+		}
+		p.limit = lim
 	}
 	t := &p.timeouts
 	if t.Dial <= 0 {
@@ -288,6 +304,10 @@ func (p *Proxy) Origins() []OriginStatus {
 	return out
 }
 
+// Limiter returns the zone's origin limiter, or nil without
+// origin_limits.
+func (p *Proxy) Limiter() *originlimit.Limiter { return p.limit }
+
 // reapLoop closes idle origin connections past the idle timeout and reports
 // the end of passive ejections.
 func (p *Proxy) reapLoop() {
@@ -394,6 +414,14 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// ContentLength is 0 then.
 	hasBody := r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0
 	lean := !isUpgrade(r)
+	if p.limit != nil && lean {
+		if err := p.limit.Acquire(r.Context(), info != nil && info.Priority); err != nil {
+			p.refuse(w, r, info, err)
+			return
+		}
+		// Deferred, so that a panic (an aborted response) frees the slot.
+		defer p.limit.Release()
+	}
 	var body *trackedBody
 	if hasBody {
 		body = &trackedBody{rc: r.Body}
@@ -436,6 +464,48 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	p.fail(w, r, info, perr)
 }
+
+// refuse answers a request the origin limiter did not admit: 503 with
+// Retry-After when it shed the request, nothing (the connection is
+// aborted) when the client went away while it waited. Sheds are logged at
+// debug level only: under a flood there are thousands a second, and the
+// metrics count them.
+func (p *Proxy) refuse(w http.ResponseWriter, r *http.Request, info *reqctx.Info, err error) {
+	var le *originlimit.Error
+	errors.As(err, &le)
+	id := ""
+	if info != nil {
+		id = info.ID
+	}
+	if le == nil || !le.Shed() {
+		if p.onError != nil {
+			p.onError(r, clientErr("waiting in the origin queue", err))
+		}
+		p.log.Debug("client went away", "request_id", id, "source", "client", "error", err.Error())
+		panic(http.ErrAbortHandler)
+	}
+	if info != nil {
+		info.Block = "origin_queue:" + string(le.Reason)
+	}
+	if p.onError != nil {
+		p.onError(r, &Error{Source: SourceInternal, Status: http.StatusServiceUnavailable, Op: "waiting in the origin queue", Err: err})
+	}
+	p.log.Debug("origin busy", "request_id", id, "reason", string(le.Reason))
+	h := w.Header()
+	h["Content-Type"] = textPlain
+	h["X-Content-Type-Options"] = nosniff
+	h["Retry-After"] = retryAfter
+	w.WriteHeader(http.StatusServiceUnavailable)
+	io.WriteString(w, busyBody)
+}
+
+var (
+	textPlain  = []string{"text/plain; charset=utf-8"}
+	nosniff    = []string{"nosniff"}
+	retryAfter = []string{"1"}
+)
+
+const busyBody = "503 Service Unavailable: the origin is busy, retry in a second\n"
 
 // fail answers and logs a failed proxy attempt.
 func (p *Proxy) fail(w http.ResponseWriter, r *http.Request, info *reqctx.Info, perr *Error) {

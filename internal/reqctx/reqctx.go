@@ -32,6 +32,10 @@ type Info struct {
 	CacheStatus string
 	// Block names the reason a phase refused the request ("" if none).
 	Block string
+	// Priority is true when the client holds a valid clearance cookie or
+	// is exempt from the challenge (set by the zone's protection phases):
+	// the proxy's origin queue serves it before other requests.
+	Priority bool
 }
 
 type key struct{}

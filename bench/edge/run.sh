@@ -18,7 +18,9 @@
 # internal/proxy behind a bare net/http server, without the edge),
 # HAPROXY (0 by default), NETHTTP (1, default, also measures a Go net/http
 # server answering 1 KiB itself: the floor of any proxy built on net/http's
-# server), RAMPART_LISTS (see below).
+# server), RAMPART_NETHTTP (1, default, also measures a second rampart with
+# listen.server: net/http, the standard library's server loop instead of
+# internal/h1, row "rampart-nh"), RAMPART_LISTS (see below).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -30,16 +32,18 @@ IDLE=${IDLE:-1000}
 PROXYONLY=${PROXYONLY:-1}
 HAPROXY=${HAPROXY:-0}
 NETHTTP=${NETHTTP:-1}
+RAMPART_NETHTTP=${RAMPART_NETHTTP:-1}
 
 ORIGIN_PORT=18080 NGINX_PORT=18081 CADDY_PORT=18082 RAMPART_PORT=18083
 PROXYONLY_PORT=18084 HAPROXY_PORT=18085 NETHTTP_PORT=18086 ADMIN_PORT=18090
+RAMPART_NH_PORT=18087 ADMIN_NH_PORT=18091
 
 for tool in wrk nginx caddy go curl; do
 	command -v "$tool" >/dev/null || { echo "run.sh: $tool not found on PATH (install it first)" >&2; exit 1; }
 done
 if [ "$HAPROXY" = 1 ]; then command -v haproxy >/dev/null || { echo "run.sh: haproxy not found" >&2; exit 1; }; fi
 . bench/lib.sh
-ports_free $ORIGIN_PORT $NGINX_PORT $CADDY_PORT $RAMPART_PORT $PROXYONLY_PORT $HAPROXY_PORT $NETHTTP_PORT $ADMIN_PORT
+ports_free $ORIGIN_PORT $NGINX_PORT $CADDY_PORT $RAMPART_PORT $PROXYONLY_PORT $HAPROXY_PORT $NETHTTP_PORT $ADMIN_PORT $RAMPART_NH_PORT $ADMIN_NH_PORT
 
 workdir edge
 
@@ -137,6 +141,18 @@ else
 	echo "run.sh: this rampart binary has no serve command yet; measuring proxyonly only" >&2
 fi
 
+# The same rampart with net/http's server loop (listen.server: net/http).
+RAMPART_NH_PID=
+if [ -n "$RAMPART_PID" ] && [ "$RAMPART_NETHTTP" = 1 ]; then
+	ADMIN_NH_ADDR="127.0.0.1:$ADMIN_NH_PORT"
+	[ -z "$ADMIN_ADDR" ] && ADMIN_NH_ADDR=""
+	sed -e "s|^listen: .*|listen: {http: \"127.0.0.1:$RAMPART_NH_PORT\", admin: \"$ADMIN_NH_ADDR\", server: net/http}|" \
+		-e "s|^data_dir: .*|data_dir: $W/rampart-nh-data|" "$W/rampart.yaml" >"$W/rampart-nh.yaml"
+	"$W/rampart" serve --config "$W/rampart-nh.yaml" >"$W/rampart-nh.log" 2>&1 &
+	RAMPART_NH_PID=$!
+	STARTED+=($RAMPART_NH_PID)
+fi
+
 PROXYONLY_PID=
 if [ "$PROXYONLY" = 1 ]; then
 	"$W/proxyonly" -listen 127.0.0.1:$PROXYONLY_PORT -origin http://127.0.0.1:$ORIGIN_PORT >"$W/proxyonly.log" 2>&1 &
@@ -191,6 +207,7 @@ wait_ok() {
 # name:port:pid of every proxy measured.
 PROXIES=("nginx:$NGINX_PORT:$NGINX_PID" "caddy:$CADDY_PORT:$CADDY_PID")
 [ -n "$RAMPART_PID" ] && PROXIES+=("rampart:$RAMPART_PORT:$RAMPART_PID")
+[ -n "$RAMPART_NH_PID" ] && PROXIES+=("rampart-nh:$RAMPART_NH_PORT:$RAMPART_NH_PID")
 [ -n "$PROXYONLY_PID" ] && PROXIES+=("proxyonly:$PROXYONLY_PORT:$PROXYONLY_PID")
 [ -n "$HAPROXY_PID" ] && PROXIES+=("haproxy:$HAPROXY_PORT:$HAPROXY_PID")
 [ -n "$NETHTTP_PID" ] && PROXIES+=("go-nethttp:$NETHTTP_PORT:$NETHTTP_PID")
@@ -284,8 +301,8 @@ END {
 	}
 	for (j = 1; j <= nc; j++) {
 		c = cs[j]
-		for (r = 1; r <= 2; r++) {
-			me = (r == 1) ? "rampart" : "proxyonly"
+		for (r = 1; r <= 3; r++) {
+			me = (r == 1) ? "rampart" : (r == 2) ? "rampart-nh" : "proxyonly"
 			if (!((me SUBSEP c) in m_rps)) continue
 			for (q = 1; q <= 2; q++) {
 				peer = (q == 1) ? "nginx" : "caddy"

@@ -138,7 +138,7 @@ func New(cfg *config.Config, opts Options) (_ *App, err error) {
 	if a.certs, err = certs.New(cfg, certs.Options{Logger: log, DataDir: cfg.DataDir}); err != nil {
 		return nil, fmt.Errorf("loading certificates: %w", err)
 	}
-	a.edge = edge.New(edge.Options{Timeouts: cfg.Timeouts, Metrics: a.metrics, AccessLog: a.access, Logger: log.With("component", "edge")})
+	a.edge = edge.New(edge.Options{Timeouts: cfg.Timeouts, Metrics: a.metrics, AccessLog: a.access, Logger: log.With("component", "edge"), Server: cfg.Listen.Server})
 
 	if a.httpLn, err = listen("http", cfg.Listen.HTTP); err != nil {
 		return nil, err
@@ -270,7 +270,7 @@ func (a *App) build(cfg *config.Config, prev *generation) (gen *generation, err 
 		if err := a.setWAFPhase(values[i], zc); err != nil { // waf.go
 			return nil, err
 		}
-		if err := a.setCachePhase(values[i], zc, cfg, e.proxy); err != nil { // cache.go
+		if err := a.setCachePhase(values[i], zc, cfg, values[i].Handler); err != nil { // cache.go; Handler: the proxy, behind waf.response's inspection
 			return nil, err
 		}
 		if err := a.setProtectPhases(values[i], zc, cfg); err != nil { // protect.go (H12)

@@ -19,6 +19,10 @@ const (
 	DefaultThreshold = 0.90
 	// DefaultMaxHeaderBytes bounds request headers (64 KiB).
 	DefaultMaxHeaderBytes = 64 << 10
+	// ServerRampart and ServerNetHTTP are the values of listen.server;
+	// ServerRampart is the default.
+	ServerRampart = "rampart"
+	ServerNetHTTP = "net/http"
 )
 
 // Default returns the configuration used when a file sets nothing: loopback
@@ -47,6 +51,9 @@ func (c *Config) applyDefaults(src *source) {
 	}
 	if unset("listen.https") && (len(c.TLS.Certificates) > 0 || c.TLS.ACME.Email != "") {
 		c.Listen.HTTPS = DefaultHTTPSAddr
+	}
+	if c.Listen.Server == "" {
+		c.Listen.Server = ServerRampart
 	}
 	if c.DataDir == "" {
 		c.DataDir = DefaultDataDir
@@ -92,7 +99,9 @@ func (c *Config) applyDefaults(src *source) {
 // example from the admin API) with the defaults a config file gets:
 // load_balancing round_robin, retries 1, preserve_host true, health check
 // interval 5s, timeout 2s, healthy 2, unhealthy 3, max_fails 3, eject_for
-// 10s, under_attack off, waf mode off at paranoia 1. In code an explicit
+// 10s, under_attack off, waf mode off at paranoia 1, and with
+// origin_limits.max_conns set a queue of 4 x max_conns and a queue timeout
+// of 2s. In code an explicit
 // zero cannot be told from a missing value, so a zero retries becomes 1.
 func (z *Zone) SetDefaults() {
 	z.applyDefaults("", nil)
@@ -150,6 +159,7 @@ func (z *Zone) applyDefaults(prefix string, src *source) {
 	if zeroOr("waf.paranoia", z.WAF.Paranoia == 0) {
 		z.WAF.Paranoia = 1
 	}
+	z.OriginLimits.applyDefaults(zeroOr)
 }
 
 // PreserveHostOrDefault reports whether the client's Host is sent to the

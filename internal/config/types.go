@@ -56,6 +56,11 @@ type Listen struct {
 	// trusted_proxies only; the address it carries becomes the client
 	// address. Other peers sending one are refused. Default false. (H12)
 	ProxyProtocol bool `yaml:"proxy_protocol"`
+	// Server is the HTTP/1.x server loop of the http and https
+	// listeners: "rampart" (default, internal/h1; HTTP/2 stays on
+	// net/http) or "net/http" (the standard library's for everything, the
+	// way back). Fixed at start.
+	Server string `yaml:"server"`
 }
 
 // Cluster configures the shared state between edge nodes.
@@ -157,6 +162,9 @@ type Zone struct {
 	// Challenge tunes the under_attack challenge: difficulty and
 	// exemptions (see challenge.go). (H12)
 	Challenge Challenge `yaml:"challenge"`
+	// OriginLimits caps the requests in flight to the zone's origins,
+	// with a bounded priority queue (see originlimits.go).
+	OriginLimits OriginLimits `yaml:"origin_limits"`
 
 	// Line is where the zone starts in the config file, for error messages.
 	Line int `yaml:"-"`
@@ -268,7 +276,9 @@ type WAF struct {
 	// BodyLimit is how many request body bytes are inspected (default
 	// 128 KiB); the rest streams to the origin uninspected.
 	BodyLimit int64 `yaml:"body_limit"`
-	// Response turns on response inspection (default false).
+	// Response turns on response inspection (default false): the CRS
+	// response rules over the origin's status, headers and the first
+	// 512 KiB of text bodies, held back until inspected (internal/waf).
 	Response bool `yaml:"response"`
 	// Skip lists static assets whose GET/HEAD requests are not inspected.
 	Skip WAFSkip `yaml:"skip"`

@@ -111,6 +111,7 @@ func (v *validator) listen(c *Config) {
 		}
 		seen[a.addr] = a.field
 	}
+	v.oneOf("listen.server", c.Listen.Server, ServerRampart, ServerNetHTTP)
 	if c.Listen.HTTPS != "" && len(c.TLS.Certificates) == 0 && c.TLS.ACME.Email == "" {
 		v.errorf("listen.https", "set, but tls has neither certificates nor an acme email to serve with")
 	}
@@ -416,11 +417,12 @@ func (v *validator) zone(prefix string, z *Zone, claimed map[string]string) {
 		}
 	}
 	v.oneOf(join(prefix, "under_attack"), z.UnderAttack, "off", "on", "auto")
-	v.waf(join(prefix, "waf"), &z.WAF)     // in waf.go
-	v.zoneCache(prefix, &z.Cache)          // in cache.go
-	v.accessRules(prefix, &z.Access)       // in access.go (H12)
-	v.rateLimitRules(prefix, &z.RateLimit) // in ratelimit.go (H12)
-	v.challenge(prefix, &z.Challenge)      // in challenge.go (H12)
+	v.waf(join(prefix, "waf"), &z.WAF)      // in waf.go
+	v.zoneCache(prefix, &z.Cache)           // in cache.go
+	v.accessRules(prefix, &z.Access)        // in access.go (H12)
+	v.rateLimitRules(prefix, &z.RateLimit)  // in ratelimit.go (H12)
+	v.challenge(prefix, &z.Challenge)       // in challenge.go (H12)
+	v.originLimits(prefix, &z.OriginLimits) // in originlimits.go
 	if z.MaxBodySize < 0 {
 		v.errorf(join(prefix, "max_body_size"), "must not be negative, got %d", z.MaxBodySize)
 	}

@@ -208,6 +208,12 @@ type Options struct {
 	// Logger receives the edge's own errors (panics, listener failures);
 	// nil discards them.
 	Logger *slog.Logger
+	// Server names the HTTP/1.x server loop of the listeners
+	// (config listen.server): "rampart" or "" for internal/h1, "net/http"
+	// for net/http's. On TLS listeners, "rampart" serves the connections
+	// that negotiate http/1.1 with internal/h1 and the h2 ones with
+	// net/http; "net/http" serves both with net/http.
+	Server string
 }
 
 // Server is the edge: an http.Handler running the request path, and the
@@ -220,8 +226,15 @@ type Server struct {
 	unknown *metrics.Zone
 
 	mu      sync.Mutex
-	servers []*http.Server
+	servers []listenerServer
 	closed  bool
+}
+
+// listenerServer is what Shutdown needs of a listener's server: net/http's
+// or h1's.
+type listenerServer interface {
+	Shutdown(ctx context.Context) error
+	Close() error
 }
 
 // New returns a Server with no zones: every request gets 421 until
@@ -277,6 +290,37 @@ func (s *Server) acquireRoutes() *Routes {
 type requestState struct {
 	info reqctx.Info
 	id   [1]string
+	// claimed is set by the ServeHTTP that uses the state, so that a
+	// state found in a context is never used twice.
+	claimed bool
+}
+
+// stateKey is the context key of the *requestState that newRequestContext
+// puts in a request's context.
+type stateKey struct{}
+
+// stateContext is a request context carrying its requestState inline.
+type stateContext struct {
+	context.Context
+	st requestState
+}
+
+// Value returns the request's state for stateKey and defers to the parent
+// for every other key.
+func (c *stateContext) Value(k any) any {
+	if _, ok := k.(stateKey); ok {
+		return &c.st
+	}
+	return c.Context.Value(k)
+}
+
+// newRequestContext is internal/h1's RequestContext hook: the request is
+// created with its requestState and reqctx.Info already in its context,
+// so ServeHTTP needs no Request.WithContext (a copy of the request) for
+// requests served by h1.
+func newRequestContext(ctx context.Context) context.Context {
+	c := &stateContext{Context: ctx}
+	return reqctx.With(c, &c.st.info)
 }
 
 // ServeHTTP runs the request path (see the package comment).
@@ -285,7 +329,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer rt.release()
 
 	// 2-4: request id, client IP, request context.
-	st := &requestState{info: reqctx.Info{ID: s.ids.Next(), Start: time.Now(), TLS: r.TLS != nil}}
+	st, _ := r.Context().Value(stateKey{}).(*requestState)
+	inContext := st != nil && !st.claimed && reqctx.From(r.Context()) == &st.info
+	if !inContext {
+		st = &requestState{}
+	}
+	st.claimed = true
+	st.info = reqctx.Info{ID: s.ids.Next(), Start: time.Now(), TLS: r.TLS != nil}
 	info := &st.info
 	st.id[0] = info.ID
 	info.ClientIP, info.PeerTrusted = ClientIP(r.RemoteAddr, r.Header, rt.TrustedProxies)
@@ -295,7 +345,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The origin gets the same id, so its logs can be joined with
 	// rampart's; a client-sent value is replaced, never trusted.
 	r.Header[RequestIDHeader] = rw.id
-	r = r.WithContext(reqctx.With(r.Context(), info))
+	if !inContext {
+		r = r.WithContext(reqctx.With(r.Context(), info))
+	}
 
 	var z *Zone
 	defer func() {
@@ -499,7 +551,8 @@ func hostOnly(h string) string {
 	return strings.ToLower(strings.TrimSuffix(h, "."))
 }
 
-// Serve serves the edge on ln until Shutdown or Close. With tlsConfig set,
+// Serve serves the edge on ln until Shutdown or Close. HTTP/1.x goes to
+// internal/h1 unless Options.Server is "net/http". With tlsConfig set,
 // connections are TLS with HTTP/2 and HTTP/1.1 negotiated by ALPN; name
 // ("http", "https") labels the connection metrics. It returns nil after
 // Shutdown or Close.
@@ -527,9 +580,10 @@ func (s *Server) Serve(ln net.Listener, name string, tlsConfig *tls.Config) erro
 			MaxReceiveBufferPerStream:     1 << 20,
 		},
 	}
+	var connState func(net.Conn, http.ConnState)
 	if s.opts.Metrics != nil {
 		open, accepted := s.opts.Metrics.Conns(name)
-		srv.ConnState = func(_ net.Conn, st http.ConnState) {
+		connState = func(_ net.Conn, st http.ConnState) {
 			switch st {
 			case http.StateNew:
 				accepted.Inc()
@@ -538,6 +592,13 @@ func (s *Server) Serve(ln net.Listener, name string, tlsConfig *tls.Config) erro
 				open.Dec()
 			}
 		}
+		srv.ConnState = connState
+	}
+	if s.opts.Server != config.ServerNetHTTP {
+		if tlsConfig == nil {
+			return s.serveH1(ln, name, connState) // serve_h1.go
+		}
+		return s.serveTLSSplit(ln, name, tlsConfig, srv, connState) // serve_tls.go
 	}
 	s.mu.Lock()
 	if s.closed {

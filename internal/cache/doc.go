@@ -20,6 +20,10 @@
 // single byte ranges are answered from stored whole bodies, and
 // compressible bodies are served in the client's preferred coding
 // (internal/compress), compressed once and stored next to the original.
+// An entry's stored header fields are formatted once, when it is stored:
+// a whole 200 goes out through the server's preformatted-header fast path
+// (edge.RawHeaderAdder, internal/h1) without copying the header map, with
+// the head the map path would write.
 //
 // Security: responses are stored only as RFC 9111 section 3 allows a
 // shared cache (no private, no-store, Vary: *, or Authorization without

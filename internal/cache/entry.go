@@ -1,11 +1,14 @@
 package cache
 
 import (
-	"github.com/rampart-edge/rampart/internal/compress"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rampart-edge/rampart/internal/compress"
+	"github.com/rampart-edge/rampart/internal/h1"
 )
 
 // Entry is one stored response. It is immutable once stored: a
@@ -51,13 +54,86 @@ type Entry struct {
 	file string // the disk tier's file holding this entry, if any
 	// textual caches compress.Compressible(Content-Type), set by prepare.
 	textual bool
+	// length is the Content-Length value of the whole body (Size when
+	// prepare ran: lengthOf), shared by every response serving it.
+	length   []string
+	lengthOf int64
+	// block is the stored header fields of a 200 preformatted for the
+	// server's AddRawHeader fast path (see blockLines), blockVary the same
+	// with Vary: Accept-Encoding for responses served compressible; nil
+	// when the entry has none. blockType, blockEncoding and blockDate tell
+	// the server what the block holds.
+	block, blockVary                    []byte
+	blockType, blockEncoding, blockDate bool
 }
 
 // prepare computes what serving needs of the headers once, before the
 // entry is shared.
 func (e *Entry) prepare() *Entry {
 	e.textual = compress.Compressible(e.Header.Get("Content-Type"))
+	e.length, e.lengthOf = []string{strconv.FormatInt(e.Size, 10)}, e.Size
+	e.block, e.blockVary = nil, nil
+	if e.Status == http.StatusOK && e.Header != nil && !hasTrailerField(e.Header) {
+		e.block = e.blockLines(false)
+		if e.textual || e.Encoding != "" {
+			e.blockVary = e.blockLines(true)
+		}
+		_, e.blockType = e.Header["Content-Type"]
+		ce := e.Header["Content-Encoding"]
+		e.blockEncoding = len(ce) > 0 && ce[0] != ""
+		_, e.blockDate = e.Header["Date"]
+	}
 	return e
+}
+
+func hasTrailerField(h http.Header) bool {
+	for k := range h {
+		if strings.HasPrefix(k, http.TrailerPrefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// blockLines formats the stored fields of a 200 as serve's header map
+// path writes them: without the fields the server or serve set
+// (Content-Length, Age and the framing fields, which are never stored),
+// Accept-Ranges: bytes for an identity body, and with vary, Accept-Encoding
+// added to Vary.
+func (e *Entry) blockLines(vary bool) []byte {
+	b := []byte{}
+	varied := false
+	for k, vv := range e.Header {
+		switch k {
+		case "Content-Length", "Age", "Transfer-Encoding", "Connection", "Trailer":
+			continue
+		case "Accept-Ranges":
+			if e.Encoding == "" {
+				continue
+			}
+		case "Vary":
+			for _, v := range vv {
+				varied = varied || containsToken(v, "Accept-Encoding")
+			}
+		}
+		b = h1.AppendHeader(b, k, vv)
+	}
+	if vary && !varied {
+		b = append(b, "Vary: Accept-Encoding\r\n"...)
+	}
+	if e.Encoding == "" {
+		b = append(b, "Accept-Ranges: bytes\r\n"...)
+	}
+	return b
+}
+
+// contentLength returns the Content-Length value for n body bytes: the
+// entry's shared value for its whole body, a new one otherwise.
+func (e *Entry) contentLength(n int64) []string {
+	if e.length != nil && n == e.lengthOf {
+		return e.length
+	}
+	return []string{strconv.FormatInt(n, 10)}
 }
 
 // entryOverhead approximates the bytes an entry costs beyond its body and
@@ -67,7 +143,8 @@ const entryOverhead = 320
 // weight is the entry's cost in the memory budget: body, headers, key and
 // a fixed overhead.
 func (e *Entry) weight() uint32 {
-	n := int64(entryOverhead + len(e.Key) + len(e.Host) + len(e.Path) + len(e.Query) + len(e.Body))
+	n := int64(entryOverhead + len(e.Key) + len(e.Host) + len(e.Path) + len(e.Query) + len(e.Body) +
+		len(e.block) + len(e.blockVary))
 	for k, vs := range e.Header {
 		n += int64(len(k)) + 16
 		for _, v := range vs {

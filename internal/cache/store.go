@@ -56,6 +56,10 @@ type Store struct {
 	disk  *disk // nil without a disk tier
 	rules sync.Map
 	bus   *bus // nil without Redis
+	// varies holds, per zone, an *atomic.Bool set once a Vary record of
+	// the zone is stored: until then (and without a disk tier, whose
+	// records may predate this process) a zone's keys need no Vary lookup.
+	varies sync.Map
 
 	purged atomic.Int64 // entries removed by purges, for tests and logs
 }
@@ -146,6 +150,9 @@ func (s *Store) get(key string) (*Entry, bool) {
 // when there is one (asynchronously, unless the body is already a file).
 func (s *Store) put(e *Entry) {
 	e.prepare()
+	if len(e.VaryNames) > 0 {
+		s.varyFlag(e.Zone).Store(true)
+	}
 	if e.Body != nil || e.Status == 0 || e.Pass {
 		s.mem.Set(e.Key, e)
 	} else {
@@ -155,6 +162,20 @@ func (s *Store) put(e *Entry) {
 		s.disk.put(e)
 	}
 }
+
+// varyFlag returns the flag telling whether zone may have Vary records.
+func (s *Store) varyFlag(zone string) *atomic.Bool {
+	if v, ok := s.varies.Load(zone); ok {
+		return v.(*atomic.Bool)
+	}
+	v, _ := s.varies.LoadOrStore(zone, new(atomic.Bool))
+	return v.(*atomic.Bool)
+}
+
+// mayVary reports whether keys of the zone whose flag is f may need a
+// Vary lookup: always with a disk tier, otherwise once a Vary record of
+// the zone was stored.
+func (s *Store) mayVary(f *atomic.Bool) bool { return s.disk != nil || f.Load() }
 
 // setRules records a zone's rules, which purges use to normalise URLs.
 func (s *Store) setRules(zone string, ru *Rules) { s.rules.Store(zone, ru) }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rampart-edge/rampart/internal/edge"
@@ -55,6 +56,7 @@ type Zone struct {
 
 	mu      sync.Mutex
 	flights map[string]*flight
+	varies  *atomic.Bool // the store's Vary flag of the zone
 }
 
 // flight is one origin fetch that concurrent requests for a key wait for.
@@ -80,6 +82,7 @@ func NewZone(store *Store, name string, rules Rules, next http.Handler, o ZoneOp
 	if z.now == nil {
 		z.now = time.Now
 	}
+	z.varies = store.varyFlag(name)
 	store.setRules(name, z.rules)
 	return z
 }
@@ -143,6 +146,9 @@ func (z *Zone) Serve(w http.ResponseWriter, r *http.Request) edge.Decision {
 // keyFor returns the request's key: base extended by the request headers
 // the stored responses of base vary on.
 func (z *Zone) keyFor(base string, r *http.Request) string {
+	if !z.store.mayVary(z.varies) {
+		return base
+	}
 	if spec, ok := z.store.get(base + varySuffix); ok && len(spec.VaryNames) > 0 {
 		return varyKey(base, spec.VaryNames, r.Header)
 	}

@@ -55,6 +55,26 @@ func (w *responseWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// RawHeaderAdder is the fast path of internal/h1's ResponseWriter for a
+// preformatted header block (see h1's AddRawHeader); the edge's writer
+// passes it on when the writer it wraps has it.
+type RawHeaderAdder interface {
+	AddRawHeader(lines []byte, hasType, hasEncoding, hasDate bool) bool
+}
+
+// AddRawHeader passes a preformatted header block to the wrapped writer,
+// reporting false (the caller then uses the header map) when that writer
+// has no such fast path or the header is written.
+func (w *responseWriter) AddRawHeader(lines []byte, hasType, hasEncoding, hasDate bool) bool {
+	if w.wroteHeader {
+		return false
+	}
+	if ra, ok := w.rw.(RawHeaderAdder); ok {
+		return ra.AddRawHeader(lines, hasType, hasEncoding, hasDate)
+	}
+	return false
+}
+
 // ReadFrom lets io.Copy use the connection's sendfile/splice path.
 func (w *responseWriter) ReadFrom(r io.Reader) (int64, error) {
 	if !w.wroteHeader {

@@ -63,6 +63,13 @@ type response struct {
 	contentLength int64 // declared by the handler, or -1
 	written       int64 // body bytes the handler wrote
 
+	// raw is a preformatted header block added with AddRawHeader,
+	// written after the header map's fields.
+	raw         []byte
+	rawType     bool
+	rawEncoding bool
+	rawDate     bool
+
 	// The head as of WriteHeader, without the headers the server decides.
 	snap        []byte
 	hasDate     bool
@@ -73,9 +80,11 @@ type response struct {
 	trailers    bool
 	declared    []string // keys declared in the Trailer header
 
-	buf *[]byte       // buffered body (pooled)
-	bw  *bufio.Writer // streaming (pooled)
-	cw  chunkWriter
+	vec    net.Buffers // head and body of writeDirectBody, over vecArr
+	vecArr [2][]byte
+	buf    *[]byte       // buffered body (pooled)
+	bw     *bufio.Writer // streaming (pooled)
+	cw     chunkWriter
 }
 
 func (w *response) reset(c *conn, r *http.Request, b *body, ph *parsedHead) {
@@ -84,6 +93,37 @@ func (w *response) reset(c *conn, r *http.Request, b *body, ph *parsedHead) {
 		wants10KeepAlive: ph.wants10KeepAlive, contentLength: -1, snap: snap}
 	w.cw.w = w
 }
+
+// AddRawHeader adds a preformatted block of header lines to the response
+// head, to be written after the header map's fields, and reports whether
+// it did: it does not after WriteHeader, or when a block was added
+// already. Each line of lines is "Name: value\r\n" with a valid field
+// name and a value without CR, LF or surrounding spaces (AppendHeader
+// writes such lines); the block must not hold a field the server frames
+// the response with (Content-Length, Transfer-Encoding, Connection,
+// Trailer) or a trailer, nor a field also in the header map. hasType,
+// hasEncoding and hasDate tell whether it holds Content-Type (then the
+// body is not sniffed), a non-empty Content-Encoding, and Date (then the
+// server's is not added). The block is written as given whatever the
+// status (a 304's Content-Type included). The server keeps lines until the
+// response is written: the caller must not change them.
+//
+// It is the fast path of a cache answering from a stored response: the
+// stored fields are formatted once rather than copied into the header
+// map and formatted for every response.
+func (w *response) AddRawHeader(lines []byte, hasType, hasEncoding, hasDate bool) bool {
+	if w.wroteHeader || w.raw != nil || w.c.hijacked() {
+		return false
+	}
+	w.raw, w.rawType, w.rawEncoding, w.rawDate = lines, hasType, hasEncoding, hasDate
+	return true
+}
+
+// AppendHeader appends "k: v\r\n" for each value of vv as the server
+// writes header map fields: nothing for an invalid field name, values
+// trimmed of spaces and tabs, CR and LF in them turned into spaces (as
+// net/http's Header.Write). Its output is valid AddRawHeader lines.
+func AppendHeader(b []byte, k string, vv []string) []byte { return appendHeader(b, k, vv) }
 
 // Header returns the response header map.
 func (w *response) Header() http.Header {
@@ -181,6 +221,12 @@ func (w *response) snapshot() {
 		}
 		b = appendHeader(b, k, vv)
 	}
+	if w.raw != nil {
+		b = append(b, w.raw...)
+		w.hasType = w.hasType || w.rawType
+		w.hasEncoding = w.hasEncoding || w.rawEncoding
+		w.hasDate = w.hasDate || w.rawDate
+	}
 	w.snap = b
 }
 
@@ -232,6 +278,12 @@ func (w *response) Write(p []byte) (int, error) {
 			return len(p), nil
 		}
 		return w.cw.Write(p)
+	}
+	if len(p) > bufferLimit && w.contentLength == int64(len(p)) && (w.buf == nil || len(*w.buf) == 0) &&
+		!w.isHEAD && w.te == "" && !w.trailers {
+		// The whole declared body in one call: head and body go out in
+		// one writev, without copying the body through a buffer.
+		return w.writeDirectBody(p)
 	}
 	if w.buf == nil {
 		w.buf = bodyBufs.Get().(*[]byte)
@@ -296,6 +348,32 @@ func (w *response) commit() error {
 	}
 	w.releaseBuf()
 	return err
+}
+
+// writeDirectBody writes the head and p, the whole body of the declared
+// Content-Length, with one writev (net.Buffers); the response is then
+// committed without a streaming writer.
+func (w *response) writeDirectBody(p []byte) (int, error) {
+	out := getOut()
+	head := w.head(*out, p, false)
+	w.committed = true
+	w.releaseBuf()
+	// WriteTo consumes vec; its array is the response's (no allocation).
+	w.vecArr = [2][]byte{head, p}
+	w.vec = w.vecArr[:]
+	w.c.wmu.Lock()
+	n, err := w.vec.WriteTo(w.c.nc)
+	w.vecArr, w.vec = [2][]byte{}, nil
+	if err != nil {
+		w.c.werr = err
+	}
+	w.c.wmu.Unlock()
+	*out = head
+	putOut(out)
+	if err != nil {
+		return int(max(n-int64(len(head)), 0)), err
+	}
+	return len(p), nil
 }
 
 func (w *response) releaseBuf() {
@@ -421,7 +499,7 @@ func (w *response) finish() {
 		*out = head
 		putOut(out)
 		w.releaseBuf()
-	} else {
+	} else if w.bw != nil {
 		if w.chunking {
 			w.cw.close()
 		}
@@ -441,6 +519,10 @@ func (w *response) finish() {
 func (w *response) flushLocked() error {
 	w.c.wmu.Lock()
 	defer w.c.wmu.Unlock()
+	if w.bw == nil {
+		// Written directly (writeDirectBody): nothing is buffered.
+		return w.c.werr
+	}
 	err := w.bw.Flush()
 	if err != nil {
 		w.c.werr = err

@@ -12,12 +12,19 @@
 // are coarse: set at most once per slack (min(timeout/16, 1s)) rather than
 // reset per request: ReadHeaderTimeout from the first byte of a head,
 // IdleTimeout between requests, ReadTimeout for the body, WriteTimeout for
-// the response.
+// the response. After a response, the connection yields (runtime.Gosched)
+// before reading the next request: the client is still reading the
+// answer, and a read at once would mostly find nothing and park the
+// goroutine in the poller (1.9 reads per keep-alive request instead of
+// 1.1 under load).
 //
 // The response is buffered: a handler's status, headers and up to 8 KiB of
 // body go out in one write, with a Content-Length, when the handler
-// returns; a longer body streams with the handler's Content-Length,
-// chunked (HTTP/1.1) or close-delimited (HTTP/1.0). Headers are written in
+// returns; a longer body written whole in one Write with the handler's
+// Content-Length goes out with the head in one writev; other longer
+// bodies stream with the handler's Content-Length, chunked (HTTP/1.1) or
+// close-delimited (HTTP/1.0). A handler may add a preformatted block of
+// header lines with AddRawHeader (a cache's stored fields). Headers are written in
 // map order, not sorted. Date is set (cached per second) and Content-Type
 // sniffed like net/http. The writer implements http.Flusher,
 // http.Hijacker and the methods http.ResponseController uses
@@ -74,6 +81,13 @@ type Server struct {
 	// BaseContext is the parent of every request context; nil means
 	// context.Background().
 	BaseContext context.Context
+	// RequestContext, if set, is called once per request with the
+	// request's own context (a child of BaseContext, cancelled when the
+	// handler returns or the client goes away) and returns the context the
+	// request is created with: a handler's per-request values go in
+	// without the copy of the request that Request.WithContext makes. The
+	// returned context must be derived from the one given.
+	RequestContext func(ctx context.Context) context.Context
 
 	mu         sync.Mutex
 	listeners  map[*net.Listener]struct{}
@@ -364,14 +378,15 @@ func (c *conn) claimForClose() bool {
 	return c.state.CompareAndSwap(v, uint64(http.StateClosed)<<56|(v&(1<<56-1)))
 }
 
-// activate moves the connection to active unless Shutdown claimed it.
-func (c *conn) activate() bool {
+// activate moves the connection to active at now (unix seconds) unless
+// Shutdown claimed it.
+func (c *conn) activate(now int64) bool {
 	for {
 		v := c.state.Load()
 		if http.ConnState(v>>56) == http.StateClosed {
 			return false
 		}
-		if c.state.CompareAndSwap(v, uint64(http.StateActive)<<56|uint64(time.Now().Unix())) {
+		if c.state.CompareAndSwap(v, uint64(http.StateActive)<<56|uint64(now)) {
 			if h := c.srv.ConnState; h != nil {
 				h(c.nc, http.StateActive)
 			}
@@ -516,6 +531,11 @@ func (c *conn) serve() {
 		if c.br.Buffered() == 0 {
 			if !first {
 				c.setReadDeadline(now, s.idleTimeout())
+				// Let the other connections run before reading: the
+				// client is still reading the response just written, and
+				// a read now mostly finds nothing (EAGAIN, then a park in
+				// the poller).
+				runtime.Gosched()
 			}
 			if _, err := c.br.Peek(1); err != nil {
 				return
@@ -543,12 +563,16 @@ func (c *conn) serve() {
 		}
 		// Active once a whole head is in, as net/http: Shutdown closes a
 		// connection still sending its head.
-		if !c.activate() {
+		start := time.Now()
+		if !c.activate(start.Unix()) {
 			return
 		}
-		start := time.Now()
 		ctx, cancel := context.WithCancel(base)
-		r := emptyRequest.WithContext(ctx)
+		rctx := ctx
+		if s.RequestContext != nil {
+			rctx = s.RequestContext(ctx)
+		}
+		r := emptyRequest.WithContext(rctx)
 		var ph parsedHead
 		if err := parseHead(head, r, &ph); err != nil {
 			cancel()
@@ -606,7 +630,9 @@ func (c *conn) serve() {
 			return
 		}
 		w.req, w.body, w.header = nil, nil, nil
-		c.state.Store(uint64(http.StateIdle)<<56 | uint64(time.Now().Unix()))
+		// The request's start second: the time of an idle state is only
+		// read for new connections (closeIdle).
+		c.state.Store(uint64(http.StateIdle)<<56 | uint64(start.Unix()))
 		if h := s.ConnState; h != nil {
 			h(c.nc, http.StateIdle)
 		}

@@ -271,7 +271,9 @@ type WAF struct {
 	AnomalyThreshold int `yaml:"anomaly_threshold"`
 	// Exclusions turn rules off by id, path prefix and argument name.
 	Exclusions []WAFExclusion `yaml:"exclusions"`
-	// Apps names CRS application exclusion plugins (see waf.go).
+	// Apps names CRS application exclusion packages (drupal, wordpress,
+	// nextcloud, dokuwiki, cpanel, xenforo; see waf.go and
+	// internal/waf/apps).
 	Apps []string `yaml:"apps"`
 	// BodyLimit is how many request body bytes are inspected (default
 	// 128 KiB); the rest streams to the origin uninspected.

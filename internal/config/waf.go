@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -21,13 +22,13 @@ const DefaultWAFBodyLimit = 128 << 10
 // body is held in memory while the WAF reads it.
 const MaxWAFBodyLimit = 64 << 20
 
-// WAFApps lists the names accepted in waf.apps: the CRS application
-// exclusion plugins rampart embeds. CRS v4 moved the application exclusion
-// packages (WordPress, Drupal, Nextcloud, ...) out of the rule set into
-// separate plugins, and coraza-coreruleset v4.25.0 embeds none of them, so
-// the list is empty and any name is refused with a clear error rather than
-// silently ignored.
-var WAFApps = []string{}
+// WAFApps lists the names accepted in waf.apps, in the CRS's order: the
+// CRS application exclusion packages rampart embeds (internal/waf/apps,
+// REQUEST-903.9001 to 903.9006 of CRS v3.3.4, the files the CRS v4
+// application plugins were made from). Each turns off, for that
+// application's own paths and arguments, the CRS rules its ordinary
+// requests trip.
+var WAFApps = []string{"drupal", "wordpress", "nextcloud", "dokuwiki", "cpanel", "xenforo"}
 
 // WAFExclusion turns Core Rule Set rules off for a zone. Rule and Rules
 // name the rule ids (at least one id, unless Args is set); Path, when set,
@@ -105,18 +106,17 @@ func (v *validator) waf(prefix string, w *WAF) {
 			}
 		}
 	}
+	seen := map[string]bool{}
 	for i, app := range w.Apps {
-		known := false
-		for _, k := range WAFApps {
-			known = known || k == app
+		field := fmt.Sprintf("%s.apps[%d]", prefix, i)
+		if !slices.Contains(WAFApps, app) {
+			v.errorf(field, "unknown application %q (accepted: %s)", app, strings.Join(WAFApps, ", "))
+			continue
 		}
-		if !known {
-			avail := "none: coraza-coreruleset v4.25.0 embeds no CRS application exclusion plugin; use exclusions instead"
-			if len(WAFApps) > 0 {
-				avail = strings.Join(WAFApps, ", ")
-			}
-			v.errorf(fmt.Sprintf("%s.apps[%d]", prefix, i), "unknown application %q (available: %s)", app, avail)
+		if seen[app] {
+			v.errorf(field, "application %q is listed twice", app)
 		}
+		seen[app] = true
 	}
 	for i, p := range w.Skip.Paths {
 		if err := checkWAFPath(p); err != nil {

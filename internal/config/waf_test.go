@@ -61,7 +61,19 @@ func TestWAFConfig(t *testing.T) {
 		{name: "path injection", waf: "      exclusions: [{rule: 1, path: '/x\" \"id:1,deny'}]\n", wantErr: []string{"zones[0].waf.exclusions[0].path: byte"}},
 		{name: "relative path", waf: "      exclusions: [{rule: 1, path: x}]\n", wantErr: []string{`zones[0].waf.exclusions[0].path: must start with "/"`}},
 		{name: "arg injection", waf: "      exclusions: [{args: ['q\"|ARGS']}]\n", wantErr: []string{"zones[0].waf.exclusions[0].args[0]"}},
-		{name: "unknown app", waf: "      apps: [wordpress]\n", wantErr: []string{`zones[0].waf.apps[0]: unknown application "wordpress"`, "use exclusions instead"}},
+		{
+			name: "apps",
+			waf:  "      mode: block\n      apps: [wordpress, nextcloud, drupal, dokuwiki, cpanel, xenforo]\n",
+			check: func(t *testing.T, w WAF) {
+				if want := []string{"wordpress", "nextcloud", "drupal", "dokuwiki", "cpanel", "xenforo"}; !reflect.DeepEqual(w.Apps, want) {
+					t.Errorf("apps = %v, want %v", w.Apps, want)
+				}
+			},
+		},
+		{name: "unknown app", waf: "      apps: [wordpress, joomla]\n", wantErr: []string{
+			`rampart.yaml:5: zones[0].waf.apps[1]: unknown application "joomla" (accepted: drupal, wordpress, nextcloud, dokuwiki, cpanel, xenforo)`}},
+		{name: "app name is case-sensitive", waf: "      apps: [WordPress]\n", wantErr: []string{`zones[0].waf.apps[0]: unknown application "WordPress"`}},
+		{name: "app listed twice", waf: "      apps: [wordpress, drupal, wordpress]\n", wantErr: []string{`zones[0].waf.apps[2]: application "wordpress" is listed twice`}},
 		{
 			name: "response inspection",
 			waf:  "      mode: block\n      response: true\n",

@@ -15,6 +15,10 @@
 // limit is not seen. Responses are not inspected unless the zone sets
 // waf.response (response.go).
 //
+// waf.apps adds the CRS's own application exclusion packages (WordPress,
+// Drupal, Nextcloud, DokuWiki, cPanel, XenForo; apps.go, apps/): zones
+// with different apps compile different WAFs.
+//
 // The @rx operator is rampart's (rx.go): the same matches as Coraza's, on
 // RE2 instead of Go's regexp, which cuts the CRS's cost per request
 // (bench/waf/README.md has the profile and the figures).
@@ -36,7 +40,9 @@ const exclusionIDBase = 10_000
 // Directives returns the SecLang that configures the Core Rule Set for cfg
 // (paranoia level, anomaly threshold, body limits, exclusions), in the
 // order it must be loaded: engine settings, rampart's setup rules, the CRS
-// setup, the CRS rules, then the exclusions that must follow the rules.
+// setup, the CRS rules (with the exclusion packages of cfg.Apps after the
+// CRS initialization, apps.go), then the exclusions that must follow the
+// rules.
 // Fields that do not change the compiled rules (mode, skip) are left out,
 // so equal Directives mean one shared compiled WAF. Zero values of
 // paranoia, anomaly threshold and body limit take the config defaults.
@@ -111,7 +117,7 @@ func Directives(cfg config.WAF, extra string) string {
 		b.WriteByte('\n')
 	}
 	b.WriteString("Include @crs-setup.conf.example\n")
-	b.WriteString("Include @owasp_crs/*.conf\n")
+	writeCRSIncludes(&b, cfg.Apps)
 	// Exclusions for every path change the compiled rules themselves.
 	for _, e := range cfg.Exclusions {
 		if e.Path != "" {

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	coreruleset "github.com/corazawaf/coraza-coreruleset/v4"
 	"github.com/corazawaf/coraza/v3"
 	"github.com/corazawaf/coraza/v3/experimental"
 	"github.com/corazawaf/coraza/v3/types"
@@ -65,6 +64,11 @@ func NewSet(opts Options) *Set {
 // errors name the zone setting's directives and are rare: config
 // validation has checked every value that goes into them.
 func (s *Set) WAF(cfg config.WAF) (coraza.WAF, error) {
+	for _, a := range cfg.Apps {
+		if appFile(a) == "" {
+			return nil, fmt.Errorf("unknown waf application %q (accepted: %s)", a, strings.Join(config.WAFApps, ", "))
+		}
+	}
 	key := Directives(cfg, s.opts.Directives)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -72,7 +76,7 @@ func (s *Set) WAF(cfg config.WAF) (coraza.WAF, error) {
 		return w, nil
 	}
 	start := time.Now()
-	wc := coraza.NewWAFConfig().WithRootFS(coreruleset.FS).WithDirectives(key)
+	wc := coraza.NewWAFConfig().WithRootFS(rulesFS{}).WithDirectives(key)
 	if s.opts.ErrorLog != nil {
 		wc = wc.WithErrorCallback(s.opts.ErrorLog)
 	}
@@ -82,7 +86,7 @@ func (s *Set) WAF(cfg config.WAF) (coraza.WAF, error) {
 	}
 	s.wafs[key] = w
 	s.log.Info("waf rules compiled", "paranoia", cfg.Paranoia, "anomaly_threshold", cfg.AnomalyThreshold,
-		"exclusions", len(cfg.Exclusions), "duration", time.Since(start).String(), "compiled_sets", len(s.wafs))
+		"exclusions", len(cfg.Exclusions), "apps", selectedApps(cfg.Apps), "duration", time.Since(start).String(), "compiled_sets", len(s.wafs))
 	return w, nil
 }
 
@@ -94,9 +98,6 @@ func (s *Set) Phase(zone string, cfg config.WAF) (*Phase, error) {
 	}
 	if cfg.Mode != "detect" && cfg.Mode != "block" {
 		return nil, fmt.Errorf("building the waf of zone %q: unknown mode %q", zone, cfg.Mode)
-	}
-	if len(cfg.Apps) > 0 {
-		return nil, fmt.Errorf("building the waf of zone %q: application exclusions %v are not available", zone, cfg.Apps)
 	}
 	w, err := s.WAF(cfg)
 	if err != nil {

@@ -101,6 +101,28 @@ func TestDirectives(t *testing.T) {
 			wantOrder: []string{"Include @owasp_crs/*.conf", `SecRuleUpdateTargetById 942100 "!ARGS:q"`, `SecRuleUpdateTargetByTag "OWASP_CRS" "!ARGS:html"`},
 		},
 		{
+			name:      "no apps keep the glob",
+			cfg:       config.WAF{Mode: "block"},
+			wantOrder: []string{"Include @crs-setup.conf.example", "Include @owasp_crs/*.conf"},
+		},
+		{
+			name: "apps after the initialization, before the rules, in the CRS order",
+			cfg:  config.WAF{Apps: []string{"nextcloud", "wordpress"}, Exclusions: []config.WAFExclusion{{Rule: 942100, Path: "/api/"}, {Rule: 941100}}},
+			wantOrder: []string{
+				"id:10000,", "Include @crs-setup.conf.example",
+				"Include @owasp_crs/REQUEST-901-INITIALIZATION.conf\n",
+				`SecAction "id:9002,phase:1,pass,t:none,nolog,setvar:tx.crs_exclusions_wordpress=1"`,
+				`SecAction "id:9003,phase:1,pass,t:none,nolog,setvar:tx.crs_exclusions_nextcloud=1"`,
+				"Include apps/REQUEST-903.9002-WORDPRESS-EXCLUSION-RULES.conf\n",
+				"Include apps/REQUEST-903.9003-NEXTCLOUD-EXCLUSION-RULES.conf\n",
+				"Include @owasp_crs/REQUEST-905-COMMON-EXCEPTIONS.conf\n",
+				"Include @owasp_crs/REQUEST-942-APPLICATION-ATTACK-SQLI.conf\n",
+				"Include @owasp_crs/REQUEST-949-BLOCKING-EVALUATION.conf\n",
+				"Include @owasp_crs/RESPONSE-980-CORRELATION.conf\n",
+				"SecRuleRemoveById 941100",
+			},
+		},
+		{
 			name: "exclusion by path and arg",
 			cfg:  config.WAF{Exclusions: []config.WAFExclusion{{Rules: []int{942100}, Path: "/x", Args: []string{"a"}}, {Path: "/y", Args: []string{"b"}}}},
 			want: []string{"ctl:ruleRemoveTargetById=942100;ARGS:a", "id:10001,", "ctl:ruleRemoveTargetByTag=OWASP_CRS;ARGS:b"},
@@ -151,8 +173,22 @@ func TestSetSharesCompiledRules(t *testing.T) {
 	if p, err := s.Phase("off.test", config.WAF{Mode: "off"}); p != nil || err != nil {
 		t.Errorf("mode off: got phase %v, error %v; want nil, nil", p, err)
 	}
-	if _, err := s.Phase("apps.test", config.WAF{Mode: "block", Apps: []string{"wordpress"}}); err == nil {
-		t.Error("unknown app accepted")
+	if _, err := s.Phase("apps.test", config.WAF{Mode: "block", Apps: []string{"joomla"}}); err == nil || !strings.Contains(err.Error(), `"joomla"`) {
+		t.Errorf("unknown app: error %v, want one naming it", err)
+	}
+	// Zones with different apps get different compiled WAFs; the same
+	// apps in another order or repeated share one.
+	wp := phase(t, config.WAF{Mode: "block", Paranoia: 1, Apps: []string{"wordpress"}})
+	if wp.waf == p1.waf {
+		t.Error("a zone with apps: [wordpress] shares the WAF of a zone without apps")
+	}
+	both := phase(t, config.WAF{Mode: "block", Paranoia: 1, Apps: []string{"wordpress", "nextcloud"}})
+	again := phase(t, config.WAF{Mode: "detect", Paranoia: 1, Apps: []string{"nextcloud", "wordpress", "nextcloud"}})
+	if both.waf == wp.waf {
+		t.Error("apps [wordpress nextcloud] share the WAF of apps [wordpress]")
+	}
+	if both.waf != again.waf {
+		t.Error("the same apps in another order got another compiled WAF")
 	}
 }
 

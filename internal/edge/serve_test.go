@@ -109,6 +109,27 @@ func TestServeTLSSplit(t *testing.T) {
 		t.Errorf("http/1.1 over TLS: status %d, want 421", got)
 	}
 	c.Close()
+	// Two requests on one TLS connection: each gets its own request
+	// state (h1's RequestContext hook is wired for TLS too).
+	c = dialTLS("http/1.1")
+	if _, err := io.WriteString(c, strings.Repeat("GET / HTTP/1.1\r\nHost: nowhere.test\r\n\r\n", 2)); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(c)
+	var ids []string
+	for i := 0; i < 2; i++ {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		ids = append(ids, resp.Header.Get(RequestIDHeader))
+	}
+	if ids[0] == "" || ids[0] == ids[1] {
+		t.Errorf("request ids on one TLS connection: %q, want two different ones", ids)
+	}
+	c.Close()
 
 	tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, ForceAttemptHTTP2: true}
 	defer tr.CloseIdleConnections()

@@ -36,6 +36,7 @@ func (s *Server) serveTLSSplit(ln net.Listener, name string, tlsConfig *tls.Conf
 		MaxHeaderBytes:    t.MaxHeaderBytes,
 		ConnState:         connState,
 		Logger:            s.log,
+		RequestContext:    newRequestContext,
 	}
 	q := &connQueue{ln: ln, ch: make(chan net.Conn), done: make(chan struct{})}
 	srv.TLSConfig = cfg

@@ -12,18 +12,7 @@ import (
 // serveH1 serves plain HTTP/1.x on ln with internal/h1, the edge's own
 // server loop (listen.server: rampart).
 func (s *Server) serveH1(ln net.Listener, name string, connState func(net.Conn, http.ConnState)) error {
-	t := s.opts.Timeouts
-	srv := &h1.Server{
-		Handler:           s,
-		ReadHeaderTimeout: t.ReadHeader,
-		ReadTimeout:       t.Read,
-		WriteTimeout:      t.Write,
-		IdleTimeout:       t.Idle,
-		MaxHeaderBytes:    t.MaxHeaderBytes,
-		ConnState:         connState,
-		Logger:            s.log,
-		RequestContext:    newRequestContext,
-	}
+	srv := s.newH1(connState)
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -37,4 +26,21 @@ func (s *Server) serveH1(ln net.Listener, name string, connState func(net.Conn, 
 		return nil
 	}
 	return fmt.Errorf("serving %s on %s: %w", name, ln.Addr(), err)
+}
+
+// newH1 returns the internal/h1 server of a listener, with the edge's
+// timeouts and request-context hook.
+func (s *Server) newH1(connState func(net.Conn, http.ConnState)) *h1.Server {
+	t := s.opts.Timeouts
+	return &h1.Server{
+		Handler:           s,
+		ReadHeaderTimeout: t.ReadHeader,
+		ReadTimeout:       t.Read,
+		WriteTimeout:      t.Write,
+		IdleTimeout:       t.Idle,
+		MaxHeaderBytes:    t.MaxHeaderBytes,
+		ConnState:         connState,
+		Logger:            s.log,
+		RequestContext:    newRequestContext,
+	}
 }

@@ -26,18 +26,7 @@ func (s *Server) serveTLSSplit(ln net.Listener, name string, tlsConfig *tls.Conf
 			cfg.NextProtos = append([]string{p}, cfg.NextProtos...)
 		}
 	}
-	t := s.opts.Timeouts
-	hs := &h1.Server{
-		Handler:           s,
-		ReadHeaderTimeout: t.ReadHeader,
-		ReadTimeout:       t.Read,
-		WriteTimeout:      t.Write,
-		IdleTimeout:       t.Idle,
-		MaxHeaderBytes:    t.MaxHeaderBytes,
-		ConnState:         connState,
-		Logger:            s.log,
-		RequestContext:    newRequestContext,
-	}
+	hs := s.newH1(connState) // serve_h1.go
 	q := &connQueue{ln: ln, ch: make(chan net.Conn), done: make(chan struct{})}
 	srv.TLSConfig = cfg
 	s.mu.Lock()
@@ -49,6 +38,7 @@ func (s *Server) serveTLSSplit(ln net.Listener, name string, tlsConfig *tls.Conf
 	s.servers = append(s.servers, srv, hs)
 	s.mu.Unlock()
 
+	t := s.opts.Timeouts
 	handshake := handshakeTimeout(t.ReadHeader, t.Read, t.Write)
 	go func() {
 		var delay time.Duration

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"golang.org/x/net/http/httpguts"
+
+	"github.com/rampart-edge/rampart/internal/ascii"
 )
 
 // maxHeaderCount bounds the header lines of one request head; more get 431.
@@ -250,7 +252,7 @@ func parseHead(head string, r *http.Request, ph *parsedHead) error {
 		if minor == 0 {
 			return errTE10
 		}
-		if len(te) != 1 || !asciiEqualFold(te[0], "chunked") {
+		if len(te) != 1 || !ascii.EqualFold(te[0], "chunked") {
 			return errUnsupportedTE
 		}
 		ph.chunked = true
@@ -409,25 +411,6 @@ func trimOWS(s string) string {
 		s = s[:len(s)-1]
 	}
 	return s
-}
-
-func asciiEqualFold(s, t string) bool {
-	if len(s) != len(t) {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		a, b := s[i], t[i]
-		if 'A' <= a && a <= 'Z' {
-			a += 'a' - 'A'
-		}
-		if 'A' <= b && b <= 'Z' {
-			b += 'a' - 'A'
-		}
-		if a != b {
-			return false
-		}
-	}
-	return true
 }
 
 // validHeaderFieldByte reports whether c may appear in a header name (a

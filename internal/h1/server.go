@@ -54,6 +54,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/rampart-edge/rampart/internal/deadline"
 )
 
 // Server serves HTTP/1.x connections with Handler.
@@ -405,42 +407,15 @@ func (c *conn) cancelRequest() {
 	c.cmu.Unlock()
 }
 
-// slack is how far past the wanted deadline one may lie, so that a deadline
-// set for one request serves the following ones.
-func slack(d time.Duration) time.Duration { return min(d/16, time.Second) }
-
 // setReadDeadline makes reads fail no earlier than d after now and no later
-// than d plus slack(d); d <= 0 clears the deadline.
+// than d plus deadline.Slack(d); d <= 0 clears the deadline.
 func (c *conn) setReadDeadline(now time.Time, d time.Duration) {
-	if d <= 0 {
-		if !c.rdl.IsZero() {
-			c.rdl = time.Time{}
-			c.nc.SetReadDeadline(c.rdl)
-		}
-		return
-	}
-	want := now.Add(d)
-	if !c.rdl.IsZero() && !c.rdl.Before(want) && c.rdl.Sub(want) <= slack(d) {
-		return
-	}
-	c.rdl = want.Add(slack(d))
-	c.nc.SetReadDeadline(c.rdl)
+	deadline.Renew(&c.rdl, now, d, c.nc.SetReadDeadline)
 }
 
+// setWriteDeadline is setReadDeadline for writes.
 func (c *conn) setWriteDeadline(now time.Time, d time.Duration) {
-	if d <= 0 {
-		if !c.wdl.IsZero() {
-			c.wdl = time.Time{}
-			c.nc.SetWriteDeadline(c.wdl)
-		}
-		return
-	}
-	want := now.Add(d)
-	if !c.wdl.IsZero() && !c.wdl.Before(want) && c.wdl.Sub(want) <= slack(d) {
-		return
-	}
-	c.wdl = want.Add(slack(d))
-	c.nc.SetWriteDeadline(c.wdl)
+	deadline.Renew(&c.wdl, now, d, c.nc.SetWriteDeadline)
 }
 
 // writeDirect writes b to the connection (interim responses, errors).

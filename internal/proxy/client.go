@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rampart-edge/rampart/internal/ascii"
+	"github.com/rampart-edge/rampart/internal/deadline"
 	"github.com/rampart-edge/rampart/internal/reqctx"
 )
 
@@ -174,7 +176,7 @@ func (p *Proxy) serveLean(o *origin, w http.ResponseWriter, r *http.Request, inf
 		for t != "" {
 			var tok string
 			tok, t, _ = cutComma(t)
-			if tok != "" && !equalFold(tok, "close") && !equalFold(tok, "keep-alive") {
+			if tok != "" && !ascii.EqualFold(tok, "close") && !ascii.EqualFold(tok, "keep-alive") {
 				h.Del(tok)
 			}
 		}
@@ -195,25 +197,14 @@ func (p *Proxy) serveLean(o *origin, w http.ResponseWriter, r *http.Request, inf
 }
 
 // headerDeadlineSlack returns how much later than the response-header
-// timeout d a wait on a reused connection may end: d/16, at most one
-// second (30s gives 30-31s). It lets consecutive requests on one
-// connection share one read deadline, renewed at most once per slack,
-// instead of resetting a runtime timer for every request.
-func headerDeadlineSlack(d time.Duration) time.Duration {
-	return min(d/16, time.Second)
-}
+// timeout d a wait on a reused connection may end (deadline.Slack): it
+// lets consecutive requests on one connection share one read deadline.
+func headerDeadlineSlack(d time.Duration) time.Duration { return deadline.Slack(d) }
 
 // setHeaderDeadline makes sure that a read on c fails no earlier than d from
-// now and no later than d plus headerDeadlineSlack(d): it keeps the
-// deadline an earlier request set when that one lies in this window and
-// sets a new one (d plus the slack) otherwise.
+// now and no later than d plus headerDeadlineSlack(d) (deadline.Renew).
 func (c *originConn) setHeaderDeadline(d time.Duration) {
-	want := time.Now().Add(d)
-	if !c.headerDeadline.IsZero() && !c.headerDeadline.Before(want) && c.headerDeadline.Sub(want) <= headerDeadlineSlack(d) {
-		return
-	}
-	c.headerDeadline = want.Add(headerDeadlineSlack(d))
-	c.nc.SetReadDeadline(c.headerDeadline)
+	deadline.Renew(&c.headerDeadline, time.Now(), d, c.nc.SetReadDeadline)
 }
 
 // clearDeadline removes c's read deadline.
@@ -808,7 +799,7 @@ func lastToken(s string) string {
 	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
 		s = s[:len(s)-1]
 	}
-	if equalFold(s, "chunked") {
+	if ascii.EqualFold(s, "chunked") {
 		return "chunked"
 	}
 	return s
@@ -830,26 +821,6 @@ func cutComma(s string) (string, string, bool) {
 		tok = tok[:len(tok)-1]
 	}
 	return tok, rest, found
-}
-
-// equalFold is ASCII case-insensitive equality.
-func equalFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // isTokenChar reports whether c is an RFC 9110 tchar.

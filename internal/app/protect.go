@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/netip"
-	"strings"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -230,7 +228,7 @@ func (a *App) guardPhase(o guardOptions) edge.Phase {
 	return edge.PhaseFunc(func(w http.ResponseWriter, r *http.Request) edge.Decision {
 		info := reqctx.From(r.Context())
 		if info == nil || o.challenge == nil {
-			if info != nil && o.markPriority && exempt(&o.policy, r, info.ClientIP) {
+			if info != nil && o.markPriority && o.policy.Exempts(r, info.ClientIP) {
 				info.Priority = true
 			}
 			if o.challenge != nil {
@@ -243,10 +241,10 @@ func (a *App) guardPhase(o guardOptions) edge.Phase {
 		}
 		if o.active == nil || !o.active() {
 			// Not challenging: the cookie is checked only for the queue.
-			info.Priority = o.markPriority && (exempt(&o.policy, r, info.ClientIP) || o.c.HasClearance(r, info.ClientIP))
+			info.Priority = o.markPriority && (o.policy.Exempts(r, info.ClientIP) || o.c.HasClearance(r, info.ClientIP))
 			return edge.Continue
 		}
-		if exempt(&o.policy, r, info.ClientIP) || o.c.HasClearance(r, info.ClientIP) {
+		if o.policy.Exempts(r, info.ClientIP) || o.c.HasClearance(r, info.ClientIP) {
 			info.Priority = o.markPriority
 			return edge.Continue
 		}
@@ -256,23 +254,6 @@ func (a *App) guardPhase(o guardOptions) edge.Phase {
 		}
 		return o.challenge.Serve(w, r)
 	})
-}
-
-// exempt reports whether the policy exempts r from the challenge: by path
-// prefix or client network (as challenge.Policy does).
-func exempt(p *challenge.Policy, r *http.Request, client netip.Addr) bool {
-	for _, pre := range p.ExemptPaths {
-		if strings.HasPrefix(r.URL.Path, pre) {
-			return true
-		}
-	}
-	a := client.Unmap()
-	for _, n := range p.ExemptCIDRs {
-		if n.Contains(a) {
-			return true
-		}
-	}
-	return false
 }
 
 // registerOriginQueueMetrics registers, once, the collector of the

@@ -243,8 +243,9 @@ func clampDifficulty(d int) int {
 	return min(d, MaxDifficulty)
 }
 
-// exempt reports whether p exempts the request.
-func (p *Policy) exempt(r *http.Request, client netip.Addr) bool {
+// Exempts reports whether p exempts the request from the challenge: by
+// path prefix, client network or the Exempt hook.
+func (p *Policy) Exempts(r *http.Request, client netip.Addr) bool {
 	if p == nil {
 		return false
 	}
@@ -280,7 +281,7 @@ func (c *Challenger) Check(w http.ResponseWriter, r *http.Request, client netip.
 	if r.URL.Path == VerifyPath {
 		return c.serveVerify(w, r, client, p)
 	}
-	if p.exempt(r, client) || c.HasClearance(r, client) {
+	if p.Exempts(r, client) || c.HasClearance(r, client) {
 		return Passed
 	}
 	c.writeChallenge(w, r, client, p, r.URL.RequestURI(), http.StatusForbidden)

@@ -24,6 +24,15 @@ type Info struct {
 	PeerTrusted bool
 	// Zone is the host of the zone that serves the request ("" if none).
 	Zone string
+	// Host is the canonical host the edge decided on: the requested name
+	// in lower case without a trailing dot (an IPv6 literal in brackets,
+	// in its canonical form), plus ":port" of the listener the request
+	// arrived on when the client named a port and the listener's is not
+	// the scheme's default. It is the only host every later phase, the
+	// cache key and the origin see (Host when the zone preserves it,
+	// X-Forwarded-Host, Forwarded host=); the edge also stores it in
+	// Request.Host. "" for a request without a host (HTTP/1.0).
+	Host string
 	// TLS is true when the client connection is TLS.
 	TLS bool
 	// Origin is the origin URL the proxy used (set by the proxy).

@@ -75,7 +75,8 @@ func (cw *captureWriter) WriteHeader(code int) {
 		cw.mode = modeStale
 		return
 	}
-	if ok, _ := cw.z.rules.storable(cw.out, code, h); ok && len(h["Content-Range"]) == 0 && len(h["Content-Encoding"]) == 0 {
+	ok, why := cw.z.rules.storable(cw.out, code, h)
+	if ok && len(h["Content-Range"]) == 0 && len(h["Content-Encoding"]) == 0 {
 		cw.mode = modeStore
 		cl, _ := strconv.ParseInt(h.Get("Content-Length"), 10, 64)
 		cw.sink = newSink(cw.z.store.opts.MaxMemoryObject, cw.z.store.disk, cl)
@@ -85,8 +86,11 @@ func (cw *captureWriter) WriteHeader(code int) {
 		return
 	}
 	cw.mode = modePass
-	// A 5xx is a passing failure, not a property of the URL.
-	cw.passRecord = code < 500
+	// A 5xx is a passing failure, not a property of the URL; nor is a
+	// refusal because of what this request carried (Authorization,
+	// Cookie), or a client with a cookie could keep a page out of the
+	// cache for everyone.
+	cw.passRecord = code < 500 && !requestRefusal(why)
 	if cw.client {
 		cw.sendHeader()
 	}

@@ -121,12 +121,30 @@ func (ru *Rules) storable(req *http.Request, status int, h http.Header) (bool, s
 	if len(h["Set-Cookie"]) > 0 && !ru.StoreSetCookie {
 		return false, "set-cookie"
 	}
-	explicit := cc.has("public") || cc.has("s-maxage") || cc.has("max-age") || len(h["Expires"]) > 0
-	if !explicit && !heuristicStatus[status] {
+	// Explicit freshness: the origin said how long the response may be
+	// reused. Without it the lifetime would be the cache's guess (the
+	// Last-Modified heuristic or the zone's default_ttl).
+	explicit := cc.has("s-maxage") || cc.has("max-age") || len(h["Expires"]) > 0
+	if len(req.Header["Cookie"]) > 0 && !explicit {
+		// A request with cookies may have been answered for that
+		// client (a session, a preference): only the origin's explicit
+		// freshness lets its response be served to others, as
+		// Varnish's builtin VCL and nginx's defaults keep such
+		// responses out of the cache. "public" alone grants no
+		// lifetime and does not count.
+		return false, "cookie"
+	}
+	if !explicit && !cc.has("public") && !heuristicStatus[status] {
 		return false, "status"
 	}
 	return true, ""
 }
+
+// requestRefusal reports whether storable's reason why is a property of
+// the request (its credentials or cookies), not of the response: the next
+// request for the same key may well be storable, so such a refusal must
+// not make the key skip the cache.
+func requestRefusal(why string) bool { return why == "authorization" || why == "cookie" }
 
 // freshness is what the cache needs to know of a stored response's
 // lifetime, computed once when it is stored or revalidated.

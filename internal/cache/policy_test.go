@@ -53,6 +53,25 @@ func TestStorable(t *testing.T) {
 		{"Authorization with must-revalidate", Rules{}, get("Authorization", "Bearer x"), 200, hdr("Cache-Control", "max-age=60, must-revalidate"), true, ""},
 		{"Set-Cookie refused by default", Rules{}, get(), 200, hdr("Cache-Control", "max-age=60", "Set-Cookie", "s=1"), false, "set-cookie"},
 		{"Set-Cookie stored when the zone allows", Rules{StoreSetCookie: true}, get(), 200, hdr("Cache-Control", "max-age=60", "Set-Cookie", "s=1"), true, ""},
+		// Issue 11 point 5: a request with cookies is stored only with
+		// the origin's explicit freshness.
+		{"Cookie, Last-Modified only", Rules{}, get("Cookie", "session=victim"), 200, hdr("Last-Modified", "Mon, 01 Jan 2024 00:00:00 GMT"), false, "cookie"},
+		{"Cookie, no validators", Rules{}, get("Cookie", "session=victim"), 200, hdr(), false, "cookie"},
+		{"Cookie, zone default_ttl", Rules{DefaultTTL: time.Hour}, get("Cookie", "a=b"), 200, hdr(), false, "cookie"},
+		{"Cookie, public alone", Rules{}, get("Cookie", "a=b"), 200, hdr("Cache-Control", "public"), false, "cookie"},
+		{"Cookie, no-cache alone", Rules{}, get("Cookie", "a=b"), 200, hdr("Cache-Control", "no-cache", "ETag", `"a"`), false, "cookie"},
+		{"Cookie, stale-while-revalidate alone", Rules{}, get("Cookie", "a=b"), 200, hdr("Cache-Control", "stale-while-revalidate=60"), false, "cookie"},
+		{"Cookie, empty value", Rules{}, get("Cookie", ""), 200, hdr(), false, "cookie"},
+		{"Cookie, 404 heuristic", Rules{}, get("Cookie", "a=b"), 404, hdr(), false, "cookie"},
+		{"Cookie, public max-age", Rules{}, get("Cookie", "a=b"), 200, hdr("Cache-Control", "public, max-age=60"), true, ""},
+		{"Cookie, max-age", Rules{}, get("Cookie", "a=b"), 200, hdr("Cache-Control", "max-age=60"), true, ""},
+		{"Cookie, s-maxage", Rules{}, get("Cookie", "a=b"), 200, hdr("Cache-Control", "s-maxage=60"), true, ""},
+		{"Cookie, Expires", Rules{}, get("Cookie", "a=b"), 200, hdr("Expires", "Thu, 01 Jan 2099 00:00:00 GMT"), true, ""},
+		{"Cookie, Set-Cookie with max-age", Rules{}, get("Cookie", "a=b"), 200, hdr("Cache-Control", "max-age=60", "Set-Cookie", "s=1"), false, "set-cookie"},
+		{"Cookie, private max-age", Rules{}, get("Cookie", "a=b"), 200, hdr("Cache-Control", "private, max-age=60"), false, "private"},
+		{"Authorization, heuristic", Rules{}, get("Authorization", "Basic eDp5"), 200, hdr("Last-Modified", "Mon, 01 Jan 2024 00:00:00 GMT"), false, "authorization"},
+		{"Set-Cookie, heuristic", Rules{}, get(), 200, hdr("Last-Modified", "Mon, 01 Jan 2024 00:00:00 GMT", "Set-Cookie", "s=1"), false, "set-cookie"},
+		{"public alone, 302", Rules{}, get(), 302, hdr("Cache-Control", "public"), true, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+
+	"golang.org/x/net/publicsuffix"
 )
 
 // Challenge tunes a zone's "under attack" challenge (under_attack on or
@@ -23,6 +25,14 @@ type Challenge struct {
 	// ExemptCIDRs are client networks never challenged: verified
 	// crawlers by their published address ranges, monitoring, partners.
 	ExemptCIDRs []string `yaml:"exempt_cidrs"`
+	// CookieDomain shares clearances between zones: the clearance cookie
+	// is set with this Domain (so browsers send it to every name under
+	// it) and bound to it instead of to the zone, and each zone with the
+	// same cookie_domain accepts it if it was earned at the zone's
+	// difficulty or above. Empty (the default): a host-only cookie bound
+	// to this zone alone. The zone's host and aliases must be the domain
+	// or names under it, and it must not be a public suffix.
+	CookieDomain string `yaml:"cookie_domain"`
 }
 
 // MaxChallengeDifficulty bounds challenge.difficulty.
@@ -56,4 +66,40 @@ func (v *validator) challenge(prefix string, c *Challenge) {
 			v.errorf(fmt.Sprintf("%s.exempt_cidrs[%d]", f, i), "%v", err)
 		}
 	}
+}
+
+// challengeCookieDomain validates and canonicalises a zone's
+// challenge.cookie_domain against its host and aliases (already
+// canonical).
+func (v *validator) challengeCookieDomain(prefix string, z *Zone) {
+	c := &z.Challenge
+	if c.CookieDomain == "" {
+		return
+	}
+	f := join(prefix, "challenge.cookie_domain")
+	d, err := CanonicalHost(strings.TrimPrefix(c.CookieDomain, "."))
+	if err != nil {
+		v.errorf(f, "%v", err)
+		return
+	}
+	if strings.HasPrefix(d, "*.") {
+		v.errorf(f, "%q: a cookie domain is a domain name, not a wildcard", c.CookieDomain)
+		return
+	}
+	if _, err := netip.ParseAddr(d); err == nil {
+		v.errorf(f, "%q: a cookie domain is a domain name, not an IP address", c.CookieDomain)
+		return
+	}
+	if ps, _ := publicsuffix.PublicSuffix(d); ps == d {
+		v.errorf(f, "%q is a public suffix: browsers refuse cookies for it", c.CookieDomain)
+		return
+	}
+	for _, h := range append([]string{z.Host}, z.Aliases...) {
+		base := strings.TrimPrefix(h, "*.")
+		if base != d && !strings.HasSuffix(base, "."+d) {
+			v.errorf(f, "%q does not cover the zone's name %q: browsers would refuse the cookie there", c.CookieDomain, h)
+			return
+		}
+	}
+	c.CookieDomain = d
 }

@@ -212,6 +212,7 @@ func (v *validator) timeouts(t *Timeouts) {
 		{"timeouts.response_header", t.ResponseHeader},
 		{"timeouts.origin_idle", t.OriginIdle},
 		{"timeouts.shutdown", t.Shutdown},
+		{"timeouts.store", t.Store},
 	}
 	for _, d := range ds {
 		if d.d < 0 {
@@ -422,6 +423,7 @@ func (v *validator) zone(prefix string, z *Zone, claimed map[string]string) {
 	v.accessRules(prefix, &z.Access)        // in access.go (H12)
 	v.rateLimitRules(prefix, &z.RateLimit)  // in ratelimit.go (H12)
 	v.challenge(prefix, &z.Challenge)       // in challenge.go (H12)
+	v.challengeCookieDomain(prefix, z)      // in challenge.go
 	v.originLimits(prefix, &z.OriginLimits) // in originlimits.go
 	if z.MaxBodySize < 0 {
 		v.errorf(join(prefix, "max_body_size"), "must not be negative, got %d", z.MaxBodySize)

@@ -231,16 +231,23 @@ func (p *Proxy) writeHead(c *originConn, o *origin, r *http.Request, info *reqct
 		bw.WriteString(r.URL.RequestURI())
 	}
 	bw.WriteString(" HTTP/1.1\r\nHost: ")
+	// The host the edge decided on (reqctx.Info.Host), never the
+	// client's raw Host.
 	host := o.host
-	if p.preserveHost && r.Host != "" {
-		host = r.Host
+	if h := forwardHost(r, info); p.preserveHost && h != "" {
+		host = h
 	}
 	bw.WriteString(host)
 	bw.WriteString("\r\n")
 	conn := r.Header["Connection"]
 	sendLength := r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch
+	trusted := info != nil && info.PeerTrusted
 	for k, vv := range r.Header {
-		if skip, ok := requestSkip[k]; ok {
+		skip, listed := requestSkip[k]
+		if !listed && isUnderscoreAlias(k) {
+			continue
+		}
+		if listed && (skip != skipUntrusted || !trusted) {
 			switch skip {
 			case skipTE:
 				for _, v := range vv {
@@ -394,6 +401,7 @@ const (
 	skipDrop = iota
 	skipTE
 	skipLength
+	skipUntrusted // a client-IP header: passed on from trusted peers only
 )
 
 // requestSkip lists the request headers not copied as they are.
@@ -405,6 +413,10 @@ var requestSkip = func() map[string]int {
 	for k := range forwardingHeaders {
 		m[k] = skipDrop
 	}
+	for k := range clientIPHeaders {
+		m[k] = skipUntrusted
+	}
+	m[realIPHeader] = skipDrop // written by appendForwarding
 	m["Te"] = skipTE
 	return m
 }()

@@ -125,7 +125,7 @@ func FuzzForwarding(f *testing.F) {
 		r.Header.Set("Forwarded", fwd)
 		b := appendForwarding(nil, r, nil)
 		lines := strings.Split(strings.TrimSuffix(string(b), "\r\n"), "\r\n")
-		if len(lines) < 3 || len(lines) > 4 {
+		if len(lines) < 4 || len(lines) > 5 {
 			t.Fatalf("got %d header lines: %q", len(lines), b)
 		}
 		if xff != "" && strings.Contains(string(b), "X-Forwarded-For: "+xff+",") {

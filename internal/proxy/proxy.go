@@ -612,10 +612,11 @@ func (p *Proxy) newReverseProxy(o *origin, errLog *log.Logger) *httputil.Reverse
 		Transport: p.transport,
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(o.url)
-			if p.preserveHost {
-				pr.Out.Host = pr.In.Host
+			info := reqctx.From(pr.In.Context())
+			if h := forwardHost(pr.In, info); p.preserveHost && h != "" {
+				pr.Out.Host = h // the host the edge decided on, as on the lean path
 			}
-			setForwarding(pr.Out.Header, pr.In, reqctx.From(pr.In.Context()))
+			setForwarding(pr.Out.Header, pr.In, info)
 			if _, ok := pr.Out.Header["User-Agent"]; !ok {
 				pr.Out.Header["User-Agent"] = nil
 			}

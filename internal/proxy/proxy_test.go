@@ -61,6 +61,9 @@ func TestHeaders(t *testing.T) {
 			notWant: []string{"203.0.113.9", "evil.test"},
 		},
 		{
+			// X-Forwarded-Host is the host the request was routed and
+			// cached by even from a trusted proxy, which may pass a
+			// client's value through.
 			name:    "trusted peer: forwarding headers appended",
 			trusted: true,
 			set: map[string]string{
@@ -69,9 +72,30 @@ func TestHeaders(t *testing.T) {
 			},
 			want: []string{
 				"X-Forwarded-For: 203.0.113.9, 127.0.0.1\n", "X-Forwarded-Proto: https\n",
-				"X-Forwarded-Host: front.test\n",
+				"X-Forwarded-Host: www.example.test\n",
 				`Forwarded: for=203.0.113.9, for=127.0.0.1;host="www.example.test";proto=http` + "\n",
 			},
+			notWant: []string{"front.test"},
+		},
+		{
+			name: "untrusted peer: client-IP headers dropped, X-Real-IP set",
+			set: map[string]string{
+				"X-Real-IP": "203.0.113.9", "True-Client-IP": "203.0.113.9", "CF-Connecting-IP": "203.0.113.9",
+				"X-Client-IP": "203.0.113.9", "Fastly-Client-IP": "203.0.113.9", "X-Forwarded-Port": "1337",
+				"X_Forwarded_For": "203.0.113.9", "X-Original-URL": "/admin",
+			},
+			want:    []string{"X-Real-Ip: 127.0.0.1\n"},
+			notWant: []string{"203.0.113.9", "1337", "/admin", "Cf-Connecting-Ip", "X_forwarded_for"},
+		},
+		{
+			name:    "trusted peer: client-IP headers kept, X-Real-IP replaced",
+			trusted: true,
+			set: map[string]string{
+				"X-Real-IP": "203.0.113.9", "CF-Connecting-IP": "198.51.100.7", "X-Forwarded-Port": "8443",
+				"X_Real_IP": "192.0.2.66",
+			},
+			want:    []string{"X-Real-Ip: 127.0.0.1\n", "Cf-Connecting-Ip: 198.51.100.7\n", "X-Forwarded-Port: 8443\n"},
+			notWant: []string{"203.0.113.9", "192.0.2.66"},
 		},
 		{
 			name: "hop-by-hop request headers dropped",

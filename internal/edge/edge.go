@@ -368,6 +368,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writerPool.Put(rw)
 	}()
 
+	// The one host every later step sees (host.go): malformed → 400.
+	if err := settleHost(r, info); err != nil {
+		writeError(rw, http.StatusBadRequest, err.Error(), info.ID)
+		return
+	}
+
 	// 5: ACME challenges and the HTTPS redirect, plain HTTP only.
 	if r.TLS == nil {
 		if rt.acme != nil && strings.HasPrefix(r.URL.Path, "/.well-known/acme-challenge/") {

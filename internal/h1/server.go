@@ -81,7 +81,8 @@ type Server struct {
 	// Logger receives handler panics and protocol misuse; nil discards.
 	Logger *slog.Logger
 	// BaseContext is the parent of every request context; nil means
-	// context.Background().
+	// context.Background(). Request contexts also carry the connection's
+	// local address under http.LocalAddrContextKey, as net/http's do.
 	BaseContext context.Context
 	// RequestContext, if set, is called once per request with the
 	// request's own context (a child of BaseContext, cancelled when the
@@ -495,6 +496,10 @@ func (c *conn) serve() {
 	if base == nil {
 		base = context.Background()
 	}
+	// As net/http: the request's local address (the edge reads the
+	// listener's port from it to canonicalise Host; the WAF passes it on).
+	// One context per connection, not per request.
+	base = context.WithValue(base, http.LocalAddrContextKey, c.nc.LocalAddr())
 	limit := s.headLimit()
 	first := true
 	onBlock := func() { c.setReadDeadline(time.Now(), s.readHeaderTimeout()) }

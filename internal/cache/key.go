@@ -5,12 +5,14 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/rampart-edge/rampart/internal/reqctx"
 )
 
 // location is where a request points, as the cache keys and purges it.
 type location struct {
 	scheme string // "http" or "https"
-	host   string // lower case, without port; "" when the zone ignores the host
+	host   string // as sent to the origin (reqctx.Info.Host: lower case, port if any); "" when the zone ignores the host
 	path   string // the request path as sent (escaped)
 	query  string // normalised: ignored parameters dropped, sorted if asked
 }
@@ -25,17 +27,52 @@ func (ru *Rules) locate(r *http.Request) location {
 		l.path = "/"
 	}
 	if !ru.IgnoreHost {
-		l.host = hostOnly(r.Host)
+		// Exactly the host the origin is sent (the edge's canonical host,
+		// port included): a page an origin built from a host is only ever
+		// served to requests for that host.
+		if info := reqctx.From(r.Context()); info != nil && info.Host != "" {
+			l.host = info.Host
+		} else {
+			l.host = keyHost(r.Host)
+		}
 	}
 	return l
 }
 
-// hostOnly lower-cases a Host value and strips its port.
-func hostOnly(h string) string {
+// keyHost is the key form of a host without the edge (a purge URL, a
+// request the edge did not see): lower case, one trailing dot of the name
+// removed, the port kept.
+func keyHost(h string) string {
+	name, port := h, ""
 	if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.Contains(h[i:], "]") {
-		h = h[:i]
+		name, port = h[:i], h[i:]
 	}
-	return strings.ToLower(strings.TrimSuffix(h, "."))
+	return strings.ToLower(strings.TrimSuffix(name, ".")) + port
+}
+
+// hostMatches reports whether a purge's host want (keyHost form; "" for
+// any) covers an entry's host got: equal, or equal but for got's port
+// when want has none (purging https://example.org/ purges the entries of
+// example.org:8443 too).
+func hostMatches(want, got string) bool {
+	if want == "" || want == got {
+		return true
+	}
+	if strings.HasSuffix(want, "]") || strings.IndexByte(want, ':') < 0 {
+		name, ok := cutPort(got)
+		return ok && name == want
+	}
+	return false
+}
+
+// cutPort returns "host:port" or "[v6]:port" without its port; ok is
+// false when h has no port.
+func cutPort(h string) (name string, ok bool) {
+	i := strings.LastIndexByte(h, ':')
+	if i < 0 || strings.Contains(h[i:], "]") {
+		return h, false
+	}
+	return h[:i], true
 }
 
 // normaliseQuery drops the ignored parameters and, with SortQuery, sorts

@@ -266,7 +266,7 @@ func (s *Store) matcher(zone string, p PurgeRequest) *matcher {
 			l.path = "/"
 		}
 		if !ru.IgnoreHost {
-			l.host = hostOnly(u.Host)
+			l.host = keyHost(u.Host)
 		}
 		return l, true
 	}
@@ -291,12 +291,12 @@ func (m *matcher) match(e *Entry) bool {
 		return true
 	}
 	for _, l := range m.urls {
-		if (l.host == "" || l.host == e.Host) && l.path == e.Path && l.query == e.Query {
+		if hostMatches(l.host, e.Host) && l.path == e.Path && l.query == e.Query {
 			return true
 		}
 	}
 	for _, l := range m.prefixes {
-		if (l.host == "" || l.host == e.Host) && strings.HasPrefix(e.Path, l.path) {
+		if hostMatches(l.host, e.Host) && strings.HasPrefix(e.Path, l.path) {
 			return true
 		}
 	}

@@ -1,0 +1,62 @@
+package reqpath
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Apply normalises r's path in place, before any rule looks at it: the
+// request-target's path is replaced by its normal form in r.URL.Path
+// (decoded), r.URL.RawPath and r.RequestURI (escaped, the query as the
+// client sent it), so that every rule reading r.URL.Path and a proxy
+// sending r.RequestURI agree. An absolute-form target
+// ("GET http://host/a/../b") becomes origin-form ("/b"); the asterisk form
+// ("*") is accepted for OPTIONS only. It reports whether r changed; a
+// request it refuses (an error wrapping ErrAmbiguous) is left as it was.
+// A request whose path is already normal is not touched and costs no
+// allocation.
+func Apply(r *http.Request) (changed bool, err error) {
+	uri := r.RequestURI
+	if uri == "*" || (uri == "" && r.URL.Path == "*") {
+		if r.Method != http.MethodOptions {
+			return false, wrap("'*' target for a method other than OPTIONS")
+		}
+		return false, nil
+	}
+	var raw, query string
+	hasQuery := false
+	if uri != "" && uri[0] == '/' {
+		raw, query, hasQuery = strings.Cut(uri, "?")
+	} else {
+		// Absolute form (or a request built in-process): the path as
+		// net/url keeps it escaped.
+		if r.URL.Opaque != "" {
+			return false, ErrNotAbsolute
+		}
+		raw = r.URL.EscapedPath()
+		if raw == "" && r.URL.Host != "" {
+			raw = "/"
+		}
+		query, hasQuery = r.URL.RawQuery, r.URL.RawQuery != "" || r.URL.ForceQuery
+	}
+	norm, err := Normalise(raw)
+	if err != nil {
+		return false, err
+	}
+	if norm == raw && uri != "" && uri[0] == '/' {
+		return false, nil
+	}
+	path, err := url.PathUnescape(norm)
+	if err != nil {
+		return false, ErrEscape // cannot happen: norm is well-formed
+	}
+	r.URL.Path, r.URL.RawPath = path, norm
+	r.URL.RawQuery, r.URL.ForceQuery = query, hasQuery && query == ""
+	if hasQuery {
+		r.RequestURI = norm + "?" + query
+	} else {
+		r.RequestURI = norm
+	}
+	return true, nil
+}

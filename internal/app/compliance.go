@@ -17,7 +17,6 @@ import (
 	"github.com/rampart-edge/rampart/internal/config"
 	"github.com/rampart-edge/rampart/internal/edge"
 	"github.com/rampart-edge/rampart/internal/lists"
-	"github.com/rampart-edge/rampart/internal/proxy"
 	"github.com/rampart-edge/rampart/internal/screening"
 	"github.com/rampart-edge/rampart/internal/store"
 	"github.com/rampart-edge/rampart/internal/store/backend"
@@ -75,9 +74,10 @@ func (a *App) openCompliance(cfg *config.Config) error {
 	if err != nil {
 		return fmt.Errorf("opening the control-plane store: %w", err)
 	}
+	st.SetTimeout(cfg.Timeouts.Store) // every store call without a deadline gets this one
 	svc, err := compliance.New(ctx, compliance.Options{
 		Store: st, Screening: a.screening, Embargoed: cfg.Compliance.EmbargoedRegions, OnHit: cfg.Compliance.OnHit,
-		Logger: a.log, OnZonesChanged: a.zonesChanged,
+		Logger: a.log, OnZonesChanged: a.zonesChanged, OnStopped: a.cutStopped, // cutoff.go
 	})
 	if err != nil {
 		st.Close()
@@ -88,7 +88,7 @@ func (a *App) openCompliance(cfg *config.Config) error {
 		base = "http://" + a.addrs.Admin
 	}
 	bg, stop := context.WithCancel(context.Background())
-	d := &desk{store: st, svc: svc, reporter: compliance.NewReporter(svc), blocked: compliance.BlockedBy{Base: base},
+	d := &desk{store: st, svc: svc, reporter: compliance.NewReporter(svc, cfg.Compliance.Reports), blocked: compliance.BlockedBy{Base: base},
 		stop: stop, done: make(chan struct{}), dirty: make(chan struct{}, 1), parsed: map[string]parsedZone{}}
 	a.desk.Store(d)
 	svc.Subscribe(ls)
@@ -307,22 +307,12 @@ func (a *App) rebuildZones() {
 	gen.start()
 	a.gen.Store(gen)
 	old := a.edge.SetRoutes(gen.routes)
-	var replaced []*proxy.Proxy
 	kept := make(map[string]bool, len(gen.zones))
 	for host := range gen.zones {
 		kept[host] = true
 	}
-	for host, pe := range prev.zones {
-		if e, ok := gen.zones[host]; !ok || e.proxy != pe.proxy {
-			replaced = append(replaced, pe.proxy)
-		}
-	}
-	go func() {
-		<-old.Drained()
-		for _, p := range replaced {
-			p.Close()
-		}
-	}()
+	// A deleted zone's tunnels and streams end now; cutoff.go.
+	a.closeReplaced(old, a.replaceProxies(prev, gen))
 	a.metrics.Forget(kept)
 }
 
@@ -352,7 +342,7 @@ func (a *App) setCompliancePhase(z *edge.Zone, zc config.Zone, cfg *config.Confi
 func (a *App) adminHandler(cfg *config.Config, tokens token.Store) (http.Handler, error) {
 	d := a.desk.Load()
 	if tokens == nil && d != nil {
-		tokens = &store.TokenStore{S: d.store, Actor: "system"}
+		tokens = &store.TokenStore{S: d.store, Actor: "system", Timeout: cfg.Timeouts.Store}
 	}
 	if tokens == nil {
 		f, err := token.OpenFile(cfg.DataDir)

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"testing"
 
+	"github.com/rampart-edge/rampart/internal/config"
 	"github.com/rampart-edge/rampart/internal/store"
 )
 
@@ -27,14 +28,14 @@ func TestReportsCasesDecisions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rp := NewReporter(c)
+			rp := NewReporter(c, config.ComplianceReports{})
 			ip := netip.MustParseAddr("192.0.2.7")
 			in := ReportInput{Host: "quietmeadow.example", Category: "sanctions", Description: "sells goods of a listed company"}
 			c1, _, err := rp.File(ctx, in, ip)
 			if err != nil {
 				t.Fatal(err)
 			}
-			c2, _, err := rp.File(ctx, in, netip.MustParseAddr("192.0.2.8"))
+			c2, _, err := rp.File(ctx, in, netip.MustParseAddr("198.51.100.8")) // another network: not folded into the first
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -49,6 +49,12 @@ type Options struct {
 	// changed: a zone created, updated, deleted, suspended or reinstated.
 	// The app reloads its routing table from it.
 	OnZonesChanged func()
+	// OnStopped is called (without locks held) after a change of the
+	// zone states stopped serving a host that was served: a suspension,
+	// rejection or review, taken on this node or read from the shared
+	// store by Refresh. The app ends the open tunnels and streams of the
+	// zones that Serves no longer admits.
+	OnStopped func()
 }
 
 // Service is the compliance desk. It is safe for concurrent use.
@@ -60,8 +66,10 @@ type Service struct {
 	embar map[string]bool
 
 	states atomic.Pointer[map[string]ZoneState] // by host and alias
+	covers coverCache                           // suspended zones by the names they cover (cover.go)
 
-	updateMu   sync.Mutex // serialises zoneChanged's copy-on-write
+	updateMu   sync.Mutex    // serialises zoneChanged's copy-on-write
+	changes    atomic.Uint64 // zoneChanged stores, so that Refresh never stores older states
 	rescreenMu sync.Mutex
 	stats      Stats
 	statsMu    sync.Mutex
@@ -86,6 +94,11 @@ type ZoneState struct {
 	CaseID   string // the case that suspended the zone, if any
 	Category string // the case's category (sanctions, abuse, other), if any
 	Reason   string // short explanation for the page
+	// Decision is the compliance decision that set Status (suspend,
+	// reinstate, dismiss), "" if none did; Since is when Status was set
+	// (the decision's time, else the zone's last update). See cover.go.
+	Decision string
+	Since    time.Time
 }
 
 // New builds the service and loads the zone states from the store.
@@ -147,35 +160,53 @@ func (c *Service) ZoneState(host string) (ZoneState, bool) {
 // Refresh reloads the zone states from the store. The app calls it after
 // every change and once a second, so that a decision taken on another node
 // sharing the PostgreSQL store takes effect within a second too.
+//
+// The store is read without holding the lock zoneChanged (every admin
+// write) takes, so a slow store delays the refresh only, never an admin
+// call; the read has the store's deadline (store.Store calls without one
+// get timeouts.store). A zoneChanged that stored during the read wins:
+// the read is done again (up to 3 times; then the next refresh catches up).
 func (c *Service) Refresh(ctx context.Context) error {
-	// Held while reading, so that a zoneChanged after a commit always
-	// stores last.
-	c.updateMu.Lock()
-	defer c.updateMu.Unlock()
-	m := map[string]ZoneState{}
-	var zones []store.Zone
-	for z, err := range c.s.Zones(ctx) {
-		if err != nil {
-			return fmt.Errorf("loading zone states: %w", err)
+	for range 3 {
+		seq := c.changes.Load()
+		var zones []store.Zone
+		for z, err := range c.s.Zones(ctx) {
+			if err != nil {
+				return fmt.Errorf("loading zone states: %w", err)
+			}
+			zones = append(zones, z)
 		}
-		zones = append(zones, z)
+		m := make(map[string]ZoneState, len(zones))
+		for _, z := range zones {
+			addState(m, z)
+		}
+		c.updateMu.Lock()
+		if c.changes.Load() != seq {
+			c.updateMu.Unlock()
+			continue
+		}
+		stopped := c.publish(m)
+		c.updateMu.Unlock()
+		if stopped && c.opts.OnStopped != nil {
+			c.opts.OnStopped()
+		}
+		return nil
 	}
-	for _, z := range zones {
-		addState(m, z)
-	}
-	c.states.Store(&m)
 	return nil
 }
 
 // stateOf is the edge's view of z.
 func stateOf(z store.Zone) ZoneState {
-	st := ZoneState{ZoneID: z.ID, Host: z.Host, Status: z.Status}
+	st := ZoneState{ZoneID: z.ID, Host: z.Host, Status: z.Status, Since: z.Updated}
 	var reasons []map[string]any
 	if json.Unmarshal(z.Reasons, &reasons) == nil && len(reasons) > 0 {
 		r := reasons[0]
 		st.CaseID, _ = r["case_id"].(string)
 		st.Category, _ = r["category"].(string)
 		st.Reason, _ = r["reason"].(string)
+		st.Decision, _ = r["decision"].(string)
+		at, _ := r["decided_at"].(string)
+		st.Since = sinceOf(at, z.Updated)
 	}
 	return st
 }
@@ -210,8 +241,12 @@ func (c *Service) zoneChanged(ctx context.Context, id string) {
 	if err == nil {
 		addState(m, z)
 	}
-	c.states.Store(&m)
+	stopped := c.publish(m)
+	c.changes.Add(1)
 	c.updateMu.Unlock()
+	if stopped && c.opts.OnStopped != nil {
+		c.opts.OnStopped()
+	}
 	if c.opts.OnZonesChanged != nil {
 		c.opts.OnZonesChanged()
 	}

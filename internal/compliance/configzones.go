@@ -34,7 +34,27 @@ func (c *Service) SyncConfigZones(ctx context.Context, zones []config.Zone) (map
 		status, reasons, ms, lv := c.ScreenZone(zc, nil)
 		sc := store.Screening{Result: status, Lists: lv, Matches: matchesJSON(ms)}
 		cur, err := c.s.GetZoneByHost(ctx, zc.Host)
+		// Under a suspended zone (cover.go): a new zone goes to review
+		// with a case; one held in review for it stays there until a
+		// decision clears it.
+		var curState *ZoneState
+		if err == nil {
+			st := stateOf(cur)
+			curState = &st
+		}
+		covered := c.coveredNames(append([]string{zc.Host}, zc.Aliases...), curState)
+		if len(covered) > 0 && status == store.ZoneActive && (curState == nil || cur.Status == store.ZoneReview) {
+			status = store.ZoneReview
+			reasons = append(reasons, covered...)
+			sc.Result = status
+		}
 		switch {
+		case errors.Is(err, store.ErrNotFound) && status == store.ZoneReview:
+			z := store.Zone{Host: zc.Host, Aliases: mustJSON(nonNilStrings(zc.Aliases)), Origins: mustJSON(nonNilStrings(zc.Origins)),
+				Settings: []byte("{}"), Status: status, Reasons: reasonsJSON(reasons), Source: store.SourceConfig}
+			if _, err := c.createZone(ctx, &z, &sc, reasons, audit.ActorConfig); err != nil {
+				return nil, err
+			}
 		case errors.Is(err, store.ErrNotFound):
 			z := store.Zone{Host: zc.Host, Aliases: mustJSON(nonNilStrings(zc.Aliases)), Origins: mustJSON(nonNilStrings(zc.Origins)),
 				Settings: []byte("{}"), Status: status, Reasons: reasonsJSON(reasons), Source: store.SourceConfig}

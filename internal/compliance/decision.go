@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/rampart-edge/rampart/internal/audit"
 	"github.com/rampart-edge/rampart/internal/store"
@@ -55,14 +56,22 @@ func (c *Service) decide(ctx context.Context, caseID, action, reason, actor stri
 		if err != nil {
 			return err
 		}
+		// decision and decided_at mark a status set by a decision: a
+		// newer decision on a zone wins over the suspension of a zone
+		// above it (cover.go).
+		at := d.Created.UTC().Format(time.RFC3339Nano)
 		reasons := []map[string]string{}
 		switch {
 		case zoneStatus == store.ZoneSuspended:
-			reasons = append(reasons, map[string]string{"case_id": cs.ID, "category": cs.Category, "reason": reason})
+			reasons = append(reasons, map[string]string{"case_id": cs.ID, "category": cs.Category, "reason": reason,
+				"decision": action, "decided_at": at})
 		case zoneStatus == store.ZoneActive:
+			reasons = append(reasons, map[string]string{"case_id": cs.ID, "reason": "reinstated: " + reason,
+				"decision": action, "decided_at": at})
 		case action == store.ActionDismiss && z.Status == store.ZoneReview && cs.Origin == store.OriginScreening:
 			zoneStatus = store.ZoneActive // cleared by a compliance user
-			reasons = append(reasons, map[string]string{"case_id": cs.ID, "reason": "cleared: " + reason})
+			reasons = append(reasons, map[string]string{"case_id": cs.ID, "reason": "cleared: " + reason,
+				"decision": action, "decided_at": at})
 		default:
 			return nil
 		}

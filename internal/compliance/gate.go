@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"slices"
 	"strings"
 
 	"github.com/rampart-edge/rampart/internal/config"
@@ -290,6 +291,14 @@ func (c *Service) CreateZone(ctx context.Context, body json.RawMessage, actor st
 		return ZoneResult{}, fmt.Errorf("%w: host %s is already a zone", store.ErrConflict, zc.Host)
 	}
 	status, reasons, ms, lv := c.ScreenZone(zc, &acc)
+	// Under a suspended zone: in review, with a case a compliance user
+	// clears (dismiss) or suspends it by.
+	if cov := c.coveredNames(append([]string{zc.Host}, zc.Aliases...), nil); len(cov) > 0 {
+		if status == store.ZoneActive {
+			status = store.ZoneReview
+		}
+		reasons = append(reasons, cov...)
+	}
 	z := store.Zone{AccountID: accountID, Host: zc.Host, Aliases: mustJSON(nonNilStrings(zc.Aliases)), Origins: mustJSON(nonNilStrings(zc.Origins)),
 		Settings: settings, Status: status, Reasons: reasonsJSON(reasons), Source: store.SourceAPI}
 	sc := store.Screening{Result: status, Lists: lv, Matches: matchesJSON(ms)}
@@ -351,6 +360,23 @@ func (c *Service) UpdateZone(ctx context.Context, id string, patch json.RawMessa
 		}
 		return store.Zone{}, err
 	}
+	// A new alias under a suspended zone is refused (a new zone for it
+	// goes through review instead).
+	var old []string
+	_ = json.Unmarshal(z.Aliases, &old)
+	var added []string
+	for _, a := range zc.Aliases {
+		if !slices.Contains(old, a) {
+			added = append(added, a)
+		}
+	}
+	var curState *ZoneState
+	if st, known := c.ZoneState(z.Host); known {
+		curState = &st
+	}
+	if cov := c.coveredNames(added, curState); len(cov) > 0 {
+		return store.Zone{}, invalid("aliases: %s", strings.Join(cov, "; "))
+	}
 	status, reasons, ms, lv := c.ScreenZone(zc, &acc)
 	if z.Status == store.ZoneSuspended {
 		status = store.ZoneSuspended
@@ -369,7 +395,10 @@ func (c *Service) UpdateZone(ctx context.Context, id string, patch json.RawMessa
 		nz := cz
 		nz.AccountID, nz.Settings, nz.Aliases, nz.Origins = accountID, settings, mustJSON(nonNilStrings(zc.Aliases)), mustJSON(nonNilStrings(zc.Origins))
 		nz.Status = status
-		if status != store.ZoneSuspended {
+		// A suspended zone keeps its reasons, and so does an active one
+		// a decision set (reinstate, clear): it marks the decision that
+		// wins over a suspension above it (cover.go).
+		if status != store.ZoneSuspended && !(status == store.ZoneActive && len(reasons) == 0 && stateOf(cz).Decision != "") {
 			nz.Reasons = reasonsJSON(reasons)
 		}
 		if _, err := tx.Append(ctx, auditZone(actor, "zone.update", nz)); err != nil {

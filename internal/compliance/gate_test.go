@@ -158,9 +158,17 @@ func TestValidateReport(t *testing.T) {
 		{"wildcard host", ReportInput{Host: "*.example.org", Category: "abuse", Description: "phishing page for a bank"}, "host"},
 		{"bad category", ReportInput{Host: "example.org", Category: "spam", Description: "phishing page for a bank"}, "category"},
 		{"short description", ReportInput{Host: "example.org", Category: "other", Description: "short"}, "description"},
-		{"long description", ReportInput{Host: "example.org", Category: "other", Description: long}, "description"},
 		{"javascript evidence", ReportInput{Host: "example.org", Category: "other", Description: "phishing page for a bank", EvidenceURLs: []string{"javascript:alert(1)"}}, "evidence_urls[0]"},
 		{"bad email", ReportInput{Host: "example.org", Category: "other", Description: "phishing page for a bank", ReporterEmail: "me at home"}, "reporter_email"},
+		// Over a size bound: ErrTooLarge (413) naming the field.
+		{"long description", ReportInput{Host: "example.org", Category: "other", Description: long}, "too large: description"},
+		{"long host", ReportInput{Host: strings.Repeat("a.", 130) + "org", Category: "other", Description: "phishing page for a bank"}, "too large: host"},
+		{"many evidence URLs", ReportInput{Host: "example.org", Category: "other", Description: "phishing page for a bank",
+			EvidenceURLs: strings.Fields(strings.Repeat("https://example.org/ ", MaxEvidence+1))}, "too large: evidence_urls"},
+		{"long evidence URL", ReportInput{Host: "example.org", Category: "other", Description: "phishing page for a bank",
+			EvidenceURLs: []string{"https://example.org/" + strings.Repeat("a", MaxEvidenceURL)}}, "too large: evidence_urls[0]"},
+		{"long email", ReportInput{Host: "example.org", Category: "other", Description: "phishing page for a bank",
+			ReporterEmail: strings.Repeat("a", 250) + "@b.example"}, "too large: reporter_email"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -175,8 +183,12 @@ func TestValidateReport(t *testing.T) {
 				}
 				return
 			}
-			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("err = %v, want ErrInvalid naming %s", err, tt.want)
+			sentinel := ErrInvalid
+			if strings.HasPrefix(tt.want, "too large: ") {
+				sentinel = ErrTooLarge
+			}
+			if !errors.Is(err, sentinel) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want %v naming %s", err, sentinel, tt.want)
 			}
 		})
 	}

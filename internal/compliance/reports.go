@@ -2,9 +2,16 @@ package compliance
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/rampart-edge/rampart/internal/config"
@@ -20,22 +27,36 @@ type ReportInput struct {
 	ReporterEmail string   `json:"reporter_email"`
 }
 
-// Report field bounds.
+// Report field bounds. A field over its bound is ErrTooLarge (413).
 const (
 	MinDescription = 10
-	MaxDescription = 5000
+	MaxDescription = 5000 // characters (at most 20,000 bytes of UTF-8)
 	MaxEvidence    = 10
-	MaxEvidenceURL = 2048
+	MaxEvidenceURL = 2048 // bytes
+	MaxHost        = 253  // bytes
 )
 
-// ValidateReport checks and normalises a report: host a known zone or a
-// syntactically valid host name; category sanctions, abuse or other;
-// description 10 to 5000 characters; at most 10 http(s) evidence URLs;
-// reporter e-mail, when given, a bare address.
+// ErrTooLarge wraps a report field over its size bound (413 in the API
+// and the form); the message names the field.
+var ErrTooLarge = errors.New("too large")
+
+func tooLarge(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrTooLarge, fmt.Sprintf(format, args...))
+}
+
+// ValidateReport checks and normalises a report: host a syntactically
+// valid host name (Service.Report also requires a zone serving it);
+// category sanctions, abuse or other; description 10 to 5000 characters;
+// at most 10 http(s) evidence URLs of at most 2048 bytes; reporter e-mail,
+// when given, a bare address of at most 254 bytes. Sizes over a bound are
+// ErrTooLarge, other faults ErrInvalid; both name the field.
 func ValidateReport(in *ReportInput) error {
 	h := strings.TrimSpace(in.Host)
-	if h == "" {
+	switch {
+	case h == "":
 		return invalid("host: required")
+	case len(h) > MaxHost:
+		return tooLarge("host: longer than %d bytes", MaxHost)
 	}
 	canon, err := config.CanonicalHost(h)
 	if err != nil || strings.HasPrefix(canon, "*.") {
@@ -47,42 +68,137 @@ func ValidateReport(in *ReportInput) error {
 	case "":
 		return invalid("category: required (sanctions, abuse or other)")
 	default:
+		if len(in.Category) > 20 {
+			return invalid("category: not sanctions, abuse or other")
+		}
 		return invalid("category: %q is not sanctions, abuse or other", in.Category)
 	}
 	in.Description = strings.TrimSpace(in.Description)
-	n := utf8.RuneCountInString(in.Description)
-	if !utf8.ValidString(in.Description) || n < MinDescription || n > MaxDescription {
-		return invalid("description: must be %d to %d characters of UTF-8, got %d", MinDescription, MaxDescription, n)
+	if !utf8.ValidString(in.Description) {
+		return invalid("description: not valid UTF-8")
+	}
+	switch n := utf8.RuneCountInString(in.Description); {
+	case n > MaxDescription:
+		return tooLarge("description: longer than %d characters (%d)", MaxDescription, n)
+	case n < MinDescription:
+		return invalid("description: must be %d to %d characters, got %d", MinDescription, MaxDescription, n)
 	}
 	if len(in.EvidenceURLs) > MaxEvidence {
-		return invalid("evidence_urls: at most %d", MaxEvidence)
+		return tooLarge("evidence_urls: more than %d URLs (%d)", MaxEvidence, len(in.EvidenceURLs))
 	}
 	for i, raw := range in.EvidenceURLs {
+		if len(raw) > MaxEvidenceURL {
+			return tooLarge("evidence_urls[%d]: longer than %d bytes", i, MaxEvidenceURL)
+		}
 		u, err := url.Parse(raw)
-		if err != nil || len(raw) > MaxEvidenceURL || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return invalid("evidence_urls[%d]: %q is not an http(s) URL", i, raw)
 		}
 	}
 	in.ReporterEmail = strings.TrimSpace(in.ReporterEmail)
+	if len(in.ReporterEmail) > maxEmailLen {
+		return tooLarge("reporter_email: longer than %d bytes", maxEmailLen)
+	}
 	if in.ReporterEmail != "" && !ValidEmail(in.ReporterEmail) {
 		return invalid("reporter_email: %q is not an e-mail address", in.ReporterEmail)
 	}
 	return nil
 }
 
-// Report validates and files a public report: it opens a case for the
-// host and category or joins the active one (counted, dated). clientIP is
-// kept on the report row, never in the audit chain.
-func (c *Service) Report(ctx context.Context, in ReportInput, clientIP string) (store.Case, error) {
+// ReportFingerprint identifies identical reports: the hex SHA-256 of the
+// host, the category, the description with case folded and white space
+// collapsed, the evidence URLs (in order) and the reporter's network
+// (/24 for IPv4, /64 for IPv6). The e-mail is left out, so a flood
+// varying only the address still folds into one report.
+func ReportFingerprint(in ReportInput, client netip.Addr) string {
+	h := sha256.New()
+	field := func(s string) {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	field(in.Host)
+	field(in.Category)
+	field(strings.Join(strings.Fields(strings.ToLower(in.Description)), " "))
+	field(strconv.Itoa(len(in.EvidenceURLs)))
+	for _, u := range in.EvidenceURLs {
+		field(u)
+	}
+	field(Network(client).String())
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Network is the reporter network of a client address: its /24 (IPv4)
+// or /64 (IPv6); the zero prefix for an invalid address.
+func Network(ip netip.Addr) netip.Prefix {
+	if !ip.IsValid() {
+		return netip.Prefix{}
+	}
+	ip = ip.Unmap().WithZone("")
+	bits := 64
+	if ip.Is4() {
+		bits = 24
+	}
+	p, _ := ip.Prefix(bits)
+	return p
+}
+
+// ServedZone returns the state of the zone that serves host, as the edge
+// routes it: an exact host or alias first, then the wildcard with the
+// longest suffix ("*.example.org" serves every name below example.org).
+// false: no zone (config or API, whatever its status) serves the host.
+func (c *Service) ServedZone(host string) (ZoneState, bool) {
+	m := *c.states.Load()
+	if st, ok := m[host]; ok {
+		return st, true
+	}
+	for i := strings.IndexByte(host, '.'); i > 0 && i < len(host)-1; i = nextDot(host, i) {
+		if st, ok := m["*"+host[i:]]; ok {
+			return st, true
+		}
+	}
+	return ZoneState{}, false
+}
+
+// nextDot is the index of the next '.' in host after i, or -1.
+func nextDot(host string, i int) int {
+	j := strings.IndexByte(host[i+1:], '.')
+	if j < 0 {
+		return -1
+	}
+	return i + 1 + j
+}
+
+// Report validates and files a public report from client: it opens a
+// case for the host and category or joins the active one (counted,
+// dated). A host no zone serves is refused (ErrInvalid): reports are
+// about sites this edge serves. An identical report (ReportFingerprint)
+// filed within the dedupe window is counted on the stored one instead of
+// being stored again (window 0: config.DefaultReportsDedupeWindow). The client address is kept on the report row,
+// never in the audit chain.
+func (c *Service) Report(ctx context.Context, in ReportInput, client netip.Addr, window time.Duration) (store.Case, error) {
 	if err := ValidateReport(&in); err != nil {
 		return store.Case{}, err
 	}
-	// A host that is an alias of a zone is filed under the zone's host.
-	if st, ok := c.ZoneState(in.Host); ok {
-		in.Host = st.Host
+	st, ok := c.ServedZone(in.Host)
+	if !ok {
+		return store.Case{}, invalid("host: %s is not a site served by this edge", in.Host)
+	}
+	// A host that is an alias of a zone, or a name below a wildcard zone
+	// without a zone of its own, is filed under the zone's host, so that
+	// a decision on the case acts on that zone.
+	in.Host = st.Host
+	if window <= 0 {
+		window = config.DefaultReportsDedupeWindow
+	}
+	ip := ""
+	if client.IsValid() {
+		ip = client.Unmap().String()
 	}
 	cs, _, err := store.RecordReport(ctx, c.s, store.ReportInput{Host: in.Host, Category: in.Category, Description: in.Description,
-		EvidenceURLs: in.EvidenceURLs, ReporterEmail: in.ReporterEmail, ClientIP: clientIP})
+		EvidenceURLs: in.EvidenceURLs, ReporterEmail: in.ReporterEmail, ClientIP: ip,
+		Fingerprint: ReportFingerprint(in, client), DedupeSince: store.Now().Add(-window)})
 	if err != nil {
 		return store.Case{}, err
 	}

@@ -104,6 +104,7 @@ type Timeouts struct {
 	ResponseHeader time.Duration `yaml:"response_header"`  // default 30s
 	OriginIdle     time.Duration `yaml:"origin_idle"`      // default 90s
 	Shutdown       time.Duration `yaml:"shutdown"`         // default 30s
+	Store          time.Duration `yaml:"store"`            // default 5s: bounds control-plane store calls
 	MaxHeaderBytes int           `yaml:"max_header_bytes"` // default 64 KiB
 }
 
@@ -133,6 +134,28 @@ type Compliance struct {
 	// "https://compliance.example.org"; "/v1/cases/ID" is appended. Empty
 	// means http://ADMIN-LISTEN-ADDRESS.
 	BlockedByURL string `yaml:"blocked_by_url"`
+	// Reports bounds the public reports (POST /v1/reports and the form
+	// at /.well-known/rampart/report).
+	Reports ComplianceReports `yaml:"reports"`
+}
+
+// ComplianceReports are the limits of public reports, counted on each
+// node (validate_compliance.go has the defaults):
+//
+//	compliance:
+//	  reports:
+//	    per_ip: {requests: 5, per: 1m, burst: 5}
+//	    per_network: {requests: 20, per: 1h, burst: 10} # by /24 (IPv4), /64 (IPv6)
+//	    total: {requests: 200, per: 1h, burst: 50}
+//	    dedupe_window: 24h
+type ComplianceReports struct {
+	PerIP      RateLimitRate `yaml:"per_ip"`
+	PerNetwork RateLimitRate `yaml:"per_network"`
+	Total      RateLimitRate `yaml:"total"`
+	// DedupeWindow is how long an identical report (same host, category,
+	// normalised description, evidence and reporter network) is counted
+	// on the report already stored instead of being stored again.
+	DedupeWindow time.Duration `yaml:"dedupe_window"`
 }
 
 // Zone is one site: a host, its aliases, its origins and its settings.

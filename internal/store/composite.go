@@ -154,6 +154,12 @@ type ReportInput struct {
 	EvidenceURLs  []string
 	ReporterEmail string
 	ClientIP      string
+	// Fingerprint identifies identical reports; when the active case has
+	// one with the same fingerprint filed at or after DedupeSince, the
+	// report is counted on it (case report_count and last_report, the
+	// report's repeats) instead of being stored again. "" never dedupes.
+	Fingerprint string
+	DedupeSince time.Time
 }
 
 // RecordReport files a report: it joins the active (open or suspended) case
@@ -176,12 +182,26 @@ func RecordReport(ctx context.Context, s Store, in ReportInput) (Case, Report, e
 		}
 		now := Now()
 		r = Report{ID: NewID("rep"), ReporterEmail: in.ReporterEmail, Description: in.Description,
-			EvidenceURLs: evidence, ClientIP: in.ClientIP, Created: now}
+			EvidenceURLs: evidence, ClientIP: in.ClientIP, Created: now, Fingerprint: in.Fingerprint}
 		var err error
 		c, err = tx.FindActiveCase(ctx, in.Host, in.Category)
 		isNew := errors.Is(err, ErrNotFound)
 		if err != nil && !isNew {
 			return err
+		}
+		if !isNew && in.Fingerprint != "" {
+			// An identical report: counted, not stored again (no audit
+			// entry either: nothing new is known).
+			prev, err := tx.RepeatReport(ctx, c.ID, in.Fingerprint, in.DedupeSince)
+			switch {
+			case err == nil:
+				r = prev
+				c.ReportCount++
+				c.LastReport = now
+				return tx.UpdateCase(ctx, &c)
+			case !errors.Is(err, ErrNotFound):
+				return err
+			}
 		}
 		if isNew {
 			c = Case{ID: NewID("case"), Host: in.Host, Category: in.Category, Status: CaseOpen, Origin: OriginReport,

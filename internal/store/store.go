@@ -43,6 +43,11 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrInvalid means a record failed validation before it was written.
 	ErrInvalid = errors.New("invalid record")
+	// ErrUnavailable means the database did not answer before the call's
+	// deadline (the caller's, or the store's timeouts.store): it is slow,
+	// hung or unreachable. A transaction cut off before its commit was
+	// rolled back; try again later.
+	ErrUnavailable = errors.New("store unavailable")
 )
 
 // Account kinds.
@@ -184,6 +189,10 @@ type Report struct {
 	EvidenceURLs  json.RawMessage `json:"evidence_urls"` // JSON array of URLs
 	ClientIP      string          `json:"client_ip,omitempty"`
 	Created       time.Time       `json:"created"`
+	// Fingerprint identifies identical reports (compliance's dedupe);
+	// Repeats counts the identical reports folded into this one.
+	Fingerprint string `json:"-"`
+	Repeats     int    `json:"repeats,omitempty"`
 }
 
 // Decision is one compliance decision on a case.
@@ -287,6 +296,10 @@ type Tx interface {
 	// open or suspended, or ErrNotFound.
 	FindActiveCase(ctx context.Context, host, category string) (Case, error)
 	AddReport(ctx context.Context, r *Report) error
+	// RepeatReport counts one more identical report (Repeats + 1) on the
+	// case's newest report with fingerprint filed at or after since, and
+	// returns it; ErrNotFound if there is none.
+	RepeatReport(ctx context.Context, caseID, fingerprint string, since time.Time) (Report, error)
 	Reports(ctx context.Context, caseID string) ([]Report, error)
 	AddDecision(ctx context.Context, d *Decision) error
 	Decisions(ctx context.Context, caseID string) ([]Decision, error)

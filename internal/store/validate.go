@@ -140,7 +140,10 @@ func ValidateReport(r *Report) error {
 	if err := checkText("report", "case_id", r.CaseID, 200, true); err != nil {
 		return err
 	}
-	if err := checkText("report", "description", r.Description, 10000, false); err != nil {
+	if err := checkText("report", "description", r.Description, 20000, false); err != nil {
+		return err
+	}
+	if err := checkText("report", "fingerprint", r.Fingerprint, 128, false); err != nil {
 		return err
 	}
 	if err := checkText("report", "reporter_email", r.ReporterEmail, 320, false); err != nil {

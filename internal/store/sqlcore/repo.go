@@ -551,11 +551,14 @@ func (o *ops) ListCases(ctx context.Context, f store.CaseFilter) ([]store.Case, 
 	return collect(iterate(ctx, o.q, "cases", q, args, scanCase))
 }
 
-const reportCols = `id, case_id, reporter_email, description, evidence_urls, client_ip, created`
+const reportCols = `id, case_id, reporter_email, description, evidence_urls, client_ip, created, fingerprint, repeats`
 
 func scanReport(r Rows) (store.Report, error) {
 	var p store.Report
-	err := r.Scan(&p.ID, &p.CaseID, &p.ReporterEmail, &p.Description, scanJSON{&p.EvidenceURLs}, &p.ClientIP, scanTime{&p.Created})
+	var repeats int64
+	err := r.Scan(&p.ID, &p.CaseID, &p.ReporterEmail, &p.Description, scanJSON{&p.EvidenceURLs}, &p.ClientIP, scanTime{&p.Created},
+		&p.Fingerprint, &repeats)
+	p.Repeats = int(repeats)
 	return p, err
 }
 
@@ -571,9 +574,31 @@ func (o *ops) AddReport(ctx context.Context, r *store.Report) error {
 	if err := store.ValidateReport(r); err != nil {
 		return fmt.Errorf("adding report: %w", err)
 	}
-	_, err := o.q.Exec(ctx, `INSERT INTO reports (`+reportCols+`) VALUES `+placeholders(7),
-		r.ID, r.CaseID, r.ReporterEmail, r.Description, string(r.EvidenceURLs), r.ClientIP, timeArg(r.Created))
+	_, err := o.q.Exec(ctx, `INSERT INTO reports (`+reportCols+`) VALUES `+placeholders(9),
+		r.ID, r.CaseID, r.ReporterEmail, r.Description, string(r.EvidenceURLs), r.ClientIP, timeArg(r.Created), r.Fingerprint, r.Repeats)
 	return o.wrapErr(err, "adding report to case %s", r.CaseID)
+}
+
+// RepeatReport counts one more identical report on the newest report of
+// the case with this fingerprint filed at or after since; see store.Tx.
+func (o *ops) RepeatReport(ctx context.Context, caseID, fingerprint string, since time.Time) (store.Report, error) {
+	if fingerprint == "" {
+		return store.Report{}, store.ErrNotFound
+	}
+	rs, err := collect(iterate(ctx, o.q, "reports", `SELECT `+reportCols+` FROM reports WHERE case_id = ? AND fingerprint = ? AND created >= ?
+		ORDER BY created DESC, id DESC LIMIT 1`, []any{caseID, fingerprint, timeArg(since)}, scanReport))
+	if err != nil {
+		return store.Report{}, err
+	}
+	if len(rs) == 0 {
+		return store.Report{}, store.ErrNotFound
+	}
+	r := rs[0]
+	if _, err := o.q.Exec(ctx, `UPDATE reports SET repeats = repeats + 1 WHERE id = ?`, r.ID); err != nil {
+		return store.Report{}, o.wrapErr(err, "counting a repeat of report %s", r.ID)
+	}
+	r.Repeats++
+	return r, nil
 }
 
 // Reports lists a case's reports, oldest first; see store.Tx.

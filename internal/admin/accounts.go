@@ -93,7 +93,8 @@ func decodeBytes(b []byte, v any) error {
 }
 
 // writeStoreError maps the errors of the compliance service and store:
-// invalid input 422, not found 404, conflict 409, anything else 500
+// invalid input 422, not found 404, conflict 409, a store that did not
+// answer within its deadline 503 with Retry-After, anything else 500
 // (logged, not shown).
 func (s *Server) writeStoreError(w http.ResponseWriter, err error) {
 	var re *requestError
@@ -106,6 +107,11 @@ func (s *Server) writeStoreError(w http.ResponseWriter, err error) {
 		writeError(w, http.StatusNotFound, cleanMsg(err))
 	case errors.Is(err, store.ErrConflict):
 		writeError(w, http.StatusConflict, cleanMsg(err))
+	case errors.Is(err, store.ErrUnavailable):
+		// The store did not answer within its deadline (timeouts.store).
+		s.log.Warn("compliance request failed: store unavailable", "error", err)
+		w.Header().Set("Retry-After", "5")
+		writeError(w, http.StatusServiceUnavailable, "the control-plane store did not answer in time; try again later")
 	default:
 		s.log.Error("compliance request failed", "error", err)
 		writeError(w, http.StatusInternalServerError, "internal error; see the server log")

@@ -224,7 +224,20 @@ func (s *Server) requireScope(need token.Scope, h http.Handler) http.Handler {
 			writeError(w, http.StatusUnauthorized, "missing bearer token (Authorization: Bearer TOKEN)")
 			return
 		}
-		tok, ok := s.opts.Tokens.Verify(plain)
+		var tok token.Token
+		if c, can := s.opts.Tokens.(tokenChecker); can {
+			// A store that did not answer is 503, not a refused token.
+			t, err := c.Check(plain)
+			if errors.Is(err, store.ErrUnavailable) {
+				s.log.Warn("admin API token not verified: store unavailable", "error", err)
+				w.Header().Set("Retry-After", "5")
+				writeError(w, http.StatusServiceUnavailable, "the control-plane store did not answer in time; try again later")
+				return
+			}
+			tok, ok = t, err == nil
+		} else {
+			tok, ok = s.opts.Tokens.Verify(plain)
+		}
 		if !ok {
 			s.log.Info("admin API token refused", "remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="rampart", error="invalid_token"`)
@@ -240,6 +253,12 @@ func (s *Server) requireScope(need token.Scope, h http.Handler) http.Handler {
 		}
 		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tokenKey{}, tok)))
 	})
+}
+
+// tokenChecker is a token store that tells a refused token from a store
+// that did not answer (store.TokenStore).
+type tokenChecker interface {
+	Check(plaintext string) (token.Token, error)
 }
 
 // bearer extracts the token from an Authorization header value. The

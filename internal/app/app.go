@@ -91,6 +91,11 @@ type App struct {
 	// Protections (H12; see protect.go, listeners.go): GeoIP, rate
 	// limiter, challenger, auto-mode detectors, connection caps.
 	protect protectState
+
+	// Open tunnels and streams of replaced proxies (cutoff.go).
+	exchanges exchangeState
+	// The control-plane store's health probe for /healthz (health.go).
+	probe storeProbe
 }
 
 // generation is one configuration's zones, proxies and routes.
@@ -216,12 +221,14 @@ func (a *App) Logger() *slog.Logger { return a.log }
 // Config returns the running configuration.
 func (a *App) Config() *config.Config { return a.gen.Load().cfg }
 
-// Health reports nil while the app serves, an error once it stops.
+// Health reports nil while the app serves, an error once it stops or
+// while the control-plane store does not answer (health.go); it returns
+// within about a second whatever the store does.
 func (a *App) Health() error {
 	if a.stopped.Load() {
 		return errors.New("stopping")
 	}
-	return nil
+	return a.storeHealth()
 }
 
 // build makes the generation for cfg. A zone whose config (and the proxy
@@ -259,6 +266,7 @@ func (a *App) build(cfg *config.Config, prev *generation) (gen *generation, err 
 				Timeouts: cfg.Timeouts,
 				Logger:   a.log.With("component", "proxy", "zone", zc.Host),
 				OnHealth: a.onHealth,
+				Admit:    a.serves(zc.Host), // cutoff.go
 			})
 			if err != nil {
 				return nil, fmt.Errorf("building zone %q: %w", zc.Host, err)
@@ -377,7 +385,6 @@ func (a *App) Reload(cfg *config.Config) error {
 	a.gen.Store(gen)
 	old := a.edge.SetRoutes(gen.routes)
 
-	var replaced []*proxy.Proxy
 	kept := make(map[string]bool, len(gen.zones))
 	reused := 0
 	for host, e := range gen.zones {
@@ -386,17 +393,9 @@ func (a *App) Reload(cfg *config.Config) error {
 			reused++
 		}
 	}
-	for host, pe := range prev.zones {
-		if e, ok := gen.zones[host]; !ok || e.proxy != pe.proxy {
-			replaced = append(replaced, pe.proxy)
-		}
-	}
-	go func() {
-		<-old.Drained()
-		for _, p := range replaced {
-			p.Close()
-		}
-	}()
+	// Removed zones' tunnels and streams end now; cutoff.go.
+	replaced := a.replaceProxies(prev, gen)
+	a.closeReplaced(old, replaced)
 	a.metrics.Forget(kept)
 	a.retainWAFs(cfg, prev.cfg)    // waf.go
 	a.retainCaches(cfg)            // cache.go

@@ -128,6 +128,7 @@ func TestDefault(t *testing.T) {
 		{"response_header", c.Timeouts.ResponseHeader, 30 * time.Second},
 		{"origin_idle", c.Timeouts.OriginIdle, 90 * time.Second},
 		{"shutdown", c.Timeouts.Shutdown, 30 * time.Second},
+		{"store timeout", c.Timeouts.Store, 5 * time.Second},
 		{"max_header_bytes", c.Timeouts.MaxHeaderBytes, 64 << 10},
 		{"log.format", c.Log.Format, "json"},
 		{"log.level", c.Log.Level, "info"},

@@ -72,6 +72,7 @@ func (c *Config) applyDefaults(src *source) {
 		{"timeouts.response_header", &t.ResponseHeader, 30 * time.Second},
 		{"timeouts.origin_idle", &t.OriginIdle, 90 * time.Second},
 		{"timeouts.shutdown", &t.Shutdown, 30 * time.Second},
+		{"timeouts.store", &t.Store, 5 * time.Second},
 	}
 	for _, d := range durations {
 		if unset(d.path) {

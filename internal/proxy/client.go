@@ -181,8 +181,25 @@ func (p *Proxy) serveLean(o *origin, w http.ResponseWriter, r *http.Request, inf
 			}
 		}
 	}
+	// A body that is not in the buffer already may stream for long (SSE,
+	// slow downloads): register it, so that a decision stopping the zone
+	// ends it (exchange.go).
+	streaming := m.contentLength < 0 || int64(c.br.Buffered()) < m.contentLength
+	if streaming && !p.exchanges.Add(&c.x, c) {
+		c.nc.Close()
+		return cutErr(false)
+	}
 	w.WriteHeader(m.status)
 	reusable, perr := copyBody(w, c, &m, o.raw)
+	if streaming {
+		p.exchanges.Remove(&c.x)
+		if c.x.Ended() {
+			reusable = false
+			if perr != nil && perr.Source == SourceOrigin {
+				perr = cutErr(true)
+			}
+		}
+	}
 	if bw != nil && !bw.finished() {
 		// The origin answered before the whole request body was sent: the
 		// connection is out of sync. Closing it stops the writer.

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/rampart-edge/rampart/internal/cutoff"
 )
 
 // maxIdlePerOrigin bounds the idle keep-alive connections kept per origin.
@@ -53,6 +55,10 @@ type originConn struct {
 	// response-header timeout, zero when it cleared it or does not know
 	// it (see setHeaderDeadline).
 	headerDeadline time.Time
+
+	// x registers a streaming response in the zone's cutoff.Set
+	// (exchange.go).
+	x cutoff.Exchange
 
 	// Set while a request waits on the connection (see waitSet).
 	waitCtx context.Context

@@ -60,6 +60,7 @@ import (
 	"sync/atomic"
 
 	"github.com/rampart-edge/rampart/internal/config"
+	"github.com/rampart-edge/rampart/internal/cutoff"
 	"github.com/rampart-edge/rampart/internal/proxy/originlimit"
 	"github.com/rampart-edge/rampart/internal/reqctx"
 )
@@ -100,6 +101,11 @@ type Options struct {
 	// metrics: a client that went away is SourceClient, never a 502). It
 	// runs on the request's goroutine before the error response is written.
 	OnError func(r *http.Request, err *Error)
+	// Admit, when set, reports whether the zone is still served; a
+	// tunnel or streaming response that would start while it is not is
+	// ended at once (see CutExchanges). It is called once per upgrade,
+	// streaming response and https-origin request, and must be cheap.
+	Admit func() bool
 }
 
 // OriginStatus is the state of one origin, for metrics.
@@ -127,6 +133,7 @@ type Proxy struct {
 	next         atomic.Uint64
 	waits        waitSet
 	limit        *originlimit.Limiter // nil: no origin_limits
+	exchanges    *cutoff.Set          // open tunnels and streams; exchange.go
 
 	startOnce sync.Once
 	closeOnce sync.Once
@@ -155,6 +162,7 @@ func New(z config.Zone, opts Options) (*Proxy, error) {
 		onHealth:     opts.OnHealth,
 		onError:      opts.OnError,
 		stop:         make(chan struct{}),
+		exchanges:    cutoff.New(opts.Admit),
 	}
 	switch p.policy {
 	case "":
@@ -540,6 +548,10 @@ func (p *Proxy) fail(w http.ResponseWriter, r *http.Request, info *reqctx.Info, 
 	case perr.answered:
 		// The response head was already sent: abort the client connection
 		// so the truncation is visible (as httputil.ReverseProxy does).
+		if errors.Is(perr.Err, errCutOff) {
+			p.log.Info("stream cut off", "request_id", id, "error", perr.Error())
+			panic(http.ErrAbortHandler)
+		}
 		p.log.Warn("proxying response body failed", "request_id", id, "source", perr.Source.String(), "error", perr.Error())
 		panic(http.ErrAbortHandler)
 	}
@@ -635,11 +647,33 @@ func (p *Proxy) newReverseProxy(o *origin, errLog *log.Logger) *httputil.Reverse
 // serveTransport proxies r to o with httputil.ReverseProxy.
 func (p *Proxy) serveTransport(o *origin, w http.ResponseWriter, r *http.Request, body *trackedBody) *Error {
 	st := &transportState{}
-	r2 := r.WithContext(context.WithValue(r.Context(), transportStateKey{}, st))
+	ctx, cancel := context.WithCancel(context.WithValue(r.Context(), transportStateKey{}, st))
+	defer cancel()
+	tx := &transportExchange{cancel: cancel}
+	var x cutoff.Exchange
+	if !p.exchanges.Add(&x, tx) {
+		return cutErr(false)
+	}
+	defer p.exchanges.Remove(&x)
+	r2 := r.WithContext(ctx)
 	if body != nil {
 		r2.Body = body
 	}
+	if isUpgrade(r) {
+		w = &hijackRecorder{ResponseWriter: w, t: tx}
+	}
 	o.rp.ServeHTTP(w, r2)
+	if x.Ended() {
+		tx.mu.Lock()
+		hijacked := tx.conn != nil
+		tx.mu.Unlock()
+		if hijacked {
+			return nil // the tunnel is closed; nothing more to say
+		}
+		// Before the response head, httputil reported the cancellation
+		// (st.err): answer 503. After it, the copy stopped: abort.
+		return cutErr(st.err == nil)
+	}
 	if st.err == nil {
 		return nil
 	}

@@ -93,13 +93,28 @@ var dummyHash = strings.Repeat("00", sha256.Size)
 // Verify checks a plaintext token; see token.Store. A database error
 // counts as a failed verification (the request is refused).
 func (ts *TokenStore) Verify(plaintext string) (token.Token, bool) {
+	tok, err := ts.Check(plaintext)
+	return tok, err == nil
+}
+
+// errRefused is Check's error for a token that is malformed, unknown,
+// wrong or revoked.
+var errRefused = errors.New("invalid or revoked token")
+
+// Check is Verify with the reason of a refusal: an error wrapping
+// ErrUnavailable when the store did not answer within Timeout (the caller
+// answers 503, not 401), another error for a token that is not valid.
+func (ts *TokenStore) Check(plaintext string) (token.Token, error) {
 	id, secret, err := token.Parse(plaintext)
 	if err != nil {
-		return token.Token{}, false
+		return token.Token{}, errRefused
 	}
 	ctx, cancel := ts.ctx()
 	defer cancel()
 	rec, err := ts.S.GetToken(ctx, id)
+	if errors.Is(err, ErrUnavailable) {
+		return token.Token{}, fmt.Errorf("verifying token: %w", err)
+	}
 	found := err == nil
 	hash := rec.Hash
 	if !found {
@@ -109,9 +124,9 @@ func (ts *TokenStore) Verify(plaintext string) (token.Token, bool) {
 	got := sha256.Sum256([]byte(secret))
 	ok := herr == nil && len(want) == sha256.Size && subtle.ConstantTimeCompare(got[:], want) == 1
 	if !found || !ok || !rec.Revoked.IsZero() {
-		return token.Token{}, false
+		return token.Token{}, errRefused
 	}
-	return recToken(rec), true
+	return recToken(rec), nil
 }
 
 // List returns every token oldest first; see token.Store.

@@ -80,10 +80,13 @@ var (
 	_ audit.Log   = (*DB)(nil)
 )
 
-// New returns a store over drv. Call Migrate before using it.
+// New returns a store over drv. Call Migrate before using it. Every call
+// gets a deadline (deadline.go): DefaultTimeout unless SetTimeout changes
+// it, or the caller's own.
 func New(drv Driver) *DB {
-	db := &DB{drv: drv}
-	db.ops = &ops{db: db, q: drv}
+	b := newBounded(drv)
+	db := &DB{drv: b}
+	db.ops = &ops{db: db, q: b}
 	return db
 }
 

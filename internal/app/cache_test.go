@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"github.com/rampart-edge/rampart/internal/compress"
 	"github.com/rampart-edge/rampart/internal/config"
 	"github.com/rampart-edge/rampart/internal/edge"
+	"github.com/rampart-edge/rampart/internal/testenv"
 	"github.com/rampart-edge/rampart/internal/testlog"
 	"github.com/rampart-edge/rampart/internal/token"
 )
@@ -400,17 +400,12 @@ func TestCacheBypassIsCompressed(t *testing.T) {
 	}
 }
 
-// TestCachePurgeAcrossNodes runs two nodes sharing the Redis server on
-// 127.0.0.1:6379: a purge through one node's admin API empties the other's
-// cache within a second.
+// TestCachePurgeAcrossNodes runs two nodes sharing the test Redis server
+// (testenv.Redis): a purge through one node's admin API empties the
+// other's cache within a second.
 func TestCachePurgeAcrossNodes(t *testing.T) {
-	if c, err := net.DialTimeout("tcp", "127.0.0.1:6379", time.Second); err != nil {
-		t.Skipf("no Redis on 127.0.0.1:6379: %v", err)
-	} else {
-		c.Close()
-	}
 	o := newCacheOrigin(t)
-	top := "cluster: {redis: \"redis://127.0.0.1:6379/0\"}"
+	top := "cluster: {redis: \"redis://" + testenv.Redis(t) + "/0\"}"
 	a := startCacheApp(t, o, t.TempDir(), top, "")
 	b := startCacheApp(t, o, t.TempDir(), top, "")
 	for _, n := range []*cacheApp{a, b} {

@@ -2,66 +2,34 @@ package app
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/rampart-edge/rampart/internal/config"
 
 	"github.com/rampart-edge/rampart/internal/store"
 	"github.com/rampart-edge/rampart/internal/store/backend"
 	"github.com/rampart-edge/rampart/internal/store/storetest"
+	"github.com/rampart-edge/rampart/internal/testenv"
 	"github.com/rampart-edge/rampart/internal/testlog"
 	"github.com/rampart-edge/rampart/internal/token"
 )
 
-// pgSchemaURL creates a fresh PostgreSQL schema (dropped after the test)
-// on the test database and returns a store URL using it.
+// pgSchemaURL is a fresh PostgreSQL schema (dropped after the test) on
+// the ephemeral cluster testenv starts (or RAMPART_TEST_POSTGRES's
+// database), as a store URL.
 func pgSchemaURL(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv("RAMPART_TEST_POSTGRES")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("PostgreSQL is needed at %s: %v", base, err)
-	}
-	defer conn.Close(ctx)
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "t_" + hex.EncodeToString(b[:])
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if c, err := pgx.Connect(ctx, base); err == nil {
-			_, _ = c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
-			c.Close(ctx)
-		}
-	})
-	u, _ := url.Parse(base)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return testenv.Postgres(t)
 }
 
 // deskApp is a running app with the compliance desk and one token per
@@ -73,6 +41,13 @@ type deskApp struct {
 }
 
 func startDesk(t *testing.T, storeURL string, zonesYAML string) *deskApp {
+	t.Helper()
+	return startDeskWith(t, storeURL, "", "", zonesYAML)
+}
+
+// startDeskWith is startDesk with more YAML: complianceYAML inside the
+// compliance block (indented by 2), topYAML at the top level.
+func startDeskWith(t *testing.T, storeURL, complianceYAML, topYAML, zonesYAML string) *deskApp {
 	t.Helper()
 	dataDir := t.TempDir()
 	ofac, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "sanctions", "ofac"))
@@ -103,9 +78,11 @@ compliance:
   lists: [%s]
   embargoed_regions: [IR, KP]
   blocked_by_url: https://compliance.example.net/
+%s
+%s
 zones:
 %s
-`, dataDir, storeLine, ofac, zonesYAML))
+`, dataDir, storeLine, ofac, complianceYAML, topYAML, zonesYAML))
 	logs := &testlog.Buffer{}
 	a, err := New(cfg, Options{Logger: slog.New(slog.NewJSONHandler(logs, nil))})
 	if err != nil {
@@ -253,7 +230,7 @@ func TestComplianceDeskEndToEnd(t *testing.T) {
 				t.Fatalf("report form: %d %s", resp.StatusCode, page)
 			}
 			form := url.Values{"host": {"shop.example"}, "category": {"sanctions"}, "description": {"This shop sells for a listed company."},
-				"evidence_urls": {"https://evidence.example/1"}}
+				"evidence_urls": {"https://evidence.example/1"}, "form_token": {formToken(t, page)}}
 			resp, page = d.edge(t, "POST", "shop.example", "/.well-known/rampart/report", form.Encode())
 			caseID := caseRe.FindString(page)
 			if resp.StatusCode != 202 || caseID == "" {

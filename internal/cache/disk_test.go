@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/rampart-edge/rampart/internal/testenv"
 )
 
 func TestDiskTierSurvivesRestart(t *testing.T) {
@@ -130,17 +132,21 @@ func TestLargeBodyWithoutDiskIsNotStored(t *testing.T) {
 	}
 }
 
-// TestRedisPurge needs the Redis server on 127.0.0.1:6379.
+// TestRedisPurge runs two zones sharing the test Redis server
+// (testenv.Redis): a purge on one reaches the other within a second.
 func TestRedisPurge(t *testing.T) {
 	t.Parallel()
-	const url = "redis://127.0.0.1:6379/0"
-	opt, _ := redis.ParseURL(url)
+	url := "redis://" + testenv.Redis(t) + "/0"
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
 	c := redis.NewClient(opt)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := c.Ping(ctx).Err(); err != nil {
 		c.Close()
-		t.Skipf("no Redis on 127.0.0.1:6379: %v", err)
+		t.Fatalf("Redis at %s: %v", url, err)
 	}
 	c.Close()
 	fn := static("max-age=600", "shared")

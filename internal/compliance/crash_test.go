@@ -22,6 +22,7 @@ import (
 	"github.com/rampart-edge/rampart/internal/store"
 	"github.com/rampart-edge/rampart/internal/store/postgres"
 	"github.com/rampart-edge/rampart/internal/store/sqlite"
+	"github.com/rampart-edge/rampart/internal/testenv"
 )
 
 // crashEnv makes the test binary the crash child: "sqlite:DIR" or
@@ -35,7 +36,7 @@ func TestMain(m *testing.M) {
 	if v := os.Getenv(catchUpEnv); v != "" {
 		catchUpChild(v)
 	}
-	os.Exit(m.Run())
+	testenv.Main(m)
 }
 
 func openCrashStore(v string) (store.Store, error) {

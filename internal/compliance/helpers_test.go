@@ -2,22 +2,16 @@ package compliance
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
-	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/rampart-edge/rampart/internal/lists"
 	"github.com/rampart-edge/rampart/internal/screening"
 	"github.com/rampart-edge/rampart/internal/store"
 	"github.com/rampart-edge/rampart/internal/store/postgres"
 	"github.com/rampart-edge/rampart/internal/store/sqlite"
+	"github.com/rampart-edge/rampart/internal/testenv"
 )
 
 // The real OFAC publications in the repository's testdata (see
@@ -27,46 +21,13 @@ var (
 	ofac2024 = filepath.Join("..", "..", "testdata", "sanctions", "ofac-2024-05-03")
 )
 
-const defaultPG = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-
-func pgURL() string {
-	if u := os.Getenv("RAMPART_TEST_POSTGRES"); u != "" {
-		return u
-	}
-	return defaultPG
-}
-
-// freshSchema creates an empty PostgreSQL schema for one test (dropped
-// after it) and returns a URL using it. PostgreSQL must be reachable.
+// freshSchema is an empty PostgreSQL schema of its own for one test, on
+// the ephemeral cluster testenv starts (or RAMPART_TEST_POSTGRES's
+// database), dropped when the test ends. The test fails (never skips)
+// without one.
 func freshSchema(tb testing.TB) string {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	base := pgURL()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		tb.Fatalf("PostgreSQL is needed and not reachable at %s (set RAMPART_TEST_POSTGRES): %v", base, err)
-	}
-	defer conn.Close(ctx)
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "t_" + hex.EncodeToString(b[:])
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		tb.Fatalf("creating schema: %v", err)
-	}
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if conn, err := pgx.Connect(ctx, base); err == nil {
-			defer conn.Close(ctx)
-			_, _ = conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
-		}
-	})
-	u, _ := url.Parse(base)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return testenv.Postgres(tb)
 }
 
 // backends opens a fresh store of each kind.

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,15 +16,15 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/rampart-edge/rampart/internal/testenv"
 )
 
-// redisAddr is the real Redis the tests use: RAMPART_TEST_REDIS, or
-// 127.0.0.1:6379, which CI starts. The tests fail (never skip) without it.
-func redisAddr() string {
-	if a := os.Getenv("RAMPART_TEST_REDIS"); a != "" {
-		return a
-	}
-	return "127.0.0.1:6379"
+// redisAddr is the real Redis the tests use: the ephemeral server testenv
+// starts (or RAMPART_TEST_REDIS's). The tests fail (never skip) without it.
+func redisAddr(tb testing.TB) string {
+	tb.Helper()
+	return testenv.Redis(tb)
 }
 
 func newRedisClient(t testing.TB, addr string) *redis.Client {
@@ -40,11 +39,11 @@ func newRedisClient(t testing.TB, addr string) *redis.Client {
 // and deletes the prefix's keys when the test ends.
 func liveRedis(t testing.TB) (*redis.Client, string) {
 	t.Helper()
-	c := newRedisClient(t, redisAddr())
+	c := newRedisClient(t, redisAddr(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if err := c.Ping(ctx).Err(); err != nil {
-		t.Fatalf("the Redis limiter tests need a real Redis at %s (set RAMPART_TEST_REDIS or start redis-server): %v", redisAddr(), err)
+		t.Fatalf("the Redis limiter tests need a real Redis at %s: %v", redisAddr(t), err)
 	}
 	var b [6]byte
 	crand.Read(b[:])
@@ -117,7 +116,7 @@ func TestRedisAllowAllAndExpiry(t *testing.T) {
 func TestRedisTwoNodesShareOneLimit(t *testing.T) {
 	t.Parallel()
 	c1, prefix := liveRedis(t)
-	c2 := newRedisClient(t, redisAddr())
+	c2 := newRedisClient(t, redisAddr(t))
 	nodes := []*Redis{NewRedis(c1, RedisOptions{Prefix: prefix}), NewRedis(c2, RedisOptions{Prefix: prefix})}
 	l := Limit{Requests: 1, Per: time.Hour, Burst: 49} // 50 in total, then nothing for a long time
 	var allowed [2]atomic.Int64
@@ -279,7 +278,7 @@ func TestFallbackClosedPort(t *testing.T) {
 func TestFallbackRecovers(t *testing.T) {
 	t.Parallel()
 	_, prefix := liveRedis(t)
-	proxy := newSwitchProxy(t, redisAddr())
+	proxy := newSwitchProxy(t, redisAddr(t))
 	var logs logBuffer
 	var mu sync.Mutex
 	var states []bool
@@ -327,7 +326,7 @@ func TestFallbackRecovers(t *testing.T) {
 	if strings.Count(out, "rate limiter degraded") != 1 || strings.Count(out, "rate limiter recovered") != 1 {
 		t.Fatalf("want one degraded and one recovered log line:\n%s", out)
 	}
-	n, err := newRedisClient(t, redisAddr()).Keys(ctx, prefix+"*").Result()
+	n, err := newRedisClient(t, redisAddr(t)).Keys(ctx, prefix+"*").Result()
 	if err != nil || len(n) != 1 {
 		t.Fatalf("redis keys after recovery: %v %v, want the limiter's key", n, err)
 	}
@@ -377,14 +376,14 @@ func TestRedisMatchesLocal(t *testing.T) {
 
 func TestClientOptions(t *testing.T) {
 	t.Parallel()
-	o, err := ClientOptions("redis://" + redisAddr() + "/0")
+	o, err := ClientOptions("redis://" + redisAddr(t) + "/0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if o.ReadTimeout != 100*time.Millisecond || o.MaxRetries != -1 || o.DB != 0 {
 		t.Fatalf("options %+v", o)
 	}
-	o2, err := ClientOptions("redis://127.0.0.1:6379/3?read_timeout=2s")
+	o2, err := ClientOptions("redis://" + redisAddr(t) + "/3?read_timeout=2s")
 	if err != nil || o2.ReadTimeout != 2*time.Second || o2.DB != 3 {
 		t.Fatalf("explicit read_timeout: %v %v", o2, err)
 	}
@@ -394,6 +393,6 @@ func TestClientOptions(t *testing.T) {
 	c := redis.NewClient(o)
 	defer c.Close()
 	if err := c.Ping(context.Background()).Err(); err != nil {
-		t.Fatalf("client from ClientOptions cannot reach %s: %v", redisAddr(), err)
+		t.Fatalf("client from ClientOptions cannot reach %s: %v", redisAddr(t), err)
 	}
 }

@@ -2,26 +2,19 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"net/url"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/rampart-edge/rampart/internal/store"
 	"github.com/rampart-edge/rampart/internal/store/postgres"
 	"github.com/rampart-edge/rampart/internal/store/sqlcore"
 	"github.com/rampart-edge/rampart/internal/store/storetest"
+	"github.com/rampart-edge/rampart/internal/testenv"
 )
-
-// defaultURL is the test database when RAMPART_TEST_POSTGRES is unset.
-const defaultURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 
 func TestMain(m *testing.M) {
 	if u := os.Getenv(storetest.CrashEnv); u != "" {
@@ -32,56 +25,15 @@ func TestMain(m *testing.M) {
 		}
 		storetest.CrashChild(s)
 	}
-	os.Exit(m.Run())
+	testenv.Main(m)
 }
 
-func baseURL() string {
-	if u := os.Getenv("RAMPART_TEST_POSTGRES"); u != "" {
-		return u
-	}
-	return defaultURL
-}
-
-// freshSchema creates an empty schema t_<random>, drops it when the test
-// ends, and returns a URL whose search_path is that schema. PostgreSQL must
-// be reachable: the test fails (never skips) otherwise.
+// freshSchema is an empty schema of its own for one test, on the ephemeral
+// PostgreSQL cluster testenv starts (or RAMPART_TEST_POSTGRES's database),
+// dropped when the test ends. The test fails (never skips) without one.
 func freshSchema(tb testing.TB) string {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	base := baseURL()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		tb.Fatalf("PostgreSQL is needed for these tests and is not reachable at %s (set RAMPART_TEST_POSTGRES): %v", base, err)
-	}
-	defer conn.Close(ctx)
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "t_" + hex.EncodeToString(b[:])
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		tb.Fatalf("creating schema %s: %v", schema, err)
-	}
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			tb.Errorf("dropping schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			tb.Errorf("dropping schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return testenv.Postgres(tb)
 }
 
 func openURL(tb testing.TB, u string) *sqlcore.DB {

@@ -200,7 +200,10 @@ func TestKey(t *testing.T) {
 		{"ignored params", Rules{IgnoreParams: []string{"utm_source"}}, "http://h/p?a=1&utm_source=x", "http://h/p?a=1", true},
 		{"host in key", Rules{}, "http://a.example/p", "http://b.example/p", false},
 		{"host left out", Rules{IgnoreHost: true}, "http://a.example/p", "http://b.example/p", true},
-		{"host case and port", Rules{}, "http://A.example:8080/p", "http://a.example/p", true},
+		{"host case", Rules{}, "http://A.example./p", "http://a.example/p", true},
+		// The origin is sent the port: a page it built for one port is
+		// never served for another (issue 11 point 4).
+		{"port in key", Rules{}, "http://a.example:8080/p", "http://a.example/p", false},
 		{"paths differ", Rules{}, "http://h/p", "http://h/q", false},
 	}
 	for _, tt := range tests {

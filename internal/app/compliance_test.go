@@ -42,6 +42,13 @@ type deskApp struct {
 
 func startDesk(t *testing.T, storeURL string, zonesYAML string) *deskApp {
 	t.Helper()
+	return startDeskWith(t, storeURL, "", "", zonesYAML)
+}
+
+// startDeskWith is startDesk with more YAML: complianceYAML inside the
+// compliance block (indented by 2), topYAML at the top level.
+func startDeskWith(t *testing.T, storeURL, complianceYAML, topYAML, zonesYAML string) *deskApp {
+	t.Helper()
 	dataDir := t.TempDir()
 	ofac, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "sanctions", "ofac"))
 	ctx := context.Background()
@@ -71,9 +78,11 @@ compliance:
   lists: [%s]
   embargoed_regions: [IR, KP]
   blocked_by_url: https://compliance.example.net/
+%s
+%s
 zones:
 %s
-`, dataDir, storeLine, ofac, zonesYAML))
+`, dataDir, storeLine, ofac, complianceYAML, topYAML, zonesYAML))
 	logs := &testlog.Buffer{}
 	a, err := New(cfg, Options{Logger: slog.New(slog.NewJSONHandler(logs, nil))})
 	if err != nil {
@@ -221,7 +230,7 @@ func TestComplianceDeskEndToEnd(t *testing.T) {
 				t.Fatalf("report form: %d %s", resp.StatusCode, page)
 			}
 			form := url.Values{"host": {"shop.example"}, "category": {"sanctions"}, "description": {"This shop sells for a listed company."},
-				"evidence_urls": {"https://evidence.example/1"}}
+				"evidence_urls": {"https://evidence.example/1"}, "form_token": {formToken(t, page)}}
 			resp, page = d.edge(t, "POST", "shop.example", "/.well-known/rampart/report", form.Encode())
 			caseID := caseRe.FindString(page)
 			if resp.StatusCode != 202 || caseID == "" {

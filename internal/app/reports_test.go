@@ -225,7 +225,9 @@ func TestReportHostNotServed(t *testing.T) {
 				t.Errorf("422 does not name the host: %s", resp)
 			}
 			if tt.want == 202 {
-				var out struct{ CaseID string `json:"case_id"` }
+				var out struct {
+					CaseID string `json:"case_id"`
+				}
 				_ = json.Unmarshal([]byte(resp), &out)
 				cs, err := d.store.GetCase(context.Background(), out.CaseID)
 				if err != nil || cs.Host != tt.caseHost || cs.ZoneID == "" {

@@ -40,6 +40,14 @@ func TestMain(m *testing.M) {
 // PID DIR ADDR", then: "stop" stops them as Main does and exits, "exit"
 // exits without stopping them, "kill" waits to be killed.
 func serviceChild(mode string) {
+	if mode == "share" {
+		// A child re-executed with its parent's environment: it must use
+		// the parent's servers, not start its own.
+		pgURL, err1 := pgService.get(PostgresEnv, startPostgres)
+		redisAddr, err2 := redisService.get(RedisEnv, startRedis)
+		fmt.Printf("%s %s %v %v %v %v\n", pgURL, redisAddr, pgService.proc != nil, redisService.proc != nil, err1, err2)
+		os.Exit(0)
+	}
 	pgURL, err := pgService.get(PostgresEnv, startPostgres)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -171,6 +179,23 @@ func TestRedis(t *testing.T) {
 		if got[k] != want {
 			t.Errorf("CONFIG GET %s = %q, want %q", k, got[k], want)
 		}
+	}
+}
+
+// TestChildSharesServers re-executes the test binary the way the crash
+// tests do (the parent's environment): the child finds the parent's
+// servers in the environment and starts none of its own.
+func TestChildSharesServers(t *testing.T) {
+	Postgres(t)
+	want := fmt.Sprintf("%s %s false false <nil> <nil>", os.Getenv(PostgresEnv), Redis(t))
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"=share")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("child: %v", err)
+	}
+	if got := strings.TrimSpace(string(out)); got != want {
+		t.Fatalf("child reported %q, want %q", got, want)
 	}
 }
 

@@ -5,29 +5,37 @@
 // Cache-Control: no-store and the header Rampart-Challenge: 1). The page
 // carries a signed, expiring token (a random nonce, the difficulty in
 // leading zero bits, the URL the client asked for, bound by its MAC to the
-// client's /24 or /64), and a small pure-JavaScript SHA-256 (crypto.subtle
-// exists only in secure contexts) that finds a counter such that
-// SHA-256(token || counter) has that many leading zero bits. The page then
-// POSTs token and counter to VerifyPath; the server checks the token's MAC
-// and expiry, verifies the solution with one hash, sets the clearance
-// cookie and answers 303 to the original URL. A solution stays usable
-// only until its token expires, and only from the client prefix it was
-// issued to.
+// client's /24 or /64 and to the zone's Scope), and a small
+// pure-JavaScript SHA-256 (crypto.subtle exists only in secure contexts)
+// that finds a counter such that SHA-256(token || counter) has that many
+// leading zero bits. The page then POSTs token and counter to VerifyPath;
+// the server checks the token's MAC and expiry, verifies the solution
+// with one hash, sets the clearance cookie and answers 303 to the
+// original URL. A solution is accepted once (the token's nonce is then
+// spent: kept by the node until the token expires, and in Redis for the
+// whole cluster when one is configured), only before its token expires,
+// only from the client prefix it was issued to, and only by the zone
+// (Scope) that issued it.
 //
 // The clearance cookie is HMAC-SHA256 signed with a key from
 // DataDir/keys/challenge.json (created on first use from crypto/rand,
 // rotated every KeyRotation; a replaced key stays accepted until every
-// cookie it signed has expired), names its key id, is bound to the client
-// prefix and a hash of the User-Agent, and expires. Checking one costs
-// about a microsecond and does not allocate.
+// cookie it signed has expired), names its key id and the difficulty it
+// was earned at, is bound to the client prefix, a hash of the User-Agent
+// and the zone's Scope, and expires. A zone admits it only within its
+// scope and only if it was earned at the zone's current difficulty or
+// above. Checking one costs well under a microsecond and does not
+// allocate.
 //
 // 403 rather than 503 is answered so that monitoring and retrying clients
 // do not mistake a challenge for an outage, as Cloudflare does.
 package challenge
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/netip"
 	"path/filepath"
@@ -66,6 +74,18 @@ type Options struct {
 	// (default 24h). Replaced keys verify until ClearanceTTL+ChallengeTTL
 	// after their replacement.
 	KeyRotation time.Duration
+	// MaxSpent bounds the node's set of spent challenges (default
+	// DefaultMaxSpent). A full set refuses new solutions with 503 until
+	// its oldest challenges expire: forgetting an unexpired one instead
+	// would let its solution be replayed.
+	MaxSpent int
+	// Shared, when set, records spent challenges for the whole cluster
+	// (RedisSpent on cluster.redis). While it fails, the node's own set
+	// still refuses every replay on this node.
+	Shared SharedSpent
+	// Logger logs the shared record's failures and recoveries (default
+	// slog.Default()).
+	Logger *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -74,8 +94,15 @@ type Options struct {
 // request at DefaultDifficulty.
 type Policy struct {
 	// Difficulty is the leading zero bits a solution needs (0: default;
-	// at most MaxDifficulty).
+	// at most MaxDifficulty). A clearance earned below it is refused.
 	Difficulty int
+	// Scope binds the zone's tokens and clearances: ZoneScope(host), or
+	// DomainScope(CookieDomain) for zones that share a cookie domain.
+	Scope Scope
+	// CookieDomain is the clearance cookie's Domain attribute; empty
+	// (the default) makes it a host-only cookie, which browsers send to
+	// the name that set it and no other.
+	CookieDomain string
 	// ExemptPaths are path prefixes never challenged (API paths whose
 	// clients cannot run JavaScript); "/api/" matches "/api/v1".
 	ExemptPaths []string
@@ -100,8 +127,8 @@ const (
 	Challenged
 	// Verified: a correct solution; the cookie was set with a 303.
 	Verified
-	// Rejected: a wrong, expired or foreign solution; a new challenge
-	// was written.
+	// Rejected: a wrong, expired, spent or foreign solution; a new
+	// challenge was written (or a 503 while the spent set is full).
 	Rejected
 )
 
@@ -134,6 +161,11 @@ type Challenger struct {
 
 	ring     atomic.Pointer[keyRing]
 	rotateMu sync.Mutex
+
+	spent      *spentSet
+	shared     SharedSpent
+	sharedDown atomic.Bool
+	logger     *slog.Logger
 }
 
 // New returns a Challenger, creating DataDir/keys/challenge.json if it
@@ -154,12 +186,21 @@ func New(opts Options) (*Challenger, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.MaxSpent <= 0 {
+		opts.MaxSpent = DefaultMaxSpent
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
 	c := &Challenger{
 		path:         filepath.Join(opts.DataDir, "keys", "challenge.json"),
 		challengeTTL: opts.ChallengeTTL,
 		clearanceTTL: opts.ClearanceTTL,
 		rotation:     opts.KeyRotation,
 		now:          opts.Now,
+		spent:        newSpentSet(opts.ChallengeTTL, opts.MaxSpent),
+		shared:       opts.Shared,
+		logger:       opts.Logger,
 	}
 	kr, err := loadOrCreateKeys(c.path, c.now(), c.rotation, c.grace())
 	if err != nil {
@@ -207,33 +248,36 @@ func (c *Challenger) Rotate() error {
 	return nil
 }
 
-// Verify reports whether cookie is a valid clearance for a client at
+// Verify reports whether cookie is a valid clearance on a zone with
+// policy p (nil: the zero Scope at DefaultDifficulty) for a client at
 // clientIP with userAgent at time now: well formed, signed by a key still
-// accepted, not expired, and issued to the same /24 (IPv4) or /64 (IPv6)
-// and User-Agent. It does not allocate for User-Agents up to 512 bytes.
-func (c *Challenger) Verify(cookie string, clientIP netip.Addr, userAgent string, now time.Time) bool {
-	return verifyCookie(c.ring.Load(), cookie, clientIP, userAgent, now)
+// accepted, not expired, issued to the same /24 (IPv4) or /64 (IPv6),
+// User-Agent and scope, and earned at p's difficulty or above. It does
+// not allocate for User-Agents up to 512 bytes.
+func (c *Challenger) Verify(cookie string, clientIP netip.Addr, userAgent string, p *Policy, now time.Time) bool {
+	return verifyCookie(c.ring.Load(), cookie, clientIP, userAgent, p.scope(), p.difficulty(), now)
 }
 
-// IssueClearance returns a new clearance cookie value for the client.
-func (c *Challenger) IssueClearance(clientIP netip.Addr, userAgent string) (string, error) {
+// IssueClearance returns a new clearance cookie value for the client in
+// scope, earned at difficulty (clamped as a Policy's).
+func (c *Challenger) IssueClearance(clientIP netip.Addr, userAgent string, scope Scope, difficulty int) (string, error) {
 	now := c.now()
 	kr, err := c.signingRing(now)
 	if kr == nil {
 		return "", err
 	}
-	return issueCookie(kr.current, clientIP, userAgent, now.Add(c.clearanceTTL)), nil
+	return issueCookie(kr.current, clientIP, userAgent, &scope, clampDifficulty(difficulty), now.Add(c.clearanceTTL)), nil
 }
 
-// IssueToken returns a new challenge token for the client, to solve at
-// difficulty and return to target.
-func (c *Challenger) IssueToken(clientIP netip.Addr, target string, difficulty int) (string, error) {
+// IssueToken returns a new challenge token for the client in scope, to
+// solve at difficulty and return to target.
+func (c *Challenger) IssueToken(clientIP netip.Addr, target string, scope Scope, difficulty int) (string, error) {
 	now := c.now()
 	kr, err := c.signingRing(now)
 	if kr == nil {
 		return "", err
 	}
-	return issueToken(kr.current, clientIP, target, clampDifficulty(difficulty), now.Add(c.challengeTTL))
+	return issueToken(kr.current, clientIP, &scope, target, clampDifficulty(difficulty), now.Add(c.challengeTTL))
 }
 
 func clampDifficulty(d int) int {
@@ -265,11 +309,52 @@ func (p *Policy) Exempts(r *http.Request, client netip.Addr) bool {
 	return p.Exempt != nil && p.Exempt(r, client)
 }
 
+// maxClearanceTries bounds the clearance cookies checked per request. A
+// browser holds two when a zone's host-only cookie and a shared cookie
+// domain's both match; more are an attempt to make the edge compute MACs.
+const maxClearanceTries = 4
+
 // HasClearance reports whether r carries a valid clearance cookie for
-// client.
-func (c *Challenger) HasClearance(r *http.Request, client netip.Addr) bool {
-	ck, err := r.Cookie(CookieName)
-	return err == nil && c.Verify(ck.Value, client, r.UserAgent(), c.now())
+// client on a zone with policy p (see Verify). Every Cookie header field
+// is read (HTTP/2 clients may send one per cookie), values in double
+// quotes are unquoted as net/http does, and up to maxClearanceTries
+// cookies named CookieName are checked. It does not allocate.
+func (c *Challenger) HasClearance(r *http.Request, client netip.Addr, p *Policy) bool {
+	kr := c.ring.Load()
+	now := c.now()
+	ua := r.Header.Get("User-Agent")
+	scope, minBits := p.scope(), p.difficulty()
+	tries := 0
+	for _, line := range r.Header["Cookie"] {
+		for line != "" {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
+			name, val, ok := strings.Cut(strings.TrimSpace(part), "=")
+			if !ok || strings.TrimSpace(name) != CookieName {
+				continue
+			}
+			if len(val) >= 2 && val[0] == '"' && val[len(val)-1] == '"' {
+				val = val[1 : len(val)-1]
+			}
+			if verifyCookie(kr, val, client, ua, scope, minBits, now) {
+				return true
+			}
+			if tries++; tries >= maxClearanceTries {
+				return false
+			}
+		}
+	}
+	return false
+}
+
+var zeroScope Scope
+
+// scope returns p's scope (the zero Scope for a nil p).
+func (p *Policy) scope() *Scope {
+	if p == nil {
+		return &zeroScope
+	}
+	return &p.Scope
 }
 
 // Check admits r if it holds a valid clearance or is exempt by p (nil: no
@@ -281,7 +366,7 @@ func (c *Challenger) Check(w http.ResponseWriter, r *http.Request, client netip.
 	if r.URL.Path == VerifyPath {
 		return c.serveVerify(w, r, client, p)
 	}
-	if p.Exempts(r, client) || c.HasClearance(r, client) {
+	if p.Exempts(r, client) || c.HasClearance(r, client, p) {
 		return Passed
 	}
 	c.writeChallenge(w, r, client, p, r.URL.RequestURI(), http.StatusForbidden)
@@ -296,7 +381,11 @@ func (p *Policy) difficulty() int {
 }
 
 // serveVerify checks a solution: form fields "token" and "counter", by
-// POST (or GET, for clients that cannot POST).
+// POST (or GET, for clients that cannot POST). A solution is accepted if
+// its token was issued by this zone's scope to the client's prefix, has
+// not expired, is at the zone's difficulty or above, solves the token,
+// and was not accepted before; the clearance then carries the token's
+// difficulty.
 func (c *Challenger) serveVerify(w http.ResponseWriter, r *http.Request, client netip.Addr, p *Policy) Result {
 	if r.Method != http.MethodPost && r.Method != http.MethodGet {
 		w.Header().Set("Allow", "GET, POST")
@@ -312,8 +401,9 @@ func (c *Challenger) serveVerify(w http.ResponseWriter, r *http.Request, client 
 		return Rejected
 	}
 	counter, cerr := ParseCounter(counterText)
-	if !checkToken(c.ring.Load(), t, client, now) {
-		// Forged, from another key, or replayed from another network.
+	if !checkToken(c.ring.Load(), t, client, p.scope(), now) {
+		// Forged, from another key, issued by another zone, or replayed
+		// from another network.
 		c.writeChallenge(w, r, client, p, "/", http.StatusForbidden)
 		return Rejected
 	}
@@ -326,12 +416,25 @@ func (c *Challenger) serveVerify(w http.ResponseWriter, r *http.Request, client 
 		c.writeChallenge(w, r, client, p, t.Target, http.StatusForbidden)
 		return Rejected
 	}
-	value, err := c.IssueClearance(client, r.UserAgent())
+	first, err := c.spend(r.Context(), t.Nonce, t.Expires, now)
+	if err != nil {
+		// The spent set is full: refuse rather than forget.
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Retry-After", "10")
+		http.Error(w, "too many challenges solved recently; try again in a few seconds", http.StatusServiceUnavailable)
+		return Rejected
+	}
+	if !first {
+		// A replayed solution.
+		c.writeChallenge(w, r, client, p, t.Target, http.StatusForbidden)
+		return Rejected
+	}
+	value, err := c.IssueClearance(client, r.UserAgent(), *p.scope(), t.Difficulty)
 	if err != nil {
 		http.Error(w, "challenge unavailable", http.StatusInternalServerError)
 		return Rejected
 	}
-	http.SetCookie(w, &http.Cookie{
+	ck := &http.Cookie{
 		Name:     CookieName,
 		Value:    value,
 		Path:     "/",
@@ -339,8 +442,35 @@ func (c *Challenger) serveVerify(w http.ResponseWriter, r *http.Request, client 
 		HttpOnly: true,
 		Secure:   r.TLS != nil,
 		SameSite: http.SameSiteLaxMode,
-	})
+	}
+	if p != nil {
+		ck.Domain = p.CookieDomain
+	}
+	http.SetCookie(w, ck)
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, t.Target, http.StatusSeeOther)
 	return Verified
+}
+
+// spend records the challenge nonce as used, on this node and, when
+// configured, in the shared record, and reports whether it was not used
+// before. The node's own set is asked first and always records: while
+// the shared record fails, a replay on this node is still refused, and
+// only a replay on another node can pass. The error is errSpentFull.
+func (c *Challenger) spend(ctx context.Context, nonce [16]byte, exp, now time.Time) (bool, error) {
+	first, err := c.spent.spend(nonce, exp.Unix(), now.Unix())
+	if err != nil || !first || c.shared == nil {
+		return first, err
+	}
+	first, err = c.shared.Spend(context.WithoutCancel(ctx), nonce, exp.Sub(now))
+	if err != nil {
+		if !c.sharedDown.Swap(true) {
+			c.logger.Warn("challenge replay record degraded: redis unreachable, refusing replays with this node's own record only", "error", err)
+		}
+		return true, nil
+	}
+	if c.sharedDown.Swap(false) {
+		c.logger.Info("challenge replay record recovered: recording spent challenges in redis again")
+	}
+	return first, nil
 }

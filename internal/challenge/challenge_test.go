@@ -53,11 +53,11 @@ func TestCookieVerify(t *testing.T) {
 	t.Parallel()
 	c := newClock()
 	ch, _ := newTestChallenger(t, c)
-	v4, err := ch.IssueClearance(ip4, ua)
+	v4, err := ch.IssueClearance(ip4, ua, Scope{}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v6, _ := ch.IssueClearance(ip6, ua)
+	v6, _ := ch.IssueClearance(ip6, ua, Scope{}, 0)
 	if len(v4) != cookieB64Len {
 		t.Fatalf("cookie %q has length %d, want %d", v4, len(v4), cookieB64Len)
 	}
@@ -96,6 +96,7 @@ func TestCookieVerify(t *testing.T) {
 		{"tampered version", flip(0), ip4, ua, now, false},
 		{"tampered key id", flip(4), ip4, ua, now, false},
 		{"tampered expiry", flip(12), ip4, ua, now, false},
+		{"tampered difficulty", flip(13), ip4, ua, now, false},
 		{"tampered mac", flip(20), ip4, ua, now, false},
 		{"unknown key id", withKeyID(99), ip4, ua, now, false},
 		{"forged", b64.EncodeToString(append([]byte{1, 0, 0, 0, 1, 0, 0, 0, 0, 0x7f, 0xff, 0xff, 0xff}, make([]byte, 16)...)), ip4, ua, now, false},
@@ -108,7 +109,7 @@ func TestCookieVerify(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if got := ch.Verify(tc.cookie, tc.ip, tc.ua, tc.at); got != tc.want {
+			if got := ch.Verify(tc.cookie, tc.ip, tc.ua, nil, tc.at); got != tc.want {
 				t.Fatalf("Verify = %v, want %v", got, tc.want)
 			}
 		})
@@ -119,16 +120,16 @@ func TestKeyRotation(t *testing.T) {
 	t.Parallel()
 	c := newClock()
 	ch, dir := newTestChallenger(t, c)
-	old, _ := ch.IssueClearance(ip4, ua)
+	old, _ := ch.IssueClearance(ip4, ua, Scope{}, 0)
 	oldKey := ch.ring.Load().current
 	if err := ch.Rotate(); err != nil {
 		t.Fatal(err)
 	}
-	fresh, _ := ch.IssueClearance(ip4, ua)
+	fresh, _ := ch.IssueClearance(ip4, ua, Scope{}, 0)
 	if old[1:7] == fresh[1:7] {
 		t.Fatalf("rotation did not change the key id: %q vs %q", old, fresh)
 	}
-	if !ch.Verify(old, ip4, ua, c.Now()) || !ch.Verify(fresh, ip4, ua, c.Now()) {
+	if !ch.Verify(old, ip4, ua, nil, c.Now()) || !ch.Verify(fresh, ip4, ua, nil, c.Now()) {
 		t.Fatal("a cookie signed before or after the rotation is refused")
 	}
 	// A restarted node reads both keys from the file.
@@ -136,13 +137,13 @@ func TestKeyRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !ch2.Verify(old, ip4, ua, c.Now()) || !ch2.Verify(fresh, ip4, ua, c.Now()) {
+	if !ch2.Verify(old, ip4, ua, nil, c.Now()) || !ch2.Verify(fresh, ip4, ua, nil, c.Now()) {
 		t.Fatal("after reload, a cookie signed before or after the rotation is refused")
 	}
 	// Automatic rotation: the next day a new key signs; the old cookie
 	// has expired by then anyway, and its key is dropped after the grace.
 	c.Add(25 * time.Hour)
-	third, _ := ch.IssueClearance(ip4, ua)
+	third, _ := ch.IssueClearance(ip4, ua, Scope{}, 0)
 	if third[1:7] == fresh[1:7] {
 		t.Fatal("no automatic rotation after 25h")
 	}
@@ -155,18 +156,18 @@ func TestKeyRotation(t *testing.T) {
 		t.Fatalf("key file holds %d keys after the grace period, want 2 (the expired one dropped)", len(f.Keys))
 	}
 	c.Add(30 * time.Minute)
-	if !ch.Verify(third, ip4, ua, c.Now()) {
+	if !ch.Verify(third, ip4, ua, nil, c.Now()) {
 		t.Fatal("current cookie refused")
 	}
 	// A cookie whose key was rotated out is refused even if its own
 	// expiry claims otherwise (the key is gone).
-	if ch.Verify(fresh, ip4, ua, c.Now()) {
+	if ch.Verify(fresh, ip4, ua, nil, c.Now()) {
 		t.Fatal("expired cookie accepted")
 	}
-	if forged := issueCookie(oldKey, ip4, ua, c.Now().Add(time.Hour)); ch.Verify(forged, ip4, ua, c.Now()) {
+	if forged := issueCookie(oldKey, ip4, ua, &zeroScope, DefaultDifficulty, c.Now().Add(time.Hour)); ch.Verify(forged, ip4, ua, nil, c.Now()) {
 		t.Fatal("cookie signed by a rotated-out key accepted")
 	}
-	if current := issueCookie(ch.ring.Load().current, ip4, ua, c.Now().Add(time.Hour)); !ch.Verify(current, ip4, ua, c.Now()) {
+	if current := issueCookie(ch.ring.Load().current, ip4, ua, &zeroScope, DefaultDifficulty, c.Now().Add(time.Hour)); !ch.Verify(current, ip4, ua, nil, c.Now()) {
 		t.Fatal("control: cookie signed by the current key refused")
 	}
 }
@@ -289,9 +290,10 @@ func TestVerifyEndpoint(t *testing.T) {
 	t.Parallel()
 	c := newClock()
 	ch, _ := newTestChallenger(t, c)
-	p := &Policy{Difficulty: 10}
-	solve := func(client netip.Addr, target string, bits int) (string, string) {
-		tok, err := ch.IssueToken(client, target, bits)
+	zone := ZoneScope("site.test")
+	p := &Policy{Difficulty: 10, Scope: zone}
+	solve := func(client netip.Addr, target string, scope Scope, bits int) (string, string) {
+		tok, err := ch.IssueToken(client, target, scope, bits)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -310,43 +312,67 @@ func TestVerifyEndpoint(t *testing.T) {
 		ch.Check(w, r, client, p)
 		return w
 	}
-	tok, ctr := solve(ip4, "/a?b=c", 10)
-	wrong, _ := ParseCounter(ctr)
-	for CheckSolution(tok, wrong, 10) {
-		wrong++
+	type sol struct{ tok, ctr string }
+	fresh := func(client netip.Addr, target string, scope Scope, bits int) func() sol {
+		return func() sol { tk, ct := solve(client, target, scope, bits); return sol{tk, ct} }
 	}
-	tokEasy, ctrEasy := solve(ip4, "/", 1)
-	raw, _ := b64.DecodeString(tok)
-	raw[tokenHead] = 'x' // tamper with the target
-	tampered := b64.EncodeToString(raw)
-
+	// spent is a solution already accepted once.
+	spentTok, spentCtr := solve(ip4, "/s", zone, 10)
+	if w := post(ip4, spentTok, spentCtr); w.Code != 303 {
+		t.Fatalf("first use of a solution: %d, want 303", w.Code)
+	}
+	// another is a second counter that also solves the spent token.
+	another, _ := ParseCounter(spentCtr)
+	for another++; !CheckSolution(spentTok, another, 10); another++ {
+	}
+	wrongOf := func(tk, ct string) string {
+		n, _ := ParseCounter(ct)
+		for CheckSolution(tk, n, 10) {
+			n++
+		}
+		return fmt.Sprint(n)
+	}
+	tampered := func() sol {
+		tk, ct := solve(ip4, "/a?b=c", zone, 10)
+		raw, _ := b64.DecodeString(tk)
+		raw[tokenHead] = 'x' // tamper with the target
+		return sol{b64.EncodeToString(raw), ct}
+	}
 	tests := []struct {
 		name        string
 		client      netip.Addr
-		token, ctr  string
+		sol         func() sol
 		advance     time.Duration
 		wantCode    int
 		wantCookie  bool
 		wantRedirct string
 	}{
-		{"valid", ip4, tok, ctr, 0, 303, true, "/a?b=c"},
-		{"same /24", ip4Same, tok, ctr, 0, 303, true, "/a?b=c"},
-		{"replayed before expiry", ip4, tok, ctr, 4 * time.Minute, 303, true, "/a?b=c"},
-		{"replayed after expiry", ip4, tok, ctr, 5 * time.Minute, 403, false, ""},
-		{"other /24", ip4Other, tok, ctr, 0, 403, false, ""},
-		{"wrong counter", ip4, tok, fmt.Sprint(wrong), 0, 403, false, ""},
-		{"bad counter", ip4, tok, "+1", 0, 403, false, ""},
-		{"leading zero counter", ip4, tok, "0" + ctr, 0, 403, false, ""},
-		{"tampered target", ip4, tampered, ctr, 0, 403, false, ""},
-		{"below zone difficulty", ip4, tokEasy, ctrEasy, 0, 403, false, ""},
-		{"garbage token", ip4, "AAAA", "1", 0, 403, false, ""},
+		{"valid", ip4, fresh(ip4, "/a?b=c", zone, 10), 0, 303, true, "/a?b=c"},
+		{"same /24", ip4Same, fresh(ip4, "/a?b=c", zone, 10), 0, 303, true, "/a?b=c"},
+		{"harder than the zone", ip4, fresh(ip4, "/h", zone, 12), 0, 303, true, "/h"},
+		{"late but before expiry", ip4, fresh(ip4, "/a?b=c", zone, 10), 4 * time.Minute, 303, true, "/a?b=c"},
+		{"after expiry", ip4, fresh(ip4, "/a?b=c", zone, 10), 5 * time.Minute, 403, false, ""},
+		{"replayed", ip4, func() sol { return sol{spentTok, spentCtr} }, 0, 403, false, ""},
+		{"replayed from the same /24", ip4Same, func() sol { return sol{spentTok, spentCtr} }, 0, 403, false, ""},
+		{"replayed with another counter", ip4, func() sol { return sol{spentTok, fmt.Sprint(another)} }, 0, 403, false, ""},
+		{"other /24", ip4Other, fresh(ip4, "/a?b=c", zone, 10), 0, 403, false, ""},
+		{"other zone's token", ip4, fresh(ip4, "/", ZoneScope("cheap.test"), 10), 0, 403, false, ""},
+		{"shared domain's token", ip4, fresh(ip4, "/", DomainScope("site.test"), 10), 0, 403, false, ""},
+		{"no zone's token", ip4, fresh(ip4, "/", Scope{}, 10), 0, 403, false, ""},
+		{"wrong counter", ip4, func() sol { f := fresh(ip4, "/", zone, 10)(); return sol{f.tok, wrongOf(f.tok, f.ctr)} }, 0, 403, false, ""},
+		{"bad counter", ip4, func() sol { f := fresh(ip4, "/", zone, 10)(); return sol{f.tok, "+" + f.ctr} }, 0, 403, false, ""},
+		{"leading zero counter", ip4, func() sol { f := fresh(ip4, "/", zone, 10)(); return sol{f.tok, "0" + f.ctr} }, 0, 403, false, ""},
+		{"tampered target", ip4, tampered, 0, 403, false, ""},
+		{"below zone difficulty", ip4, fresh(ip4, "/", zone, 1), 0, 403, false, ""},
+		{"garbage token", ip4, func() sol { return sol{"AAAA", "1"} }, 0, 403, false, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			// Not parallel: the clock moves.
+			s := tc.sol()
 			c.Add(tc.advance)
 			defer c.Add(-tc.advance)
-			w := post(tc.client, tc.token, tc.ctr)
+			w := post(tc.client, s.tok, s.ctr)
 			if w.Code != tc.wantCode {
 				t.Fatalf("status %d, want %d", w.Code, tc.wantCode)
 			}
@@ -360,7 +386,150 @@ func TestVerifyEndpoint(t *testing.T) {
 			if w.Code == 403 && w.Header().Get("Rampart-Challenge") != "1" {
 				t.Fatal("a refused solution did not get a new challenge")
 			}
+			if tc.wantCookie {
+				ck := (&http.Response{Header: w.Header()}).Cookies()[0]
+				pt, _ := ParseToken(s.tok)
+				cp := *p
+				cp.Difficulty = pt.Difficulty
+				if !ch.Verify(ck.Value, tc.client, ua, &cp, c.Now()) {
+					t.Fatal("the clearance does not verify at the difficulty it was earned at")
+				}
+				cp.Difficulty++
+				if ch.Verify(ck.Value, tc.client, ua, &cp, c.Now()) {
+					t.Fatal("the clearance verifies above the difficulty it was earned at")
+				}
+			}
 		})
+	}
+}
+
+// TestClearanceScopeAndDifficulty: a clearance opens only its own scope,
+// and only at the difficulty it was earned at or below.
+func TestClearanceScopeAndDifficulty(t *testing.T) {
+	t.Parallel()
+	c := newClock()
+	ch, _ := newTestChallenger(t, c)
+	cheap := ZoneScope("cheap.test")
+	shared := DomainScope("shared.test")
+	v4, _ := ch.IssueClearance(ip4, ua, cheap, 4)
+	v20, _ := ch.IssueClearance(ip4, ua, shared, 20)
+	tests := []struct {
+		name   string
+		cookie string
+		p      *Policy
+		want   bool
+	}{
+		{"own zone, own difficulty", v4, &Policy{Scope: cheap, Difficulty: 4}, true},
+		{"own zone, lower difficulty", v4, &Policy{Scope: cheap, Difficulty: 2}, true},
+		{"own zone, difficulty raised", v4, &Policy{Scope: cheap, Difficulty: 5}, false},
+		{"own zone, default difficulty", v4, &Policy{Scope: cheap}, false},
+		{"other zone, same difficulty", v4, &Policy{Scope: ZoneScope("other.test"), Difficulty: 4}, false},
+		{"other zone, difficulty 20", v4, &Policy{Scope: ZoneScope("hard.test"), Difficulty: 20}, false},
+		{"zone name case", v4, &Policy{Scope: ZoneScope("CHEAP.test"), Difficulty: 4}, true},
+		{"same name as a cookie domain", v4, &Policy{Scope: DomainScope("cheap.test"), Difficulty: 4}, false},
+		{"no scope", v4, &Policy{Difficulty: 4}, false},
+		{"nil policy", v4, nil, false},
+		{"shared domain, lower difficulty", v20, &Policy{Scope: DomainScope(".Shared.test"), Difficulty: 8}, true},
+		{"shared domain, higher difficulty", v20, &Policy{Scope: shared, Difficulty: 21}, false},
+		{"zone named like the shared domain", v20, &Policy{Scope: ZoneScope("shared.test"), Difficulty: 8}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := ch.Verify(tc.cookie, ip4, ua, tc.p, c.Now()); got != tc.want {
+				t.Fatalf("Verify = %v, want %v", got, tc.want)
+			}
+		})
+	}
+	// Raising the difficulty byte under the MAC is refused whatever the
+	// zone asks.
+	raw, _ := b64.DecodeString(v4)
+	raw[13] = 26
+	forged := b64.EncodeToString(raw)
+	for _, bits := range []int{1, 4, 26} {
+		if ch.Verify(forged, ip4, ua, &Policy{Scope: cheap, Difficulty: bits}, c.Now()) {
+			t.Fatalf("cookie with its difficulty raised to 26 accepted at %d", bits)
+		}
+	}
+	raw[13] = MaxDifficulty + 1
+	if _, ok := parseCookie(b64.EncodeToString(raw)); ok {
+		t.Fatal("cookie with a difficulty above MaxDifficulty parsed")
+	}
+}
+
+// TestHasClearanceCookieHeaders: the clearance is found however the
+// Cookie header carries it, and bogus cookies cannot make the edge check
+// more than maxClearanceTries.
+func TestHasClearanceCookieHeaders(t *testing.T) {
+	t.Parallel()
+	c := newClock()
+	ch, _ := newTestChallenger(t, c)
+	ch.now = c.Now
+	zone := ZoneScope("site.test")
+	p := &Policy{Scope: zone, Difficulty: 8}
+	good, _ := ch.IssueClearance(ip4, ua, zone, 8)
+	other, _ := ch.IssueClearance(ip4, ua, ZoneScope("other.test"), 8)
+	bogus := strings.Repeat(CookieName+"="+other+"; ", maxClearanceTries)
+	tests := []struct {
+		name    string
+		headers []string
+		want    bool
+	}{
+		{"alone", []string{CookieName + "=" + good}, true},
+		{"among others", []string{"a=1; " + CookieName + "=" + good + "; b=2"}, true},
+		{"no spaces", []string{"a=1;" + CookieName + "=" + good + ";b=2"}, true},
+		{"quoted", []string{CookieName + `="` + good + `"`}, true},
+		{"own field (HTTP/2 style)", []string{"a=1", CookieName + "=" + good}, true},
+		{"after the other zone's", []string{CookieName + "=" + other + "; " + CookieName + "=" + good}, true},
+		{"only the other zone's", []string{CookieName + "=" + other}, false},
+		{"after too many bogus ones", []string{bogus + CookieName + "=" + good}, false},
+		{"name prefix", []string{"x" + CookieName + "=" + good}, false},
+		{"name suffix", []string{CookieName + "x=" + good}, false},
+		{"no value", []string{CookieName}, false},
+		{"percent-encoded", []string{CookieName + "=" + strings.ReplaceAll(good, "-", "%2D") + "%2D"}, false},
+		{"none", nil, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := httptest.NewRequest("GET", "/", nil)
+			r.Header.Set("User-Agent", ua)
+			for _, h := range tc.headers {
+				r.Header.Add("Cookie", h)
+			}
+			if got := ch.HasClearance(r, ip4, p); got != tc.want {
+				t.Fatalf("HasClearance = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestVerifyAllocs: checking a clearance allocates nothing, alone or
+// through the request's Cookie header.
+func TestVerifyAllocs(t *testing.T) {
+	c := newClock()
+	ch, _ := newTestChallenger(t, c)
+	ch.now = c.Now
+	zone := ZoneScope("site.test")
+	p := &Policy{Scope: zone, Difficulty: 8}
+	v, _ := ch.IssueClearance(ip4, ua, zone, 8)
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("User-Agent", ua)
+	r.Header.Set("Cookie", "session=abc; "+CookieName+"="+v+"; theme=dark")
+	now := c.Now()
+	if n := testing.AllocsPerRun(200, func() {
+		if !ch.Verify(v, ip4, ua, p, now) {
+			t.Fatal("refused")
+		}
+	}); n != 0 {
+		t.Fatalf("Verify allocates %.1f times per call, want 0", n)
+	}
+	if n := testing.AllocsPerRun(200, func() {
+		if !ch.HasClearance(r, ip4, p) {
+			t.Fatal("refused")
+		}
+	}); n != 0 {
+		t.Fatalf("HasClearance allocates %.1f times per call, want 0", n)
 	}
 }
 
@@ -410,7 +579,7 @@ func TestTokenTargets(t *testing.T) {
 		{"/" + strings.Repeat("a", MaxTarget), "/"},
 	}
 	for _, tc := range tests {
-		tok, err := ch.IssueToken(ip4, tc.in, 1)
+		tok, err := ch.IssueToken(ip4, tc.in, Scope{}, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -425,7 +594,7 @@ func TestSolveMatchesCheck(t *testing.T) {
 	t.Parallel()
 	ch, _ := newTestChallenger(t, newClock())
 	for bits := 0; bits <= 14; bits += 2 {
-		tok, _ := ch.IssueToken(ip4, "/", bits)
+		tok, _ := ch.IssueToken(ip4, "/", Scope{}, bits)
 		n, err := Solve(tok)
 		if err != nil {
 			t.Fatal(err)
@@ -461,7 +630,7 @@ func TestDecodeB64(t *testing.T) {
 func FuzzParseCookie(f *testing.F) {
 	c := newClock()
 	ch, _ := newTestChallenger(f, c)
-	v, _ := ch.IssueClearance(ip4, ua)
+	v, _ := ch.IssueClearance(ip4, ua, Scope{}, 0)
 	f.Add(v)
 	f.Add("")
 	f.Add(strings.Repeat("A", cookieB64Len))
@@ -471,7 +640,7 @@ func FuzzParseCookie(f *testing.F) {
 		if ok && b64.EncodeToString(pc.raw[:]) != s {
 			t.Fatalf("parseCookie accepted non-canonical %q", s)
 		}
-		if ch.Verify(s, ip4, ua, c.Now()) && s != v {
+		if ch.Verify(s, ip4, ua, nil, c.Now()) && s != v {
 			t.Fatalf("Verify accepted a cookie that was never issued: %q", s)
 		}
 	})
@@ -480,7 +649,7 @@ func FuzzParseCookie(f *testing.F) {
 func FuzzParseToken(f *testing.F) {
 	c := newClock()
 	ch, _ := newTestChallenger(f, c)
-	tok, _ := ch.IssueToken(ip4, "/a?b", 8)
+	tok, _ := ch.IssueToken(ip4, "/a?b", Scope{}, 8)
 	f.Add(tok, "12")
 	f.Add("", "")
 	f.Add("AAAA", "0")
@@ -491,7 +660,7 @@ func FuzzParseToken(f *testing.F) {
 			if !validTarget(pt.Target) {
 				t.Fatalf("ParseToken accepted target %q", pt.Target)
 			}
-			if checkToken(ch.ring.Load(), pt, ip4, c.Now()) && s != tok {
+			if checkToken(ch.ring.Load(), pt, ip4, &zeroScope, c.Now()) && s != tok {
 				t.Fatalf("forged token accepted: %q", s)
 			}
 		}
@@ -511,11 +680,33 @@ func FuzzParseToken(f *testing.F) {
 func BenchmarkVerify(b *testing.B) {
 	c := newClock()
 	ch, _ := newTestChallenger(b, c)
-	v, _ := ch.IssueClearance(ip4, ua)
+	zone := ZoneScope("www.example.org")
+	p := &Policy{Scope: zone}
+	v, _ := ch.IssueClearance(ip4, ua, zone, 0)
 	now := c.Now()
 	b.ReportAllocs()
 	for b.Loop() {
-		if !ch.Verify(v, ip4, ua, now) {
+		if !ch.Verify(v, ip4, ua, p, now) {
+			b.Fatal("refused")
+		}
+	}
+}
+
+// BenchmarkHasClearance is what a request with a clearance costs the
+// challenge phase: finding the cookie in the header and verifying it.
+func BenchmarkHasClearance(b *testing.B) {
+	c := newClock()
+	ch, _ := newTestChallenger(b, c)
+	ch.now = c.Now
+	zone := ZoneScope("www.example.org")
+	p := &Policy{Scope: zone}
+	v, _ := ch.IssueClearance(ip4, ua, zone, 0)
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("User-Agent", ua)
+	r.Header.Set("Cookie", "session=abc123; theme=dark; "+CookieName+"="+v+"; other=x")
+	b.ReportAllocs()
+	for b.Loop() {
+		if !ch.HasClearance(r, ip4, p) {
 			b.Fatal("refused")
 		}
 	}
@@ -523,7 +714,7 @@ func BenchmarkVerify(b *testing.B) {
 
 func BenchmarkCheckSolution(b *testing.B) {
 	ch, _ := newTestChallenger(b, newClock())
-	tok, _ := ch.IssueToken(ip4, "/some/page?x=1", 16)
+	tok, _ := ch.IssueToken(ip4, "/some/page?x=1", Scope{}, 16)
 	n, _ := Solve(tok)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -536,7 +727,7 @@ func BenchmarkCheckSolution(b *testing.B) {
 func BenchmarkSolveDefault(b *testing.B) {
 	ch, _ := newTestChallenger(b, newClock())
 	for b.Loop() {
-		tok, _ := ch.IssueToken(ip4, "/", DefaultDifficulty)
+		tok, _ := ch.IssueToken(ip4, "/", Scope{}, DefaultDifficulty)
 		if _, err := Solve(tok); err != nil {
 			b.Fatal(err)
 		}

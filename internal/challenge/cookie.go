@@ -8,24 +8,35 @@ import (
 	"time"
 )
 
-// Clearance cookie, version 1, before base64url (no padding):
+// Clearance cookie, version 2, before base64url (no padding):
 //
-//	[0]     version (1)
+//	[0]     version (2)
 //	[1:5]   key id, big endian
 //	[5:13]  expiry, Unix seconds, big endian
-//	[13:29] HMAC-SHA256 truncated to 16 bytes over
-//	        "C" | bytes 0..13 | client prefix (9 bytes) | SHA-256(User-Agent)[:16]
+//	[13]    difficulty the challenge was solved at (leading zero bits)
+//	[14:30] HMAC-SHA256 truncated to 16 bytes over
+//	        bytes 0..14 | client prefix (9 bytes) | SHA-256(User-Agent)[:16] | scope (16 bytes)
 //
-// The client's address prefix and User-Agent are not in the cookie; they
-// are recomputed from the request, so a cookie copied to another /24
-// (IPv4) or /64 (IPv6), or to another browser, fails the MAC.
+// The client's address prefix, User-Agent and the scope (the zone, or the
+// shared cookie domain) are not in the cookie; they are recomputed from
+// the request and the zone serving it, so a cookie copied to another /24
+// (IPv4) or /64 (IPv6), to another browser or to another zone fails the
+// MAC. The difficulty is in the cookie and under the MAC: a zone admits
+// a cookie only if it was earned at its current difficulty or above, so
+// raising a zone's difficulty voids the cheaper clearances.
+//
+// The message is 55 bytes, so the HMAC's inner hash stays one block
+// after the key's; it starts with the version byte, which no token MAC
+// message starts with (those start with 'T'). Version 1 cookies (no
+// scope, no difficulty) fail to parse: their holders are challenged again.
 const (
-	cookieVersion = 1
-	cookieBodyLen = 13
+	cookieVersion = 2
+	cookieBodyLen = 14
 	macLen        = 16
 	cookieLen     = cookieBodyLen + macLen
 	// cookieB64Len is the length of the base64url (raw) form.
 	cookieB64Len = (cookieLen*8 + 5) / 6
+	cookieMsgLen = cookieBodyLen + 9 + 16 + 16
 )
 
 // bindPrefix returns the client's binding prefix: a family byte, then the
@@ -64,34 +75,36 @@ func uaHash(ua string) (h [16]byte) {
 	return h
 }
 
-func cookieMAC(k *key, body []byte, client netip.Addr, ua string) [sha256.Size]byte {
-	var msg [1 + cookieBodyLen + 9 + 16]byte
-	msg[0] = 'C'
-	copy(msg[1:], body[:cookieBodyLen])
+func cookieMAC(k *key, body []byte, client netip.Addr, ua string, scope *Scope) [sha256.Size]byte {
+	var msg [cookieMsgLen]byte
+	n := copy(msg[:], body[:cookieBodyLen])
 	p := bindPrefix(client)
-	copy(msg[1+cookieBodyLen:], p[:])
+	n += copy(msg[n:], p[:])
 	h := uaHash(ua)
-	copy(msg[1+cookieBodyLen+9:], h[:])
+	n += copy(msg[n:], h[:])
+	copy(msg[n:], scope.sum[:])
 	return k.mac(msg[:])
 }
 
 // issueCookie returns a clearance cookie value signed with k, valid until
-// exp for client's prefix and ua.
-func issueCookie(k *key, client netip.Addr, ua string, exp time.Time) string {
+// exp for client's prefix and ua in scope, earned at difficulty.
+func issueCookie(k *key, client netip.Addr, ua string, scope *Scope, difficulty int, exp time.Time) string {
 	var b [cookieLen]byte
 	b[0] = cookieVersion
 	binary.BigEndian.PutUint32(b[1:5], k.id)
 	binary.BigEndian.PutUint64(b[5:13], uint64(exp.Unix()))
-	m := cookieMAC(k, b[:], client, ua)
+	b[13] = byte(difficulty)
+	m := cookieMAC(k, b[:], client, ua, scope)
 	copy(b[cookieBodyLen:], m[:macLen])
 	return b64.EncodeToString(b[:])
 }
 
 // parsedCookie is a decoded cookie whose MAC is not checked yet.
 type parsedCookie struct {
-	keyID uint32
-	exp   int64
-	raw   [cookieLen]byte
+	keyID      uint32
+	exp        int64
+	difficulty int
+	raw        [cookieLen]byte
 }
 
 // parseCookie decodes a cookie value without allocating. It checks the
@@ -102,20 +115,22 @@ func parseCookie(s string) (c parsedCookie, ok bool) {
 	}
 	c.keyID = binary.BigEndian.Uint32(c.raw[1:5])
 	c.exp = int64(binary.BigEndian.Uint64(c.raw[5:13]))
-	return c, true
+	c.difficulty = int(c.raw[13])
+	return c, c.difficulty <= MaxDifficulty
 }
 
-// verifyCookie checks a cookie value against the key ring, the client and
-// the time. The MAC comparison is constant-time.
-func verifyCookie(kr *keyRing, s string, client netip.Addr, ua string, now time.Time) bool {
+// verifyCookie checks a cookie value against the key ring, the client,
+// the scope, the minimum difficulty and the time. The MAC comparison is
+// constant-time.
+func verifyCookie(kr *keyRing, s string, client netip.Addr, ua string, scope *Scope, minDifficulty int, now time.Time) bool {
 	c, ok := parseCookie(s)
-	if !ok || now.Unix() >= c.exp {
+	if !ok || now.Unix() >= c.exp || c.difficulty < minDifficulty {
 		return false
 	}
 	k := kr.lookup(c.keyID, now)
 	if k == nil {
 		return false
 	}
-	m := cookieMAC(k, c.raw[:], client, ua)
+	m := cookieMAC(k, c.raw[:], client, ua, scope)
 	return subtle.ConstantTimeCompare(m[:macLen], c.raw[cookieBodyLen:]) == 1
 }

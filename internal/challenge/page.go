@@ -116,7 +116,7 @@ func (p *pageParts) length(token, id string) int {
 // writeChallenge answers with a fresh challenge page for target.
 func (c *Challenger) writeChallenge(w http.ResponseWriter, r *http.Request, client netip.Addr, p *Policy, target string, status int) {
 	bits := p.difficulty()
-	tok, err := c.IssueToken(client, target, bits)
+	tok, err := c.IssueToken(client, target, *p.scope(), bits)
 	if err != nil {
 		http.Error(w, "challenge unavailable", http.StatusInternalServerError)
 		return

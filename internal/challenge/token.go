@@ -13,21 +13,26 @@ import (
 	"time"
 )
 
-// Challenge token, version 1, before base64url (no padding):
+// Challenge token, version 2, before base64url (no padding):
 //
-//	[0]      version (1)
+//	[0]      version (2)
 //	[1:5]    key id, big endian
 //	[5:13]   expiry, Unix seconds, big endian
 //	[13]     difficulty: leading zero bits the solution's hash must have
-//	[14:30]  random nonce
+//	[14:30]  random nonce: the challenge's id, spent by its first solution
 //	[30:32]  length n of the target, big endian
 //	[32:32+n] target: the path and query to return to (starts with "/")
-//	then 16 bytes of HMAC-SHA256 over "T" | the bytes above | client prefix
+//	then 16 bytes of HMAC-SHA256 over "T" | the bytes above | client prefix | scope
+//
+// The scope (the zone, or the shared cookie domain) is not in the token:
+// the zone receiving the solution supplies its own, so a solution to one
+// zone's challenge fails the MAC on every other zone. Version 1 tokens
+// (no scope) fail to parse.
 //
 // A solution is a decimal counter such that SHA-256(token || counter),
 // token being the base64url text, starts with difficulty zero bits.
 const (
-	tokenVersion = 1
+	tokenVersion = 2
 	tokenHead    = 32
 	// MaxTarget bounds the target URL a token carries; a longer one is
 	// replaced by its path, or by "/".
@@ -104,17 +109,18 @@ func validTarget(s string) bool {
 	return true
 }
 
-func tokenMAC(k *key, body []byte, client netip.Addr) [sha256.Size]byte {
-	var msg [1 + tokenHead + MaxTarget + 9]byte
+func tokenMAC(k *key, body []byte, client netip.Addr, scope *Scope) [sha256.Size]byte {
+	var msg [1 + tokenHead + MaxTarget + 9 + 16]byte
 	msg[0] = 'T'
 	n := 1 + copy(msg[1:], body)
 	p := bindPrefix(client)
 	n += copy(msg[n:], p[:])
+	n += copy(msg[n:], scope.sum[:])
 	return k.mac(msg[:n])
 }
 
-// issueToken returns a new signed token for client.
-func issueToken(k *key, client netip.Addr, target string, difficulty int, exp time.Time) (string, error) {
+// issueToken returns a new signed token for client in scope.
+func issueToken(k *key, client netip.Addr, scope *Scope, target string, difficulty int, exp time.Time) (string, error) {
 	if !validTarget(target) || len(target) > MaxTarget {
 		target = "/"
 	}
@@ -128,18 +134,19 @@ func issueToken(k *key, client netip.Addr, target string, difficulty int, exp ti
 	}
 	binary.BigEndian.PutUint16(b[30:32], uint16(len(target)))
 	copy(b[tokenHead:], target)
-	m := tokenMAC(k, b, client)
+	m := tokenMAC(k, b, client, scope)
 	b = append(b, m[:macLen]...)
 	return b64.EncodeToString(b), nil
 }
 
-// checkToken verifies a parsed token's MAC for client with the key ring.
-func checkToken(kr *keyRing, t Token, client netip.Addr, now time.Time) bool {
+// checkToken verifies a parsed token's MAC for client in scope with the
+// key ring.
+func checkToken(kr *keyRing, t Token, client netip.Addr, scope *Scope, now time.Time) bool {
 	k := kr.lookup(t.KeyID, now)
 	if k == nil {
 		return false
 	}
-	m := tokenMAC(k, t.body, client)
+	m := tokenMAC(k, t.body, client, scope)
 	return subtle.ConstantTimeCompare(m[:macLen], t.mac) == 1
 }
 

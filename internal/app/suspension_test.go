@@ -132,6 +132,7 @@ func TestSuspendedZoneCoversNamesBelow(t *testing.T) {
 			}
 			edgeCode("b.susp.test", 451, wildCase)
 			edgeCode("deep.b.susp.test", 451, wildCase)
+			reviewCases := map[string]string{}
 			for _, tt := range []struct {
 				host    string
 				aliases []string
@@ -141,9 +142,11 @@ func TestSuspendedZoneCoversNamesBelow(t *testing.T) {
 				{"ok.test", []string{"alias.susp.test"}, "review"},
 				{"susp.test", nil, "active"}, // a wildcard does not cover its apex
 			} {
-				if z := onboard(tt.host, tt.aliases...); z.Status != tt.want {
+				z := onboard(tt.host, tt.aliases...)
+				if z.Status != tt.want {
 					t.Errorf("onboarding %s %v: %+v, want %s", tt.host, tt.aliases, z, tt.want)
 				}
+				reviewCases[tt.host] = z.CaseID
 			}
 			edgeCode("alias.susp.test", 451, wildCase)
 			edgeCode("susp.test", 200, "")
@@ -179,6 +182,12 @@ func TestSuspendedZoneCoversNamesBelow(t *testing.T) {
 			edgeCode("b.susp.test", 200, "")
 			edgeCode("deep.b.susp.test", 451, wildCase) // not b's zone: the wildcard serves it
 			edgeCode("c.susp.test", 451, wildCase)
+			// The same for a zone whose alias is covered: clearing it
+			// serves the alias.
+			edgeCode("alias.susp.test", 451, wildCase)
+			decide(reviewCases["ok.test"], "dismiss")
+			edgeCode("alias.susp.test", 200, "")
+			edgeCode("x.deep.susp.test", 451, wildCase) // *.deep.susp.test still in review
 
 			// An exact zone's suspension covers its sub-domains...
 			exactCase := report("susp2.test")

@@ -103,12 +103,13 @@ func below(name, base string) bool {
 	return name == base || strings.HasSuffix(name, "."+base)
 }
 
-// exempts reports whether the serving zone's own decision lifts cv: the
-// zone is more specific than the suspended one and a decision made it
-// active after the suspension.
-func exempts(serving ZoneState, ok bool, cv cover) bool {
+// exempts reports whether the serving zone's own decision lifts cv: a
+// decision made the zone active after the suspension, and the zone is
+// more specific than the suspended one (below it) or own is true (the
+// name is the zone's own host or alias, not one its wildcard matched).
+func exempts(serving ZoneState, ok bool, cv cover, own bool) bool {
 	return ok && serving.ZoneID != cv.state.ZoneID && serving.Status == store.ZoneActive && serving.Decision != "" &&
-		below(serving.Host, cv.base) && serving.Since.After(cv.state.Since)
+		(own || below(serving.Host, cv.base)) && serving.Since.After(cv.state.Since)
 }
 
 // Suspension returns the suspended zone that covers host (a requested
@@ -120,11 +121,13 @@ func (c *Service) Suspension(host, zoneHost string) (ZoneState, bool) {
 		return ZoneState{}, false
 	}
 	serving, sok := c.ZoneState(zoneHost)
+	exact, own := (*t.src)[host]
+	own = own && exact.ZoneID == serving.ZoneID
 	var found cover
 	var hit bool
 	above(host, func(a string) bool {
 		cv, ok := t.covers[a]
-		if ok && !exempts(serving, sok, cv) {
+		if ok && !exempts(serving, sok, cv, own) {
 			found, hit = cv, true
 		}
 		return hit
@@ -149,7 +152,7 @@ func (c *Service) coveredNames(names []string, current *ZoneState) []string {
 		base, wild := strings.CutPrefix(n, "*.")
 		check := func(a string) bool {
 			cv, ok := t.covers[a]
-			if !ok || cv.state.ZoneID == cur.ZoneID && cur.ZoneID != "" || exempts(cur, current != nil, cv) {
+			if !ok || cv.state.ZoneID == cur.ZoneID && cur.ZoneID != "" || exempts(cur, current != nil, cv, true) {
 				return false
 			}
 			r := fmt.Sprintf("host %s is under %s, which is suspended", n, cv.name)

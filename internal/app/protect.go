@@ -164,6 +164,13 @@ func (a *App) setProtectPhases(z *edge.Zone, zc config.Zone, cfg *config.Config)
 		Difficulty:  zc.Challenge.Difficulty,
 		ExemptPaths: zc.Challenge.ExemptPaths,
 		ExemptCIDRs: zc.Challenge.ExemptPrefixes(),
+		// Clearances and tokens are bound to the zone, or to the cookie
+		// domain the zone shares with others.
+		Scope:        challenge.ZoneScope(zc.Host),
+		CookieDomain: zc.Challenge.CookieDomain,
+	}
+	if zc.Challenge.CookieDomain != "" {
+		policy.Scope = challenge.DomainScope(zc.Challenge.CookieDomain)
 	}
 	var c *challenge.Challenger
 	if mode != attack.Off {
@@ -241,10 +248,10 @@ func (a *App) guardPhase(o guardOptions) edge.Phase {
 		}
 		if o.active == nil || !o.active() {
 			// Not challenging: the cookie is checked only for the queue.
-			info.Priority = o.markPriority && (o.policy.Exempts(r, info.ClientIP) || o.c.HasClearance(r, info.ClientIP))
+			info.Priority = o.markPriority && (o.policy.Exempts(r, info.ClientIP) || o.c.HasClearance(r, info.ClientIP, &o.policy))
 			return edge.Continue
 		}
-		if o.policy.Exempts(r, info.ClientIP) || o.c.HasClearance(r, info.ClientIP) {
+		if o.policy.Exempts(r, info.ClientIP) || o.c.HasClearance(r, info.ClientIP, &o.policy) {
 			info.Priority = o.markPriority
 			return edge.Continue
 		}
@@ -410,13 +417,12 @@ func (a *App) rateLimiter(cfg *config.Config) (ratelimit.Limiter, error) {
 		p.limiter = local
 		return local, nil
 	}
-	o, err := ratelimit.ClientOptions(cfg.Cluster.Redis)
+	rc, err := a.redisLocked(cfg.Cluster.Redis)
 	if err != nil {
 		return nil, fmt.Errorf("building the rate limiter: %w", err)
 	}
-	p.redis = redis.NewClient(o)
 	m := a.metrics.Protect()
-	p.limiter = ratelimit.NewFallback(ratelimit.NewRedis(p.redis, ratelimit.RedisOptions{}), local,
+	p.limiter = ratelimit.NewFallback(ratelimit.NewRedis(rc, ratelimit.RedisOptions{}), local,
 		a.log.With("component", "ratelimit"), m.Degraded)
 	p.redisURL = cfg.Cluster.Redis
 	return p.limiter, nil
@@ -429,13 +435,41 @@ func (a *App) challengerFor(cfg *config.Config) (*challenge.Challenger, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.challenger == nil {
-		c, err := challenge.New(challenge.Options{DataDir: cfg.DataDir})
+		opts := challenge.Options{DataDir: cfg.DataDir, Logger: a.log.With("component", "challenge")}
+		if cfg.Cluster.Redis != "" {
+			// Spent challenges are shared by the cluster, so a solution
+			// is accepted once on all of its nodes.
+			rc, err := a.redisLocked(cfg.Cluster.Redis)
+			if err != nil {
+				return nil, fmt.Errorf("building the challenge: %w", err)
+			}
+			opts.Shared = challenge.NewRedisSpent(rc)
+		}
+		c, err := challenge.New(opts)
 		if err != nil {
 			return nil, fmt.Errorf("building the challenge: %w", err)
 		}
 		p.challenger = c
 	}
 	return p.challenger, nil
+}
+
+// redisLocked returns the node's Redis client for cluster.redis (url),
+// shared by the rate limiter and the challenge's replay record, created
+// on first use; a change of cluster.redis takes effect at the next
+// restart. p.mu must be held.
+func (a *App) redisLocked(url string) (*redis.Client, error) {
+	p := &a.protect
+	if p.redis != nil {
+		return p.redis, nil
+	}
+	o, err := ratelimit.ClientOptions(url)
+	if err != nil {
+		return nil, err
+	}
+	p.redis = redis.NewClient(o)
+	p.redisURL = url
+	return p.redis, nil
 }
 
 // detector returns the zone's auto-mode detector, kept across reloads so

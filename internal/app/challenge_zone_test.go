@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/rampart-edge/rampart/internal/challenge"
+	"github.com/rampart-edge/rampart/internal/testenv"
 )
 
 // zoneRecordingOrigin is a real origin that records every request it
@@ -447,4 +448,57 @@ func v1Clearance(t *testing.T, dataDir, client, ua string) string {
 	m := hmac.New(sha256.New, secret)
 	m.Write(msg)
 	return base64.RawURLEncoding.EncodeToString(append(body, m.Sum(nil)[:16]...))
+}
+
+// TestChallengeSolutionOnceAcrossNodes: two nodes sharing the challenge
+// keys and cluster.redis accept a solution once between them; with Redis
+// unreachable a node still refuses a replay to itself.
+func TestChallengeSolutionOnceAcrossNodes(t *testing.T) {
+	zoneTestOrigin = newZoneRecordingOrigin(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadRedis := ln.Addr().String()
+	ln.Close()
+	liveRedis := testenv.Redis(t)
+	dir := t.TempDir() // one data_dir: one key file, as a cluster shares
+	node := func(redisAddr string) zoneClient {
+		cfg := parseConfig(t, fmt.Sprintf(`
+data_dir: %s
+log: {format: "off"}
+cluster: {redis: "redis://%s/0"}
+zones:
+  - host: cheap.test
+    origins: [%s]
+    under_attack: "on"
+    challenge: {difficulty: 4}
+`, dir, redisAddr, zoneTestOrigin.URL))
+		r := start(t, cfg)
+		addr := r.Addrs().HTTP
+		return zoneClient{name: "node " + addr, c: &http.Client{Timeout: 10 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+			base: func(string) string { return "http://" + addr }}
+	}
+	a, b := node(liveRedis), node(liveRedis)
+	tok, ctr := a.solve(t, "cheap.test")
+	resp, ck := a.verify(t, "cheap.test", tok, ctr)
+	if resp.StatusCode != http.StatusSeeOther || ck == nil {
+		t.Fatalf("node A, first use: %d", resp.StatusCode)
+	}
+	if ok, _ := b.get(t, "cheap.test", ck.Name+"="+ck.Value); !ok {
+		t.Fatal("control: node A's clearance not proxied by node B")
+	}
+	if resp, c := b.verify(t, "cheap.test", tok, ctr); resp.StatusCode != http.StatusForbidden || c != nil {
+		t.Fatalf("node B, replay of the solution node A accepted: %d, cookie %v; want 403", resp.StatusCode, c)
+	}
+
+	d := node(deadRedis)
+	tok, ctr = d.solve(t, "cheap.test")
+	if resp, c := d.verify(t, "cheap.test", tok, ctr); resp.StatusCode != http.StatusSeeOther || c == nil {
+		t.Fatalf("redis down, first use: %d; want 303 (the node's own record decides)", resp.StatusCode)
+	}
+	if resp, c := d.verify(t, "cheap.test", tok, ctr); resp.StatusCode != http.StatusForbidden || c != nil {
+		t.Fatalf("redis down, replay to the same node: %d, cookie %v; want 403", resp.StatusCode, c)
+	}
 }

@@ -77,6 +77,6 @@ func (v *validator) complianceReports(r *ComplianceReports) {
 	case r.DedupeWindow == 0:
 		r.DedupeWindow = DefaultReportsDedupeWindow
 	case r.DedupeWindow < 0 || r.DedupeWindow > 30*24*time.Hour:
-		v.errorf("compliance.reports.dedupe_window", "must be between 1ns and 720h, got %s", r.DedupeWindow)
+		v.errorf("compliance.reports.dedupe_window", "must be positive and at most 720h, got %s", r.DedupeWindow)
 	}
 }

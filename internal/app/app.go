@@ -278,7 +278,10 @@ func (a *App) build(cfg *config.Config, prev *generation) (gen *generation, err 
 		if err := a.setWAFPhase(values[i], zc); err != nil { // waf.go
 			return nil, err
 		}
-		if err := a.setCachePhase(values[i], zc, cfg, values[i].Handler); err != nil { // cache.go; Handler: the proxy, behind waf.response's inspection
+		if err := a.observeOrigin(values[i], zc); err != nil { // protect.go: before the cache takes Handler, so its misses are seen too
+			return nil, err
+		}
+		if err := a.setCachePhase(values[i], zc, cfg, values[i].Handler); err != nil { // cache.go; Handler: the proxy, behind waf.response's inspection and the detector
 			return nil, err
 		}
 		if err := a.setProtectPhases(values[i], zc, cfg); err != nil { // protect.go (H12)

@@ -90,9 +90,9 @@ type detectorEntry struct {
 
 // setProtectPhases puts the zone's protection phases into z: the access
 // rules and embargo (PhaseAccess), the rate limit (PhaseRateLimit) and the
-// under-attack challenge (PhaseChallenge); in auto mode it also wraps the
-// zone's handler so the detector sees each origin answer's status and
-// latency. A phase already in the access slot (the compliance phase) runs
+// under-attack challenge (PhaseChallenge); in auto mode it also counts
+// every request towards the detector's rate (observeOrigin records the
+// origin answers). A phase already in the access slot (the compliance phase) runs
 // first.
 func (a *App) setProtectPhases(z *edge.Zone, zc config.Zone, cfg *config.Config) error {
 	m := a.metrics.Protect()
@@ -156,7 +156,8 @@ func (a *App) setProtectPhases(z *edge.Zone, zc config.Zone, cfg *config.Config)
 		active = d.Active
 		m.UnderAttack(zone, d.Active())
 		z.Phases[edge.PhaseAccess] = d.Phase(z.Phases[edge.PhaseAccess])
-		z.Handler = d.WrapOrigin(z.Handler)
+		// The origin answers are recorded by observeOrigin, which
+		// build calls before the cache phase takes z.Handler.
 	default:
 		m.UnderAttack(zone, false)
 	}
@@ -199,6 +200,26 @@ func (a *App) setProtectPhases(z *edge.Zone, zc config.Zone, cfg *config.Config)
 			zone: zone, challenge: z.Phases[edge.PhaseChallenge], active: active,
 			c: c, policy: policy, markPriority: limited,
 		})
+	}
+	return nil
+}
+
+// observeOrigin, for a zone in under_attack: auto, wraps z.Handler (the
+// zone's proxy) so that the detector records every origin answer: its
+// status and latency, or a shed by the origin queue. build calls it before
+// setCachePhase, which takes z.Handler as the cache's origin, so the
+// cache's misses, revalidations and background refreshes are recorded as
+// well as the requests the cache bypasses: each origin call passes through
+// the wrapper exactly once. (Behind the cache, a cache-busting flood
+// against a slow or failing origin would otherwise never trip the error,
+// latency or shed signals.)
+func (a *App) observeOrigin(z *edge.Zone, zc config.Zone) error {
+	mode, err := attack.ParseMode(zc.UnderAttack)
+	if err != nil {
+		return fmt.Errorf("building zone %q: %w", zc.Host, err)
+	}
+	if mode == attack.Auto {
+		z.Handler = a.detector(zc.Host).WrapOrigin(z.Handler)
 	}
 	return nil
 }
@@ -472,6 +493,11 @@ func (a *App) redisLocked(url string) (*redis.Client, error) {
 	return p.redis, nil
 }
 
+// tuneDetector, when set, adjusts the options of the detectors created
+// from then on. It is for tests, which cannot wait for the 30 s warm-up;
+// nil in production.
+var tuneDetector func(*attack.Options)
+
 // detector returns the zone's auto-mode detector, kept across reloads so
 // that its baseline and state survive them.
 func (a *App) detector(zone string) *attack.Detector {
@@ -482,11 +508,15 @@ func (a *App) detector(zone string) *attack.Detector {
 		return e.d
 	}
 	m := a.metrics.Protect()
-	d := attack.NewDetector(attack.Options{
+	o := attack.Options{
 		Zone:     zone,
 		OnSwitch: func(on bool, _ string) { m.Switched(zone, on) },
 		Logger:   a.log.With("component", "attack"),
-	})
+	}
+	if tuneDetector != nil {
+		tuneDetector(&o)
+	}
+	d := attack.NewDetector(o)
 	ctx, cancel := context.WithCancel(context.Background())
 	go d.Run(ctx)
 	if p.detectors == nil {

@@ -116,6 +116,12 @@ func TestRescreenRealUpdate(t *testing.T) {
 				if z, _ := s.GetZone(ctx, cleanZone); z.Status != store.ZoneActive {
 					t.Errorf("clean zone = %s", z.Status)
 				}
+				// A zone a re-screening suspended covers the names below
+				// it, as one a decision suspended does (cover.go).
+				cov, covered := c.Suspension("shop.www.sp-agency.ru", "")
+				if covered != (onHit == config.OnHitSuspend) || (covered && cov.ZoneID != hitZone1) {
+					t.Errorf("shop.www.sp-agency.ru covered = %v by %+v", covered, cov)
+				}
 				cases, err := s.ListCases(ctx, store.CaseFilter{})
 				if err != nil || len(cases) != 2 {
 					t.Fatalf("cases = %+v, %v", cases, err)

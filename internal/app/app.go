@@ -275,7 +275,7 @@ func (a *App) build(cfg *config.Config, prev *generation) (gen *generation, err 
 		}
 		gen.zones[zc.Host] = e
 		values[i] = &edge.Zone{Name: zc.Host, Handler: e.proxy, Metrics: a.metrics.Zone(zc.Host), MaxBodySize: zc.MaxBodySize}
-		if err := a.setWAFPhase(values[i], zc); err != nil { // waf.go
+		if err := a.setWAFPhase(values[i], zc, cfg); err != nil { // waf.go
 			return nil, err
 		}
 		if err := a.observeOrigin(values[i], zc); err != nil { // protect.go: before the cache takes Handler, so its misses are seen too

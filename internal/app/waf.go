@@ -12,13 +12,18 @@ import (
 // generations with the same WAF settings share one compiled rule set and a
 // reload compiles only settings it has not seen. build runs under
 // reloadMu (or before the app is shared), so the lazy Set needs no lock.
-func (a *App) setWAFPhase(z *edge.Zone, zc config.Zone) error {
+//
+// The node's inspection memory budget (waf.memory, waf.memory_wait) is
+// shared by every zone; a reload that changes it gives the zones built
+// from then on a new one.
+func (a *App) setWAFPhase(z *edge.Zone, zc config.Zone, cfg *config.Config) error {
 	if zc.WAF.Mode == "" || zc.WAF.Mode == "off" {
 		return nil
 	}
 	if a.wafs == nil {
 		a.wafs = waf.NewSet(waf.Options{Logger: a.log.With("component", "waf"), Metrics: a.metrics})
 	}
+	a.wafs.SetMemory(cfg.WAFMemoryBytes(), cfg.WAFMemoryWait())
 	p, err := a.wafs.Phase(zc.Host, zc.WAF)
 	if err != nil {
 		return err

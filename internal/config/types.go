@@ -23,6 +23,9 @@ type Config struct {
 	Compliance     Compliance `yaml:"compliance"`
 	// Cache is the node's cache storage (memory and disk budgets).
 	Cache NodeCache `yaml:"cache"`
+	// WAF is the node's budget of memory for WAF inspection, shared by
+	// every zone (waf.go).
+	WAF NodeWAF `yaml:"waf"`
 
 	// --- protection (H12; types and validation in access.go) ---
 	// GeoIP names the .mmdb databases for country/ASN rules and embargoes.
@@ -307,4 +310,7 @@ type WAF struct {
 	Response bool `yaml:"response"`
 	// Skip lists static assets whose GET/HEAD requests are not inspected.
 	Skip WAFSkip `yaml:"skip"`
+	// Limits bound the arguments a request may carry into the WAF
+	// (count and sizes, refused before Coraza parses them; waf.go).
+	Limits WAFLimits `yaml:"limits"`
 }

@@ -58,6 +58,7 @@ func (c *Config) Validate() error {
 	v.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	v.compliance(&c.Compliance)
 	v.nodeCache(c)                 // cache.go
+	v.nodeWAF(c)                   // waf.go
 	v.protection(c)                // access.go (H12)
 	claimed := map[string]string{} // canonical host → field that claimed it
 	for i := range c.Zones {

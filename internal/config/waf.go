@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // DefaultWAFAnomalyThreshold is waf.anomaly_threshold's default, used
@@ -21,6 +22,119 @@ const DefaultWAFBodyLimit = 128 << 10
 // MaxWAFBodyLimit bounds waf.body_limit (64 MiB): the inspected part of a
 // body is held in memory while the WAF reads it.
 const MaxWAFBodyLimit = 64 << 20
+
+// The argument limits of waf.limits (internal/waf/limits.go), checked by
+// a scan of the query string and of the inspected body before Coraza
+// parses them: a request past one is refused with 413 in block mode, and
+// inspected only up to the limit in detect mode. Their names are the
+// CRS's (tx.max_num_args, tx.arg_name_length, tx.arg_length,
+// tx.total_arg_length; rules 920380, 920360, 920370, 920390).
+const (
+	// DefaultWAFArgs is waf.limits.args's default, used when it is 0 or
+	// unset: ModSecurity's recommended SecArgumentsLimit, Coraza's
+	// default and PHP's max_input_vars. Past it Coraza would silently
+	// drop the rest (unseen by every rule) after spending about 56 KiB
+	// of memory per argument on the ones it keeps.
+	DefaultWAFArgs = 1000
+	// MaxWAFArgs bounds waf.limits.args.
+	MaxWAFArgs = 10_000
+	// DefaultWAFArgNameLength is waf.limits.arg_name_length's default,
+	// used when it is 0 or unset. The CRS suggests 100; 256 leaves room
+	// for frameworks' nested names (a[b][c], ASP.NET's ctl00$...).
+	DefaultWAFArgNameLength = 256
+	// DefaultWAFMemory is waf.memory's default: the node's budget of
+	// memory for WAF inspection.
+	DefaultWAFMemory = "64MiB"
+	// DefaultWAFMemoryWait is waf.memory_wait's default.
+	DefaultWAFMemoryWait = time.Second
+	// MaxWAFMemoryWait bounds waf.memory_wait.
+	MaxWAFMemoryWait = 30 * time.Second
+)
+
+// WAFLimits bound the arguments (query string and body parameters:
+// urlencoded pairs, multipart parts, JSON values) and cookies a request
+// may carry into the WAF. Lengths are of names and values as the WAF
+// sees them, percent-decoded. ArgLength and TotalArgsLength are off by
+// default (0): the inspected body is already bounded by body_limit, and
+// applications with long values (rich text, ASP.NET's __VIEWSTATE) are
+// common.
+type WAFLimits struct {
+	// Args: the most arguments, query and body together (default
+	// 1000); cookies are counted on their own against the same number.
+	Args int `yaml:"args"`
+	// ArgNameLength: the longest argument or cookie name (default 256).
+	ArgNameLength int `yaml:"arg_name_length"`
+	// ArgLength: the longest argument value (0: no limit).
+	ArgLength int `yaml:"arg_length"`
+	// TotalArgsLength: the most bytes of names and values together (0:
+	// no limit).
+	TotalArgsLength int `yaml:"total_args_length"`
+}
+
+// NodeWAF is the node's WAF settings (the top-level waf section): the
+// memory budget shared by every zone's inspections.
+type NodeWAF struct {
+	// Memory bounds the memory the WAF may use for the requests it
+	// inspects at once, estimated per request from its size and argument
+	// count before Coraza sees it (default 64MiB). A request that does
+	// not fit waits up to MemoryWait, then gets 503 with Retry-After in
+	// block mode (passes uninspected, logged, in detect mode).
+	Memory string `yaml:"memory"`
+	// MemoryWait is how long a request waits for room (default 1s, at
+	// most 30s).
+	MemoryWait time.Duration `yaml:"memory_wait"`
+}
+
+// WAFMemoryBytes returns waf.memory in bytes (DefaultWAFMemory when
+// unset).
+func (c *Config) WAFMemoryBytes() int64 {
+	m := c.WAF.Memory
+	if m == "" {
+		m = DefaultWAFMemory
+	}
+	n, _ := ParseSize(m)
+	return n
+}
+
+// WAFMemoryWait returns waf.memory_wait (DefaultWAFMemoryWait when 0).
+func (c *Config) WAFMemoryWait() time.Duration {
+	if c.WAF.MemoryWait <= 0 {
+		return DefaultWAFMemoryWait
+	}
+	return c.WAF.MemoryWait
+}
+
+// nodeWAF checks the top-level waf section.
+func (v *validator) nodeWAF(c *Config) {
+	if c.WAF.Memory != "" {
+		n, err := ParseSize(c.WAF.Memory)
+		switch {
+		case err != nil:
+			v.errorf("waf.memory", "%v", err)
+		case n < 1<<20:
+			v.errorf("waf.memory", "must be at least 1MiB, got %q", c.WAF.Memory)
+		}
+	}
+	if c.WAF.MemoryWait < 0 || c.WAF.MemoryWait > MaxWAFMemoryWait {
+		v.errorf("waf.memory_wait", "must be from 0 to %s (0 or unset: %s), got %s", MaxWAFMemoryWait, DefaultWAFMemoryWait, c.WAF.MemoryWait)
+	}
+}
+
+// wafLimits checks a zone's waf.limits; prefix is "zones[i].waf.limits".
+func (v *validator) wafLimits(prefix string, l WAFLimits) {
+	if l.Args < 0 || l.Args > MaxWAFArgs {
+		v.errorf(prefix+".args", "must be from 1 to %d (0 or unset: %d), got %d", MaxWAFArgs, DefaultWAFArgs, l.Args)
+	}
+	if l.ArgNameLength < 0 || l.ArgNameLength > 1<<16 {
+		v.errorf(prefix+".arg_name_length", "must be from 1 to %d (0 or unset: %d), got %d", 1<<16, DefaultWAFArgNameLength, l.ArgNameLength)
+	}
+	if l.ArgLength < 0 || l.ArgLength > MaxWAFBodyLimit {
+		v.errorf(prefix+".arg_length", "must be from 1 to %d (0 or unset: no limit), got %d", MaxWAFBodyLimit, l.ArgLength)
+	}
+	if l.TotalArgsLength < 0 || l.TotalArgsLength > 2*MaxWAFBodyLimit {
+		v.errorf(prefix+".total_args_length", "must be from 1 to %d (0 or unset: no limit), got %d", 2*MaxWAFBodyLimit, l.TotalArgsLength)
+	}
+}
 
 // WAFApps lists the names accepted in waf.apps, in the CRS's order: the
 // CRS application exclusion packages rampart embeds (internal/waf/apps,
@@ -81,6 +195,7 @@ func (v *validator) waf(prefix string, w *WAF) {
 	if w.BodyLimit < 0 || w.BodyLimit > MaxWAFBodyLimit {
 		v.errorf(prefix+".body_limit", "must be from 1 to %d bytes (0 or unset: %d), got %d", MaxWAFBodyLimit, DefaultWAFBodyLimit, w.BodyLimit)
 	}
+	v.wafLimits(prefix+".limits", w.Limits)
 	for i, e := range w.Exclusions {
 		ep := fmt.Sprintf("%s.exclusions[%d]", prefix, i)
 		ids := e.IDs()

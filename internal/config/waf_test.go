@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestWAFConfig(t *testing.T) {
@@ -84,6 +85,21 @@ func TestWAFConfig(t *testing.T) {
 			},
 		},
 		{name: "bad extension", waf: "      skip: {extensions: [css]}\n", wantErr: []string{"zones[0].waf.skip.extensions[0]"}},
+		{
+			name: "limits",
+			waf:  "      mode: block\n      limits: {args: 300, arg_name_length: 100, arg_length: 400, total_args_length: 64000}\n",
+			check: func(t *testing.T, w WAF) {
+				if want := (WAFLimits{Args: 300, ArgNameLength: 100, ArgLength: 400, TotalArgsLength: 64000}); w.Limits != want {
+					t.Errorf("limits = %+v, want %+v", w.Limits, want)
+				}
+			},
+		},
+		{name: "limits: negative args", waf: "      limits: {args: -1}\n", wantErr: []string{"rampart.yaml:5: zones[0].waf.limits.args: must be from 1 to 10000 (0 or unset: 1000), got -1"}},
+		{name: "limits: too many args", waf: "      limits: {args: 10001}\n", wantErr: []string{"zones[0].waf.limits.args: must be from 1 to 10000"}},
+		{name: "limits: negative name length", waf: "      limits: {arg_name_length: -5}\n", wantErr: []string{"zones[0].waf.limits.arg_name_length: must be from 1 to 65536 (0 or unset: 256)"}},
+		{name: "limits: arg length past the body limit", waf: "      limits: {arg_length: 100000000}\n", wantErr: []string{"zones[0].waf.limits.arg_length: must be from 1 to 67108864 (0 or unset: no limit)"}},
+		{name: "limits: negative total", waf: "      limits: {total_args_length: -1}\n", wantErr: []string{"zones[0].waf.limits.total_args_length"}},
+		{name: "limits: unknown key", waf: "      limits: {max_args: 5}\n", wantErr: []string{"max_args: unknown key"}},
 		{name: "bad skip path", waf: "      skip: {paths: [static]}\n", wantErr: []string{"zones[0].waf.skip.paths[0]"}},
 	}
 	for _, tt := range tests {
@@ -108,6 +124,48 @@ func TestWAFConfig(t *testing.T) {
 					t.Fatalf("error %q lacks %q", msg, w)
 				}
 				at += i + len(w)
+			}
+		})
+	}
+}
+
+// TestNodeWAFConfig checks the top-level waf section: the node's
+// inspection memory budget.
+func TestNodeWAFConfig(t *testing.T) {
+	t.Parallel()
+	const zones = "zones:\n  - host: a.example\n    origins: [http://127.0.0.1:1]\n"
+	tests := []struct {
+		name     string
+		yaml     string
+		wantErr  string
+		wantSize int64
+		wantWait time.Duration
+	}{
+		{name: "defaults", yaml: "", wantSize: 64 << 20, wantWait: time.Second},
+		{name: "set", yaml: "waf: {memory: 256MiB, memory_wait: 250ms}\n", wantSize: 256 << 20, wantWait: 250 * time.Millisecond},
+		{name: "too small", yaml: "waf: {memory: 1000}\n", wantErr: `rampart.yaml:1: waf.memory: must be at least 1MiB, got "1000"`},
+		{name: "not a size", yaml: "waf: {memory: lots}\n", wantErr: "waf.memory: size \"lots\" does not start with a number"},
+		{name: "wait too long", yaml: "waf: {memory_wait: 1m}\n", wantErr: "waf.memory_wait: must be from 0 to 30s (0 or unset: 1s), got 1m0s"},
+		{name: "negative wait", yaml: "waf: {memory_wait: -1s}\n", wantErr: "waf.memory_wait: must be from 0 to 30s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg, err := Parse(testName, []byte(tt.yaml+zones))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want one with %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.WAFMemoryBytes(); got != tt.wantSize {
+				t.Errorf("WAFMemoryBytes = %d, want %d", got, tt.wantSize)
+			}
+			if got := cfg.WAFMemoryWait(); got != tt.wantWait {
+				t.Errorf("WAFMemoryWait = %s, want %s", got, tt.wantWait)
 			}
 		})
 	}

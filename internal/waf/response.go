@@ -40,24 +40,26 @@ type pending struct{ m sync.Map } // *reqctx.Info -> *heldTx
 type heldTx struct {
 	tx   types.Transaction
 	id   string
+	done func() // closes tx (or drops it) and releases its budget
 	once sync.Once
 }
 
 func (h *heldTx) close() {
 	h.once.Do(func() {
 		h.tx.ProcessLogging()
-		_ = h.tx.Close()
+		h.done()
 	})
 }
 
 // hold keeps tx for the response of r; it reports false (and keeps
-// nothing) when the request carries no reqctx.Info to key it by.
-func (p *Phase) hold(r *http.Request, tx types.Transaction, id string) bool {
+// nothing) when the request carries no reqctx.Info to key it by. done
+// runs after the transaction's logging phase, when it is over.
+func (p *Phase) hold(r *http.Request, tx types.Transaction, id string, done func()) bool {
 	info := reqctx.From(r.Context())
 	if info == nil {
 		return false
 	}
-	h := &heldTx{tx: tx, id: id}
+	h := &heldTx{tx: tx, id: id, done: done}
 	p.pending.m.Store(info, h)
 	context.AfterFunc(r.Context(), func() {
 		if v, ok := p.pending.m.LoadAndDelete(info); ok {

@@ -79,6 +79,10 @@ func Directives(cfg config.WAF, extra string) string {
 	// Inspect up to the limit and let the rest pass uninspected
 	// (ProcessPartial): rampart streams it to the origin.
 	fmt.Fprintf(&b, "SecRequestBodyLimit %d\nSecRequestBodyInMemoryLimit %d\nSecRequestBodyLimitAction ProcessPartial\n", limit, limit)
+	// The argument limit (waf.limits.args): Phase refuses a request past
+	// it before Coraza parses it (block mode) or cuts its body there
+	// (detect mode); Coraza's own limit, per source, is the backstop.
+	fmt.Fprintf(&b, "SecArgumentsLimit %d\n", resolveLimits(cfg.Limits).args)
 	fmt.Fprintf(&b, "SecAction \"id:900000,phase:1,pass,t:none,nolog,setvar:tx.blocking_paranoia_level=%d\"\n", pl)
 	fmt.Fprintf(&b, "SecAction \"id:900110,phase:1,pass,t:none,nolog,setvar:tx.inbound_anomaly_score_threshold=%d,setvar:tx.outbound_anomaly_score_threshold=4\"\n", threshold)
 	// The edge accepts PUT, PATCH and DELETE (REST APIs); the CRS default

@@ -5,11 +5,13 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/corazawaf/coraza/v3"
 	"github.com/corazawaf/coraza/v3/experimental"
 	"github.com/corazawaf/coraza/v3/types"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rampart-edge/rampart/internal/config"
 	"github.com/rampart-edge/rampart/internal/metrics"
@@ -44,6 +46,10 @@ type Set struct {
 
 	mu   sync.Mutex
 	wafs map[string]coraza.WAF // by Directives text
+
+	// budget is the node's inspection memory budget (SetMemory), given
+	// to the phases built after it is set.
+	budget atomic.Pointer[budget]
 }
 
 // NewSet returns an empty Set.
@@ -54,10 +60,37 @@ func NewSet(opts Options) *Set {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Set{opts: opts, log: log, wafs: map[string]coraza.WAF{}}
+	s.budget.Store(newBudget(mustSize(config.DefaultWAFMemory), config.DefaultWAFMemoryWait))
 	if opts.Metrics != nil {
 		s.m = opts.Metrics.WAF()
+		g := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "rampart_waf_memory_reserved_bytes",
+			Help: "Memory reserved by the requests the WAF is inspecting now, estimated from their size and argument count, against waf.memory.",
+		}, func() float64 { return float64(s.budget.Load().reserved()) })
+		if err := opts.Metrics.Registerer().Register(g); err != nil {
+			log.Error("registering the waf memory metric", "error", err)
+		}
 	}
 	return s
+}
+
+func mustSize(v string) int64 {
+	n, err := config.ParseSize(v)
+	if err != nil {
+		panic(err)
+	}
+	return n
+}
+
+// SetMemory sets the node's budget of memory for inspection (waf.memory,
+// waf.memory_wait; config.Config.WAFMemoryBytes and WAFMemoryWait) for the
+// phases built from then on. Requests running keep the budget they
+// reserved from.
+func (s *Set) SetMemory(size int64, wait time.Duration) {
+	if b := s.budget.Load(); b.size == size && b.wait == wait {
+		return
+	}
+	s.budget.Store(newBudget(size, wait))
 }
 
 // WAF returns the compiled WAF for cfg, compiling it on first use. Compile
@@ -116,6 +149,8 @@ func (s *Set) Phase(zone string, cfg config.WAF) (*Phase, error) {
 		m:         s.m,
 		skipPaths: cfg.Skip.Paths,
 		response:  cfg.Response,
+		limits:    resolveLimits(cfg.Limits),
+		budget:    s.budget.Load(),
 	}
 	for _, x := range cfg.Skip.Extensions {
 		p.skipExts = append(p.skipExts, strings.ToLower(x))

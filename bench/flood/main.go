@@ -96,7 +96,7 @@ func runFlood(args []string) {
 	name := fs.String("name", "proxy", "label of the proxy under test")
 	target := fs.String("target", "127.0.0.1:18181", "proxy address (loopback)")
 	host := fs.String("host", "site.bench", "zone host name")
-	clearanceHost := fs.String("clearance-host", "", "zone (under_attack: on, same data_dir) where legitimate clients earn their clearance before the run; empty: none (nginx)")
+	clearanceHost := fs.String("clearance-host", "", "zone where legitimate clients earn their clearance before the run, through its challenge verify endpoint (which challenges even before the zone switches on): the target zone, since a clearance is bound to the zone it was earned on; empty: none (nginx)")
 	originURL := fs.String("origin", "http://127.0.0.1:18180", "origin base URL, for /__stats and /__reset")
 	scenario := fs.String("scenario", "single", "single (one attacking address) or spread (1,000 connections over 250 addresses)")
 	attackConns := fs.Int("attack-conns", 0, "attacking connections (default 256 for single, 1000 for spread)")
@@ -128,7 +128,7 @@ func runFlood(args []string) {
 		legit[i] = clientFor(net.IPv4(127, 0, 2, byte(1+i)), *target, 5*time.Second, 0)
 		if *clearanceHost != "" {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			c, err := challenge.EarnClearance(ctx, legit[i], "http://"+*clearanceHost+"/", userAgent)
+			c, err := challenge.EarnClearance(ctx, legit[i], "http://"+*clearanceHost+challenge.VerifyPath, userAgent)
 			cancel()
 			if err != nil || c == nil {
 				log.Fatalf("flood: legitimate client %d earning its clearance on %s: %v (cookie %v)", i, *clearanceHost, err, c)

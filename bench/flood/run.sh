@@ -73,12 +73,6 @@ zones:
     # The origin's capacity: 16 slots. Queue (64) and queue_timeout (2s)
     # take their defaults.
     origin_limits: {max_conns: $RAMPART_ORIGIN_MAX_CONNS}
-  # Where the bench's legitimate clients earn their clearance before the
-  # run (same data_dir, so the same signing key; a clearance is bound to
-  # the client's address prefix and User-Agent, not to a zone).
-  - host: clearance.bench
-    origins: [http://127.0.0.1:$ORIGIN_PORT]
-    under_attack: "on"
 CONF
 
 mkdir -p "$W/nginx/logs"
@@ -125,7 +119,7 @@ for proxy in $PROXIES; do
 			PID=$!
 			STARTED+=($PID)
 			wait_port $RAMPART_PORT
-			ARGS=(-target 127.0.0.1:$RAMPART_PORT -clearance-host clearance.bench -probe -warmup "$WARMUP")
+			ARGS=(-target 127.0.0.1:$RAMPART_PORT -clearance-host site.bench -probe -warmup "$WARMUP")
 			;;
 		nginx)
 			nginx -p "$W/nginx" -e "$W/nginx/logs/error.log" -c "$W/nginx/nginx.conf" -g 'daemon off;' &

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/rampart-edge/rampart/internal/challenge"
 )
 
 // floodOrigin is a real origin of fixed capacity: each request waits for
@@ -106,12 +108,7 @@ zones:
     under_attack: auto
     challenge: {difficulty: 12}
     origin_limits: {max_conns: 4, queue: 8, queue_timeout: 30s}
-  # Same data_dir, so the same key: where the person earns a clearance.
-  - host: clear.test
-    origins: [%s]
-    under_attack: "on"
-    challenge: {difficulty: 12}
-`, dir, o.URL, o.URL))
+`, dir, o.URL))
 	r := start(t, cfg)
 	var opened sync.Once
 	open := func() { opened.Do(func() { close(o.gate) }) }
@@ -119,7 +116,10 @@ zones:
 	person := clientFrom("127.0.7.1")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	cookie, err := earnClearance(ctx, person, r.url("/"), "clear.test")
+	// A clearance is bound to its zone: the person earns site.test's
+	// through its verify endpoint, which challenges even before the zone
+	// switches on.
+	cookie, err := earnClearance(ctx, person, r.url(challenge.VerifyPath), "site.test")
 	if err != nil || cookie == nil {
 		t.Fatalf("earning a clearance: %v %v", cookie, err)
 	}

@@ -46,6 +46,7 @@ import (
 	"github.com/rampart-edge/rampart/internal/config"
 	"github.com/rampart-edge/rampart/internal/metrics"
 	"github.com/rampart-edge/rampart/internal/reqctx"
+	"github.com/rampart-edge/rampart/internal/reqpath"
 )
 
 // Decision is a phase's verdict on a request.
@@ -335,7 +336,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		st = &requestState{}
 	}
 	st.claimed = true
-	st.info = reqctx.Info{ID: s.ids.Next(), Start: time.Now(), TLS: r.TLS != nil}
+	st.info = reqctx.Info{ID: s.ids.Next(), Start: time.Now(), TLS: r.TLS != nil, Target: r.RequestURI}
 	info := &st.info
 	st.id[0] = info.ID
 	info.ClientIP, info.PeerTrusted = ClientIP(r.RemoteAddr, r.Header, rt.TrustedProxies)
@@ -370,6 +371,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	// The one host every later step sees (host.go): malformed → 400.
 	if err := settleHost(r, info); err != nil {
+		writeError(rw, http.StatusBadRequest, err.Error(), info.ID)
+		return
+	}
+	// The one path every later step and the origin see (package
+	// reqpath): a path origins could resolve differently → 400.
+	if _, err := reqpath.Apply(r); err != nil {
+		z = zoneOf(rt, r.Host)
+		info.Block = "path"
 		writeError(rw, http.StatusBadRequest, err.Error(), info.ID)
 		return
 	}
@@ -496,7 +505,7 @@ func (s *Server) logRequest(rw *responseWriter, r *http.Request, info *reqctx.In
 		Zone:      zoneName,
 		Method:    r.Method,
 		Host:      r.Host,
-		Path:      r.RequestURI,
+		Path:      info.Target,
 		Proto:     r.Proto,
 		Status:    status,
 		Bytes:     rw.bytes,

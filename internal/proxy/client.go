@@ -235,10 +235,16 @@ func (p *Proxy) writeHead(c *originConn, o *origin, r *http.Request, info *reqct
 	bw := c.bw
 	bw.WriteString(r.Method)
 	bw.WriteByte(' ')
+	// The request-target is the one every rule matched on: the edge's
+	// normalised path (package reqpath) in r.RequestURI, with the query
+	// as the client sent it.
 	switch {
 	case o.prefix != "":
 		bw.WriteString(o.prefix)
-		uri := r.URL.RequestURI()
+		uri := r.RequestURI
+		if uri == "" || uri[0] != '/' {
+			uri = r.URL.RequestURI()
+		}
 		if uri != "*" {
 			bw.WriteString(uri)
 		}

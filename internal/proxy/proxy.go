@@ -31,8 +31,10 @@
 //     origin that fails after the response head was sent aborts the client
 //     connection (panic(http.ErrAbortHandler), as httputil does), so the
 //     truncation is visible.
-//   - The request-target is forwarded as received (r.RequestURI), prefixed
-//     by the origin URL's path if it has one.
+//   - The request-target is forwarded as the edge left it (r.RequestURI:
+//     the normalised path of package reqpath, the query as received),
+//     prefixed by the origin URL's path if it has one; the http.Transport
+//     path sends the same (r.URL's RawPath is the normalised path).
 //   - With the zone's origin_limits (package originlimit), at most
 //     max_conns requests are in flight to the zone's origins together,
 //     retries included; the others wait in a bounded queue where requests

@@ -33,6 +33,11 @@ type Info struct {
 	// X-Forwarded-Host, Forwarded host=); the edge also stores it in
 	// Request.Host. "" for a request without a host (HTTP/1.0).
 	Host string
+	// Target is the request-target as the client sent it, for the access
+	// log and the WAF's REQUEST_URI_RAW. Every other step reads the
+	// normalised one the edge stores in Request.RequestURI and
+	// Request.URL (package reqpath).
+	Target string
 	// TLS is true when the client connection is TLS.
 	TLS bool
 	// Origin is the origin URL the proxy used (set by the proxy).

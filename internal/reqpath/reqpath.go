@@ -24,6 +24,10 @@
 //   - a segment whose part before a ';' is empty, "." or "..": Tomcat and
 //     Jetty strip path parameters before resolving dot segments, so
 //     "/api/..;/admin" is "/admin" there and "/api/..;/admin" elsewhere;
+//   - "//" after a segment that ends in ':' ("/get/https://host/"): a URL
+//     in the path, which merging its slashes would turn into another one
+//     ("https:/host/", which lenient URL parsers still fetch) that the
+//     WAF's remote-file-inclusion rules no longer see;
 //   - a path that does not start with '/' (the asterisk form "*" is the
 //     caller's business: OPTIONS only).
 //
@@ -49,6 +53,7 @@ var (
 	ErrAboveRoot    = wrap("'..' above the root")
 	ErrUTF8         = wrap("path is not UTF-8 once decoded")
 	ErrDotParameter = wrap("path parameter on an empty, '.' or '..' segment")
+	ErrEmbeddedURL  = wrap("'//' after a segment ending in ':' (a URL in the path)")
 )
 
 type pathError struct{ msg string }
@@ -239,11 +244,15 @@ func normalise(p string) (string, error) {
 	segs := make([]string, 0, strings.Count(string(enc), "/"))
 	s := string(enc[1:])
 	trailing := false
+	prev := ""
 	for {
 		seg, rest, more := strings.Cut(s, "/")
 		trailing = false
 		switch seg {
 		case "":
+			if more && strings.HasSuffix(prev, ":") {
+				return "", ErrEmbeddedURL
+			}
 			trailing = !more
 		case ".":
 			trailing = true
@@ -265,7 +274,7 @@ func normalise(p string) (string, error) {
 		if !more {
 			break
 		}
-		s = rest
+		prev, s = seg, rest
 	}
 	var b strings.Builder
 	b.Grow(len(enc))

@@ -111,6 +111,10 @@ func TestNormalise(t *testing.T) {
 		{"/api/%2e%2e;/admin", "", ErrDotParameter},
 		{"/;/admin", "", ErrDotParameter},
 		{"/a/;x", "", ErrDotParameter},
+		{"/get/https://example.com/", "", ErrEmbeddedURL},
+		{"/get/file:///etc/passwd", "", ErrEmbeddedURL},
+		{"/get/https:/example.com/", "/get/https:/example.com/", nil},
+		{"/a:/", "/a:/", nil},
 	}
 	for _, tt := range tests {
 		got, err := Normalise(tt.in)

@@ -12,11 +12,15 @@ import (
 // client sent it), so that every rule reading r.URL.Path and a proxy
 // sending r.RequestURI agree. An absolute-form target
 // ("GET http://host/a/../b") becomes origin-form ("/b"); the asterisk form
-// ("*") is accepted for OPTIONS only. It reports whether r changed; a
+// ("*") is accepted for OPTIONS only; CONNECT (authority form, which the
+// edge refuses) is left alone. It reports whether r changed; a
 // request it refuses (an error wrapping ErrAmbiguous) is left as it was.
 // A request whose path is already normal is not touched and costs no
 // allocation.
 func Apply(r *http.Request) (changed bool, err error) {
+	if r.Method == http.MethodConnect {
+		return false, nil
+	}
 	uri := r.RequestURI
 	if uri == "*" || (uri == "" && r.URL.Path == "*") {
 		if r.Method != http.MethodOptions {

@@ -335,20 +335,36 @@ func TestBodyLimit(t *testing.T) {
 
 func TestSkipStaticAssets(t *testing.T) {
 	p := phase(t, config.WAF{Mode: "block", Paranoia: 1, Skip: config.WAFSkip{Paths: []string{"/static/"}, Extensions: []string{".css", ".PNG"}}})
+	const xss = "%3Cscript%3Ealert(1)%3C/script%3E"
+	// The attack rides in a cookie (941100 reads REQUEST_COOKIES) where the
+	// request must be skipped with no query.
 	tests := []struct {
-		name, method, target string
-		want                 edge.Decision
+		name, method, target, body string
+		cookie                     bool
+		want                       edge.Decision
 	}{
-		{"extension skipped", "GET", "/app.css?x=%3Cscript%3Ealert(1)%3C/script%3E", edge.Continue},
-		{"extension case-insensitive", "HEAD", "/logo.png?x=%3Cscript%3Ealert(1)%3C/script%3E", edge.Continue},
-		{"path skipped", "GET", "/static/x?q=../../../../etc/passwd", edge.Continue},
-		{"post not skipped", "POST", "/app.css?x=%3Cscript%3Ealert(1)%3C/script%3E", edge.Handled},
-		{"other path inspected", "GET", "/page?x=%3Cscript%3Ealert(1)%3C/script%3E", edge.Handled},
-		{"dot in directory is no extension", "GET", "/a.css/page?x=%3Cscript%3Ealert(1)%3C/script%3E", edge.Handled},
+		{"extension skipped", "GET", "/app.css", "", true, edge.Continue},
+		{"extension case-insensitive", "HEAD", "/img/logo.png", "", true, edge.Continue},
+		{"extension with a query inspected", "GET", "/app.css?x=" + xss, "", false, edge.Handled},
+		{"PATH_INFO extension inspected", "GET", "/index.php/x.css?q=" + xss, "", false, edge.Handled},
+		{"PATH_INFO extension without query inspected", "GET", "/index.php/x.css", "", true, edge.Handled},
+		{"extension with a body inspected", "GET", "/app.css", "x=" + xss, false, edge.Handled},
+		{"path skipped", "GET", "/static/x?q=../../../../etc/passwd", "", false, edge.Continue},
+		{"path with a body inspected", "GET", "/static/x", "q=" + xss, false, edge.Handled},
+		{"post not skipped", "POST", "/app.css?x=" + xss, "", false, edge.Handled},
+		{"other path inspected", "GET", "/page?x=" + xss, "", false, edge.Handled},
+		{"dot in directory is no extension", "GET", "/a.css/page?x=" + xss, "", false, edge.Handled},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, _ := request(tt.method, tt.target, "", "")
+			ct := ""
+			if tt.body != "" {
+				ct = "application/x-www-form-urlencoded"
+			}
+			r, _ := request(tt.method, tt.target, tt.body, ct)
+			if tt.cookie {
+				r.Header.Set("Cookie", "x=<script>alert(1)</script>")
+			}
 			if got := p.Serve(httptest.NewRecorder(), r); got != tt.want {
 				t.Errorf("decision %v, want %v", got, tt.want)
 			}

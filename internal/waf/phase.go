@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/corazawaf/coraza/v3"
 	"github.com/corazawaf/coraza/v3/types"
@@ -36,6 +38,10 @@ type Phase struct {
 	// holds the transactions of passed requests for them.
 	response bool
 	pending  pending
+	// limits are waf.limits; budget the node's inspection budget.
+	limits        limits
+	budget        *budget
+	lastBudgetLog atomic.Int64 // unix second of the last over-budget log line
 }
 
 var _ edge.Phase = (*Phase)(nil)
@@ -52,6 +58,14 @@ const maxLoggedData = 100
 const maxLoggedRules = 8
 
 // Serve inspects r; see Phase.
+//
+// Before Coraza sees anything, the inspected part of the body is read and
+// the request's arguments are counted and measured (limits.go): past the
+// zone's waf.limits, block mode answers 413 and detect mode gives the
+// WAF only the arguments within them. The inspection's estimated memory
+// is then reserved from the node's budget (budget.go): when it does not
+// fit in time, block mode answers 503 with Retry-After and detect mode
+// passes the request uninspected, logged.
 func (p *Phase) Serve(w http.ResponseWriter, r *http.Request) edge.Decision {
 	if p.skip(r) {
 		return edge.Continue
@@ -61,17 +75,46 @@ func (p *Phase) Serve(w http.ResponseWriter, r *http.Request) edge.Decision {
 	if info != nil {
 		id = info.ID
 	}
+	var body []byte
+	var bodyErr error
+	if r.Body != nil && r.Body != http.NoBody {
+		body, bodyErr = p.readBody(r)
+		if bodyErr != nil {
+			p.log.Error("waf: reading the request body", "zone", p.zone, "request_id", id, "error", bodyErr)
+		}
+	}
+	sc := scanRequest(r, body, p.limits, !p.block)
+	if sc.over != "" {
+		p.overLimit(w, r, id, sc)
+		if p.block {
+			return edge.Handled
+		}
+	}
+	release, ok := p.budget.acquire(r.Context(), sc.cost())
+	if !ok {
+		return p.overBudget(w, r, id, sc)
+	}
 	var tx types.Transaction
 	if id != "" {
 		tx = p.waf.NewTransactionWithID(id)
 	} else {
 		tx = p.waf.NewTransaction()
 	}
+	// A heavy transaction is not handed back to Coraza's pool: its maps
+	// keep the size they grew to, so the pool would hold a burst's peak
+	// until it is collected twice, and a pooled one reused by a small
+	// request would keep it for as long as traffic lasts. Dropped, it is
+	// garbage at once. One with multipart files is closed all the same,
+	// to remove its temporary files.
+	drop := sc.cost() >= heavyCost && !sc.files
 	held := false
 	defer func() {
 		if !held {
 			tx.ProcessLogging()
-			_ = tx.Close()
+			if !drop {
+				_ = tx.Close()
+			}
+			release()
 		}
 	}()
 
@@ -92,6 +135,9 @@ func (p *Phase) Serve(w http.ResponseWriter, r *http.Request) edge.Decision {
 		setRawTarget(tx, info.Target, r.Method, r.Proto)
 	}
 	for k, vs := range r.Header {
+		if k == "Cookie" && sc.cookieCut > 0 {
+			vs = cutCookies(vs, sc.cookieCut)
+		}
 		for _, v := range vs {
 			tx.AddRequestHeader(k, v)
 		}
@@ -109,10 +155,10 @@ func (p *Phase) Serve(w http.ResponseWriter, r *http.Request) edge.Decision {
 	}
 	it := tx.ProcessRequestHeaders()
 	if it == nil {
-		if r.Body != nil && r.Body != http.NoBody && tx.IsRequestBodyAccessible() {
+		if len(sc.body) > 0 && tx.IsRequestBodyAccessible() {
 			var err error
-			if it, err = p.readBody(tx, r); err != nil {
-				p.log.Error("waf: reading the request body", "zone", p.zone, "request_id", id, "error", err)
+			if it, _, err = tx.WriteRequestBody(sc.body); err != nil {
+				p.log.Error("waf: writing the request body", "zone", p.zone, "request_id", id, "bytes", len(sc.body), "error", err)
 			}
 		}
 		if it == nil {
@@ -132,9 +178,73 @@ func (p *Phase) Serve(w http.ResponseWriter, r *http.Request) edge.Decision {
 		}
 	}
 	if p.response && it == nil {
-		held = p.hold(r, tx, id)
+		held = p.hold(r, tx, id, func() {
+			if !drop {
+				_ = tx.Close()
+			}
+			release()
+		})
 	}
 	return edge.Continue
+}
+
+// heavyCost is the estimated cost from which a transaction is dropped
+// rather than returned to Coraza's pool (see Serve): about 60 arguments,
+// or a 32 KiB body.
+const heavyCost = 4 << 20
+
+// The reqctx.Info.Block values of the WAF's refusals other than a rule
+// match (BlockReason).
+const (
+	BlockLimits = "waf:limits"
+	BlockMemory = "waf:memory"
+)
+
+// overLimit handles a request past the zone's argument limits: block
+// mode answers 413; detect mode logs that the inspection is cut.
+func (p *Phase) overLimit(w http.ResponseWriter, r *http.Request, id string, sc *scan) {
+	p.m.Event(p.zone, p.block, []string{"limits:" + sc.over})
+	if !p.block {
+		p.log.Warn("waf: request over the argument limits, inspected only up to them (detect mode: passed)", "zone", p.zone, "request_id", id,
+			"limit", sc.over, "value", sc.got, "max", sc.limit, "body_cut", sc.cut, "method", r.Method, "uri", truncate(r.RequestURI, 200))
+		return
+	}
+	p.log.Warn("waf refused a request over the argument limits", "zone", p.zone, "request_id", id,
+		"limit", sc.over, "value", sc.got, "max", sc.limit, "method", r.Method, "uri", truncate(r.RequestURI, 200))
+	if info := reqctx.From(r.Context()); info != nil {
+		info.Block = BlockLimits
+	}
+	h := w.Header()
+	h["Content-Type"] = []string{"text/plain; charset=utf-8"}
+	h["Cache-Control"] = []string{"no-store"}
+	h["X-Content-Type-Options"] = []string{"nosniff"}
+	w.WriteHeader(http.StatusRequestEntityTooLarge)
+	fmt.Fprintf(w, "413 Content Too Large: the request is over the web application firewall's limit waf.limits.%s (%d, at most %d)\nrequest id: %s\n",
+		sc.over, sc.got, sc.limit, id)
+}
+
+// overBudget handles a request the node's inspection budget had no room
+// for in time: block mode answers 503 with Retry-After; detect mode
+// passes it uninspected. Either is logged at most once a second per zone.
+func (p *Phase) overBudget(w http.ResponseWriter, r *http.Request, id string, sc *scan) edge.Decision {
+	p.m.Event(p.zone, p.block, []string{"memory"})
+	if now := time.Now().Unix(); p.lastBudgetLog.Swap(now) != now {
+		p.log.Warn("waf: no room in the inspection memory budget (waf.memory)", "zone", p.zone, "request_id", id,
+			"estimate", sc.cost(), "reserved", p.budget.reserved(), "budget", p.budget.size, "passed_uninspected", !p.block)
+	}
+	if !p.block {
+		return edge.Continue
+	}
+	if info := reqctx.From(r.Context()); info != nil {
+		info.Block = BlockMemory
+	}
+	h := w.Header()
+	h["Content-Type"] = []string{"text/plain; charset=utf-8"}
+	h["Cache-Control"] = []string{"no-store"}
+	h["Retry-After"] = []string{"1"}
+	w.WriteHeader(http.StatusServiceUnavailable)
+	fmt.Fprintf(w, "503 Service Unavailable: the web application firewall is busy; retry in a moment\nrequest id: %s\n", id)
+	return edge.Handled
 }
 
 // writeBlocked answers 403 with the request id and marks the request as
@@ -151,19 +261,24 @@ func (p *Phase) writeBlocked(w http.ResponseWriter, r *http.Request, id string) 
 	fmt.Fprintf(w, "403 Forbidden: the request was blocked by the web application firewall\nrequest id: %s\n", id)
 }
 
-// readBody reads up to the body limit into a buffer and gives it to the
-// transaction, then replaces r.Body with the buffer followed by the rest
-// of the original body, so the origin gets the whole body, streamed past
-// the limit. A read error (client gone, zone max_body_size exceeded) is
-// replayed to the proxy after the buffered bytes, so it fails the same
-// way it would have without the WAF.
-func (p *Phase) readBody(tx types.Transaction, r *http.Request) (*types.Interruption, error) {
+// readBody reads up to the body limit and replaces r.Body with those
+// bytes followed by the rest of the original body, so the origin gets the
+// whole body, streamed past the limit. A read error (client gone, zone
+// max_body_size exceeded) is replayed to the proxy after the buffered
+// bytes, so it fails the same way it would have without the WAF. The
+// buffer grows as bytes arrive (from at most 4 KiB, or the announced
+// length), so a client that announces a large body and sends little
+// holds little.
+func (p *Phase) readBody(r *http.Request) ([]byte, error) {
 	limit := p.bodyLimit
 	if r.ContentLength >= 0 && r.ContentLength < limit {
 		limit = r.ContentLength
 	}
-	buf := make([]byte, 0, min(limit, 64<<10))
-	bb := bytes.NewBuffer(buf)
+	initial := int64(4 << 10)
+	if r.ContentLength > 0 {
+		initial = min(limit, 64<<10)
+	}
+	bb := bytes.NewBuffer(make([]byte, 0, min(limit, initial)))
 	_, err := bb.ReadFrom(io.LimitReader(r.Body, limit))
 	data := bb.Bytes()
 	rest := io.Reader(r.Body)
@@ -171,17 +286,10 @@ func (p *Phase) readBody(tx types.Transaction, r *http.Request) (*types.Interrup
 		rest = errReader{err}
 	}
 	r.Body = &replayBody{Reader: io.MultiReader(bytes.NewReader(data), rest), body: r.Body}
-	if len(data) == 0 {
-		return nil, nil
-	}
-	it, _, werr := tx.WriteRequestBody(data)
-	if werr != nil {
-		return it, fmt.Errorf("writing %d body bytes to the waf: %w", len(data), werr)
-	}
 	if err != nil {
-		return it, fmt.Errorf("reading the first %d body bytes: %w", limit, err)
+		return data, fmt.Errorf("reading the first %d body bytes: %w", limit, err)
 	}
-	return it, nil
+	return data, nil
 }
 
 // replayBody is a request body made of the inspected prefix and the rest

@@ -407,7 +407,7 @@ var spoofed = []string{
 
 // underscored are underscore spellings of forwarding and client-IP
 // headers, which CGI-style origins read as the real ones.
-var underscored = []string{"X_Real_IP", "X-Real_IP", "X_Forwarded_For", "X_Forwarded_Host", "CF_Connecting_IP"}
+var underscored = []string{"X_Real_IP", "X-Real_IP", "X_Forwarded_For", "X_Forwarded_Host", "CF_Connecting_IP", "Rampart_Request_Id"}
 
 const spoofIP = "6.6.6.6"
 
@@ -505,5 +505,53 @@ func TestClientIPHeaders(t *testing.T) {
 				checkClientHeaders(t, o, "/ws", tt.realIP, "cache.test:"+a.httpPort, tt.keptAll)
 			})
 		})
+	}
+}
+
+// TestHTTPSRedirectHost: the 308 to https names the canonical host, never
+// what the client sent after the name.
+func TestHTTPSRedirectHost(t *testing.T) {
+	o := newRecorder(t)
+	certFile, keyFile, _ := selfSigned(t, t.TempDir(), "r", "cache.test")
+	cfg := parseConfig(t, fmt.Sprintf(`
+listen: {https: "127.0.0.1:8443"}
+log: {format: "off"}
+tls:
+  redirect_http: true
+  certificates: [{cert: %s, key: %s}]
+zones:
+  - host: cache.test
+    origins: [%s]
+`, certFile, keyFile, o.URL))
+	r := start(t, cfg)
+	_, port, _ := net.SplitHostPort(r.Addrs().HTTPS)
+	for _, tt := range []struct {
+		host     string
+		status   int
+		location string
+	}{
+		{"cache.test:evil.test", 400, ""},
+		{"cache.test:80@evil.test", 400, ""},
+		{"CACHE.Test.:80", 308, "https://cache.test:" + port + "/x?y=1"},
+		{"cache.test", 308, "https://cache.test:" + port + "/x?y=1"},
+	} {
+		c, err := net.DialTimeout("tcp", r.Addrs().HTTP, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		fmt.Fprintf(c, "GET /x?y=1 HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", tt.host)
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatalf("Host %q: %v", tt.host, err)
+		}
+		resp.Body.Close()
+		c.Close()
+		if resp.StatusCode != tt.status || resp.Header.Get("Location") != tt.location {
+			t.Errorf("Host %q: status %d Location %q, want %d %q", tt.host, resp.StatusCode, resp.Header.Get("Location"), tt.status, tt.location)
+		}
+	}
+	if _, ok := o.get("/x"); ok {
+		t.Error("origin contacted")
 	}
 }

@@ -81,8 +81,8 @@ var clientIPHeaders = map[string]bool{
 const realIPHeader = "X-Real-Ip"
 
 // underscoreAlias reports whether k, a header name with an underscore, is
-// an underscore spelling of a forwarding or client-IP header
-// ("X_Forwarded_For", "X-Real_IP"): CGI, PHP, WSGI and Rack turn '-' and
+// an underscore spelling of a forwarding or client-IP header or of the
+// request id ("X_Forwarded_For", "X-Real_IP", "Rampart_Request_Id"): CGI, PHP, WSGI and Rack turn '-' and
 // '_' alike into '_', so the origin would read it as the real one. Such a
 // header is never forwarded.
 func underscoreAlias(k string) bool {
@@ -99,7 +99,7 @@ func underscoreAlias(k string) bool {
 		b[i] = c
 	}
 	n := http.CanonicalHeaderKey(string(b))
-	return clientIPHeaders[n] || forwardingHeaders[n] || n == realIPHeader
+	return clientIPHeaders[n] || forwardingHeaders[n] || n == realIPHeader || n == "Rampart-Request-Id"
 }
 
 // isUnderscoreAlias reports whether k has an underscore and is an

@@ -11,7 +11,9 @@
 //  5. HTTPS redirect: 308 to https for plain-HTTP requests to a host that
 //     has a certificate, when tls.redirect_http is on (ACME http-01
 //     challenge paths excepted, and served here);
-//  6. zone lookup by Host (HTTP/1.1 Host, HTTP/2 :authority); an unknown
+//  6. zone lookup by Host (HTTP/1.1 Host, HTTP/2 :authority), which was
+//     validated and canonicalised before step 5 (host.go; malformed: 400):
+//     the canonical host is the only one later steps and the origin see; an unknown
 //     host gets 421 Misdirected Request and no origin is contacted;
 //  7. CONNECT refused (405), the zone's body size limit (413), then the
 //     zone's phases in the fixed order of PhaseID (access rules and 451,

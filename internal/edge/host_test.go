@@ -79,3 +79,43 @@ func TestCanonicalHostAllocs(t *testing.T) {
 		}
 	}
 }
+
+// FuzzCanonicalHost: whatever a client sends, the host passed on is either
+// refused or made only of name bytes, brackets and one listener port, and
+// canonicalising it again changes nothing.
+func FuzzCanonicalHost(f *testing.F) {
+	for _, s := range []string{"cache.test", "cache.test:evil.test", "CACHE.test.:080", "[::1]:8080", "[::ffff:1.2.3.4]", "a..b", "x:1:2", "é.test", "a@b"} {
+		f.Add(s, false)
+	}
+	local := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}
+	f.Fuzz(func(t *testing.T, raw string, tls bool) {
+		h, err := canonicalHost(raw, tls, local)
+		if err != nil {
+			return
+		}
+		name, port := h, ""
+		if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.HasSuffix(h, "]") {
+			name, port = h[:i], h[i+1:]
+		}
+		if port != "" && port != "8080" {
+			t.Fatalf("canonicalHost(%q) = %q: port is not the listener's", raw, h)
+		}
+		if strings.HasPrefix(name, "[") {
+			if !strings.HasSuffix(name, "]") {
+				t.Fatalf("canonicalHost(%q) = %q: unbalanced brackets", raw, h)
+			}
+		} else {
+			for i := 0; i < len(name); i++ {
+				if c := name[i]; !hostByte[c] || 'A' <= c && c <= 'Z' {
+					t.Fatalf("canonicalHost(%q) = %q: byte %q", raw, h, c)
+				}
+			}
+			if strings.HasSuffix(name, ".") {
+				t.Fatalf("canonicalHost(%q) = %q: trailing dot", raw, h)
+			}
+		}
+		if again, err := canonicalHost(h, tls, local); err != nil || again != h {
+			t.Fatalf("canonicalHost(%q) = %q, then %q, %v", raw, h, again, err)
+		}
+	})
+}

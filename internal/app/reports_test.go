@@ -446,3 +446,26 @@ func TestReportSizes(t *testing.T) {
 		t.Error("a refused report opened a case")
 	}
 }
+
+// TestReportSpoofedForwardedFor: a client that is not a trusted proxy
+// cannot pick the address its reports are counted under by sending
+// X-Forwarded-For, Forwarded or X-Real-IP: the per-IP limit (5 a minute,
+// burst 5) still counts its own address.
+func TestReportSpoofedForwardedFor(t *testing.T) {
+	o := newOrigin(t, "origin")
+	d := startDesk(t, "", fmt.Sprintf("  - host: shop.example\n    origins: [%s]\n", o.URL))
+	_, page := d.edge(t, "GET", "shop.example", compliance.ReportPath, "")
+	tok := formToken(t, page)
+	c := boundClient("127.0.8.1")
+	codes := map[int]int{}
+	for i := range 30 {
+		spoof := fmt.Sprintf("203.0.%d.%d", i, i+1)
+		form := url.Values{"category": {"abuse"}, "form_token": {tok}, "description": {fmt.Sprintf("report %d with a forged client address", i)}}
+		code, _, _ := post(t, c, d.url(compliance.ReportPath), "shop.example", "application/x-www-form-urlencoded", form.Encode(),
+			map[string]string{"X-Forwarded-For": spoof, "Forwarded": "for=" + spoof, "X-Real-IP": spoof})
+		codes[code]++
+	}
+	if codes[202] != 6 || codes[429] != 24 {
+		t.Errorf("30 reports from one untrusted peer with forged client headers: %v, want 6 accepted", codes)
+	}
+}

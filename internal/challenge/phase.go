@@ -10,7 +10,8 @@ import (
 
 // PhaseOptions configure one zone's challenge phase.
 type PhaseOptions struct {
-	// Zone names the zone for OnResult.
+	// Zone names the zone. When Policy.Scope is the zero Scope, the
+	// phase binds its tokens and clearances to ZoneScope(Zone).
 	Zone string
 	// Active tells whether the zone challenges now: under_attack "on" is
 	// func() bool { return true }, "auto" is the zone's detector's
@@ -34,6 +35,9 @@ var _ edge.Phase = (*Phase)(nil)
 
 // Phase returns the challenge phase of one zone.
 func (c *Challenger) Phase(opts PhaseOptions) *Phase {
+	if opts.Policy.Scope == (Scope{}) && opts.Zone != "" {
+		opts.Policy.Scope = ZoneScope(opts.Zone)
+	}
 	return &Phase{c: c, opts: opts}
 }
 

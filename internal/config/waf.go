@@ -31,11 +31,14 @@ const MaxWAFBodyLimit = 64 << 20
 // tx.total_arg_length; rules 920380, 920360, 920370, 920390).
 const (
 	// DefaultWAFArgs is waf.limits.args's default, used when it is 0 or
-	// unset: ModSecurity's recommended SecArgumentsLimit, Coraza's
-	// default and PHP's max_input_vars. Past it Coraza would silently
-	// drop the rest (unseen by every rule) after spending about 56 KiB
-	// of memory per argument on the ones it keeps.
-	DefaultWAFArgs = 1000
+	// unset: the CRS's own value for tx.max_num_args (crs-setup.conf).
+	// Each argument costs Coraza about 56 KiB of heap at paranoia 1, so
+	// 255 arguments are about 14 MiB per request; ModSecurity's
+	// SecArgumentsLimit of 1000 (PHP's max_input_vars) would be about
+	// 57 MiB, which one request alone would push the node past the
+	// 64 MiB the issue's target allows. A zone with larger forms raises
+	// it, and waf.memory with it.
+	DefaultWAFArgs = 255
 	// MaxWAFArgs bounds waf.limits.args.
 	MaxWAFArgs = 10_000
 	// DefaultWAFArgNameLength is waf.limits.arg_name_length's default,
@@ -44,7 +47,9 @@ const (
 	DefaultWAFArgNameLength = 256
 	// DefaultWAFMemory is waf.memory's default: the node's budget of
 	// memory for WAF inspection.
-	DefaultWAFMemory = "64MiB"
+	// 32 MiB of live heap is about 64 MiB of resident memory with Go's
+	// default GOGC, and about two requests at the argument limit.
+	DefaultWAFMemory = "32MiB"
 	// DefaultWAFMemoryWait is waf.memory_wait's default.
 	DefaultWAFMemoryWait = time.Second
 	// MaxWAFMemoryWait bounds waf.memory_wait.
@@ -59,8 +64,8 @@ const (
 // applications with long values (rich text, ASP.NET's __VIEWSTATE) are
 // common.
 type WAFLimits struct {
-	// Args: the most arguments, query and body together (default
-	// 1000); cookies are counted on their own against the same number.
+	// Args: the most arguments, query and body together (default 255);
+	// cookies are counted on their own against the same number.
 	Args int `yaml:"args"`
 	// ArgNameLength: the longest argument or cookie name (default 256).
 	ArgNameLength int `yaml:"arg_name_length"`
@@ -76,7 +81,7 @@ type WAFLimits struct {
 type NodeWAF struct {
 	// Memory bounds the memory the WAF may use for the requests it
 	// inspects at once, estimated per request from its size and argument
-	// count before Coraza sees it (default 64MiB). A request that does
+	// count before Coraza sees it (default 32MiB). A request that does
 	// not fit waits up to MemoryWait, then gets 503 with Retry-After in
 	// block mode (passes uninspected, logged, in detect mode).
 	Memory string `yaml:"memory"`

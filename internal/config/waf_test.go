@@ -94,7 +94,7 @@ func TestWAFConfig(t *testing.T) {
 				}
 			},
 		},
-		{name: "limits: negative args", waf: "      limits: {args: -1}\n", wantErr: []string{"rampart.yaml:5: zones[0].waf.limits.args: must be from 1 to 10000 (0 or unset: 1000), got -1"}},
+		{name: "limits: negative args", waf: "      limits: {args: -1}\n", wantErr: []string{"rampart.yaml:5: zones[0].waf.limits.args: must be from 1 to 10000 (0 or unset: 255), got -1"}},
 		{name: "limits: too many args", waf: "      limits: {args: 10001}\n", wantErr: []string{"zones[0].waf.limits.args: must be from 1 to 10000"}},
 		{name: "limits: negative name length", waf: "      limits: {arg_name_length: -5}\n", wantErr: []string{"zones[0].waf.limits.arg_name_length: must be from 1 to 65536 (0 or unset: 256)"}},
 		{name: "limits: arg length past the body limit", waf: "      limits: {arg_length: 100000000}\n", wantErr: []string{"zones[0].waf.limits.arg_length: must be from 1 to 67108864 (0 or unset: no limit)"}},
@@ -141,7 +141,7 @@ func TestNodeWAFConfig(t *testing.T) {
 		wantSize int64
 		wantWait time.Duration
 	}{
-		{name: "defaults", yaml: "", wantSize: 64 << 20, wantWait: time.Second},
+		{name: "defaults", yaml: "", wantSize: 32 << 20, wantWait: time.Second},
 		{name: "set", yaml: "waf: {memory: 256MiB, memory_wait: 250ms}\n", wantSize: 256 << 20, wantWait: 250 * time.Millisecond},
 		{name: "too small", yaml: "waf: {memory: 1000}\n", wantErr: `rampart.yaml:1: waf.memory: must be at least 1MiB, got "1000"`},
 		{name: "not a size", yaml: "waf: {memory: lots}\n", wantErr: "waf.memory: size \"lots\" does not start with a number"},

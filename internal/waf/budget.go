@@ -25,11 +25,13 @@ type budget struct {
 	inUse   atomic.Int64
 	waiters atomic.Int64
 
-	// After a burst that held more than a quarter of the budget, once
-	// the budget has been idle for a second, the freed heap is returned
-	// to the operating system (see release).
+	// active counts the requests in the WAF phase (from the first body
+	// byte read to the end of their transaction); churn the bytes they
+	// took (body buffers and reservations) since memory was last
+	// returned to the operating system. See enter.
+	active    atomic.Int64
+	churn     atomic.Int64
 	mu        sync.Mutex
-	heavy     bool
 	lastFree  time.Time
 	freeTimer *time.Timer
 }
@@ -64,31 +66,48 @@ func (b *budget) acquire(ctx context.Context, n int64) (release func(), ok bool)
 			return nil, false
 		}
 	}
-	if used := b.inUse.Add(n); used > b.size/4 {
-		b.mu.Lock()
-		b.heavy = true
-		b.mu.Unlock()
-	}
+	b.inUse.Add(n)
 	var once sync.Once
-	return func() { once.Do(func() { b.release(n) }) }, true
+	return func() {
+		once.Do(func() {
+			b.sem.Release(n)
+			b.inUse.Add(-n)
+		})
+	}, true
 }
 
-// release gives n bytes back. When that empties a budget that was
-// heavily used, it schedules a return of memory to the operating system a
-// second later: the transactions of a burst are garbage once it is over
-// (Phase drops the heavy ones instead of returning them to Coraza's
-// pool), but Go collects only when something allocates and returns freed
-// pages gradually, so an idle node would keep the burst's peak for
-// minutes. debug.FreeOSMemory (one garbage collection) runs at most once
-// per freeInterval, and only after such a burst.
-func (b *budget) release(n int64) {
-	b.sem.Release(n)
-	if b.inUse.Add(-n) != 0 {
-		return
+// churnTrigger is how many bytes a burst must have taken before the end
+// of it returns memory to the operating system.
+const churnTrigger = 16 << 20
+
+// enter counts a request into the WAF phase; the function it returns
+// counts it out, with the bytes it took (its body buffer and its
+// reservation). When the last request leaves after a burst that took more
+// than churnTrigger, a return of memory to the operating system is
+// scheduled a second later: the transactions and buffers of the burst are
+// garbage by then (Phase drops heavy transactions instead of returning
+// them to Coraza's pool), but Go collects only when something allocates,
+// and its heap goal stays at twice the burst's peak until it does, so an
+// idle node would keep that peak resident for minutes. debug.FreeOSMemory
+// (one collection, then the free pages returned) runs at most once per
+// freeInterval, and only after such a burst.
+func (b *budget) enter() (leave func(took int64)) {
+	b.active.Add(1)
+	var once sync.Once
+	return func(took int64) {
+		once.Do(func() {
+			b.churn.Add(took)
+			if b.active.Add(-1) == 0 && b.churn.Load() > churnTrigger {
+				b.scheduleFree()
+			}
+		})
 	}
+}
+
+func (b *budget) scheduleFree() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if !b.heavy || b.freeTimer != nil {
+	if b.freeTimer != nil {
 		return
 	}
 	delay := max(time.Second, freeInterval-time.Since(b.lastFree))
@@ -98,12 +117,12 @@ func (b *budget) release(n int64) {
 func (b *budget) freeIfIdle() {
 	b.mu.Lock()
 	b.freeTimer = nil
-	if b.inUse.Load() != 0 {
-		// Busy again: the next release that empties it reschedules.
+	if b.active.Load() != 0 {
+		// Busy again: the last one to leave reschedules.
 		b.mu.Unlock()
 		return
 	}
-	b.heavy = false
+	b.churn.Store(0)
 	b.lastFree = time.Now()
 	b.mu.Unlock()
 	debug.FreeOSMemory()

@@ -6,6 +6,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"regexp"
 	"strings"
 
 	"github.com/tidwall/gjson"
@@ -128,17 +129,17 @@ func scanRequest(r *http.Request, body []byte, lim limits, cut bool) *scan {
 		}
 	}
 	if len(body) > 0 {
-		mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-		switch {
-		case mt == "application/x-www-form-urlencoded":
+		switch bodyProcessor(r.Header["Content-Type"]) {
+		case "URLENCODED":
 			if end := scanQuery(string(body), c); cut && end < len(body) {
 				s.body, s.cut = body[:end], true
 			}
-		case mt == "multipart/form-data":
+		case "MULTIPART":
+			_, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 			if end, closer := scanMultipart(body, params["boundary"], c, lim.args-queryArgs); cut && end < len(body) {
 				s.body, s.cut = append(body[:end:end], closer...), true
 			}
-		case mt == "application/json" || strings.HasSuffix(mt, "+json") && strings.HasPrefix(mt, "application/"):
+		case "JSON":
 			// Coraza stops at SecArgumentsLimit itself for JSON (set to
 			// the same limit, rules.go): no cut needed.
 			scanJSON(body, c)
@@ -152,6 +153,44 @@ func scanRequest(r *http.Request, body []byte, lim limits, cut bool) *scan {
 	s.args = min(s.args, lim.args)
 	s.cookies = min(s.cookies, lim.args)
 	return s
+}
+
+// jsonType and xmlType are the Content-Type tests of the recommended
+// configuration's rules 200001 and 200006, and 200000 (lower-cased, not
+// trimmed), which switch Coraza to its JSON or XML body processor.
+var (
+	jsonType = regexp.MustCompile(`^application/(?:json|[a-z0-9.-]+[+]json)`)
+	xmlType  = regexp.MustCompile(`^(?:application(?:/soap\+|/)|text/)xml`)
+)
+
+// bodyProcessor returns the body processor Coraza uses for a request
+// with these Content-Type lines, by its own rules, so that the scan
+// counts the arguments Coraza will make: JSON when any line matches the
+// JSON rules, else XML (no arguments) when any matches the XML rule (they
+// run after the headers and override, JSON's last); else URLENCODED or
+// MULTIPART by the prefix of the first line (transaction.go: the first
+// Content-Type alone selects, lower-cased and trimmed, by prefix); and
+// any other body, or one without a Content-Type, is parsed as URLENCODED
+// all the same (CRS 901340 forces the body variable, and Coraza then
+// defaults to URLENCODED).
+func bodyProcessor(lines []string) string {
+	xml := false
+	for _, v := range lines {
+		v = strings.ToLower(v)
+		if jsonType.MatchString(v) {
+			return "JSON"
+		}
+		xml = xml || xmlType.MatchString(v)
+	}
+	if xml {
+		return "XML"
+	}
+	if len(lines) > 0 {
+		if v := strings.TrimSpace(strings.ToLower(lines[0])); strings.HasPrefix(v, "multipart/form-data") {
+			return "MULTIPART"
+		}
+	}
+	return "URLENCODED"
 }
 
 // scanQuery counts the arguments of an urlencoded string as Coraza

@@ -48,6 +48,14 @@ var argBodies = func() []struct{ name, query, ctype, body string } {
 		{"json top-level array", "", "application/json", `[1,2,[3,4],{"a":"b"}]`},
 		{"json+ subtype", "", "application/problem+json", `{"a":[{"b":1},{"b":2}],"c":[]}`},
 		{"json empty", "", "application/json", `{}`},
+		{"urlencoded by prefix", "", "application/x-www-form-urlencodedX", "a=1&b=2&c=3"},
+		{"urlencoded with spaces and case", "", "  Application/X-WWW-Form-Urlencoded ", "a=1&b=2&c=3"},
+		{"json by prefix", "", "application/jsonx", `{"a":1,"b":[1,2]}`},
+		{"text/plain is parsed as urlencoded", "", "text/plain", "a=1&b=2"},
+		{"no content type is parsed as urlencoded", "", "", "a=1&b=2&c=3"},
+		{"octet-stream is parsed as urlencoded", "", "application/octet-stream", "a=1&b=2&c=3&d"},
+		{"xml has no arguments", "", "application/xml", "<a>1&amp;b=2</a>"},
+		{"soap xml has no arguments", "", "application/soap+xml", "<a>x=1&amp;y=2</a>"},
 	}
 }()
 
@@ -187,7 +195,7 @@ func TestPhaseArgumentLimits(t *testing.T) {
 				if d != 1 || w.code != http.StatusRequestEntityTooLarge || info.Block != BlockLimits {
 					t.Fatalf("decision %v status %d block %q, want Handled 413 %q", d, w.code, info.Block, BlockLimits)
 				}
-				if !strings.Contains(w.body.String(), "waf.limits.args (1001, at most 1000)") {
+				if !strings.Contains(w.body.String(), "waf.limits.args (256, at most 255)") {
 					t.Errorf("body %q", w.body.String())
 				}
 				return

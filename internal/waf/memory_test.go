@@ -36,7 +36,7 @@ func TestInspectionMemory(t *testing.T) {
 	p := phase(t, config.WAF{Mode: "block"})
 	old := debug.SetGCPercent(10)
 	defer debug.SetGCPercent(old)
-	for _, tc := range []struct{ args, size int }{{10, 128 << 10}, {300, 64 << 10}, {1000, 128 << 10}} {
+	for _, tc := range []struct{ args, size int }{{10, 128 << 10}, {100, 64 << 10}, {255, 128 << 10}} {
 		t.Run(fmt.Sprintf("%d args %d bytes", tc.args, tc.size), func(t *testing.T) {
 			body := formOf(tc.args, tc.size)
 			r, _ := request("POST", "/form", body, "application/x-www-form-urlencoded")

@@ -75,10 +75,22 @@ func (p *Phase) Serve(w http.ResponseWriter, r *http.Request) edge.Decision {
 	if info != nil {
 		id = info.ID
 	}
+	// leave counts the request out of the budget's view of the phase
+	// (budget.enter), with the bytes it took; once the transaction
+	// exists, its end does.
+	leave := p.budget.enter()
+	var took int64
+	inTx := false
+	defer func() {
+		if !inTx {
+			leave(took)
+		}
+	}()
 	var body []byte
 	var bodyErr error
 	if r.Body != nil && r.Body != http.NoBody {
 		body, bodyErr = p.readBody(r)
+		took = int64(cap(body))
 		if bodyErr != nil {
 			p.log.Error("waf: reading the request body", "zone", p.zone, "request_id", id, "error", bodyErr)
 		}
@@ -107,6 +119,8 @@ func (p *Phase) Serve(w http.ResponseWriter, r *http.Request) edge.Decision {
 	// garbage at once. One with multipart files is closed all the same,
 	// to remove its temporary files.
 	drop := sc.cost() >= heavyCost && !sc.files
+	took += sc.cost()
+	inTx = true
 	held := false
 	defer func() {
 		if !held {
@@ -115,6 +129,7 @@ func (p *Phase) Serve(w http.ResponseWriter, r *http.Request) edge.Decision {
 				_ = tx.Close()
 			}
 			release()
+			leave(took)
 		}
 	}()
 
@@ -183,6 +198,7 @@ func (p *Phase) Serve(w http.ResponseWriter, r *http.Request) edge.Decision {
 				_ = tx.Close()
 			}
 			release()
+			leave(took)
 		})
 	}
 	return edge.Continue

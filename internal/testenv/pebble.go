@@ -1,6 +1,8 @@
-// Package testenv holds helpers for rampart's tests: an in-process ACME
-// certificate authority (Let's Encrypt's Pebble) with its own DNS server,
-// and small certificate builders. It is imported by tests only.
+// Package testenv holds helpers for rampart's tests: ephemeral PostgreSQL
+// and Redis servers started on first use (Postgres, Redis, Main), an
+// in-process ACME certificate authority (Let's Encrypt's Pebble) with its
+// own DNS server, and small certificate builders. It is imported by tests
+// only.
 package testenv
 
 import (

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rampart-edge/rampart/internal/config"
 	"github.com/rampart-edge/rampart/internal/token"
@@ -211,5 +212,48 @@ func TestSuspendedZoneCoversNamesBelow(t *testing.T) {
 			edgeCode("c.susp.test", 200, "")
 			edgeCode("x.susp.test", 200, "")
 		})
+	}
+}
+
+// TestWildcardSuspensionEndsSubZoneTunnels joins points 6 and 9: a
+// WebSocket and an event stream open on c.susp.test (a zone of its own)
+// end when *.susp.test is suspended, since the suspension covers it; a
+// tunnel on an unrelated zone keeps relaying.
+func TestWildcardSuspensionEndsSubZoneTunnels(t *testing.T) {
+	o := newTunnelOrigin(t)
+	d := startDesk(t, "", fmt.Sprintf(`
+  - host: "*.susp.test"
+    origins: [%[1]s]
+  - host: c.susp.test
+    origins: [%[1]s]
+  - host: other.test
+    origins: [%[1]s]
+`, o.URL))
+	ec := edgeClient{r: d.running}
+	ws := ec.openWS(t, "c.susp.test")
+	defer ws.close()
+	sse := ec.openSSE(t, "c.susp.test")
+	defer sse.close()
+	keep := ec.openWS(t, "other.test")
+	defer keep.close()
+	for _, e := range []exchange{ws, sse, keep} {
+		if err := e.alive("before"); err != nil {
+			t.Fatalf("exchange before the suspension: %v", err)
+		}
+	}
+	caseID := d.openCase(t, "x.susp.test")
+	if code, body, _ := d.api(t, "POST", "/v1/cases/"+caseID+"/decision", token.Compliance, `{"action":"suspend","reason":"listed owner"}`); code != 200 {
+		t.Fatalf("suspend: %d %s", code, body)
+	}
+	for name, e := range map[string]exchange{"WebSocket": ws, "event stream": sse} {
+		if err := e.ended(2 * time.Second); err != nil {
+			t.Errorf("%s on c.susp.test after *.susp.test was suspended: %v", name, err)
+		}
+	}
+	if err := keep.alive("after"); err != nil {
+		t.Errorf("tunnel on other.test ended: %v", err)
+	}
+	if code := ec.get(t, "c.susp.test", "/"); code != http.StatusUnavailableForLegalReasons {
+		t.Errorf("c.susp.test after the suspension: %d, want 451", code)
 	}
 }

@@ -198,7 +198,7 @@ func startPathApp(t *testing.T) *pathApp {
 	t.Helper()
 	o := newPathOrigin(t)
 	dir := t.TempDir()
-	cert, key, _ := selfSigned(t, dir, "p", "chal.test", "waf.test", "rl.test", "cache.test")
+	cert, key, _ := selfSigned(t, dir, "p", "chal.test", "waf.test", "wafx.test", "rl.test", "cache.test")
 	cfg := parseConfig(t, fmt.Sprintf(`
 listen: {https: "127.0.0.1:8443"}
 log: {format: "off"}
@@ -216,6 +216,12 @@ zones:
       mode: block
       paranoia: 1
       skip: {paths: ["/api/"], extensions: [".css"]}
+  - host: wafx.test
+    origins: [%[4]s]
+    waf:
+      mode: block
+      paranoia: 1
+      exclusions: [{rule: 949110, path: /api/}]
   - host: rl.test
     origins: [%[4]s]
     rate_limit:
@@ -348,8 +354,8 @@ func (a *pathApp) check(t *testing.T, target string, r reply) (reached bool) {
 func hostIn(target, host string) string { return strings.Replace(target, "HOST", host, 1) }
 
 // TestPathRulesSeeWhatTheOriginGets is issue 11 point 1: every path rule
-// (challenge exempt_paths, waf.skip paths and extensions, rate_limit rule
-// paths, cache bypass paths and the cache key) matches on the path the
+// (challenge exempt_paths, waf.skip paths and extensions, waf.exclusions
+// paths, rate_limit rule paths, cache bypass paths and the cache key) matches on the path the
 // origin receives, over HTTP/1.1 and HTTP/2, or the edge refuses the
 // request with 400.
 func TestPathRulesSeeWhatTheOriginGets(t *testing.T) {
@@ -394,6 +400,24 @@ func TestPathRulesSeeWhatTheOriginGets(t *testing.T) {
 				}
 				if !protected(want) && (!reached || r.status != 200) {
 					t.Errorf("%q (%s): skipped path not passed (status %d)", tg, want, r.status)
+				}
+			}
+		})
+		t.Run(proto+"/waf exclusions path", func(t *testing.T) {
+			// Blocking is off under /api/ (the evaluation rule 949110 is
+			// excluded there), on everywhere else.
+			for _, tg := range targets {
+				r := a.send(t, proto, "wafx.test", hostIn(tg, "wafx.test")+xss, nil)
+				reached := a.check(t, tg+xss, r)
+				want, refused := expect(t, tg)
+				if refused {
+					continue
+				}
+				if protected(want) && (reached || r.status != http.StatusForbidden) {
+					t.Errorf("%q (%s): attack in the query not blocked (status %d)", tg, want, r.status)
+				}
+				if !protected(want) && (!reached || r.status != 200) {
+					t.Errorf("%q (%s): excluded path not passed (status %d)", tg, want, r.status)
 				}
 			}
 		})

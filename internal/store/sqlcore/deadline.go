@@ -99,6 +99,9 @@ type txBound struct {
 }
 
 func (t txBound) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if t.deadline.IsZero() {
+		return ctx, func() {}
+	}
 	if d, ok := ctx.Deadline(); ok && !d.After(t.deadline) {
 		return ctx, func() {}
 	}

@@ -160,7 +160,13 @@ zones:
 		name, host, query, ctype, body, cookie string
 		want                                   int // status
 		limit                                  string
+		chunked                                bool // no Content-Length
 	}{
+		{name: "chunked urlencoded 8000 args", host: "block.test", ctype: "application/x-www-form-urlencoded", body: form(8000, 128<<10), want: 413, limit: "args", chunked: true},
+		{name: "chunked within", host: "block.test", ctype: "application/x-www-form-urlencoded", body: form(200, 100<<10), want: 200, chunked: true},
+		{name: "no content type, 8000 pairs (parsed as urlencoded)", host: "block.test", body: form(8000, 0), want: 413, limit: "args"},
+		{name: "text/plain, 8000 pairs (parsed as urlencoded)", host: "block.test", ctype: "text/plain", body: form(8000, 0), want: 413, limit: "args"},
+		{name: "disguised type by prefix", host: "block.test", ctype: "application/x-www-form-urlencodedX", body: form(8000, 0), want: 413, limit: "args"},
 		{name: "urlencoded 8000 args 128 KiB", host: "block.test", ctype: "application/x-www-form-urlencoded", body: form(8000, 128<<10), want: 413, limit: "args"},
 		{name: "urlencoded 256 args", host: "block.test", ctype: "application/x-www-form-urlencoded", body: form(256, 0), want: 413, limit: "args"},
 		{name: "urlencoded, charset parameter", host: "block.test", ctype: "application/x-www-form-urlencoded; charset=UTF-8", body: form(2000, 0), want: 413, limit: "args"},
@@ -197,6 +203,9 @@ zones:
 				var body io.Reader
 				if tc.body != "" {
 					method, body = "POST", strings.NewReader(tc.body)
+					if tc.chunked {
+						body = struct{ io.Reader }{body} // length unknown to the client
+					}
 				}
 				url, c := r.url(target), wafClient
 				if viaH2 {

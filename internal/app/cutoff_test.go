@@ -70,6 +70,16 @@ func newTunnelOrigin(t *testing.T) *tunnelOrigin {
 				case <-time.After(20 * time.Millisecond):
 				}
 			}
+		case "/big":
+			// A large download, written as fast as the client takes it.
+			w.Header().Set("Content-Length", fmt.Sprint(bigSize))
+			chunk := make([]byte, 32<<10)
+			for n := 0; n < bigSize; n += len(chunk) {
+				if _, err := w.Write(chunk); err != nil {
+					o.end("big")
+					return
+				}
+			}
 		default:
 			io.WriteString(w, "plain answer")
 		}
@@ -78,6 +88,10 @@ func newTunnelOrigin(t *testing.T) *tunnelOrigin {
 	t.Cleanup(o.Close)
 	return o
 }
+
+// bigSize is the length of the origin's /big download: far more than
+// socket buffers and HTTP/2 windows hold.
+const bigSize = 256 << 20
 
 // end records that an exchange ended, without blocking when nobody
 // waits for it.
@@ -563,5 +577,67 @@ func TestAdmitAfterDecision(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("stream started after the decision: %d %q, want 503", resp.StatusCode, b)
+	}
+}
+
+// TestSuspensionEndsStalledDownloads: a client that starts a large
+// download and stops reading leaves the proxy blocked writing to it, not
+// reading from the origin. A suspension still ends it within a second
+// (the client connection is closed, or the HTTP/2 stream reset), which
+// frees the origin connection, on every server loop.
+func TestSuspensionEndsStalledDownloads(t *testing.T) {
+	o := newTunnelOrigin(t)
+	dir := t.TempDir()
+	cert, key, x := selfSigned(t, dir, "stall", "stall.test")
+	pool := x509.NewCertPool()
+	pool.AddCert(x)
+	ca := &tls.Config{RootCAs: pool}
+	for _, server := range []string{"rampart", "net/http"} {
+		t.Run(strings.ReplaceAll(server, "/", "-"), func(t *testing.T) {
+			d := startDesk(t, "", fmt.Sprintf(`
+  - host: stall.test
+    origins: [%s]
+listen: {server: %q, https: "127.0.0.1:8443"}
+tls:
+  certificates: [{cert: %s, key: %s}]
+`, o.URL, server, cert, key))
+			clients := []struct {
+				name string
+				ec   edgeClient
+			}{
+				{"http1", edgeClient{r: d.running}},
+				{"https1", edgeClient{r: d.running, https: true, ca: ca}},
+				{"h2", edgeClient{r: d.running, https: true, h2: true, ca: ca}},
+			}
+			var bodies []io.ReadCloser
+			for _, c := range clients {
+				scheme := map[bool]string{false: "http", true: "https"}[c.ec.https]
+				resp, err := c.ec.client().Get(scheme + "://stall.test/big")
+				if err != nil {
+					t.Fatalf("%s: %v", c.name, err)
+				}
+				if _, err := io.ReadFull(resp.Body, make([]byte, 1024)); err != nil || resp.StatusCode != 200 {
+					t.Fatalf("%s: %d %v", c.name, resp.StatusCode, err)
+				}
+				bodies = append(bodies, resp.Body)
+				defer resp.Body.Close()
+			}
+			time.Sleep(300 * time.Millisecond) // every buffer on the way fills up
+			caseID := d.openCase(t, "stall.test")
+			decided := time.Now()
+			if code, body, _ := d.api(t, "POST", "/v1/cases/"+caseID+"/decision", token.Compliance, `{"action":"suspend","reason":"listed"}`); code != 200 {
+				t.Fatalf("suspend: %d %s", code, body)
+			}
+			for range clients {
+				o.waitEnded(t, "big", time.Second)
+			}
+			t.Logf("%s: %d stalled downloads ended at the origin %s after the decision", server, len(clients), time.Since(decided).Round(time.Millisecond))
+			for i, b := range bodies {
+				n, err := io.Copy(io.Discard, b)
+				if err == nil || n+1024 >= bigSize {
+					t.Errorf("%s: the client read %d more bytes and %v, want a cut-off download", clients[i].name, n, err)
+				}
+			}
+		})
 	}
 }

@@ -36,8 +36,8 @@ type Exchange struct {
 	ended atomic.Bool
 }
 
-// Ended reports whether the exchange was ended by Cut, Retire or a refused
-// Add.
+// Ended reports whether the exchange was ended by Cut or Retire, or
+// refused by Add.
 func (x *Exchange) Ended() bool { return x.ended.Load() }
 
 func (x *Exchange) end() {
@@ -60,9 +60,10 @@ type Set struct {
 // the zone is still served.
 func New(admit func() bool) *Set { return &Set{admit: admit} }
 
-// Add registers x, ended by e. It returns false, after calling e, when the
-// Set is retired or its admit function says the zone is no longer served;
-// x is not registered then and needs no Remove.
+// Add registers x, ended by e. It returns false, without calling e, when
+// the Set is retired or its admit function says the zone is no longer
+// served: the caller must not start the exchange (x is not registered
+// and needs no Remove).
 func (s *Set) Add(x *Exchange, e Ender) bool {
 	x.e = e
 	x.ended.Store(false)
@@ -70,8 +71,9 @@ func (s *Set) Add(x *Exchange, e Ender) bool {
 	if s.retired || (s.admit != nil && !s.admit()) {
 		s.mu.Unlock()
 		x.idx = -1
+		x.e = nil
+		x.ended.Store(true)
 		s.ended.Add(1)
-		x.end()
 		return false
 	}
 	x.idx = len(s.live)

@@ -22,25 +22,26 @@ func TestSet(t *testing.T) {
 		steps    []step
 		wantEnds []int32 // EndExchange calls per exchange at the end
 		wantLen  int
+		refused  []bool // Ended without an EndExchange call (Add said false)
 	}{
 		{"cut ends the live ones only",
 			[]step{{op: "add", i: 0, wantOK: true}, {op: "add", i: 1, wantOK: true}, {op: "remove", i: 0}, {op: "cut", wantCut: 1}},
-			[]int32{0, 1, 0}, 1},
+			[]int32{0, 1, 0}, 1, nil},
 		{"cut twice ends once",
 			[]step{{op: "add", i: 0, wantOK: true}, {op: "cut", wantCut: 1}, {op: "cut", wantCut: 0}},
-			[]int32{1, 0, 0}, 1},
+			[]int32{1, 0, 0}, 1, nil},
 		{"after a cut new exchanges run",
 			[]step{{op: "add", i: 0, wantOK: true}, {op: "cut", wantCut: 1}, {op: "add", i: 1, wantOK: true}},
-			[]int32{1, 0, 0}, 2},
+			[]int32{1, 0, 0}, 2, nil},
 		{"retire ends later ones at once",
 			[]step{{op: "add", i: 0, wantOK: true}, {op: "retire", wantCut: 1}, {op: "add", i: 1, wantOK: false}},
-			[]int32{1, 1, 0}, 1},
+			[]int32{1, 0, 0}, 1, []bool{false, true, false}},
 		{"a zone no longer served admits nothing",
 			[]step{{op: "add", i: 0, wantOK: true}, {op: "deny"}, {op: "add", i: 1, wantOK: false}, {op: "allow"}, {op: "add", i: 2, wantOK: true}},
-			[]int32{0, 1, 0}, 2},
+			[]int32{0, 0, 0}, 2, []bool{false, true, false}},
 		{"remove then cut ends nothing",
 			[]step{{op: "add", i: 0, wantOK: true}, {op: "add", i: 1, wantOK: true}, {op: "remove", i: 1}, {op: "remove", i: 0}, {op: "cut", wantCut: 0}},
-			[]int32{0, 0, 0}, 0},
+			[]int32{0, 0, 0}, 0, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,7 +76,8 @@ func TestSet(t *testing.T) {
 				if got := es[i].n.Load(); got != tt.wantEnds[i] {
 					t.Errorf("exchange %d ended %d times, want %d", i, got, tt.wantEnds[i])
 				}
-				if (es[i].n.Load() > 0) != xs[i].Ended() {
+				refused := tt.refused != nil && tt.refused[i]
+				if (es[i].n.Load() > 0 || refused) != xs[i].Ended() {
 					t.Errorf("exchange %d: Ended() = %v after %d ends", i, xs[i].Ended(), es[i].n.Load())
 				}
 			}

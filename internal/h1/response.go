@@ -565,6 +565,13 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return w.c.hijack()
 }
 
+// CloseConn closes the connection under the response at once. Unlike the
+// other methods it may be called from any goroutine while the handler
+// runs: a handler blocked writing to a client that stopped reading gets
+// an error and returns (rampart's proxy uses it to end a stream when its
+// zone stops being served). The server then closes the connection.
+func (w *response) CloseConn() error { return w.c.nc.Close() }
+
 // EnableFullDuplex lets the handler read the request body while it writes
 // the response (http.ResponseController): the server then does not read
 // the rest of the body when the response head goes out.

@@ -185,14 +185,19 @@ func (p *Proxy) serveLean(o *origin, w http.ResponseWriter, r *http.Request, inf
 	// slow downloads): register it, so that a decision stopping the zone
 	// ends it (exchange.go).
 	streaming := m.contentLength < 0 || int64(c.br.Buffered()) < m.contentLength
-	if streaming && !p.exchanges.Add(&c.x, c) {
-		c.nc.Close()
-		return cutErr(false)
+	if streaming {
+		c.cw = w
+		if !p.exchanges.Add(&c.x, c) {
+			c.cw = nil
+			c.nc.Close()
+			return cutErr(false)
+		}
 	}
 	w.WriteHeader(m.status)
 	reusable, perr := copyBody(w, c, &m, o.raw)
 	if streaming {
 		p.exchanges.Remove(&c.x)
+		c.cw = nil
 		if c.x.Ended() {
 			reusable = false
 			if perr != nil && perr.Source == SourceOrigin {

@@ -38,9 +38,34 @@ func (p *Proxy) RetireExchanges() int { return p.exchanges.Retire() }
 func (p *Proxy) OpenExchanges() int { return p.exchanges.Len() }
 
 // EndExchange ends a streaming response on the lean path: the blocked
-// read of the origin connection fails at once.
+// read of the origin connection fails at once, and so does a write to a
+// client that stopped reading (abortClient).
 func (c *originConn) EndExchange() {
 	c.nc.SetDeadline(aLongTimeAgo)
+	if c.cw != nil {
+		abortClient(c.cw)
+	}
+}
+
+// abortClient makes a write to the client that is blocked (a client that
+// stopped reading a slow download) fail at once, from any goroutine:
+// internal/h1's connection is closed (its CloseConn), net/http's HTTP/1.1
+// and HTTP/2 writers get a write deadline in the past (which resets an
+// HTTP/2 stream). It runs while the handler is still in the proxy (the
+// exchange is registered), so the writer chain is intact.
+func abortClient(w http.ResponseWriter) {
+	for cw := w; ; {
+		if a, ok := cw.(interface{ CloseConn() error }); ok {
+			a.CloseConn()
+			return
+		}
+		u, ok := cw.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			break
+		}
+		cw = u.Unwrap()
+	}
+	http.NewResponseController(w).SetWriteDeadline(aLongTimeAgo)
 }
 
 // transportExchange is one request on the http.Transport path (https
@@ -50,6 +75,7 @@ func (c *originConn) EndExchange() {
 // of an upgrade, whose relay may be blocked writing to the client.
 type transportExchange struct {
 	cancel context.CancelFunc
+	w      http.ResponseWriter // the client's, aborted when ended
 	mu     sync.Mutex
 	conn   net.Conn
 	ended  bool
@@ -63,7 +89,9 @@ func (t *transportExchange) EndExchange() {
 	t.mu.Unlock()
 	if c != nil {
 		c.Close()
+		return
 	}
+	abortClient(t.w)
 }
 
 // hijacked records the client connection of an upgrade.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"net"
+	"net/http"
 	"net/http/httputil"
 	"net/url"
 	"sync"
@@ -58,7 +59,8 @@ type originConn struct {
 
 	// x registers a streaming response in the zone's cutoff.Set
 	// (exchange.go).
-	x cutoff.Exchange
+	x  cutoff.Exchange
+	cw http.ResponseWriter // the client's while x is registered
 
 	// Set while a request waits on the connection (see waitSet).
 	waitCtx context.Context

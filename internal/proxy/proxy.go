@@ -651,7 +651,7 @@ func (p *Proxy) serveTransport(o *origin, w http.ResponseWriter, r *http.Request
 	st := &transportState{}
 	ctx, cancel := context.WithCancel(context.WithValue(r.Context(), transportStateKey{}, st))
 	defer cancel()
-	tx := &transportExchange{cancel: cancel}
+	tx := &transportExchange{cancel: cancel, w: w}
 	var x cutoff.Exchange
 	if !p.exchanges.Add(&x, tx) {
 		return cutErr(false)

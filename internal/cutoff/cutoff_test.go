@@ -126,3 +126,17 @@ func TestConcurrent(t *testing.T) {
 		t.Errorf("added %d, want %d (no admit function: everything is admitted)", added.Load(), workers*rounds)
 	}
 }
+
+// BenchmarkAddRemove is what a streaming response pays to be cut off
+// later: one Add and one Remove.
+func BenchmarkAddRemove(b *testing.B) {
+	s := New(func() bool { return true })
+	b.RunParallel(func(pb *testing.PB) {
+		var x Exchange
+		var e counter
+		for pb.Next() {
+			s.Add(&x, &e)
+			s.Remove(&x)
+		}
+	})
+}

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/rampart-edge/rampart/internal/reqpath"
 )
 
 // Rules are one zone's cache settings (config.Cache, resolved).
@@ -70,7 +72,9 @@ func (ru *Rules) bypassRequest(r *http.Request) string {
 		return "upgrade"
 	}
 	for _, p := range ru.BypassPaths {
-		if strings.HasPrefix(r.URL.Path, p) {
+		// As the origin resolves the path, with or without path
+		// parameters (a bypass applies when either matches).
+		if reqpath.EitherHasPrefix(r.URL.Path, p) {
 			return "path"
 		}
 	}

@@ -44,6 +44,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/rampart-edge/rampart/internal/reqpath"
 )
 
 // Defaults of Options.
@@ -294,7 +296,9 @@ func (p *Policy) Exempts(r *http.Request, client netip.Addr) bool {
 		return false
 	}
 	for _, pre := range p.ExemptPaths {
-		if strings.HasPrefix(r.URL.Path, pre) {
+		// As the origin resolves the path, with or without path
+		// parameters (an exemption is a hole: both must match).
+		if reqpath.HasPrefix(r.URL.Path, pre) {
 			return true
 		}
 	}

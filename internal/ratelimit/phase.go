@@ -12,6 +12,7 @@ import (
 	"github.com/rampart-edge/rampart/internal/config"
 	"github.com/rampart-edge/rampart/internal/edge"
 	"github.com/rampart-edge/rampart/internal/reqctx"
+	"github.com/rampart-edge/rampart/internal/reqpath"
 )
 
 // KeyPart is one component of a rule's key.
@@ -164,7 +165,9 @@ func (p *Phase) Serve(w http.ResponseWriter, r *http.Request) edge.Decision {
 	}
 	for i := range p.rules {
 		rule := &p.rules[i]
-		if !strings.HasPrefix(r.URL.Path, rule.PathPrefix) {
+		// As the origin resolves the path, with or without path
+		// parameters (a limit applies when either matches).
+		if !reqpath.EitherHasPrefix(r.URL.Path, rule.PathPrefix) {
 			continue
 		}
 		res, err := p.limiter.AllowAll(context.WithoutCancel(r.Context()), rule.key(p.zone, r, client), rule.Limits)

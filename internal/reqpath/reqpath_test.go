@@ -252,3 +252,33 @@ func TestApply(t *testing.T) {
 		}
 	}
 }
+
+func TestWithoutParams(t *testing.T) {
+	tests := []struct {
+		in, want         string
+		exempt, restrict bool // HasPrefix and EitherHasPrefix with "/admin/"
+	}{
+		{"/admin/", "/admin/", true, true},
+		{"/admin;x=1/", "/admin/", false, true},
+		{"/admin;jsessionid=A/b;c", "/admin/b", false, true},
+		{"/admin/;x", "/admin/", true, true},
+		{"/api;x/", "/api/", false, false},
+		{"/admin", "/admin", false, false},
+		{"/a;b;c/d;/e", "/a/d/e", false, false},
+		{"/", "/", false, false},
+	}
+	for _, tt := range tests {
+		if got := WithoutParams(tt.in); got != tt.want {
+			t.Errorf("WithoutParams(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if got := HasPrefix(tt.in, "/admin/"); got != tt.exempt {
+			t.Errorf("HasPrefix(%q, /admin/) = %v", tt.in, got)
+		}
+		if got := EitherHasPrefix(tt.in, "/admin/"); got != tt.restrict {
+			t.Errorf("EitherHasPrefix(%q, /admin/) = %v", tt.in, got)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { WithoutParams("/static/app.css") }); n != 0 {
+		t.Errorf("WithoutParams without ';': %.0f allocations", n)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/rampart-edge/rampart/internal/edge"
 	"github.com/rampart-edge/rampart/internal/metrics"
 	"github.com/rampart-edge/rampart/internal/reqctx"
+	"github.com/rampart-edge/rampart/internal/reqpath"
 )
 
 // Phase is a zone's WAF phase (edge.PhaseWAF): one Coraza transaction per
@@ -325,9 +326,11 @@ func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 // setting exempts from inspection. It reads the normalised path the edge
 // set (package reqpath), the one the origin receives. A request with a
 // body is always inspected. An extension exempts only a request without a
-// query whose path has no dot before its last segment, so that
-// "/index.php/x.css?q=<script>" (PATH_INFO: the script runs) is
-// inspected; a path prefix exempts the query too.
+// query whose path has no dot before its last segment and no ';' in it,
+// so that "/index.php/x.css?q=<script>" (PATH_INFO: the script runs) and
+// "/index.jsp;x.css" (a servlet container's path parameter) are
+// inspected; a path prefix exempts the query too, and must match the path
+// with and without path parameters (reqpath.HasPrefix).
 func (p *Phase) skip(r *http.Request) bool {
 	if len(p.skipPaths) == 0 && len(p.skipExts) == 0 {
 		return false
@@ -340,7 +343,7 @@ func (p *Phase) skip(r *http.Request) bool {
 	}
 	path := r.URL.Path
 	for _, pre := range p.skipPaths {
-		if strings.HasPrefix(path, pre) {
+		if reqpath.HasPrefix(path, pre) {
 			return true
 		}
 	}
@@ -348,6 +351,9 @@ func (p *Phase) skip(r *http.Request) bool {
 		return false
 	}
 	slash := strings.LastIndexByte(path, '/')
+	if strings.IndexByte(path[slash+1:], ';') >= 0 {
+		return false // "/index.jsp;x.css" is index.jsp to a servlet container
+	}
 	if dot := strings.LastIndexByte(path, '.'); dot > slash && strings.IndexByte(path[:slash+1], '.') < 0 {
 		ext := path[dot:]
 		for _, x := range p.skipExts {

@@ -544,16 +544,32 @@ func TestPathRulesSeeWhatTheOriginGets(t *testing.T) {
 	}
 }
 
-// TestPathNormalisedOnTheTransportPath sends through the proxy's
-// http.Transport path (an Upgrade request) what the lean client path gets
-// above: the origin receives the normalised target there too.
+// TestPathNormalisedOnTheTransportPath checks the proxy's other way to
+// the origin, the http.Transport path (an Upgrade request), next to the
+// lean client: the origin receives the normalised target there too.
 func TestPathNormalisedOnTheTransportPath(t *testing.T) {
 	a := startPathApp(t)
 	up := map[string]string{"Connection": "Upgrade", "Upgrade": "websocket"}
-	for _, tg := range []string{"/api/../api/x", "//api/x?a=%2e%2e", "/%61pi/./x", "/api/%7e%2Dx"} {
-		r := rawH1(t, a.Addrs().HTTP, "chal.test", tg, up)
-		if !a.check(t, tg, r) {
-			t.Errorf("%q: origin not reached (status %d)", tg, r.status)
+	for _, tt := range []struct {
+		host, target, want string
+		hdr                map[string]string
+	}{
+		{"chal.test", "/api/../api/x", "/api/x", up},
+		{"chal.test", "//api/x?a=%2e%2e", "/api/x?a=%2e%2e", up},
+		{"chal.test", "/%61pi/./x", "/api/x", up},
+		{"chal.test", "/api/%7e%2Dx%3c", "/api/~-x%3C", up},
+		{"chal.test", "/api/../api/x", "/api/x", nil},
+		{"chal.test", "/api/%7e%2Dx%3c?%2e", "/api/~-x%3C?%2e", nil},
+	} {
+		for _, proto := range []string{"h1", "h2"} {
+			if proto == "h2" && tt.hdr != nil {
+				continue // no Upgrade in HTTP/2
+			}
+			r := a.send(t, proto, tt.host, tt.target, tt.hdr)
+			got, ok := a.origin.saw(r.header.Get("Rampart-Request-Id"))
+			if !ok || got != tt.want {
+				t.Errorf("%s %s %q (upgrade %v): status %d, origin received %q (%v), want %q", proto, tt.host, tt.target, tt.hdr != nil, r.status, got, ok, tt.want)
+			}
 		}
 	}
 }

@@ -46,6 +46,11 @@ func newPathOrigin(t *testing.T) *pathOrigin {
 		o.mu.Unlock()
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		fmt.Fprintf(w, "target=%s cookie=%s", r.RequestURI, r.Header.Get("Cookie"))
+		for _, h := range []string{"X-Original-Url", "X-Rewrite-Url"} {
+			if v, ok := r.Header[h]; ok {
+				fmt.Fprintf(w, " %s=%q", h, v)
+			}
+		}
 	}))
 	t.Cleanup(o.Close)
 	return o
@@ -203,6 +208,7 @@ func startPathApp(t *testing.T) *pathApp {
 listen: {https: "127.0.0.1:8443"}
 log: {format: "off"}
 data_dir: %[1]s
+trusted_proxies: [127.0.0.1/32]
 tls:
   certificates: [{cert: %[2]s, key: %[3]s}]
 zones:
@@ -569,6 +575,27 @@ func TestPathNormalisedOnTheTransportPath(t *testing.T) {
 			got, ok := a.origin.saw(r.header.Get("Rampart-Request-Id"))
 			if !ok || got != tt.want {
 				t.Errorf("%s %s %q (upgrade %v): status %d, origin received %q (%v), want %q", proto, tt.host, tt.target, tt.hdr != nil, r.status, got, ok, tt.want)
+			}
+		}
+	}
+}
+
+// TestPathOverrideHeadersRemoved: X-Original-URL and X-Rewrite-URL make
+// IIS URL Rewrite, Symfony and Zend route by a path the rules never saw
+// ("GET /api/x" with "X-Original-URL: /admin/" would pass the /api/
+// exemption and reach /admin/); the origin never receives them, not even
+// from a trusted proxy (the app trusts 127.0.0.1, the test's address: a
+// CDN in front passes its clients' headers on).
+func TestPathOverrideHeadersRemoved(t *testing.T) {
+	a := startPathApp(t)
+	for _, proto := range []string{"h1", "h2"} {
+		for _, h := range []string{"X-Original-URL", "X-Rewrite-URL", "x-original-url"} {
+			r := a.send(t, proto, "chal.test", "/api/x", map[string]string{h: "/admin/"})
+			if !a.check(t, "/api/x", r) || r.status != 200 {
+				t.Fatalf("%s %s: status %d, origin not reached", proto, h, r.status)
+			}
+			if strings.Contains(r.body, "/admin/") {
+				t.Errorf("%s %s: the origin received the header: %q", proto, h, r.body)
 			}
 		}
 	}

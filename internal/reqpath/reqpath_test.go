@@ -282,3 +282,20 @@ func TestWithoutParams(t *testing.T) {
 		t.Errorf("WithoutParams without ';': %.0f allocations", n)
 	}
 }
+
+func TestApplyRemovesPathOverrideHeaders(t *testing.T) {
+	for _, target := range []string{"/api/x", "/api/../x", "/../x"} {
+		r, err := http.NewRequest("GET", "http://example.org"+target, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.RequestURI = target
+		r.Header.Set("X-Original-URL", "/admin/")
+		r.Header.Set("X-Rewrite-URL", "/admin/")
+		r.Header.Set("X-Other", "kept")
+		changed, _ := Apply(r)
+		if !changed || len(r.Header) != 1 || r.Header.Get("X-Other") != "kept" {
+			t.Errorf("%s: changed %v, headers %v; want only X-Other left", target, changed, r.Header)
+		}
+	}
+}

@@ -14,19 +14,26 @@ import (
 // ("GET http://host/a/../b") becomes origin-form ("/b"); the asterisk form
 // ("*") is accepted for OPTIONS only; CONNECT (authority form, which the
 // edge refuses) is left alone. It reports whether r changed; a
-// request it refuses (an error wrapping ErrAmbiguous) is left as it was.
+// request it refuses (an error wrapping ErrAmbiguous) keeps its path.
 // A request whose path is already normal is not touched and costs no
-// allocation.
+// allocation. Whatever the outcome, the OverrideHeaders are removed.
 func Apply(r *http.Request) (changed bool, err error) {
+	// A path in a header would be a second path the rules never see.
+	for _, h := range OverrideHeaders {
+		if _, ok := r.Header[h]; ok {
+			delete(r.Header, h)
+			changed = true
+		}
+	}
 	if r.Method == http.MethodConnect {
-		return false, nil
+		return changed, nil
 	}
 	uri := r.RequestURI
 	if uri == "*" || (uri == "" && r.URL.Path == "*") {
 		if r.Method != http.MethodOptions {
-			return false, wrap("'*' target for a method other than OPTIONS")
+			return changed, wrap("'*' target for a method other than OPTIONS")
 		}
-		return false, nil
+		return changed, nil
 	}
 	var raw, query string
 	hasQuery := false
@@ -36,7 +43,7 @@ func Apply(r *http.Request) (changed bool, err error) {
 		// Absolute form (or a request built in-process): the path as
 		// net/url keeps it escaped.
 		if r.URL.Opaque != "" {
-			return false, ErrNotAbsolute
+			return changed, ErrNotAbsolute
 		}
 		raw = r.URL.EscapedPath()
 		if raw == "" && r.URL.Host != "" {
@@ -46,10 +53,10 @@ func Apply(r *http.Request) (changed bool, err error) {
 	}
 	norm, err := Normalise(raw)
 	if err != nil {
-		return false, err
+		return changed, err
 	}
 	if norm == raw && uri != "" && uri[0] == '/' {
-		return false, nil
+		return changed, nil
 	}
 	path, err := url.PathUnescape(norm)
 	if err != nil {
@@ -64,3 +71,10 @@ func Apply(r *http.Request) (changed bool, err error) {
 	}
 	return true, nil
 }
+
+// OverrideHeaders are request headers that some frameworks and servers
+// read as the request's path in place of the request-target
+// (X-Original-URL and X-Rewrite-URL: IIS URL Rewrite, Symfony, Zend,
+// Laminas): "GET /api/" with "X-Original-URL: /admin/" is /admin/ to them.
+// Apply removes them, so the request-target is the only path.
+var OverrideHeaders = []string{"X-Original-Url", "X-Rewrite-Url"}

@@ -102,15 +102,30 @@ var pathRefused = map[string]string{
 	"931131-2": "'//' after 'https:' in the path (a URL in the path): refused rather than merged into 'https:/'",
 }
 
+// limitRefused are tests whose attack exceeds the WAF's argument limits
+// (waf.limits: 255 arguments, names of at most 256 bytes, as the CRS's own
+// tx.max_num_args and ModSecurity's SecArgumentsLimit), which a block-mode
+// zone refuses with 413 before Coraza parses the arguments (issue 11: an
+// unbounded argument count costs tens of MiB of heap per request). Like
+// pathRefused, they are overrides: each must get the edge's 413.
+var limitRefused = map[string]string{
+	"920380-1":  "256 query arguments: over waf.limits.args (255), refused before Coraza counts them",
+	"942210-40": "a form body without Content-Type whose one argument name is over 256 bytes (waf.limits.arg_name_length)",
+	"942380-20": "a form body without Content-Type whose one argument name is over 256 bytes (waf.limits.arg_name_length)",
+}
+
 // requestOverrides are corazaOverrides plus a 400 for every pathRefused
-// test.
+// test and a 413 for every limitRefused test.
 func requestOverrides() map[string]Output {
-	m := make(map[string]Output, len(corazaOverrides)+len(pathRefused))
+	m := make(map[string]Output, len(corazaOverrides)+len(pathRefused)+len(limitRefused))
 	for k, v := range corazaOverrides {
 		m[k] = v
 	}
 	for k := range pathRefused {
 		m[k] = out(400, nil, nil)
+	}
+	for k := range limitRefused {
+		m[k] = out(413, nil, nil)
 	}
 	return m
 }
@@ -321,8 +336,8 @@ func TestCRSRegression(t *testing.T) {
 		cp, ct, _ := Summary(reqRes, corazaIgnored)
 		rawp, rawt, _ := Summary(rawRes, nil)
 		sp, st, sfailed := Summary(respRes, nil)
-		t.Logf("paranoia %d: request tests %s with Coraza's ignores and overrides, %d net/http-specific ignores and %d paths the edge refuses (400 expected); %s with Coraza's ignores and overrides only; %s raw (nothing ignored or overridden); response tests %s (waf.response on)",
-			pl, Rate(rp, rt), len(goHTTPIgnored), len(pathRefused), Rate(cp, ct), Rate(rawp, rawt), Rate(sp, st))
+		t.Logf("paranoia %d: request tests %s with Coraza's ignores and overrides, %d net/http-specific ignores and %d paths the edge refuses (400 expected), %d requests over the argument limits (413 expected); %s with Coraza's ignores and overrides only; %s raw (nothing ignored or overridden); response tests %s (waf.response on)",
+			pl, Rate(rp, rt), len(goHTTPIgnored), len(pathRefused), len(limitRefused), Rate(cp, ct), Rate(rawp, rawt), Rate(sp, st))
 		if out != "" {
 			var b strings.Builder
 			sort.Slice(rfailed, func(i, j int) bool { return rfailed[i].Name < rfailed[j].Name })

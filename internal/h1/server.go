@@ -448,6 +448,11 @@ func (c *conn) hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return c.nc, rw, nil
 }
 
+// serverMarker is the value under http.ServerContextKey in h1's request
+// contexts: a zero *http.Server, since handlers may type-assert it. It
+// is never started; h1's own settings live in Server.
+var serverMarker = &http.Server{}
+
 // serve runs the connection's request loop.
 func (c *conn) serve() {
 	s := c.srv
@@ -500,6 +505,11 @@ func (c *conn) serve() {
 	// listener's port from it to canonicalise Host; the WAF passes it on).
 	// One context per connection, not per request.
 	base = context.WithValue(base, http.LocalAddrContextKey, c.nc.LocalAddr())
+	// As net/http, a server under http.ServerContextKey: handlers look for
+	// one to know they run in a server; httputil.ReverseProxy aborts a
+	// response whose body copy failed (panic(http.ErrAbortHandler), so the
+	// client sees a truncated body as truncated) only when one is there.
+	base = context.WithValue(base, http.ServerContextKey, serverMarker)
 	limit := s.headLimit()
 	first := true
 	onBlock := func() { c.setReadDeadline(time.Now(), s.readHeaderTimeout()) }

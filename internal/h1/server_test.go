@@ -7,9 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -693,5 +696,57 @@ func TestRequestFields(t *testing.T) {
 	case <-s.ctx.Done():
 	case <-time.After(time.Second):
 		t.Error("request context not canceled after the handler returned")
+	}
+}
+
+// TestReverseProxyTruncationAborts: behind httputil.ReverseProxy (the
+// proxy's path for https origins and upgrades), an origin that dies in the
+// middle of a chunked body must reach the client as a truncated body, not
+// as a complete one: ReverseProxy aborts only when the request context
+// carries http.ServerContextKey, as net/http's do.
+func TestReverseProxyTruncationAborts(t *testing.T) {
+	oln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer oln.Close()
+	go func() {
+		for {
+			c, err := oln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				if _, err := http.ReadRequest(br); err != nil {
+					return
+				}
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
+				// and the origin dies: no more chunks, no terminator.
+			}()
+		}
+	}()
+	target := &url.URL{Scheme: "http", Host: oln.Addr().String()}
+	rp := httputil.NewSingleHostReverseProxy(target)
+	rp.ErrorLog = log.New(io.Discard, "", 0)
+	var sawServer atomic.Bool
+	addr := testServer(t, &Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, ok := r.Context().Value(http.ServerContextKey).(*http.Server)
+		sawServer.Store(ok)
+		rp.ServeHTTP(w, r)
+	})})
+	c := dial(t, addr)
+	c.send("GET /big HTTP/1.1\r\nHost: a\r\n\r\n")
+	resp, err := http.ReadResponse(c.br, &http.Request{Method: "GET"})
+	if err != nil {
+		t.Fatalf("reading response head: %v", err)
+	}
+	b, err := io.ReadAll(resp.Body)
+	if err == nil {
+		t.Fatalf("body %q read as complete; want an error for the truncated chunked body", b)
+	}
+	if !sawServer.Load() {
+		t.Error("request context has no *http.Server under http.ServerContextKey")
 	}
 }

@@ -592,15 +592,20 @@ func TestSuspensionEndsStalledDownloads(t *testing.T) {
 	pool := x509.NewCertPool()
 	pool.AddCert(x)
 	ca := &tls.Config{RootCAs: pool}
-	for _, server := range []string{"rampart", "net/http"} {
-		t.Run(strings.ReplaceAll(server, "/", "-"), func(t *testing.T) {
+	for _, tc := range []struct {
+		server string
+		cache  bool // the download passes through the cache's capture writer
+	}{{"rampart", false}, {"net/http", false}, {"rampart", true}, {"net/http", true}} {
+		server := tc.server
+		t.Run(fmt.Sprintf("%s-cache=%t", strings.ReplaceAll(server, "/", "-"), tc.cache), func(t *testing.T) {
 			d := startDesk(t, "", fmt.Sprintf(`
   - host: stall.test
     origins: [%s]
+    cache: {enabled: %t}
 listen: {server: %q, https: "127.0.0.1:8443"}
 tls:
   certificates: [{cert: %s, key: %s}]
-`, o.URL, server, cert, key))
+`, o.URL, tc.cache, server, cert, key))
 			clients := []struct {
 				name string
 				ec   edgeClient
@@ -612,7 +617,9 @@ tls:
 			var bodies []io.ReadCloser
 			for _, c := range clients {
 				scheme := map[bool]string{false: "http", true: "https"}[c.ec.https]
-				resp, err := c.ec.client().Get(scheme + "://stall.test/big")
+				// One URL per client: with the cache on, requests for one
+				// URL would wait for the first one's download (coalescing).
+				resp, err := c.ec.client().Get(scheme + "://stall.test/big?client=" + c.name)
 				if err != nil {
 					t.Fatalf("%s: %v", c.name, err)
 				}

@@ -40,6 +40,12 @@ type captureWriter struct {
 	flushed     bool // headers sent to the client by this writer
 }
 
+// Unwrap returns the client's writer (nil on a background refresh), so
+// that http.ResponseController and the proxy's cut-off of a suspended
+// zone's exchanges reach the connection below: a client that stopped
+// reading a download passed through the cache is freed like any other.
+func (cw *captureWriter) Unwrap() http.ResponseWriter { return cw.w }
+
 func (cw *captureWriter) Header() http.Header {
 	if cw.header == nil {
 		cw.header = http.Header{}

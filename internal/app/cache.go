@@ -65,6 +65,7 @@ func cacheRules(c config.Cache) cache.Rules {
 		IgnoreHost:           !c.KeyHostOrDefault(),
 		StoreSetCookie:       c.StoreSetCookie,
 		NoCompress:           !c.CompressOrDefault(),
+		LockTimeout:          c.LockTimeout,
 	}
 }
 

@@ -48,6 +48,12 @@ type Rules struct {
 	StoreSetCookie bool
 	// NoCompress turns off compression of cached responses.
 	NoCompress bool
+	// LockTimeout bounds how long a request waits for another request's
+	// fetch of the same key before asking the origin itself, uncached
+	// (0: DefaultLockTimeout). The fetch streams to its own client as it
+	// stores, so a client that stops reading would otherwise hold every
+	// waiter for as long as it likes.
+	LockTimeout time.Duration
 }
 
 // heuristicStatus lists the status codes RFC 9110 section 15.1 defines
@@ -247,4 +253,16 @@ func initialAge(h http.Header, requestTime, responseTime time.Time) time.Duratio
 	}
 	corrected := ageValue + max(responseTime.Sub(requestTime), 0)
 	return max(apparent, corrected)
+}
+
+// DefaultLockTimeout is how long a request waits for another request's
+// fetch of the same key when Rules.LockTimeout is 0 (nginx's
+// proxy_cache_lock_timeout default).
+const DefaultLockTimeout = 5 * time.Second
+
+func (ru *Rules) lockTimeout() time.Duration {
+	if ru.LockTimeout > 0 {
+		return ru.LockTimeout
+	}
+	return DefaultLockTimeout
 }

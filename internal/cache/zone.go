@@ -182,9 +182,20 @@ func (z *Zone) land(key string, f *flight) {
 func (z *Zone) fetch(w http.ResponseWriter, r *http.Request, key, base string, loc location, stale *Entry, status string) {
 	f, leader := z.join(key)
 	if !leader {
+		lock := time.NewTimer(z.rules.lockTimeout())
 		select {
 		case <-f.done:
+			lock.Stop()
 		case <-r.Context().Done():
+			lock.Stop()
+			return
+		case <-lock.C:
+			// The leader's fetch outlasted the lock (a slow origin, or a
+			// leader whose client stopped reading the body the fetch
+			// streams to it): ask the origin directly, uncached.
+			setStatus(w, r, status)
+			z.observe(status, 0, false)
+			z.next.ServeHTTP(w, z.originRequest(r, nil, r.Context()))
 			return
 		}
 		if f.entry != nil {

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // DefaultCacheMemory is the cache's memory budget when cache.memory is
@@ -112,6 +113,10 @@ func (v *validator) nodeCache(c *Config) {
 	}
 }
 
+// maxLockTimeout bounds cache.lock_timeout: a request never waits longer
+// than this for another request's fetch.
+const maxLockTimeout = time.Minute
+
 // zoneCache checks a zone's cache rules.
 func (v *validator) zoneCache(prefix string, c *Cache) {
 	p := join(prefix, "cache")
@@ -121,10 +126,14 @@ func (v *validator) zoneCache(prefix string, c *Cache) {
 	}{
 		{"max_ttl", int64(c.MaxTTL)}, {"default_ttl", int64(c.DefaultTTL)},
 		{"stale_while_revalidate", int64(c.StaleWhileRevalidate)}, {"stale_if_error", int64(c.StaleIfError)},
+		{"lock_timeout", int64(c.LockTimeout)},
 	} {
 		if d.val < 0 {
 			v.errorf(p+"."+d.name, "must not be negative")
 		}
+	}
+	if c.LockTimeout > maxLockTimeout {
+		v.errorf(p+".lock_timeout", "must be at most %s, got %s", maxLockTimeout, c.LockTimeout)
 	}
 	if c.MaxTTL > 0 && c.DefaultTTL > c.MaxTTL {
 		v.errorf(p+".default_ttl", "must not exceed max_ttl (%s), got %s", c.MaxTTL, c.DefaultTTL)

@@ -67,6 +67,8 @@ func TestCacheConfig(t *testing.T) {
 		{"bypass path", base + "    cache: {bypass: {paths: [admin]}}\n", "zones[0].cache.bypass.paths[0]: must start with \"/\""},
 		{"default above max", base + "    cache: {max_ttl: 1m, default_ttl: 1h}\n", "zones[0].cache.default_ttl: must not exceed max_ttl"},
 		{"negative ttl", base + "    cache: {max_ttl: -1s}\n", "zones[0].cache.max_ttl: must not be negative"},
+		{"negative lock timeout", base + "    cache: {lock_timeout: -1s}\n", "zones[0].cache.lock_timeout: must not be negative"},
+		{"long lock timeout", base + "    cache: {lock_timeout: 2m}\n", "zones[0].cache.lock_timeout: must be at most 1m0s, got 2m0s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

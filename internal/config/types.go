@@ -235,6 +235,10 @@ type Cache struct {
 	// responses that do not set them (default 0: none).
 	StaleWhileRevalidate time.Duration `yaml:"stale_while_revalidate"`
 	StaleIfError         time.Duration `yaml:"stale_if_error"`
+	// LockTimeout bounds how long a request waits for another request's
+	// fetch of the same key (coalescing) before it asks the origin itself,
+	// uncached, as nginx's proxy_cache_lock_timeout (0: 5s).
+	LockTimeout time.Duration `yaml:"lock_timeout"`
 	// StoreSetCookie stores responses carrying Set-Cookie (without the
 	// cookie). Default false: such responses are not stored, so no user's
 	// session cookie is ever served to another.

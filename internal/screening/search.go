@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/rampart-edge/rampart/internal/entity"
+	"github.com/rampart-edge/rampart/internal/namequery"
 	"github.com/rampart-edge/rampart/internal/textnorm"
 )
 
@@ -54,6 +55,7 @@ type qtok struct {
 	w    float32
 	exp  []simVID // sorted by vid
 	span int      // for joined look-ups: number of query tokens covered
+	role textnorm.Role
 }
 
 type simVID struct {
@@ -105,15 +107,62 @@ func (ix *Index) Search(q Query, threshold float64) []Match {
 	if limit <= 0 {
 		limit = DefaultLimit
 	}
-	all := textnorm.Analyze(q.Name)
+	r := namequery.Read(q.Name)
+	if len(r.Parts) == 0 || len(ix.names) == 0 {
+		return nil
+	}
+	if len(r.Parts) == 1 {
+		return ix.searchPart(r.Parts[0], q, threshold, limit)
+	}
+	// Every part on its own and the whole: an entity keeps its best
+	// score (on a tie, the earlier reading: the whole first).
+	type found struct {
+		m     Match
+		order int
+	}
+	best := make(map[string]found)
+	order := 0
+	for pi, p := range r.Parts {
+		for _, m := range ix.searchPart(p, q, threshold, limit) {
+			if pi > 0 {
+				m.Explanation += fmt.Sprintf("; screened separately: %q (parts: %s)", p.Text, partTexts(r.Parts[1:]))
+			}
+			if b, ok := best[m.ID]; !ok || m.Score > b.m.Score {
+				best[m.ID] = found{m, order}
+			}
+			order++
+		}
+	}
+	fs := make([]found, 0, len(best))
+	for _, f := range best {
+		fs = append(fs, f)
+	}
+	slices.SortFunc(fs, func(a, b found) int {
+		if c := cmp.Compare(b.m.Score, a.m.Score); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.order, b.order)
+	})
+	if len(fs) > limit {
+		fs = fs[:limit]
+	}
+	out := make([]Match, len(fs))
+	for i, f := range fs {
+		out[i] = f.m
+	}
+	return out
+}
+
+// searchPart screens one part of a query (see Search).
+func (ix *Index) searchPart(p namequery.Part, q Query, threshold float64, limit int) []Match {
 	var qt []qtok
-	for _, t := range all {
+	for i, t := range p.Tokens {
 		if len(qt) == maxQueryTokens {
 			break
 		}
-		qt = append(qt, qtok{tok: t, w: tokenWeight(t), span: 1})
+		qt = append(qt, qtok{tok: t, w: tokenWeight(t), span: 1, role: p.Roles[i]})
 	}
-	if len(qt) == 0 || len(ix.names) == 0 {
+	if len(qt) == 0 {
 		return nil
 	}
 	var wq float32
@@ -153,9 +202,11 @@ func (ix *Index) Search(q Query, threshold float64) []Match {
 	}
 	// Upper bound of the query-side coverage; particles and legal forms
 	// are assumed to match.
+	// Optional words (articles, descriptors, places) may be absent from
+	// the listed name at no cost: assumed to match as well.
 	var wOther float32
 	for i := range qt {
-		if qt[i].tok.Class != textnorm.Word {
+		if qt[i].tok.Class != textnorm.Word || qt[i].role != textnorm.None {
 			wOther += qt[i].w
 		}
 	}
@@ -166,7 +217,7 @@ func (ix *Index) Search(q Query, threshold float64) []Match {
 	for a, nid := range s.touched {
 		var m float32
 		for i := range qt {
-			if qt[i].tok.Class == textnorm.Word {
+			if qt[i].tok.Class == textnorm.Word && qt[i].role == textnorm.None {
 				m += qt[i].w * s.acc[a][i]
 			}
 		}
@@ -198,6 +249,9 @@ func (ix *Index) Search(q Query, threshold float64) []Match {
 	}
 	slices.SortFunc(out, func(a, b scored) int {
 		if c := cmp.Compare(b.score, a.score); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.qm, a.qm); c != 0 {
 			return c
 		}
 		if c := cmp.Compare(b.cover, a.cover); c != 0 {
@@ -398,8 +452,10 @@ type scored struct {
 	nid   int32
 	score float64
 	cover float64 // listed-side coverage, a tie-breaker
-	pairs []pair
-	notes []string
+	qm    float64 // matched query weight, optional words included: the first tie-breaker
+	pairs   []pair
+	notes   []string
+	ignored []string // optional query words left unmatched, at no cost
 }
 
 // pair is one alignment between query tokens [qi, qi+qn) and listed tokens
@@ -644,6 +700,11 @@ func (ix *Index) scoreName(qt []qtok, wq float32, rec *nameRec, q Query) scored 
 			}
 		}
 	}
+	ent := &ix.ents[rec.ent]
+	if ent.Kind != entity.Person {
+		wQ -= ix.dropOptional(qt, rec, &sc, usedQ, usedL)
+	}
+	sc.qm = mQ
 	S := mQ / wQ
 	T := mL / float64(rec.weight)
 	score := S * (1 - coverPenalty*(1-T)*(1-T))
@@ -660,7 +721,13 @@ func (ix *Index) scoreName(qt []qtok, wq float32, rec *nameRec, q Query) scored 
 		score = singleTokenCap
 		sc.notes = append(sc.notes, "only one word matched")
 	}
-	e := &ix.ents[rec.ent]
+	// An organisation's name that shares only common words with the
+	// query ("global trading", "mohammed ali") is another name.
+	if ent.Kind != entity.Person && unmatchedListedWords > 0 && score > singleTokenCap && !ix.informativeMatch(qt, rec, sc.pairs) {
+		score = singleTokenCap
+		sc.notes = append(sc.notes, "only common words matched")
+	}
+	e := ent
 	if q.Kind != "" && e.Kind != q.Kind {
 		score *= kindMismatch
 		sc.notes = append(sc.notes, fmt.Sprintf("kind differs (listed as %s)", e.Kind))
@@ -916,7 +983,7 @@ func (ix *Index) toMatch(qt []qtok, sc scored) Match {
 	}
 	var titles []string
 	for i := range qt {
-		if usedQ&(1<<uint(i)) == 0 {
+		if usedQ&(1<<uint(i)) == 0 && !slices.Contains(sc.ignored, qt[i].tok.Text) {
 			switch qt[i].tok.Class {
 			case textnorm.Honorific:
 				titles = append(titles, qt[i].tok.Text)
@@ -947,6 +1014,9 @@ func (ix *Index) toMatch(qt []qtok, sc scored) Match {
 	if legal {
 		b.WriteString("; legal forms weigh little")
 	}
+	if len(sc.ignored) > 0 {
+		fmt.Fprintf(&b, "; ignored: %s", strings.Join(sc.ignored, ", "))
+	}
 	for _, note := range sc.notes {
 		b.WriteString("; ")
 		b.WriteString(note)
@@ -972,4 +1042,133 @@ func joinTexts(qt []qtok, i, n int) string {
 		parts[k] = qt[i+k].tok.Text
 	}
 	return strings.Join(parts, "+")
+}
+
+// A listed word is common, and carries too little information to make a
+// match of an organisation's name on its own ("trading", "mohammed"),
+// when it is in at least commonShare of the listed names (and commonMin
+// of them, so that small indexes have no common words by count), or when
+// it is common in ordinary businesses' names (textnorm.CommonNameWord).
+const (
+	commonShare = 0.005
+	commonMin   = 25
+)
+
+// informative reports whether listed token vid is rare enough to identify
+// a name. Its document frequency is the length of its postings list, so
+// nothing more is stored for it.
+func (ix *Index) informative(vid int32) bool {
+	df := float64(len(ix.postings[vid]))
+	if df >= max(commonMin, commonShare*float64(len(ix.names))) {
+		return false
+	}
+	return !textnorm.CommonNameWord(ix.vocab[vid].text)
+}
+
+// info returns the information (inverse document frequency, log2 of the
+// number of names over the names holding it) of listed token vid.
+func (ix *Index) info(vid int32) float64 {
+	df := max(1, len(ix.postings[vid]))
+	return math.Log2(float64(len(ix.names)) / float64(df))
+}
+
+// informativeMatch reports whether a strongly aligned ordinary query word
+// (no article, descriptor or place) matched a rare listed word, or three
+// or more ordinary words matched ("Middle East Chemical").
+func (ix *Index) informativeMatch(qt []qtok, rec *nameRec, ps []pair) bool {
+	n := 0
+	for _, p := range ps {
+		if p.sim >= 0.88 {
+			for k := p.qi; k < p.qi+p.qn; k++ {
+				if qt[k].tok.Class == textnorm.Word && qt[k].role == textnorm.None {
+					n++
+				}
+			}
+		}
+	}
+	if n >= 3 {
+		return true
+	}
+	for _, p := range ps {
+		if p.sim < 0.88 {
+			continue
+		}
+		for k := p.qi; k < p.qi+p.qn; k++ {
+			if qt[k].tok.Class != textnorm.Word || qt[k].role != textnorm.None {
+				continue
+			}
+			for j := p.li; j < p.li+p.ln; j++ {
+				if ix.informative(rec.toks[j].vid) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// dropOptional returns the weight of the query's optional words (articles,
+// function words, descriptors, places) that stayed unmatched, to be taken
+// out of the query's weight, and notes them as ignored. It drops nothing
+// unless an ordinary query word matched strongly, and keeps the cost of an
+// unmatched place when the listed name has an unmatched place of its own
+// (Kurdistan against Korea is a difference, not an omission).
+func (ix *Index) dropOptional(qt []qtok, rec *nameRec, sc *scored, usedQ, usedL uint64) float64 {
+	// The core: a rare ordinary word, or two ordinary words, matched
+	// ("Bank Iran" does not drop "Iran" for a listed "EN BANK").
+	n, core := 0, false
+	for _, p := range sc.pairs {
+		if p.sim < 0.88 {
+			continue
+		}
+		for k := p.qi; k < p.qi+p.qn; k++ {
+			if qt[k].tok.Class == textnorm.Word && qt[k].role == textnorm.None {
+				n++
+				for j := p.li; j < p.li+p.ln && !core; j++ {
+					core = ix.informative(rec.toks[j].vid)
+				}
+			}
+		}
+	}
+	if !core && n < 2 {
+		return 0
+	}
+	var drop float64
+	listedPlace := -1 // unknown
+	for k := range qt {
+		if k >= 64 || usedQ&(1<<uint(k)) != 0 || qt[k].role == textnorm.None {
+			continue
+		}
+		if qt[k].role == textnorm.Place {
+			if listedPlace < 0 {
+				listedPlace = 0
+				for j, lt := range rec.toks {
+					if j < 64 && usedL&(1<<uint(j)) == 0 && lt.class == textnorm.Word && textnorm.WordRole(ix.vocab[lt.vid].text, 1) == textnorm.Place {
+						listedPlace = 1
+						break
+					}
+				}
+			}
+			if listedPlace == 1 {
+				continue
+			}
+		}
+		drop += float64(qt[k].w) * (1 - optionalResidual)
+		sc.ignored = append(sc.ignored, qt[k].tok.Text)
+	}
+	return drop
+}
+
+// optionalResidual is the share of its weight an unmatched optional word
+// still costs: nearly nothing, but a listed name that holds the place or
+// descriptor too ranks first ("Islamic State Khorasan": ISIL-K before
+// ISIL).
+const optionalResidual = 0.05
+
+func partTexts(ps []namequery.Part) string {
+	ts := make([]string, len(ps))
+	for i, p := range ps {
+		ts[i] = p.Text
+	}
+	return strings.Join(ts, " | ")
 }

@@ -112,3 +112,101 @@ var weakLegalWords = map[string]bool{
 	"public": true, "private": true, "open": true, "closed": true, "free": true, "zone": true,
 	"establishment": true, "partnership": true, "proprietary": true, "ticaret": true,
 }
+
+// articleWords are articles that customers put before an organisation's
+// name ("The Taliban", "Al Shabaab" for "SHABAAB"). "al", "el" and "le"
+// count as articles only at the start of a name.
+var articleWords = map[string]bool{
+	"the": true, "a": true, "an": true,
+}
+
+// leadingArticles are articles only when they open a name.
+var leadingArticles = map[string]bool{
+	"al": true, "el": true, "le": true, "la": true, "les": true, "il": true, "ul": true,
+}
+
+// functionWords join the words of an organisation's name ("Islamic Jihad
+// Movement in Palestine"); all of them are also particles.
+var functionWords = map[string]bool{
+	"of": true, "in": true, "for": true, "and": true, "on": true, "at": true, "de": true, "du": true, "des": true,
+}
+
+// descriptorWords are words organisations add to their name to say what
+// kind of body they are, in English and in the common Latin spellings of
+// their Arabic, Persian, Urdu, Turkish, Kurdish and Somali equivalents
+// (folded: "jama'at" is "jamaat", "partî" is "parti").
+var descriptorWords = map[string]bool{
+	// English.
+	"movement": true, "movements": true, "group": true, "groups": true, "organisation": true, "organization": true,
+	"organisations": true, "organizations": true, "network": true, "front": true, "party": true, "brigade": true,
+	"brigades": true, "battalion": true, "battalions": true, "foundation": true, "committee": true, "union": true,
+	"association": true, "council": true, "league": true, "alliance": true, "faction": true, "coalition": true,
+	"militia": true, "militias": true,
+	// Arabic (harakat: movement; jamaat/jamaah: group; hizb: party;
+	// jabhat: front; kataib/katibat: brigades, battalion; liwa: brigade;
+	// tanzim: organisation; majlis: council; ittihad: union).
+	"harakat": true, "haraka": true, "harakah": true, "harakaat": true,
+	"jamaat": true, "jamaah": true, "jamaa": true, "jamat": true, "jemaah": true, "jemaa": true,
+	"jamiat": true, "jamiyat": true, "jamiyya": true, "jamiyyat": true,
+	"hizb": true, "hezb": true, "hizbi": true, "jabhat": true, "jabha": true, "jabhah": true, "jebhe": true,
+	"kataib": true, "kataeb": true, "katibat": true, "katiba": true, "katibah": true,
+	"liwa": true, "liwaa": true, "tanzim": true, "tanzeem": true, "majlis": true, "majles": true,
+	"ittihad": true, "ittehad": true, "ittihaad": true, "muassasat": true, "muassasa": true, "muassasah": true,
+	"lajnat": true, "lajna": true, "lajnah": true, "rabita": true, "rabitat": true,
+	// Persian and Urdu (sazman: organisation; tehreek: movement).
+	"sazman": true, "sazeman": true, "sazmane": true, "tehreek": true, "tehrik": true, "tahrik": true, "tahreek": true,
+	"bonyad": true, "jonbesh": true,
+	// Turkish and Kurdish (hareket: movement; partiya/parti: party;
+	// orgutu: organisation; cephe: front; tevgera: movement).
+	"hareket": true, "hareketi": true, "partiya": true, "parti": true, "partisi": true, "orgutu": true,
+	"cephe": true, "cephesi": true, "tevgera": true, "tevger": true, "rexistina": true,
+	// Somali (xarakat/xarakada: movement; ururka: organisation;
+	// jabhadda: front).
+	"xarakat": true, "xarakada": true, "xarakaat": true, "ururka": true, "urur": true, "jabhadda": true,
+}
+
+// placeWords are regions, cities and territories that listed groups
+// attach to their names ("Hezbollah Lebanon", "ISIS-Sinai Province"),
+// besides the country names known to package country.
+var placeWords = map[string]bool{
+	"palestine": true, "sinai": true, "gaza": true, "khorasan": true, "khurasan": true, "levant": true,
+	"sham": true, "iraq": true, "syria": true, "yemen": true, "afghanistan": true, "pakistan": true,
+	"lebanon": true, "somalia": true, "sahel": true, "maghreb": true, "sahara": true, "kashmir": true,
+	"punjab": true, "balochistan": true, "baluchistan": true, "waziristan": true, "caucasus": true,
+	"chechnya": true, "dagestan": true, "mindanao": true, "beirut": true, "damascus": true, "baghdad": true,
+	"mosul": true, "raqqa": true, "idlib": true, "aleppo": true, "tripoli": true, "benghazi": true,
+	"mogadishu": true, "kabul": true, "kandahar": true, "peshawar": true, "karachi": true, "lahore": true,
+	"tehran": true, "sanaa": true, "aden": true, "jerusalem": true, "hebron": true,
+	"province": true, "wilayat": true, "wilayah": true, "vilayat": true, "region": true,
+}
+
+// commonNameWords are words so common in the names of ordinary, lawful
+// businesses that sharing them says little about being the same body
+// ("Global Trading LLC" and "TETON GLOBAL TRADING LIMITED"). Generic
+// business vocabulary written by hand, not taken from a list.
+var commonNameWords = map[string]bool{
+	"global": true, "trading": true, "trade": true, "traders": true, "general": true, "international": true,
+	"intl": true, "united": true, "national": true, "star": true, "golden": true, "gold": true, "new": true,
+	"services": true, "service": true, "group": true, "holding": true, "holdings": true, "industries": true,
+	"industrial": true, "industry": true, "energy": true, "enterprise": true, "enterprises": true,
+	"commercial": true, "investment": true, "investments": true, "import": true, "export": true,
+	"logistics": true, "shipping": true, "solutions": true, "consulting": true, "technology": true,
+	"technologies": true, "tech": true, "systems": true, "management": true, "development": true,
+	"capital": true, "partners": true, "resources": true, "supply": true, "supplies": true, "world": true,
+	"first": true, "royal": true, "premier": true, "smart": true, "green": true, "blue": true, "red": true,
+	"east": true, "west": true, "north": true, "south": true, "middle": true, "eastern": true, "western": true,
+	"asia": true, "europe": true, "euro": true, "africa": true, "pacific": true, "atlantic": true,
+	"construction": true, "engineering": true, "marine": true, "maritime": true, "transport": true,
+	"finance": true, "financial": true, "bank": true, "insurance": true, "exchange": true, "money": true,
+	"media": true, "network": true, "networks": true, "products": true, "goods": true, "electronics": true,
+	"foods": true, "food": true, "medical": true, "pharma": true, "chemical": true, "chemicals": true,
+	"oil": true, "gas": true, "petroleum": true, "metals": true, "steel": true, "mining": true, "agro": true,
+	"real": true, "estate": true, "properties": true, "property": true, "travel": true, "tourism": true,
+	"charity": true, "charitable": true, "relief": true, "aid": true, "humanitarian": true, "welfare": true,
+	"islamic": true, "muslim": true, "christian": true, "center": true, "centre": true, "institute": true,
+	"university": true, "school": true, "academy": true, "club": true, "sports": true, "society": true,
+}
+
+// CommonNameWord reports whether folded word w is common in ordinary
+// businesses' names (see commonNameWords).
+func CommonNameWord(w string) bool { return commonNameWords[w] }

@@ -3,6 +3,8 @@ package textnorm
 import (
 	"slices"
 	"strings"
+
+	"github.com/rampart-edge/rampart/internal/country"
 )
 
 // Class says what role a token plays in a name.
@@ -449,4 +451,62 @@ func matchLegal(words []string) (int, string) {
 		}
 	}
 	return 0, ""
+}
+
+// Role says what a word of an organisation's name adds to it as customers
+// type it: an article, a function word, a descriptor of the kind of body
+// ("movement", "harakat"), or a place ("Lebanon", "Sinai"). Such words are
+// optional when a name is screened: they may match a listed name's words,
+// but their absence from it does not make the names differ.
+type Role uint8
+
+// Word roles; None is an ordinary name word.
+const (
+	None Role = iota
+	Article
+	Function
+	Descriptor
+	Place
+)
+
+// String returns the role name used in explanations.
+func (r Role) String() string {
+	switch r {
+	case Article:
+		return "article"
+	case Function:
+		return "function word"
+	case Descriptor:
+		return "descriptor"
+	case Place:
+		return "place"
+	}
+	return "word"
+}
+
+// WordRole returns the role of folded word w at position pos of a name
+// (leading articles such as "al" and "el" only at position 0). Places are
+// the table of regions and cities listed groups attach to their names and
+// the country names of package country (four letters or more, so that
+// codes such as "us" are not read as places).
+func WordRole(w string, pos int) Role {
+	switch {
+	case articleWords[w], pos == 0 && leadingArticles[w]:
+		return Article
+	case functionWords[w]:
+		return Function
+	case descriptorWords[w]:
+		return Descriptor
+	case placeWords[w]:
+		return Place
+	case len(w) >= 4 && !strings.Contains(w, " ") && isCountryName(w):
+		return Place
+	}
+	return None
+}
+
+// isCountryName reports whether w is a country's name (not a code).
+func isCountryName(w string) bool {
+	_, ok := country.Code(w)
+	return ok
 }

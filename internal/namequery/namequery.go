@@ -1,0 +1,186 @@
+// Package namequery reads a name as a customer types it into structure
+// before it is screened: the parts it is made of ("X (Y)", "X - Y", "X /
+// Y", "X, also known as Y", "X a.k.a. Y"), and in each part the tokens of
+// package textnorm with the role each word plays (textnorm.WordRole):
+// articles and function words ("the", a leading "al-"), descriptors that
+// organisations add ("movement", "group", "harakat", "jamaat", "hizb",
+// "tehreek", "partiya", "xarakat" ...), places ("Lebanon", "Sinai") and
+// legal forms ("LLC"). Screening treats the words with a role as optional
+// and screens every part on its own as well as the whole name.
+package namequery
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/rampart-edge/rampart/internal/textnorm"
+)
+
+// MaxParts bounds the parts screened separately (besides the whole).
+const MaxParts = 4
+
+// Part is one part of a name: its text as typed, its tokens and the role
+// of each token (textnorm.None for ordinary words, titles and legal
+// forms, whose class says what they are).
+type Part struct {
+	Text   string
+	Tokens []textnorm.Token
+	Roles  []textnorm.Role
+}
+
+// Reading is a name read into structure. Parts[0] is the whole name (its
+// separators dropped); the others, present only when the name has two or
+// more, are the parts screened separately.
+type Reading struct {
+	Name  string
+	Parts []Part
+}
+
+// Read reads name. A blank name gives a Reading without parts.
+func Read(name string) Reading {
+	r := Reading{Name: name}
+	pieces := split(name)
+	whole := readPart(strings.Join(pieces, " "))
+	if len(whole.Tokens) == 0 {
+		return r
+	}
+	r.Parts = append(r.Parts, whole)
+	if len(pieces) < 2 {
+		return r
+	}
+	var parts []Part
+	for _, p := range pieces {
+		pt := readPart(p)
+		if !Screenable(pt) {
+			continue
+		}
+		parts = append(parts, pt)
+		if len(parts) == MaxParts {
+			break
+		}
+	}
+	if len(parts) >= 2 {
+		r.Parts = append(r.Parts, parts...)
+	}
+	return r
+}
+
+// Screenable reports whether a part can be screened on its own: it holds
+// an ordinary word of two letters or more that is no article, function
+// word, descriptor or place ("UK" or "Group" alone is not a name).
+func Screenable(p Part) bool {
+	for i, t := range p.Tokens {
+		if t.Class == textnorm.Word && p.Roles[i] == textnorm.None && len(t.Text) >= 2 {
+			return true
+		}
+	}
+	return false
+}
+
+func readPart(text string) Part {
+	text = strings.TrimSpace(text)
+	toks := textnorm.Analyze(text)
+	p := Part{Text: text, Tokens: toks, Roles: make([]textnorm.Role, len(toks))}
+	for i, t := range toks {
+		if t.Class == textnorm.Word || t.Class == textnorm.Particle {
+			p.Roles[i] = textnorm.WordRole(t.Text, i)
+		}
+	}
+	return p
+}
+
+// aliasMarkers introduce another name of the same body.
+var aliasMarkers = []string{
+	", also known as ", " also known as ", ", formerly known as ", " formerly known as ", ", formerly ",
+	", aka ", " aka ", " a.k.a. ", " a.k.a ", ", a.k.a. ", " f.k.a. ", " fka ", ", doing business as ",
+	" doing business as ", " d/b/a ", " dba ", ", previously ",
+}
+
+// split cuts a name into its parts at parentheses and brackets, dashes
+// set off by spaces, slashes between words of three letters or more (not
+// "A/S", "d/b/a") and alias markers. Hyphens inside words ("Al-Shabaab",
+// "ISIS-Sinai") do not split.
+func split(name string) []string {
+	s := name
+	lower := strings.ToLower(s)
+	for _, m := range aliasMarkers {
+		for {
+			i := strings.Index(lower, m)
+			if i < 0 {
+				break
+			}
+			s = s[:i] + "\x00" + s[i+len(m):]
+			lower = lower[:i] + "\x00" + lower[i+len(m):]
+		}
+	}
+	var b strings.Builder
+	rs := []rune(s)
+	for i, c := range rs {
+		switch c {
+		case '(', ')', '[', ']', '{', '}', '|', ';':
+			b.WriteRune(0)
+		case '-', '–', '—', '‒', '―':
+			if (i > 0 && rs[i-1] == ' ') || (i+1 < len(rs) && rs[i+1] == ' ') || c != '-' && c != '–' {
+				b.WriteRune(0)
+			} else {
+				b.WriteRune(c)
+			}
+		case '/':
+			if runBefore(rs, i) >= 3 && runAfter(rs, i) >= 3 || (i > 0 && rs[i-1] == ' ') && (i+1 < len(rs) && rs[i+1] == ' ') {
+				b.WriteRune(0)
+			} else {
+				b.WriteRune(c)
+			}
+		default:
+			b.WriteRune(c)
+		}
+	}
+	var out []string
+	for _, p := range strings.Split(b.String(), "\x00") {
+		p = strings.Trim(p, " ,.:")
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func runBefore(rs []rune, i int) int {
+	n := 0
+	for j := i - 1; j >= 0 && rs[j] != ' ' && rs[j] != '/'; j-- {
+		n++
+	}
+	return n
+}
+
+func runAfter(rs []rune, i int) int {
+	n := 0
+	for j := i + 1; j < len(rs) && rs[j] != ' ' && rs[j] != '/'; j++ {
+		n++
+	}
+	return n
+}
+
+// Optional reports whether token i of the part is an optional word: an
+// article, function word, descriptor or place.
+func (p Part) Optional(i int) bool { return p.Roles[i] != textnorm.None }
+
+// String describes the part: each token with its class or role.
+func (p Part) String() string {
+	var b strings.Builder
+	for i, t := range p.Tokens {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(t.Text)
+		switch {
+		case t.Class == textnorm.LegalForm:
+			fmt.Fprintf(&b, "(legal form %s)", t.Key)
+		case t.Class == textnorm.Honorific:
+			b.WriteString("(title)")
+		case p.Roles[i] != textnorm.None:
+			fmt.Fprintf(&b, "(%s)", p.Roles[i])
+		}
+	}
+	return b.String()
+}

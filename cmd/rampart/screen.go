@@ -14,7 +14,9 @@ import (
 
 	"github.com/rampart-edge/rampart/internal/entity"
 	"github.com/rampart-edge/rampart/internal/lists"
+	"github.com/rampart-edge/rampart/internal/namequery"
 	"github.com/rampart-edge/rampart/internal/screening"
+	"github.com/rampart-edge/rampart/internal/textnorm"
 )
 
 func init() { subcommands = append(subcommands, newScreenCmd) }
@@ -28,12 +30,13 @@ type screenFlags struct {
 	limit     int
 	lists     []string
 	dataDir   string
+	explain   bool
 }
 
 func newScreenCmd() *cobra.Command {
 	var f screenFlags
 	cmd := &cobra.Command{
-		Use:   "screen [--json] [--kind person|organization|vessel|aircraft] [--country CC] [--threshold X] [--lists PATH...] [--data-dir DIR] NAME...",
+		Use:   "screen [--json] [--explain] [--kind person|organization|vessel|aircraft] [--country CC] [--threshold X] [--lists PATH...] [--data-dir DIR] NAME...",
 		Short: "Screen names against the sanctions lists",
 		Long: "Screen matches each NAME (or, with no NAME, each line of standard input) against the\n" +
 			"sanctions lists and prints the listed entities scoring at or above the threshold\n" +
@@ -57,6 +60,7 @@ func newScreenCmd() *cobra.Command {
 	fl.IntVar(&f.limit, "limit", screening.DefaultLimit, "maximum matches per name")
 	fl.StringSliceVar(&f.lists, "lists", nil, "list files or folders to screen against instead of the stored or bundled lists")
 	fl.StringVar(&f.dataDir, "data-dir", "", "data directory whose active list versions to use")
+	fl.BoolVar(&f.explain, "explain", false, "also print how each name was read: parts, ignored words, places, legal forms, token information")
 	return cmd
 }
 
@@ -120,6 +124,9 @@ func runScreen(cmd *cobra.Command, f screenFlags, args []string) error {
 			}
 			out.Write(b)
 			return len(ms), out.WriteByte('\n')
+		}
+		if f.explain {
+			writeReading(out, ix, name)
 		}
 		writeHumanMatches(out, name, ms)
 		return len(ms), nil
@@ -185,6 +192,41 @@ func writeHumanMatches(w io.Writer, name string, ms []screening.Match) {
 		fmt.Fprintf(w, ")\n         %s\n", m.Explanation)
 	}
 	fmt.Fprintln(w)
+}
+
+// writeReading prints the structure a name is read as: each part (the
+// whole first), its tokens with their class or role (optional words:
+// articles, function words, descriptors, places) and each word's
+// information in the listed names (bits; "common" words cannot make an
+// organisation's match alone; "unlisted" words are in no listed name).
+func writeReading(w io.Writer, ix *screening.Index, name string) {
+	r := namequery.Read(name)
+	fmt.Fprintf(w, "read %q as:\n", name)
+	for i, p := range r.Parts {
+		what := "whole"
+		if i > 0 {
+			what = "part "
+		}
+		fmt.Fprintf(w, "  %s  %s\n", what, p)
+		var infos []string
+		for k, t := range p.Tokens {
+			if t.Class != textnorm.Word || p.Roles[k] != textnorm.None {
+				continue
+			}
+			info, common, found := ix.TokenInfo(t.Text)
+			switch {
+			case !found:
+				infos = append(infos, t.Text+"=unlisted")
+			case common:
+				infos = append(infos, fmt.Sprintf("%s=%.1f bits common", t.Text, info))
+			default:
+				infos = append(infos, fmt.Sprintf("%s=%.1f bits", t.Text, info))
+			}
+		}
+		if len(infos) > 0 {
+			fmt.Fprintf(w, "         information: %s\n", strings.Join(infos, ", "))
+		}
+	}
 }
 
 // isTerminal reports whether w is a character device (a terminal).

@@ -66,11 +66,11 @@ func Read(name string) Reading {
 }
 
 // Screenable reports whether a part can be screened on its own: it holds
-// an ordinary word of two letters or more that is no article, function
+// an ordinary word of three letters or more that is no article, function
 // word, descriptor or place ("UK" or "Group" alone is not a name).
 func Screenable(p Part) bool {
 	for i, t := range p.Tokens {
-		if t.Class == textnorm.Word && p.Roles[i] == textnorm.None && len(t.Text) >= 2 {
+		if t.Class == textnorm.Word && p.Roles[i] == textnorm.None && len(t.Text) >= 3 {
 			return true
 		}
 	}
@@ -102,7 +102,7 @@ var aliasMarkers = []string{
 // "ISIS-Sinai") do not split.
 func split(name string) []string {
 	s := name
-	lower := strings.ToLower(s)
+	lower := asciiLower(s) // same byte offsets as s
 	for _, m := range aliasMarkers {
 		for {
 			i := strings.Index(lower, m)
@@ -183,4 +183,16 @@ func (p Part) String() string {
 		}
 	}
 	return b.String()
+}
+
+// asciiLower lowers ASCII letters only, keeping every byte offset
+// (strings.ToLower may not, on invalid UTF-8 or some capitals).
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }

@@ -449,10 +449,10 @@ func (ix *Index) queryJoins(qt []qtok) []join {
 
 // scored is the result of scoring one listed name.
 type scored struct {
-	nid   int32
-	score float64
-	cover float64 // listed-side coverage, a tie-breaker
-	qm    float64 // matched query weight, optional words included: the first tie-breaker
+	nid     int32
+	score   float64
+	cover   float64 // listed-side coverage, a tie-breaker
+	qm      float64 // matched query weight, optional words included: the first tie-breaker
 	pairs   []pair
 	notes   []string
 	ignored []string // optional query words left unmatched, at no cost
@@ -1171,4 +1171,15 @@ func partTexts(ps []namequery.Part) string {
 		ts[i] = p.Text
 	}
 	return strings.Join(ts, " | ")
+}
+
+// TokenInfo returns the information of a folded word in the index's names
+// (log2 of the number of names over the names holding it; a word in no
+// listed name is not found) and whether it is common (see informative).
+func (ix *Index) TokenInfo(text string) (info float64, common, found bool) {
+	id, ok := ix.byText[text]
+	if !ok || len(ix.postings[id]) == 0 {
+		return 0, false, false
+	}
+	return ix.info(id), !ix.informative(id), true
 }

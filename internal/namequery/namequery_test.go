@@ -1,0 +1,112 @@
+package namequery
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/rampart-edge/rampart/internal/textnorm"
+)
+
+func TestReadParts(t *testing.T) {
+	tests := []struct {
+		name string
+		want []string // Parts' texts, whole first
+	}{
+		{"Kurdistan Workers Party (PKK)", []string{"Kurdistan Workers Party PKK", "Kurdistan Workers Party", "PKK"}},
+		{"HAMAS - Islamic Resistance Movement", []string{"HAMAS Islamic Resistance Movement", "HAMAS", "Islamic Resistance Movement"}},
+		{"Hamas / Harakat al-Muqawama", []string{"Hamas Harakat al-Muqawama", "Hamas", "Harakat al-Muqawama"}},
+		{"Hamas/Hizballah", []string{"Hamas Hizballah", "Hamas", "Hizballah"}},
+		{"Hamas/Harakat", []string{"Hamas Harakat"}}, // a descriptor alone is not screened
+		{"Taliban, also known as Islamic Emirate of Afghanistan", []string{"Taliban Islamic Emirate of Afghanistan", "Taliban", "Islamic Emirate of Afghanistan"}},
+		{"Taliban a.k.a. Islamic Emirate", []string{"Taliban Islamic Emirate", "Taliban", "Islamic Emirate"}},
+		{"Al-Shabaab", []string{"Al-Shabaab"}},                     // a hyphen inside a word does not split
+		{"ISIS-Sinai Province", []string{"ISIS-Sinai Province"}},   // nor here
+		{"Maersk A/S", []string{"Maersk A/S"}},                     // a legal form with a slash
+		{"Acme Trading (UK)", []string{"Acme Trading UK"}},         // "UK" alone is no name
+		{"Acme Holdings (Group)", []string{"Acme Holdings Group"}}, // nor a descriptor alone
+		{"Red Eagle — Roofing", []string{"Red Eagle Roofing", "Red Eagle", "Roofing"}},
+		{"  ", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := Read(tt.name)
+			var got []string
+			for _, p := range r.Parts {
+				got = append(got, p.Text)
+			}
+			if strings.Join(got, "|") != strings.Join(tt.want, "|") {
+				t.Fatalf("parts %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestReadRoles(t *testing.T) {
+	tests := []struct {
+		name string
+		want string // Part.String of the whole
+	}{
+		{"The Taliban", "the(article) taliban"},
+		{"Hamas Movement", "hamas movement(descriptor)"},
+		{"Islamic Jihad Movement in Palestine", "islamic jihad movement(descriptor) in(function word) palestine(place)"},
+		{"Al-Shabaab Somalia", "al(article) shabaab somalia(place)"},
+		{"Hezbollah Lebanon", "hezbollah lebanon(place)"},
+		{"Abu al-Hasan", "abu al hasan"}, // "al" inside a name is no article
+		{"Harakat al-Shabaab al-Mujahideen", "harakat(descriptor) al shabaab al mujahideen"},
+		{"Jama'at Nusrat al-Islam", "jamaat(descriptor) nusrat al islam"},
+		{"Tehreek-e-Taliban Pakistan", "tehreek(descriptor) e taliban pakistan(place)"},
+		{"Partiya Karkeren Kurdistane", "partiya(descriptor) karkeren kurdistane"},
+		{"Xarakada Al-Shabaab", "xarakada(descriptor) al shabaab"},
+		{"Red Eagle Roofing LLC", "red eagle roofing llc(legal form llc)"},
+		{"Dr John Smith", "dr(title) john smith"},
+		{"ISIS Sinai Province", "isis sinai(place) province(place)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := Read(tt.name)
+			if len(r.Parts) == 0 {
+				t.Fatal("no parts")
+			}
+			if got := r.Parts[0].String(); got != tt.want {
+				t.Fatalf("read as %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func FuzzRead(f *testing.F) {
+	for _, s := range []string{"Kurdistan Workers Party (PKK)", "HAMAS - Islamic Resistance Movement", "a/b/c", "((", "X, also known as Y, aka Z", "—", "d/b/a", "Al-"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r := Read(s)
+		if len(r.Parts) == 1 || len(r.Parts) > MaxParts+1 {
+			if len(r.Parts) > MaxParts+1 {
+				t.Fatalf("%d parts", len(r.Parts))
+			}
+		}
+		for i, p := range r.Parts {
+			if len(p.Roles) != len(p.Tokens) {
+				t.Fatalf("part %d: %d roles for %d tokens", i, len(p.Roles), len(p.Tokens))
+			}
+			if len(p.Tokens) == 0 {
+				t.Fatalf("part %d %q has no tokens", i, p.Text)
+			}
+			if i > 0 && !Screenable(p) {
+				t.Fatalf("part %d %q is not screenable", i, p.Text)
+			}
+			if utf8.ValidString(s) && !utf8.ValidString(p.Text) {
+				t.Fatalf("part %q of valid input is invalid UTF-8", p.Text)
+			}
+			for k, role := range p.Roles {
+				if role != textnorm.None && p.Tokens[k].Class != textnorm.Word && p.Tokens[k].Class != textnorm.Particle {
+					t.Fatalf("role %s on a %s", role, p.Tokens[k].Class)
+				}
+			}
+		}
+		if len(r.Parts) == 2 {
+			t.Fatalf("one separate part is never kept alone: %q", s)
+		}
+	})
+}

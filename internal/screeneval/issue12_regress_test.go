@@ -1,0 +1,97 @@
+package screeneval
+
+import (
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/rampart-edge/rampart/internal/entity"
+	"github.com/rampart-edge/rampart/internal/lists"
+	"github.com/rampart-edge/rampart/internal/screening"
+)
+
+var (
+	bundledOnce sync.Once
+	bundledIx   *screening.Index
+)
+
+// bundledIndex is the index over the lists bundled in the binary
+// (testdata/sanctions: OFAC SDN 2023-12-28, UN, UK), as rampart serve
+// builds it.
+func bundledIndex(t *testing.T) *screening.Index {
+	t.Helper()
+	bundledOnce.Do(func() {
+		st, err := lists.Open("", nil)
+		if err != nil {
+			t.Fatalf("bundled lists: %v", err)
+		}
+		bundledIx = screening.NewIndex(st.Snapshot().Entities)
+	})
+	if bundledIx == nil {
+		t.Fatal("no bundled index")
+	}
+	return bundledIx
+}
+
+// TestIssue12Names holds every name quoted in issue 12 as customers type
+// them, against the real bundled lists at the operating threshold 0.90.
+// want lists the acceptable first ids (the same group on several lists);
+// an empty want means no match at all.
+func TestIssue12Names(t *testing.T) {
+	ix := bundledIndex(t)
+	tests := []struct {
+		query   string
+		kind    entity.Kind
+		want    []string
+		explain string // a part the first match's explanation must hold
+	}{
+		{"The Taliban", "", []string{"ofac-sdn:6636"}, "ignored: the"},
+		{"Hamas Movement", "", []string{"ofac-sdn:4695"}, "ignored: movement"},
+		{"Kurdistan Workers Party (PKK)", "", []string{"ofac-sdn:4702", "uk:7231"}, "screened separately"},
+		{"HAMAS - Islamic Resistance Movement", "", []string{"ofac-sdn:4695"}, "screened separately: \"HAMAS\""},
+		{"Hezbollah Lebanon", "", []string{"uk:13804", "ofac-sdn:4697"}, "ignored: lebanon"},
+		{"Al-Shabaab Somalia", "", []string{"ofac-sdn:10761", "uk:11090", "un:SOe.001"}, "ignored: somalia"},
+		{"Islamic Jihad Movement in Palestine", "", []string{"ofac-sdn:4707"}, "ignored: movement"},
+		{"The Islamic State", "", []string{"ofac-sdn:8759"}, "ignored: the"},
+		{"Islamic State Khorasan", "", []string{"ofac-sdn:18647", "uk:13788"}, ""},
+		{"The Taliban", entity.Organization, []string{"ofac-sdn:6636"}, ""},
+		{"Red Eagle Roofing LLC", entity.Organization, nil, ""},
+		{"The Base Climbing Gym", entity.Organization, nil, ""},
+		{"Global Trading LLC", entity.Organization, nil, ""},
+		{"Global Trading LLC", "", nil, ""},
+		{"Mohammed Ali", entity.Organization, nil, ""},
+		{"Bank Iran", entity.Organization, nil, ""},
+		{"Kurdistan Workers Party", entity.Organization, []string{"ofac-sdn:4702", "uk:7231"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query+"/"+string(tt.kind), func(t *testing.T) {
+			ms := ix.Search(screening.Query{Name: tt.query, Kind: tt.kind}, 0.90)
+			if len(tt.want) == 0 {
+				if len(ms) > 0 {
+					t.Fatalf("got %s %.3f (%s), want no match", ms[0].ID, ms[0].Score, ms[0].Explanation)
+				}
+				return
+			}
+			if len(ms) == 0 {
+				t.Fatalf("no match, want %v", tt.want)
+			}
+			ok := false
+			for _, w := range tt.want {
+				ok = ok || ms[0].ID == w
+			}
+			if !ok {
+				t.Fatalf("first %s %.3f (%s), want one of %v", ms[0].ID, ms[0].Score, ms[0].Explanation, tt.want)
+			}
+			if !strings.Contains(ms[0].Explanation, tt.explain) {
+				t.Fatalf("explanation %q lacks %q", ms[0].Explanation, tt.explain)
+			}
+		})
+	}
+	// ISIL before ISIS-Sinai Province for "The Islamic State".
+	ms := ix.Search(screening.Query{Name: "The Islamic State"}, 0.90)
+	for _, m := range ms {
+		if m.ID == "ofac-sdn:16763" && m.Score >= ms[0].Score {
+			t.Fatalf("ISIS-Sinai Province %.3f ranks with ISIL %.3f", m.Score, ms[0].Score)
+		}
+	}
+}

@@ -104,11 +104,26 @@ type Index struct {
 	pool sync.Pool // *scratch
 }
 
+// IndexOptions change what NewIndexWith indexes.
+type IndexOptions struct {
+	// NoOriginalScript leaves out the names the lists give in their
+	// original script (entity.Native names and any name with a Script),
+	// so that queries in that script must reach the Latin names by
+	// transliteration and consonant keys (the development set's
+	// original-script part measures that).
+	NoOriginalScript bool
+}
+
 // NewIndex builds an index over ents. The slice is kept (not copied), so
 // the caller must not modify it afterwards. Names of every type and
 // strength are indexed, original-script names included; weak aliases are
 // scored lower at search time.
 func NewIndex(ents []entity.Entity) *Index {
+	return NewIndexWith(ents, IndexOptions{})
+}
+
+// NewIndexWith is NewIndex with options.
+func NewIndexWith(ents []entity.Entity, opts IndexOptions) *Index {
 	// Size the maps from the number of names: a name yields about 27-36
 	// deletion-neighbourhood keys on the real lists and about one
 	// skeleton. A fixed hint would hold tens of MiB for a small list.
@@ -130,6 +145,9 @@ func NewIndex(ents []entity.Entity) *Index {
 		ix.byID[e.ID] = int32(ei)
 		clear(seen)
 		for ni, n := range e.Names {
+			if opts.NoOriginalScript && (n.Type == entity.Native || n.Script != "") {
+				continue
+			}
 			folded := textnorm.Fold(n.Full)
 			if folded == "" || seen[folded] {
 				continue
@@ -228,6 +246,7 @@ func (ix *Index) vocabID(t textnorm.Token, joined bool) int32 {
 	if t.Class == textnorm.Particle {
 		return id
 	}
+	ix.addXKey(id, t.Text) // consonant key, for queries in Arabic script (xscript.go)
 	ix.nbr.add(hashSkip(t.Key, -1), id)
 	if len(t.Key) >= 4 && len(skel) >= 3 {
 		ix.bySkel[skel] = append(ix.bySkel[skel], id)

@@ -14,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/mozillazg/go-unidecode"
+	"github.com/rampart-edge/rampart/internal/textnorm/confusable"
+	"github.com/rampart-edge/rampart/internal/textnorm/translit"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -24,14 +26,23 @@ import (
 // apostrophes and similar marks inside words, so "Sa'id" folds to "said",
 // "Al-Qaida" to "al qaida" and "Öztürk" to "ozturk".
 //
+// Letters of other scripts that look like Latin ones, mixed into a Latin
+// name, are folded to the letters they imitate first ("Ηezbollah" with a
+// Greek Eta folds to "hezbollah"; package confusable, from the Unicode
+// confusables data), while a name written wholly in Greek or Cyrillic is
+// transliterated. Arabic script (Persian, Urdu and Pashto letters too) and
+// Hebrew are transliterated by package translit, the other scripts by
+// go-unidecode.
+//
 // Transliteration does not know the language: Arabic script loses its
 // short vowels and Chinese is read in Mandarin, so matching should also
-// compare original-script names with original-script names.
+// compare original-script names with original-script names, and Arabic
+// and Hebrew ones by consonant keys (translit.NativeKeys).
 func Fold(s string) string {
 	if isPlainASCII(s) {
 		return foldASCII(s)
 	}
-	d := norm.NFKD.String(s)
+	d := translit.Latin(confusable.Fold(norm.NFKD.String(s)))
 	var b strings.Builder
 	b.Grow(len(d))
 	for _, r := range d {

@@ -1,0 +1,350 @@
+package screening
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/rampart-edge/rampart/internal/entity"
+	"github.com/rampart-edge/rampart/internal/textnorm"
+	"github.com/rampart-edge/rampart/internal/textnorm/translit"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Cross-script matching. A query in Arabic script (or Hebrew) has no
+// short vowels, so its transliteration ("hms" for حماس) is too far from
+// the listed Latin spelling (HAMAS) for token similarity. Such queries are
+// also read by consonant keys (package translit): every listed word and
+// joined pair of words has its key in the look-up table (nbr, under a
+// separate hash), the query's words and runs of two or three words are
+// looked up by theirs, and the names found are aligned word by word on
+// equal keys. The score is that of the regular matcher's formula with
+// every aligned word at similarity xscriptSim:
+//
+//	score = xscriptSim * S * (1 - 0.3*(1-T)^2)
+//
+// where S is the share of the query's words aligned and T the share of the
+// listed name's token weight aligned (articles left out on both sides). A
+// run aligns when its key equals the listed run's, their first words both
+// start with a vowel letter or both not ("احسان" Ehsan, "حسین" Hossein) and
+// their last words end alike (translit.End: "محمدی", Mohammadi, ends in a
+// vowel letter and does not align with MUHAMMAD).
+// Keys of one or two consonants ("dS" for DAESH, "kd" for QAIDA) are too
+// common to align on their own: they count only when they cover the whole
+// query and the whole listed name. One aligned key of three consonants
+// against a longer listed name is capped at singleTokenCap, as in the
+// regular matcher. The kind, weak-alias and country factors apply as
+// there. An entity found both ways keeps its better score.
+const (
+	// xscriptSim is the similarity of two words with equal consonant
+	// keys: they may still differ in vowels, which neither key shows.
+	xscriptSim = 0.95
+	// xscriptMinKey is the shortest key that aligns on its own.
+	xscriptMinKey = 3
+	// xscriptMaxWords bounds the query words read by key.
+	xscriptMaxWords = 8
+	// xscriptMaxPosting skips a key whose listed words are in more names
+	// than this (a common given name): it cannot single out a name.
+	xscriptMaxPosting = 2000
+)
+
+// hashXKey is the look-up hash of a consonant key, kept apart from the
+// hashes of canonical keys and their deletions by a leading 0x01.
+func hashXKey(key []byte) uint64 {
+	h := uint64(14695981039346656037)
+	h ^= 1
+	h *= 1099511628211
+	for _, c := range key {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return h
+}
+
+// addXKey records the consonant key of a listed word (or joined pair).
+func (ix *Index) addXKey(id int32, text string) {
+	var buf [64]byte
+	k := translit.AppendLatinKey(buf[:0], text)
+	if len(k) >= 2 {
+		ix.nbr.add(hashXKey(k), id)
+	}
+}
+
+// xunit is a run of query words read as one key.
+type xunit struct {
+	first, n int
+	key      string
+	vstart   bool         // its first word starts with a vowel letter
+	end      translit.End // how its last word ends
+	vids     []int32
+}
+
+// crossScript returns the matches found by consonant keys for a query in
+// Arabic script or Hebrew, or nil for other queries.
+func (ix *Index) crossScript(q Query, threshold float64) []Match {
+	if !translit.Has(q.Name) || len(ix.names) == 0 {
+		return nil
+	}
+	keys := translit.NativeWords(norm.NFKD.String(q.Name))
+	if len(keys) == 0 {
+		return nil
+	}
+	if len(keys) > xscriptMaxWords {
+		keys = keys[:xscriptMaxWords]
+	}
+	var units []xunit
+	var kb [64]byte
+	for i := range keys {
+		b := kb[:0]
+		for n := 1; n <= 3 && i+n <= len(keys); n++ {
+			b = appendCollapsed(b, keys[i+n-1].Key)
+			if len(b) < 2 {
+				continue
+			}
+			var vids []int32
+			ix.nbr.each(hashXKey(b), func(id int32) {
+				v := &ix.vocab[id]
+				if v.class == textnorm.Word && translit.LatinKey(v.text) == string(b) {
+					vids = append(vids, id)
+				}
+			})
+			if len(vids) > 0 {
+				units = append(units, xunit{first: i, n: n, key: string(b), vstart: keys[i].VowelStart, end: keys[i+n-1].End, vids: vids})
+			}
+		}
+	}
+	if len(units) == 0 {
+		return nil
+	}
+	// Candidate names: those holding a word found by a unit.
+	cands := make(map[int32]bool)
+	for _, u := range units {
+		if len(u.key) < xscriptMinKey && u.n != len(keys) {
+			continue
+		}
+		for _, id := range u.vids {
+			p := ix.postings[id]
+			if len(p) > xscriptMaxPosting {
+				continue
+			}
+			for _, nid := range p {
+				cands[nid] = true
+			}
+		}
+	}
+	best := make(map[int32]Match)
+	for nid := range cands {
+		m, ok := ix.scoreXScript(keys, units, nid, q)
+		if !ok || m.Score < threshold {
+			continue
+		}
+		rec := &ix.names[nid]
+		if b, ok := best[rec.ent]; !ok || m.Score > b.Score {
+			best[rec.ent] = m
+		}
+	}
+	out := make([]Match, 0, len(best))
+	for _, m := range best {
+		out = append(out, m)
+	}
+	slices.SortFunc(out, func(a, b Match) int {
+		if c := cmp.Compare(b.Score, a.Score); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	return out
+}
+
+// appendCollapsed appends key to b, a doubled class at the seam collapsed.
+func appendCollapsed(b []byte, key string) []byte {
+	if len(b) > 0 && len(key) > 0 && b[len(b)-1] == key[0] {
+		key = key[1:]
+	}
+	return append(b, key...)
+}
+
+// scoreXScript aligns the query's keys with one listed name.
+func (ix *Index) scoreXScript(keys []translit.Word, units []xunit, nid int32, q Query) (Match, bool) {
+	rec := &ix.names[nid]
+	// The listed tokens that count: words, particles other than the
+	// article, legal forms and titles with their weights.
+	type ltok struct {
+		j      int
+		key    string
+		vstart bool
+		end    translit.End
+		w      float64
+	}
+	var lts []ltok
+	var wL float64
+	for j, t := range rec.toks {
+		v := &ix.vocab[t.vid]
+		next := ""
+		if j+1 < len(rec.toks) {
+			next = ix.vocab[rec.toks[j+1].vid].text
+		}
+		if t.class == textnorm.Particle && translit.IsArticle(v.text, next) {
+			continue
+		}
+		lts = append(lts, ltok{j, translit.LatinKey(v.text), translit.LatinVowelStart(v.text), translit.LatinEnd(v.text), float64(t.weight)})
+		wL += float64(t.weight)
+	}
+	if wL == 0 {
+		return Match{}, false
+	}
+	// Greedy alignment: longer query runs first, then earlier ones; a
+	// query run meets a run of one to three adjacent listed tokens with
+	// the same key.
+	order := slices.Clone(units)
+	slices.SortStableFunc(order, func(a, b xunit) int { return cmp.Compare(b.n, a.n) })
+	var usedQ, usedL uint64
+	var mL float64
+	matchedQ := 0
+	type al struct {
+		u      xunit
+		li, ln int
+	}
+	var als []al
+	var kb [64]byte
+	for _, u := range order {
+		mq := maskOf(u.first, u.n)
+		if usedQ&mq != 0 {
+			continue
+		}
+		for a := 0; a < len(lts); a++ {
+			if lts[a].vstart != u.vstart {
+				continue
+			}
+			b := kb[:0]
+			found := -1
+			for m := 1; m <= 3 && a+m <= len(lts); m++ {
+				b = appendCollapsed(b, lts[a+m-1].key)
+				if string(b) == u.key && u.end.Agree(lts[a+m-1].end) {
+					found = m
+					break
+				}
+			}
+			if found < 0 {
+				continue
+			}
+			ml := maskOf(a, found)
+			if usedL&ml != 0 {
+				continue
+			}
+			if len(u.key) < xscriptMinKey && (u.n != len(keys) || found != len(lts)) {
+				continue
+			}
+			usedQ |= mq
+			usedL |= ml
+			matchedQ += u.n
+			for k := a; k < a+found; k++ {
+				mL += lts[k].w
+			}
+			als = append(als, al{u, a, found})
+			break
+		}
+	}
+	if matchedQ == 0 {
+		return Match{}, false
+	}
+	S := float64(matchedQ) / float64(len(keys))
+	T := mL / wL
+	score := xscriptSim * S * (1 - coverPenalty*(1-T)*(1-T))
+	var notes []string
+	if len(als) == 1 && len(als[0].u.key) < 4 && usedL != maskOf(0, len(lts)) && score > singleTokenCap {
+		score = singleTokenCap
+		notes = append(notes, "only one word matched")
+	}
+	e := &ix.ents[rec.ent]
+	if q.Kind != "" && e.Kind != q.Kind {
+		score *= kindMismatch
+		notes = append(notes, fmt.Sprintf("kind differs (listed as %s)", e.Kind))
+	}
+	if rec.weak {
+		score *= weakAlias
+		notes = append(notes, "weak alias discounted")
+	}
+	if q.Country != "" {
+		if has, known := entityCountry(e, q.Country); known && !has {
+			score *= countryMismatch
+			notes = append(notes, "country differs")
+		} else if has {
+			notes = append(notes, "country matches")
+		}
+	}
+	full, n := ix.displayName(rec)
+	what := "primary name"
+	if n.Type != entity.Primary {
+		what = "alias"
+	}
+	strength := n.Strength
+	if strength == "" {
+		strength = entity.Strong
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "matched %s %q (%s %s) across scripts by consonant keys: ", what, full, strength, n.Type)
+	slices.SortFunc(als, func(a, b al) int { return cmp.Compare(a.u.first, b.u.first) })
+	for i, a := range als {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		var ws []string
+		for k := a.li; k < a.li+a.ln; k++ {
+			ws = append(ws, ix.vocab[rec.toks[lts[k].j].vid].text)
+		}
+		fmt.Fprintf(&b, "%s=%s(%s)", a.u.key, strings.Join(ws, " "), "vowels unknown")
+	}
+	if matchedQ < len(keys) {
+		fmt.Fprintf(&b, "; %d of %d query words unmatched", len(keys)-matchedQ, len(keys))
+	}
+	if T < 1 {
+		var un []string
+		for k, lt := range lts {
+			if usedL&(1<<uint(k)) == 0 {
+				un = append(un, ix.vocab[rec.toks[lt.j].vid].text)
+			}
+		}
+		fmt.Fprintf(&b, "; unmatched listed tokens: %s", strings.Join(un, " "))
+	}
+	for _, note := range notes {
+		b.WriteString("; ")
+		b.WriteString(note)
+	}
+	return Match{
+		ID:          e.ID,
+		List:        e.List,
+		Name:        e.Name,
+		MatchedName: full,
+		Kind:        e.Kind,
+		Programs:    e.Programs,
+		Score:       math.Round(min(score, 1)*10000) / 10000,
+		Explanation: b.String(),
+	}, true
+}
+
+// mergeCrossScript adds the cross-script matches xs to ms: an entity in
+// both keeps the better score; the result is sorted best first and cut
+// to limit.
+func mergeCrossScript(ms, xs []Match, limit int) []Match {
+	if len(xs) == 0 {
+		return ms
+	}
+	out := slices.Clone(ms)
+	for _, x := range xs {
+		i := slices.IndexFunc(out, func(m Match) bool { return m.ID == x.ID })
+		switch {
+		case i < 0:
+			out = append(out, x)
+		case x.Score > out[i].Score:
+			out[i] = x
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Match) int { return cmp.Compare(b.Score, a.Score) })
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out
+}

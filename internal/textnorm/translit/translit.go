@@ -1,0 +1,473 @@
+// Package translit reads names written in Arabic script (Arabic, Persian,
+// Urdu, Pashto letters) and Hebrew in Latin letters, and gives names in any
+// of these scripts and in Latin a consonant key on which they can meet.
+//
+// # Transliteration
+//
+// Latin turns Arabic- and Hebrew-script letters into Latin ones, letter by
+// letter, close to the common English romanisation (ث th, خ kh, ذ dh, ش sh,
+// غ gh, ق q, ع and ء dropped, ة a; Persian پ p, چ ch, ژ zh, گ g, ک k, ی y;
+// Urdu ٹ t, ڈ d, ڑ r, ں n, ھ h, ے e; Pashto ټ t, ډ d, ړ r, ښ sh, ځ z, څ ts,
+// ږ zh, ڼ n). The article ال at the start of a word is written apart
+// ("al shbab"). Short vowels are not written in either script, so the
+// result is a consonant sketch: "طالبان" reads "talban", "حزب الله" "hzb al
+// lh". The go-unidecode tables, which Fold used before, drop alif and read
+// Persian ک as kh; golang.org/x/text has no transliterator; hence this
+// table. Cyrillic and Greek are left to unidecode, whose romanisation (Х kh,
+// Ц ts, Щ shch, Ю iu, Я ia, Й i) meets BGN/PCGN's (Yu, Ya, Y) through
+// textnorm.Canon, which reads y as i.
+//
+// # Consonant keys
+//
+// Transliteration cannot restore the vowels: "حماس" reads "hms", which no
+// edit-based similarity brings close to HAMAS. The consonant key bridges
+// that. Both sides are reduced to classes of consonants:
+//
+//   - Latin and Arabic vowels are dropped, and so are the letters that
+//     write long vowels or glides in one script and vowels in the other (ا
+//     و ي ى ع ء, Latin a e i o u y w v), so "hamas" and "حماس" both key as
+//     "hms";
+//   - emphatic and pharyngeal consonants fall together with the plain ones
+//     Latin writes for them (ص س → s, ض د ذ → d, ط ت ث → t, ظ ز → z, ح خ ه
+//     → h, ق ك ک → k, غ گ → g); Latin digraphs are read first (kh h, gh g,
+//     sh S, ch c, th t, dh d, zh z, ph f, dj j, q k, x ks, p b);
+//   - a word-final h (Latin) or ه ة (Arabic) is dropped: ta marbuta is
+//     written "a", "ah" or "at", and "Allah" ends in h in both;
+//   - the article is dropped: Arabic ال at the start of a word, Latin "al",
+//     "el", "ul", "il" as a word, and a sun-letter article ("ash", "ad",
+//     "an", ...) before a word that starts with its consonant ("ash
+//     shabaab");
+//   - doubled classes collapse after all that (Arabic writes no shadda, and
+//     HIZBALLAH's geminate ll is one l of الله).
+//
+// So "حزب الله" keys as "hzb"+"l" = "hzbl", like HIZBALLAH; "طالبان" and
+// TALIBAN key "tlbn"; "داعش" and DAESH "dS"; "الشباب" and AL-SHABAAB "Sb";
+// "חמאס" and HAMAS "hms". Equal keys suggest the same name; a key has no
+// vowels, so screening uses it only for queries in these scripts, only
+// with keys of three classes or more unless the whole name is matched, and
+// scores its matches below an exact spelling (see screening's xscript.go).
+package translit
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// letter describes one Arabic- or Hebrew-script letter.
+type letter struct {
+	latin string // transliteration
+	class byte   // consonant class; 0 for a vowel letter, dropped
+	final bool   // dropped at the end of a word (ه ة)
+}
+
+var letters = map[rune]letter{
+	// Arabic.
+	'ء': {"", 0, false}, 'آ': {"a", 0, false}, 'أ': {"a", 0, false}, 'ؤ': {"u", 0, false},
+	'إ': {"i", 0, false}, 'ئ': {"i", 0, false}, 'ا': {"a", 0, false}, 'ٱ': {"a", 0, false},
+	'ب': {"b", 'b', false}, 'ة': {"a", 0, true}, 'ت': {"t", 't', false}, 'ث': {"th", 't', false},
+	'ج': {"j", 'j', false}, 'ح': {"h", 'h', false}, 'خ': {"kh", 'h', false}, 'د': {"d", 'd', false},
+	'ذ': {"dh", 'd', false}, 'ر': {"r", 'r', false}, 'ز': {"z", 'z', false}, 'س': {"s", 's', false},
+	'ش': {"sh", 'S', false}, 'ص': {"s", 's', false}, 'ض': {"d", 'd', false}, 'ط': {"t", 't', false},
+	'ظ': {"z", 'z', false}, 'ع': {"", 0, false}, 'غ': {"gh", 'g', false}, 'ف': {"f", 'f', false},
+	'ق': {"q", 'k', false}, 'ك': {"k", 'k', false}, 'ل': {"l", 'l', false}, 'م': {"m", 'm', false},
+	'ن': {"n", 'n', false}, 'ه': {"h", 'h', true}, 'و': {"w", 0, false}, 'ى': {"a", 0, false},
+	'ي': {"y", 0, false}, 'ـ': {"", 0, false},
+	// Persian.
+	'پ': {"p", 'b', false}, 'چ': {"ch", 'c', false}, 'ژ': {"zh", 'z', false}, 'ک': {"k", 'k', false},
+	'گ': {"g", 'g', false}, 'ی': {"y", 0, false}, 'ۀ': {"h", 'h', true},
+	// Urdu.
+	'ٹ': {"t", 't', false}, 'ڈ': {"d", 'd', false}, 'ڑ': {"r", 'r', false}, 'ں': {"n", 'n', false},
+	'ھ': {"h", 'h', false}, 'ہ': {"h", 'h', true}, 'ۃ': {"a", 0, true}, 'ے': {"e", 0, false},
+	'ۓ': {"e", 0, false},
+	// Pashto.
+	'ټ': {"t", 't', false}, 'ډ': {"d", 'd', false}, 'ړ': {"r", 'r', false}, 'ږ': {"zh", 'z', false},
+	'ښ': {"sh", 'S', false}, 'ځ': {"z", 'z', false}, 'څ': {"ts", 's', false}, 'ڼ': {"n", 'n', false},
+	'ې': {"e", 0, false}, 'ۍ': {"ai", 0, false},
+	// Hebrew (final forms too). Vowel points are combining marks.
+	'א': {"a", 0, false}, 'ב': {"b", 'b', false}, 'ג': {"g", 'g', false}, 'ד': {"d", 'd', false},
+	'ה': {"h", 'h', true}, 'ו': {"v", 0, false}, 'ז': {"z", 'z', false}, 'ח': {"h", 'h', false},
+	'ט': {"t", 't', false}, 'י': {"y", 0, false}, 'כ': {"k", 'k', false}, 'ך': {"k", 'k', false},
+	'ל': {"l", 'l', false}, 'מ': {"m", 'm', false}, 'ם': {"m", 'm', false}, 'נ': {"n", 'n', false},
+	'ן': {"n", 'n', false}, 'ס': {"s", 's', false}, 'ע': {"", 0, false}, 'פ': {"f", 'f', false},
+	'ף': {"f", 'f', false}, 'צ': {"ts", 's', false}, 'ץ': {"ts", 's', false}, 'ק': {"k", 'k', false},
+	'ר': {"r", 'r', false}, 'ש': {"sh", 'S', false}, 'ת': {"t", 't', false},
+}
+
+// Has reports whether s holds a letter this package reads (Arabic script
+// or Hebrew).
+func Has(s string) bool {
+	for _, r := range s {
+		if r >= 0x590 && r < 0x780 {
+			if _, ok := letters[r]; ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Latin returns s with its Arabic- and Hebrew-script letters written in
+// Latin letters (see the package documentation); other characters are
+// kept as they are, so it can run before a general transliterator. An
+// Arabic word starting with the article ال is written "al " and the rest.
+func Latin(s string) string {
+	if hasGreekDigraph(s) {
+		s = greekDigraphs.Replace(s)
+	}
+	if !Has(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	start := true // at the start of a word
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		l, ok := letters[r]
+		if !ok {
+			b.WriteString(s[i : i+n])
+			i += n
+			start = !isWordRune(r)
+			continue
+		}
+		if start && r == 'ا' && articleAt(s[i:]) {
+			b.WriteString("al ")
+			i += len("ال")
+			start = false
+			continue
+		}
+		switch {
+		case r == 'و' && !start:
+			b.WriteString("u")
+		case r == 'ي' && !start, r == 'ی' && !start:
+			b.WriteString("i")
+		default:
+			b.WriteString(l.latin)
+		}
+		start = false
+		i += n
+	}
+	return b.String()
+}
+
+// greekDigraphs are the consonant digraphs of modern Greek that
+// letter-by-letter transliteration (unidecode) reads as two sounds: μπ is
+// b ("Ταλιμπάν", Taliban), ντ d, γκ g, γγ ng, τσ ts, τζ dz.
+var greekDigraphs = strings.NewReplacer(
+	"μπ", "b", "Μπ", "B", "ΜΠ", "B",
+	"ντ", "d", "Ντ", "D", "ΝΤ", "D",
+	"γκ", "g", "Γκ", "G", "ΓΚ", "G",
+	"γγ", "ng", "ΓΓ", "NG",
+	"τσ", "ts", "Τσ", "Ts", "ΤΣ", "TS",
+	"τζ", "dz", "Τζ", "Dz", "ΤΖ", "DZ",
+)
+
+// hasGreekDigraph reports whether s may hold one of greekDigraphs.
+func hasGreekDigraph(s string) bool {
+	for _, r := range s {
+		switch r {
+		case 'μ', 'Μ', 'ν', 'Ν', 'γ', 'Γ', 'τ', 'Τ':
+			return true
+		}
+	}
+	return false
+}
+
+// articleAt reports whether w starts with the article ال followed by at
+// least two more letters.
+func articleAt(w string) bool {
+	rest, ok := strings.CutPrefix(w, "ال")
+	if !ok {
+		return false
+	}
+	n := 0
+	for _, r := range rest {
+		if !isWordRune(r) {
+			break
+		}
+		if unicode.IsLetter(r) {
+			n++
+		}
+	}
+	return n >= 2
+}
+
+func isWordRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.In(r, unicode.Mn, unicode.Mc, unicode.Me)
+}
+
+// End is how a word ends: in a consonant, in a vowel, or either (Arabic
+// ة and final ه, read "a", "ah", "at" or "eh"; a Latin vowel and h).
+type End byte
+
+// Word endings.
+const (
+	EndConsonant End = 'C'
+	EndVowel     End = 'V'
+	EndEither    End = '?'
+)
+
+// Agree reports whether two endings may be the same: "محمدی" (ending in a
+// vowel letter, Mohammadi) is not MUHAMMAD, whose consonant keys are the
+// same.
+func (e End) Agree(o End) bool { return e == o || e == EndEither || o == EndEither }
+
+// Word is one word of a name in Arabic script or Hebrew, read for
+// matching: its consonant key, whether it starts with a letter the key
+// drops (a vowel letter, ع, ء: "احسان" Ehsan, not "حسین" Hossein, though
+// both key "hsn") and how it ends.
+type Word struct {
+	Key        string
+	VowelStart bool
+	End        End
+}
+
+// NativeWords returns the consonant key and ending of each word of a name
+// in Arabic script or Hebrew (see the package documentation), the article
+// ال dropped; words that key as nothing are left out. Letters of other
+// scripts are ignored.
+func NativeWords(s string) []Word {
+	var out []Word
+	var b []byte
+	// dropLast: the last class came from a letter dropped at the end of
+	// a word (ه ة).
+	dropLast := false
+	end := EndConsonant
+	vowelStart, first := false, true
+	flush := func() {
+		if dropLast && len(b) > 1 {
+			b = b[:len(b)-1]
+		}
+		if len(b) > 0 {
+			out = append(out, Word{string(b), vowelStart, end})
+		}
+		b = b[:0]
+		dropLast = false
+		end = EndConsonant
+		first = true
+	}
+	start := true
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		i += n
+		l, ok := letters[r]
+		if !ok {
+			if !isWordRune(r) {
+				flush()
+				start = true
+			}
+			continue
+		}
+		if start && r == 'ا' && articleAt(s[i-n:]) {
+			i += len("ل")
+			start = false
+			continue
+		}
+		start = false
+		if first {
+			vowelStart = l.class == 0
+			first = false
+		}
+		switch {
+		case l.final:
+			end = EndEither
+		case l.class == 0 && l.latin != "":
+			end = EndVowel
+		case l.class != 0:
+			end = EndConsonant
+		}
+		if l.class == 0 {
+			continue
+		}
+		if len(b) == 0 || b[len(b)-1] != l.class {
+			b = append(b, l.class)
+			dropLast = l.final
+		} else {
+			dropLast = false
+		}
+	}
+	flush()
+	return out
+}
+
+// LatinVowelStart reports whether the folded Latin word w starts with a
+// letter the consonant key drops (a vowel, y, w or v).
+func LatinVowelStart(w string) bool {
+	if w == "" {
+		return false
+	}
+	switch w[0] {
+	case 'a', 'e', 'i', 'o', 'u', 'y', 'w', 'v':
+		return true
+	}
+	return false
+}
+
+// LatinEnd returns how the folded Latin word w ends: a vowel (a e i o u
+// y), a vowel and h ("allah", "jamaah": either), or a consonant.
+func LatinEnd(w string) End {
+	n := len(w)
+	if n == 0 {
+		return EndConsonant
+	}
+	if isVowelByte(w[n-1]) {
+		return EndVowel
+	}
+	if w[n-1] == 'h' && n >= 2 && isVowelByte(w[n-2]) {
+		return EndEither
+	}
+	return EndConsonant
+}
+
+func isVowelByte(c byte) bool {
+	switch c {
+	case 'a', 'e', 'i', 'o', 'u', 'y':
+		return true
+	}
+	return false
+}
+
+// LatinKey returns the consonant key of one folded Latin word (lower-case
+// ASCII letters and digits; see the package documentation). It does not
+// drop articles: see IsArticle.
+func LatinKey(w string) string {
+	var buf [32]byte
+	return string(AppendLatinKey(buf[:0], w))
+}
+
+// AppendLatinKey appends the consonant key of the folded Latin word w to b
+// and returns it; doubled classes are collapsed across what b holds.
+func AppendLatinKey(b []byte, w string) []byte {
+	n := len(w)
+	for i := 0; i < n; i++ {
+		c := w[i]
+		next := byte(0)
+		if i+1 < n {
+			next = w[i+1]
+		}
+		var k byte
+		switch c {
+		case 'a', 'e', 'i', 'o', 'u', 'y', 'w', 'v', '\'':
+			continue
+		case 'h':
+			if i == n-1 && i > 0 {
+				continue // final h: ta marbuta, Allah
+			}
+			k = 'h'
+		case 'k':
+			k = 'k'
+			if next == 'h' {
+				k = 'h'
+				i++
+			}
+		case 'g':
+			k = 'g'
+			if next == 'h' {
+				i++
+			}
+		case 's':
+			k = 's'
+			if next == 'h' {
+				k = 'S'
+				i++
+			} else if next == 'c' && i+2 < n && w[i+2] == 'h' {
+				k = 'S'
+				i += 2
+			}
+		case 'c':
+			switch next {
+			case 'h':
+				k = 'c'
+				i++
+			case 'k':
+				k = 'k'
+				i++
+			default:
+				k = 'k'
+			}
+		case 't':
+			k = 't'
+			if next == 'h' {
+				i++
+			} else if next == 's' {
+				k = 's'
+				i++
+			} else if next == 'c' && i+2 < n && w[i+2] == 'h' {
+				k = 'c'
+				i += 2
+			}
+		case 'd':
+			k = 'd'
+			switch {
+			case next == 'h':
+				i++
+			case next == 'j':
+				k = 'j'
+				i++
+			case next == 'z' && i+2 < n && w[i+2] == 'h':
+				k = 'j'
+				i += 2
+			}
+		case 'z':
+			k = 'z'
+			if next == 'h' {
+				i++
+			}
+		case 'p':
+			k = 'b'
+			if next == 'h' {
+				k = 'f'
+				i++
+			}
+		case 'q':
+			k = 'k'
+		case 'x':
+			if len(b) == 0 || b[len(b)-1] != 'k' {
+				b = append(b, 'k')
+			}
+			k = 's'
+		default:
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+				continue
+			}
+			k = c
+		}
+		if len(b) == 0 || b[len(b)-1] != k {
+			b = append(b, k)
+		}
+	}
+	return b
+}
+
+// sunArticles are the spellings of the article assimilated to a sun
+// letter ("ash shabaab", "ad dawla"), by the consonant class they double.
+var sunArticles = map[string]byte{
+	"at": 't', "ath": 't', "ad": 'd', "adh": 'd', "ar": 'r', "az": 'z',
+	"as": 's', "ash": 'S', "an": 'n', "ul": 'l', "al": 'l', "el": 'l', "il": 'l',
+	"es": 's', "esh": 'S', "ed": 'd', "er": 'r', "et": 't', "en": 'n', "ez": 'z',
+}
+
+// IsArticle reports whether the folded Latin word w is the Arabic article
+// before the word next: "al", "el", "ul" or "il" always, a sun-letter form
+// ("ash", "ad", "an", ...) only before a word starting with the consonant
+// it doubles.
+func IsArticle(w, next string) bool {
+	switch w {
+	case "al", "el", "ul", "il":
+		return true
+	}
+	k, ok := sunArticles[w]
+	if !ok || next == "" {
+		return false
+	}
+	nk := LatinKey(next)
+	return nk != "" && nk[0] == k && startsWithConsonant(next)
+}
+
+func startsWithConsonant(w string) bool {
+	switch w[0] {
+	case 'a', 'e', 'i', 'o', 'u', 'y', 'w':
+		return false
+	}
+	return true
+}

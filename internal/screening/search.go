@@ -102,14 +102,10 @@ func (ix *Index) putScratch(s *scratch) {
 // list order), at most q.Limit (default 10), each with an explanation. A
 // blank name matches nothing; only the first 16 tokens of a name are used.
 // See the package documentation for the scoring and its calibration.
-func (ix *Index) Search(q Query, threshold float64) (res []Match) {
+func (ix *Index) Search(q Query, threshold float64) []Match {
 	limit := q.Limit
 	if limit <= 0 {
 		limit = DefaultLimit
-	}
-	if xs := ix.crossScript(q, threshold); xs != nil {
-		// Arabic script or Hebrew: also read by consonant keys (xscript.go).
-		defer func() { res = mergeCrossScript(res, xs, limit) }()
 	}
 	r := namequery.Read(q.Name)
 	if len(r.Parts) == 0 || len(ix.names) == 0 {
@@ -129,6 +125,12 @@ func (ix *Index) Search(q Query, threshold float64) (res []Match) {
 	for pi, p := range r.Parts {
 		for _, m := range ix.searchPart(p, q, threshold, limit) {
 			if pi > 0 {
+				// A part is less than what was typed: the whole
+				// matching a listed name nearly as well wins.
+				m.Score = math.Round(m.Score*partFactor*10000) / 10000
+				if m.Score < threshold {
+					continue
+				}
 				m.Explanation += fmt.Sprintf("; screened separately: %q (parts: %s)", p.Text, partTexts(r.Parts[1:]))
 			}
 			if b, ok := best[m.ID]; !ok || m.Score > b.m.Score {
@@ -1143,6 +1145,11 @@ func (ix *Index) dropOptional(qt []qtok, rec *nameRec, sc *scored, usedQ, usedL 
 		if k >= 64 || usedQ&(1<<uint(k)) != 0 || qt[k].role == textnorm.None {
 			continue
 		}
+		if qt[k].role == textnorm.Article && textnorm.LeadingArticle(qt[k].tok.Text) && n < 2 {
+			// A leading "al" or "el" is often part of the name: set
+			// aside only next to two matched words.
+			continue
+		}
 		if qt[k].role == textnorm.Place {
 			if listedPlace < 0 {
 				listedPlace = 0
@@ -1162,6 +1169,10 @@ func (ix *Index) dropOptional(qt []qtok, rec *nameRec, sc *scored, usedQ, usedL 
 	}
 	return drop
 }
+
+// partFactor multiplies the score of a match found by one part of a
+// query screened on its own ("PKK" of "Kurdistan Workers Party (PKK)").
+const partFactor = 0.98
 
 // optionalResidual is the share of its weight an unmatched optional word
 // still costs: nearly nothing, but a listed name that holds the place or

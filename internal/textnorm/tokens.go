@@ -510,3 +510,7 @@ func isCountryName(w string) bool {
 	_, ok := country.Code(w)
 	return ok
 }
+
+// LeadingArticle reports whether w is an article only at the start of a
+// name ("al", "el", "le"), which is often part of the name itself.
+func LeadingArticle(w string) bool { return leadingArticles[w] && !articleWords[w] }

@@ -102,10 +102,14 @@ func (ix *Index) putScratch(s *scratch) {
 // list order), at most q.Limit (default 10), each with an explanation. A
 // blank name matches nothing; only the first 16 tokens of a name are used.
 // See the package documentation for the scoring and its calibration.
-func (ix *Index) Search(q Query, threshold float64) []Match {
+func (ix *Index) Search(q Query, threshold float64) (res []Match) {
 	limit := q.Limit
 	if limit <= 0 {
 		limit = DefaultLimit
+	}
+	if xs := ix.crossScript(q, threshold); xs != nil {
+		// Arabic script or Hebrew: also read by consonant keys (xscript.go).
+		defer func() { res = mergeCrossScript(res, xs, limit) }()
 	}
 	r := namequery.Read(q.Name)
 	if len(r.Parts) == 0 || len(ix.names) == 0 {

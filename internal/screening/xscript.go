@@ -10,7 +10,6 @@ import (
 	"github.com/rampart-edge/rampart/internal/entity"
 	"github.com/rampart-edge/rampart/internal/textnorm"
 	"github.com/rampart-edge/rampart/internal/textnorm/translit"
-	"golang.org/x/text/unicode/norm"
 )
 
 // Cross-script matching. A query in Arabic script (or Hebrew) has no
@@ -78,6 +77,7 @@ type xunit struct {
 	key      string
 	vstart   bool         // its first word starts with a vowel letter
 	end      translit.End // how its last word ends
+	alt      string       // the key with the last word's other reading (translit.Word.Alt)
 	vids     []int32
 }
 
@@ -87,7 +87,7 @@ func (ix *Index) crossScript(q Query, threshold float64) []Match {
 	if !translit.Has(q.Name) || len(ix.names) == 0 {
 		return nil
 	}
-	keys := translit.NativeWords(norm.NFKD.String(q.Name))
+	keys := translit.NativeWords(q.Name)
 	if len(keys) == 0 {
 		return nil
 	}
@@ -99,31 +99,40 @@ func (ix *Index) crossScript(q Query, threshold float64) []Match {
 	for i := range keys {
 		b := kb[:0]
 		for n := 1; n <= 3 && i+n <= len(keys); n++ {
-			b = appendCollapsed(b, keys[i+n-1].Key)
-			if len(b) < 2 {
+			prev := len(b)
+			last := keys[i+n-1]
+			alt := ""
+			if last.Alt != "" {
+				alt = string(translit.NormKey(appendCollapsed(slices.Clone(b[:prev]), last.Alt)))
+			}
+			b = translit.NormKey(appendCollapsed(b, last.Key))
+			u := xunit{first: i, n: n, key: string(b), vstart: keys[i].VowelStart, end: last.End, alt: alt}
+			// Short keys are too common to look up; they align only
+			// inside a name a longer key found, or as the whole query.
+			if len(b) < xscriptMinKey && (n != len(keys) || len(b) < 2) {
+				units = append(units, u)
 				continue
 			}
 			var vids []int32
-			ix.nbr.each(hashXKey(b), func(id int32) {
-				v := &ix.vocab[id]
-				if v.class == textnorm.Word && translit.LatinKey(v.text) == string(b) {
-					vids = append(vids, id)
-				}
-			})
-			if len(vids) > 0 {
-				units = append(units, xunit{first: i, n: n, key: string(b), vstart: keys[i].VowelStart, end: keys[i+n-1].End, vids: vids})
+			look := func(k []byte) {
+				ix.nbr.each(hashXKey(k), func(id int32) {
+					v := &ix.vocab[id]
+					if v.class == textnorm.Word && translit.LatinKey(v.text) == string(k) {
+						vids = append(vids, id)
+					}
+				})
 			}
+			look(b)
+			if alt != "" && len(alt) >= 2 {
+				look([]byte(alt))
+			}
+			u.vids = vids
+			units = append(units, u)
 		}
-	}
-	if len(units) == 0 {
-		return nil
 	}
 	// Candidate names: those holding a word found by a unit.
 	cands := make(map[int32]bool)
 	for _, u := range units {
-		if len(u.key) < xscriptMinKey && u.n != len(keys) {
-			continue
-		}
 		for _, id := range u.vids {
 			p := ix.postings[id]
 			if len(p) > xscriptMaxPosting {
@@ -172,11 +181,12 @@ func (ix *Index) scoreXScript(keys []translit.Word, units []xunit, nid int32, q 
 	// The listed tokens that count: words, particles other than the
 	// article, legal forms and titles with their weights.
 	type ltok struct {
-		j      int
-		key    string
-		vstart bool
-		end    translit.End
-		w      float64
+		j              int
+		key            string
+		vstart, either bool // starts with a vowel; or either way
+		end            translit.End
+		w              float64
+		optional       bool // an article, function word, descriptor or place
 	}
 	var lts []ltok
 	var wL float64
@@ -189,7 +199,9 @@ func (ix *Index) scoreXScript(keys []translit.Word, units []xunit, nid int32, q 
 		if t.class == textnorm.Particle && translit.IsArticle(v.text, next) {
 			continue
 		}
-		lts = append(lts, ltok{j, translit.LatinKey(v.text), translit.LatinVowelStart(v.text), translit.LatinEnd(v.text), float64(t.weight)})
+		vs, either := translit.LatinVowelStart(v.text)
+		lts = append(lts, ltok{j, translit.LatinKey(v.text), vs, either, translit.LatinEnd(v.text), float64(t.weight),
+			t.class == textnorm.Word && textnorm.WordRole(v.text, j) != textnorm.None})
 		wL += float64(t.weight)
 	}
 	if wL == 0 {
@@ -215,14 +227,15 @@ func (ix *Index) scoreXScript(keys []translit.Word, units []xunit, nid int32, q 
 			continue
 		}
 		for a := 0; a < len(lts); a++ {
-			if lts[a].vstart != u.vstart {
+			if lts[a].vstart != u.vstart && !lts[a].either {
 				continue
 			}
 			b := kb[:0]
 			found := -1
 			for m := 1; m <= 3 && a+m <= len(lts); m++ {
-				b = appendCollapsed(b, lts[a+m-1].key)
-				if string(b) == u.key && u.end.Agree(lts[a+m-1].end) {
+				b = translit.NormKey(appendCollapsed(b, lts[a+m-1].key))
+				last := lts[a+m-1]
+				if string(b) == u.key && u.end.Agree(last.end) || u.alt != "" && string(b) == u.alt {
 					found = m
 					break
 				}
@@ -232,9 +245,6 @@ func (ix *Index) scoreXScript(keys []translit.Word, units []xunit, nid int32, q 
 			}
 			ml := maskOf(a, found)
 			if usedL&ml != 0 {
-				continue
-			}
-			if len(u.key) < xscriptMinKey && (u.n != len(keys) || found != len(lts)) {
 				continue
 			}
 			usedQ |= mq
@@ -247,10 +257,36 @@ func (ix *Index) scoreXScript(keys []translit.Word, units []xunit, nid int32, q 
 			break
 		}
 	}
-	if matchedQ == 0 {
+	// Optional words (function words, descriptors; places and the
+	// like on the listed side) count only when they matched.
+	var wordsQ, essentialQ int
+	for i, k := range keys {
+		matched := usedQ&(1<<uint(i)) != 0
+		if matched && !k.Optional {
+			essentialQ++
+		}
+		if matched || !k.Optional {
+			wordsQ++
+		}
+	}
+	if essentialQ == 0 {
 		return Match{}, false
 	}
-	S := float64(matchedQ) / float64(len(keys))
+	// A name is anchored by a key of three consonants or more, or by
+	// short keys covering the whole query and the whole listed name.
+	anchored := false
+	for _, a := range als {
+		anchored = anchored || len(a.u.key) >= xscriptMinKey
+	}
+	if !anchored && (matchedQ != len(keys) || usedL != maskOf(0, len(lts))) {
+		return Match{}, false
+	}
+	for k, lt := range lts {
+		if lt.optional && usedL&(1<<uint(k)) == 0 {
+			wL -= 0.8 * lt.w // a fifth of its weight: a tie-breaker
+		}
+	}
+	S := float64(matchedQ) / float64(wordsQ)
 	T := mL / wL
 	score := xscriptSim * S * (1 - coverPenalty*(1-T)*(1-T))
 	var notes []string

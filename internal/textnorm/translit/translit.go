@@ -29,8 +29,8 @@
 //     "hms";
 //   - emphatic and pharyngeal consonants fall together with the plain ones
 //     Latin writes for them (ص س → s, ض د ذ → d, ط ت ث → t, ظ ز → z, ح خ ه
-//     → h, ق ك ک → k, غ گ → g); Latin digraphs are read first (kh h, gh g,
-//     sh S, ch c, th t, dh d, zh z, ph f, dj j, q k, x ks, p b);
+//     → h, ق ك ک → k, غ گ → g, ش چ → S); Latin digraphs are read first (kh
+//     h, gh g, sh and ch S, th t, dh d, zh z, ph f, dj j, q k, x ks, p b);
 //   - a word-final h (Latin) or ه ة (Arabic) is dropped: ta marbuta is
 //     written "a", "ah" or "at", and "Allah" ends in h in both;
 //   - the article is dropped: Arabic ال at the start of a word, Latin "al",
@@ -52,6 +52,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // letter describes one Arabic- or Hebrew-script letter.
@@ -74,7 +76,7 @@ var letters = map[rune]letter{
 	'ن': {"n", 'n', false}, 'ه': {"h", 'h', true}, 'و': {"w", 0, false}, 'ى': {"a", 0, false},
 	'ي': {"y", 0, false}, 'ـ': {"", 0, false},
 	// Persian.
-	'پ': {"p", 'b', false}, 'چ': {"ch", 'c', false}, 'ژ': {"zh", 'z', false}, 'ک': {"k", 'k', false},
+	'پ': {"p", 'b', false}, 'چ': {"ch", 'S', false}, 'ژ': {"zh", 'z', false}, 'ک': {"k", 'k', false},
 	'گ': {"g", 'g', false}, 'ی': {"y", 0, false}, 'ۀ': {"h", 'h', true},
 	// Urdu.
 	'ٹ': {"t", 't', false}, 'ڈ': {"d", 'd', false}, 'ڑ': {"r", 'r', false}, 'ں': {"n", 'n', false},
@@ -220,13 +222,65 @@ type Word struct {
 	Key        string
 	VowelStart bool
 	End        End
+	// Alt is the key of another Latin reading of the word's end, or "":
+	// Key+"t" for a final ة, which Latin writes "a", "ah" or, before
+	// another word, "at" ("نصرة" NUSRAT); the key less its h for a final
+	// ح or خ written as a final h after a vowel, which LatinKey drops
+	// ("طلفاح" TILFAH); the key with its h for a final ه pronounced
+	// ("طه" TAHA).
+	Alt string
+	// Optional: a function word ("في", in) or a word that says what
+	// kind of body an organisation is ("حركة", movement; "شبكة",
+	// network): it may match, but its absence from a listed name does
+	// not make the names differ.
+	Optional bool
 }
+
+// optionalWords are Arabic-script function words and descriptors of
+// organisations (Arabic, Persian, Urdu, Pashto spellings), written
+// without the article.
+var optionalWords = map[string]bool{} // filled by init from optionalList
+
+var optionalList = map[string]bool{
+	// Function words: in, from, of, on, to, and, or; Pashto of, and.
+	"في": true, "فی": true, "من": true, "عن": true, "على": true, "علی": true, "إلى": true, "الى": true,
+	"الی": true, "و": true, "او": true, "أو": true, "د": true, "ي": true, "ی": true,
+	// Movement, group, organisation, network, front, party, brigade(s),
+	// battalion, foundation, committee, council, union, association.
+	"حركة": true, "حرکت": true, "جماعة": true, "جماعت": true, "جمات": true, "تنظيم": true, "تنظیم": true,
+	"منظمة": true, "سازمان": true, "شبكة": true, "شبکه": true, "شبکة": true, "جبهة": true, "جبهه": true,
+	"حزب": true, "كتائب": true, "کتائب": true, "كتيبة": true, "لواء": true, "مؤسسة": true, "موسسه": true,
+	"بنیاد": true, "لجنة": true, "مجلس": true, "اتحاد": true, "جمعية": true, "جمعیت": true,
+}
+
+func init() {
+	for w := range optionalList {
+		optionalWords[lettersOf(norm.NFKD.String(w))] = true
+	}
+}
+
+// lettersOf returns the letters of w this package reads, without marks
+// and tatweel.
+func lettersOf(w string) string {
+	var b strings.Builder
+	for _, r := range w {
+		if _, ok := letters[r]; ok && r != 'ـ' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// prefixes are the conjunctions and prepositions Arabic writes joined to
+// a word with the article: wa-al (and the), bi-al, fa-al, ka-al, li-l.
+var prefixes = []string{"وال", "بال", "فال", "كال", "لل"}
 
 // NativeWords returns the consonant key and ending of each word of a name
 // in Arabic script or Hebrew (see the package documentation), the article
 // ال dropped; words that key as nothing are left out. Letters of other
 // scripts are ignored.
 func NativeWords(s string) []Word {
+	s = norm.NFKD.String(s)
 	var out []Word
 	var b []byte
 	// dropLast: the last class came from a letter dropped at the end of
@@ -234,15 +288,28 @@ func NativeWords(s string) []Word {
 	dropLast := false
 	end := EndConsonant
 	vowelStart, first := false, true
-	flush := func() {
+	var last rune // the word's last letter
+	wordStart := 0
+	flush := func(i int) {
+		alt := ""
 		if dropLast && len(b) > 1 {
+			alt = string(NormKey(b))
 			b = b[:len(b)-1]
 		}
+		b = NormKey(b)
+		switch {
+		case len(b) == 0:
+		case last == 'ة' || last == 'ۃ':
+			alt = string(b) + "t"
+		case (last == 'ح' || last == 'خ') && len(b) > 1:
+			alt = string(b[:len(b)-1])
+		}
 		if len(b) > 0 {
-			out = append(out, Word{string(b), vowelStart, end})
+			out = append(out, Word{Key: string(b), VowelStart: vowelStart, End: end, Alt: alt,
+				Optional: optionalWords[lettersOf(s[wordStart:i])]})
 		}
 		b = b[:0]
-		dropLast = false
+		dropLast, last = false, 0
 		end = EndConsonant
 		first = true
 	}
@@ -253,17 +320,23 @@ func NativeWords(s string) []Word {
 		l, ok := letters[r]
 		if !ok {
 			if !isWordRune(r) {
-				flush()
+				flush(i - n)
 				start = true
 			}
 			continue
 		}
-		if start && r == 'ا' && articleAt(s[i-n:]) {
-			i += len("ل")
-			start = false
-			continue
+		if start {
+			wordStart = i - n
+			if p := prefixAt(s[i-n:]); p > 0 {
+				i += p - n
+				start = false
+				continue
+			}
 		}
 		start = false
+		if r != 'ـ' {
+			last = r
+		}
 		if first {
 			vowelStart = l.class == 0
 			first = false
@@ -286,21 +359,47 @@ func NativeWords(s string) []Word {
 			dropLast = false
 		}
 	}
-	flush()
+	flush(len(s))
 	return out
 }
 
+// prefixAt returns the length in bytes of the article (with a joined
+// conjunction or preposition) that w starts with, if at least two letters
+// follow it, else 0.
+func prefixAt(w string) int {
+	if articleAt(w) {
+		return len("ال")
+	}
+	for _, p := range prefixes {
+		if rest, ok := strings.CutPrefix(w, p); ok && articleAt("ال"+rest) {
+			return len(p)
+		}
+	}
+	return 0
+}
+
 // LatinVowelStart reports whether the folded Latin word w starts with a
-// letter the consonant key drops (a vowel, y, w or v).
-func LatinVowelStart(w string) bool {
+// letter the consonant key drops (a vowel, y, w or v), and whether that
+// start is ambiguous: a vowel and a doubled consonant is an article
+// assimilated and joined to the word ("eddine", "uddin", "ashshabab"),
+// whose Arabic spelling starts with a consonant once the article is
+// dropped.
+func LatinVowelStart(w string) (vowel, either bool) {
 	if w == "" {
-		return false
+		return false, false
 	}
 	switch w[0] {
 	case 'a', 'e', 'i', 'o', 'u', 'y', 'w', 'v':
-		return true
+	default:
+		return false, false
 	}
-	return false
+	if len(w) >= 3 && w[1] == w[2] && !isVowelByte(w[1]) {
+		return true, true
+	}
+	if len(w) >= 5 && w[1:3] == "sh" && w[3:5] == "sh" {
+		return true, true
+	}
+	return true, false
 }
 
 // LatinEnd returns how the folded Latin word w ends: a vowel (a e i o u
@@ -309,6 +408,9 @@ func LatinEnd(w string) End {
 	n := len(w)
 	if n == 0 {
 		return EndConsonant
+	}
+	if w[n-1] == 'e' && n >= 2 && !isVowelByte(w[n-2]) {
+		return EndEither // French final e ("djermane", "alouche")
 	}
 	if isVowelByte(w[n-1]) {
 		return EndVowel
@@ -377,7 +479,7 @@ func AppendLatinKey(b []byte, w string) []byte {
 		case 'c':
 			switch next {
 			case 'h':
-				k = 'c'
+				k = 'S' // French ch for ش ("charia"); English ch for چ
 				i++
 			case 'k':
 				k = 'k'
@@ -393,7 +495,7 @@ func AppendLatinKey(b []byte, w string) []byte {
 				k = 's'
 				i++
 			} else if next == 'c' && i+2 < n && w[i+2] == 'h' {
-				k = 'c'
+				k = 'S'
 				i += 2
 			}
 		case 'd':
@@ -409,10 +511,7 @@ func AppendLatinKey(b []byte, w string) []byte {
 				i += 2
 			}
 		case 'z':
-			k = 'z'
-			if next == 'h' {
-				i++
-			}
+			k = 'z' // zh is z+h in Arabic names ("azhar"); Persian ژ is z
 		case 'p':
 			k = 'b'
 			if next == 'h' {
@@ -436,7 +535,17 @@ func AppendLatinKey(b []byte, w string) []byte {
 			b = append(b, k)
 		}
 	}
-	return b
+	return NormKey(b)
+}
+
+// NormKey rewrites a key that starts with "bdl" (ABDUL, ABDEL, ABDALLAH,
+// عبدال) as "bd" and the rest, so that "abd al", "abdul" and "abdel" joined
+// or apart key alike, and returns it.
+func NormKey(k []byte) []byte {
+	if len(k) >= 3 && k[0] == 'b' && k[1] == 'd' && k[2] == 'l' {
+		k = append(k[:2], k[3:]...)
+	}
+	return k
 }
 
 // sunArticles are the spellings of the article assimilated to a sun

@@ -86,6 +86,37 @@ func readPart(text string) Part {
 			p.Roles[i] = textnorm.WordRole(t.Text, i)
 		}
 	}
+	// Places of several words ("North Korea", "Middle East").
+	for i := 0; i < len(toks); i++ {
+		var words []string
+		for k := i; k < len(toks) && k < i+3 && toks[k].Class != textnorm.LegalForm && toks[k].Class != textnorm.Honorific; k++ {
+			words = append(words, toks[k].Text)
+		}
+		if n := textnorm.PlacePhrase(words); n > 0 {
+			for k := i; k < i+n; k++ {
+				p.Roles[k] = textnorm.Place
+			}
+			i += n - 1
+		}
+	}
+	// A name ending "in" and one to three words ("... in Dubai", "... in
+	// South Lebanon") ends with a place.
+	for i := len(toks) - 2; i >= 1 && i >= len(toks)-4; i-- {
+		if toks[i].Text != "in" {
+			continue
+		}
+		rest := toks[i+1:]
+		ok := true
+		for _, t := range rest {
+			ok = ok && t.Class == textnorm.Word
+		}
+		if ok {
+			for k := i + 1; k < len(toks); k++ {
+				p.Roles[k] = textnorm.Place
+			}
+		}
+		break
+	}
 	return p
 }
 

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/rampart-edge/rampart/internal/country"
 	"github.com/rampart-edge/rampart/internal/entity"
 	"github.com/rampart-edge/rampart/internal/namequery"
 	"github.com/rampart-edge/rampart/internal/textnorm"
@@ -1120,51 +1121,83 @@ func (ix *Index) informativeMatch(qt []qtok, rec *nameRec, ps []pair) bool {
 // dropOptional returns the weight of the query's optional words (articles,
 // function words, descriptors, places) that stayed unmatched, to be taken
 // out of the query's weight, and notes them as ignored. It drops nothing
-// unless an ordinary query word matched strongly, and keeps the cost of an
-// unmatched place when the listed name has an unmatched place of its own
-// (Kurdistan against Korea is a difference, not an omission).
+// unless the core of the query matched: a rare ordinary word, two
+// ordinary words, or one with two places or descriptors. A descriptor or place is dropped only when every
+// ordinary word of the listed name matched (the customer added a word, and
+// left none out), and not when the listed name has an unmatched word of
+// the same kind: Kurdistan against Korea, Organisation against Front or
+// Society is a difference, not an addition. A leading "al" or "el", often
+// part of a name, is dropped only next to two words matched exactly, and
+// only when every ordinary word of the listed name matched.
 func (ix *Index) dropOptional(qt []qtok, rec *nameRec, sc *scored, usedQ, usedL uint64) float64 {
-	// The core: a rare ordinary word, or two ordinary words, matched
-	// ("Bank Iran" does not drop "Iran" for a listed "EN BANK").
-	n, core := 0, false
+	n, m, core, exact := 0, 0, false, true
 	for _, p := range sc.pairs {
 		if p.sim < 0.88 {
 			continue
 		}
 		for k := p.qi; k < p.qi+p.qn; k++ {
+			if r := qt[k].role; qt[k].tok.Class == textnorm.Word && (r == textnorm.Place || r == textnorm.Descriptor) {
+				m++
+			}
 			if qt[k].tok.Class == textnorm.Word && qt[k].role == textnorm.None {
 				n++
+				exact = exact && p.sim >= 0.98
 				for j := p.li; j < p.li+p.ln && !core; j++ {
 					core = ix.informative(rec.toks[j].vid)
 				}
 			}
 		}
 	}
-	if !core && n < 2 {
+	if !core && n < 2 && (n == 0 || n+m < 3) {
 		return 0
 	}
-	var drop float64
-	listedPlace := -1 // unknown
-	for k := range qt {
-		if k >= 64 || usedQ&(1<<uint(k)) != 0 || qt[k].role == textnorm.None {
+	// The listed name's unmatched words, by role.
+	var listedWord, listedPlace, listedDescriptor bool
+	for j, lt := range rec.toks {
+		if j >= 64 || usedL&(1<<uint(j)) != 0 {
 			continue
 		}
-		if qt[k].role == textnorm.Article && textnorm.LeadingArticle(qt[k].tok.Text) && n < 2 {
-			// A leading "al" or "el" is often part of the name: set
-			// aside only next to two matched words.
-			continue
-		}
-		if qt[k].role == textnorm.Place {
-			if listedPlace < 0 {
-				listedPlace = 0
-				for j, lt := range rec.toks {
-					if j < 64 && usedL&(1<<uint(j)) == 0 && lt.class == textnorm.Word && textnorm.WordRole(ix.vocab[lt.vid].text, 1) == textnorm.Place {
-						listedPlace = 1
-						break
-					}
-				}
+		text := ix.vocab[lt.vid].text
+		switch lt.class {
+		case textnorm.Word:
+			switch textnorm.WordRole(text, 1) {
+			case textnorm.Place:
+				listedPlace = true
+			case textnorm.Descriptor:
+				listedDescriptor = true
+			case textnorm.None:
+				listedWord = true
 			}
-			if listedPlace == 1 {
+		case textnorm.LegalForm:
+			// A legal form written as a word ("society", "company")
+			// says what kind of body it is, as a descriptor does.
+			if len(text) >= 5 && !strings.Contains(text, " ") {
+				listedDescriptor = true
+			}
+		}
+	}
+	var drop float64
+	for k := range qt {
+		if k >= 64 || usedQ&(1<<uint(k)) != 0 {
+			continue
+		}
+		switch qt[k].role {
+		case textnorm.None:
+			// A word naming one of the entity's own places (its
+			// addresses' cities, regions and countries) is a place.
+			if qt[k].tok.Class != textnorm.Word || listedWord || listedPlace || !entityPlace(&ix.ents[rec.ent], qt[k].tok.Text) {
+				continue
+			}
+		case textnorm.Article:
+			if textnorm.LeadingArticle(qt[k].tok.Text) && (n < 2 || !exact || listedWord) {
+				continue
+			}
+		case textnorm.Place:
+			if listedWord || listedPlace {
+				continue
+			}
+		case textnorm.Descriptor:
+			if listedWord || listedDescriptor {
 				continue
 			}
 		}
@@ -1201,4 +1234,27 @@ func (ix *Index) TokenInfo(text string) (info float64, common, found bool) {
 		return 0, false, false
 	}
 	return ix.info(id), !ix.informative(id), true
+}
+
+// entityPlace reports whether folded word w is a word of one of the
+// entity's places: the city, region or country of a listed address, or
+// the name of a listed country.
+func entityPlace(e *entity.Entity, w string) bool {
+	if len(w) < 3 {
+		return false
+	}
+	in := func(s string) bool {
+		return s != "" && containsWord(strings.Join(strings.Fields(textnorm.Fold(s)), " "), w)
+	}
+	for _, a := range e.Addresses {
+		if in(a.City) || in(a.Region) || in(a.Country) {
+			return true
+		}
+	}
+	for _, c := range e.Countries {
+		if in(country.Name(c)) {
+			return true
+		}
+	}
+	return false
 }

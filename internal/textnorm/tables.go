@@ -141,7 +141,9 @@ var descriptorWords = map[string]bool{
 	"organisations": true, "organizations": true, "network": true, "front": true, "party": true, "brigade": true,
 	"brigades": true, "battalion": true, "battalions": true, "foundation": true, "committee": true, "union": true,
 	"association": true, "council": true, "league": true, "alliance": true, "faction": true, "coalition": true,
-	"militia": true, "militias": true,
+	"militia": true, "militias": true, "holding": true, "holdings": true, "army": true, "forces": true,
+	"grubu": true, "grup": true, "gruppa": true, "gruppe": true, "groupe": true, "grupo": true, "mouvement": true,
+	"movimiento": true, "organizasyonu": true, "teskilati": true, "vakfi": true, "dernegi": true,
 	// Arabic (harakat: movement; jamaat/jamaah: group; hizb: party;
 	// jabhat: front; kataib/katibat: brigades, battalion; liwa: brigade;
 	// tanzim: organisation; majlis: council; ittihad: union).
@@ -178,6 +180,24 @@ var placeWords = map[string]bool{
 	"mogadishu": true, "kabul": true, "kandahar": true, "peshawar": true, "karachi": true, "lahore": true,
 	"tehran": true, "sanaa": true, "aden": true, "jerusalem": true, "hebron": true,
 	"province": true, "wilayat": true, "wilayah": true, "vilayat": true, "region": true,
+	"europe": true, "africa": true, "asia": true, "gulf": true, "uae": true, "usa": true, "uk": true,
+	"dubai": true, "pyongyang": true, "bekaa": true, "derna": true, "borno": true, "istanbul": true,
+	"international": true, "global": true, "worldwide": true,
+}
+
+// placePhrases are places of two or three words besides country names
+// ("north korea" is one for package country).
+var placePhrases = map[string]bool{
+	"middle east": true, "new york": true, "north africa": true, "east africa": true, "west africa": true,
+	"horn of africa": true, "south asia": true, "central asia": true, "south east asia": true,
+	"southeast asia": true, "arabian peninsula": true, "persian gulf": true, "latin america": true,
+	"west bank": true, "gaza strip": true, "islamic maghreb": true, "indian subcontinent": true,
+}
+
+// directionWords make a place of the place they precede ("South Lebanon").
+var directionWords = map[string]bool{
+	"north": true, "south": true, "east": true, "west": true, "central": true, "northern": true,
+	"southern": true, "eastern": true, "western": true, "upper": true, "lower": true, "greater": true,
 }
 
 // commonNameWords are words so common in the names of ordinary, lawful

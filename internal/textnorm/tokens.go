@@ -514,3 +514,20 @@ func isCountryName(w string) bool {
 // LeadingArticle reports whether w is an article only at the start of a
 // name ("al", "el", "le"), which is often part of the name itself.
 func LeadingArticle(w string) bool { return leadingArticles[w] && !articleWords[w] }
+
+// PlacePhrase reports how many of the folded words, from the first, make
+// one place of two or three words: a country's name ("north korea",
+// "united arab emirates"), a region ("middle east"), or a direction before
+// a place ("south lebanon"). It returns 0 when none does.
+func PlacePhrase(words []string) int {
+	for n := min(3, len(words)); n >= 2; n-- {
+		p := strings.Join(words[:n], " ")
+		if placePhrases[p] || isCountryName(p) {
+			return n
+		}
+	}
+	if len(words) >= 2 && directionWords[words[0]] && WordRole(words[1], 1) == Place {
+		return 2
+	}
+	return 0
+}

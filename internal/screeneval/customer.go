@@ -342,6 +342,55 @@ var (
 	cherokeeUpper = map[rune]rune{'A': 'Ꭺ', 'B': 'Ᏼ', 'C': 'Ꮯ', 'E': 'Ꭼ', 'H': 'Ꮋ', 'K': 'Ꮶ', 'M': 'Ꮇ', 'P': 'Ꮲ', 'S': 'Ꮪ', 'T': 'Ꭲ'}
 )
 
+// companyWords mark a listed name as a company's: customers add a legal
+// form, "Group" or "Holding" to it, not "Movement" or "Harakat".
+var companyWords = map[string]bool{
+	"CO": true, "COMPANY": true, "LTD": true, "LLC": true, "LIMITED": true, "INC": true, "CORP": true,
+	"CORPORATION": true, "TRADING": true, "TRADE": true, "EXCHANGE": true, "INDUSTRIES": true, "INDUSTRY": true,
+	"INDUSTRIAL": true, "SARL": true, "GMBH": true, "FZE": true, "FZC": true, "FZCO": true, "DMCC": true,
+	"JSC": true, "PJSC": true, "OJSC": true, "CJSC": true, "PLC": true, "LLP": true, "AG": true, "BV": true,
+	"BANK": true, "SHIPPING": true, "ENTERPRISE": true, "ENTERPRISES": true, "ESTABLISHMENT": true, "EST": true,
+	"HOLDING": true, "HOLDINGS": true, "INVESTMENT": true, "INVESTMENTS": true, "AIRLINES": true,
+	"PETROCHEMICAL": true, "ENGINEERING": true, "ELECTRONICS": true, "IMPORT": true, "EXPORT": true,
+	"GENERAL": true, "SERVICES": true, "TECHNOLOGY": true, "TECHNOLOGIES": true, "MARINE": true,
+	"CONSTRUCTION": true, "PHARMACEUTICAL": true, "MANUFACTURING": true, "COMMERCIAL": true, "LOGISTICS": true,
+	"SA": true, "SAL": true, "SRL": true, "PTE": true, "PTY": true, "HAWALA": true, "SARAFI": true,
+	"FACTORY": true, "PLANT": true, "MINING": true, "TRAVEL": true, "TOURISM": true, "AGENCY": true,
+	"AIR": true, "AIRWAYS": true, "AVIATION": true, "PROPERTIES": true, "PVT": true, "STUDIO": true,
+}
+
+var companyLegal = []string{"Ltd", "Ltd.", "LLC", "Inc.", "Limited", "Co.", "GmbH", "S.A.R.L.", "FZE", "PLC", "Company", "JSC"}
+
+// legalFormsFor returns the legal forms customers add to a name: any for
+// a group ("X Organisation Ltd", "X e.V."), a company's for a company.
+func legalFormsFor(name string) []string {
+	if isCompany(name) {
+		return companyLegal
+	}
+	return legalForms
+}
+
+// isCompany reports whether a listed name reads as a company's.
+func isCompany(name string) bool {
+	for _, w := range strings.Fields(NormName(name)) {
+		if companyWords[w] {
+			return true
+		}
+	}
+	return false
+}
+
+var companyDesc = []string{"Group", "Holding", "Holdings", "Company", "International", "Group of Companies"}
+
+// descriptors returns the words customers add after a name: a group's
+// descriptors, or a company's.
+func descriptors(name string) []string {
+	if isCompany(name) {
+		return companyDesc
+	}
+	return descSuffix
+}
+
 // usable reports whether a listed name is a base for customer forms: a
 // strong Latin-script name of at least four letters that is not an
 // acronym only, with no parentheses (those are already composite).
@@ -458,8 +507,11 @@ func customerForm(r *rand.Rand, e *entity.Entity, base, sub string) string {
 		}
 		return pick(r, articles) + " " + b
 	case "descriptor":
-		return b + " " + pick(r, descSuffix)
+		return b + " " + pick(r, descriptors(base))
 	case "translit-descriptor":
+		if isCompany(base) {
+			return "" // nobody writes "Harakat Behineh Trading Co."
+		}
 		if hasThe && strings.Count(NormName(base), " ") >= 2 {
 			b = b[4:]
 		}
@@ -479,7 +531,7 @@ func customerForm(r *rand.Rand, e *entity.Entity, base, sub string) string {
 			return p + " " + b
 		}
 	case "legal-form":
-		return b + " " + pick(r, legalForms)
+		return b + " " + pick(r, legalFormsFor(base))
 	case "acronym":
 		acs := acronyms(e)
 		if len(acs) == 0 {
@@ -529,11 +581,11 @@ func customerForm(r *rand.Rand, e *entity.Entity, base, sub string) string {
 		if !hasThe {
 			s = "The " + s
 		}
-		s += " " + pick(r, descSuffix)
+		s += " " + pick(r, descriptors(base))
 		if r.IntN(2) == 0 {
 			s += " " + placeFor(r, e)
 		} else {
-			s += " " + pick(r, legalForms)
+			s += " " + pick(r, legalFormsFor(base))
 		}
 		return s
 	}
@@ -681,7 +733,7 @@ func CustomerForms(pool []*entity.Entity, ents []entity.Entity, seed uint64, per
 			sub := pick(r, lookalikeSubs)
 			q := base
 			if r.IntN(2) == 0 {
-				q += " " + pick(r, descSuffix)
+				q += " " + pick(r, descriptors(base))
 			}
 			add(lookalike(r, q, sub), KindLookalike, sub, base)
 		}

@@ -2,6 +2,7 @@ package screeneval
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -206,6 +207,16 @@ func TestCustomerForm(t *testing.T) {
 	// "The Base" without its article would be another name.
 	if q := customerForm(r, e, "THE BASE", "article"); q != "" {
 		t.Errorf("article form of THE BASE: %q, want none", q)
+	}
+	co := &entity.Entity{ID: "x", Kind: entity.Organization, Names: []entity.Name{{Full: "BEHINEH TRADING CO.", Type: entity.Primary}}}
+	for range 10 {
+		if q := customerForm(r, co, "BEHINEH TRADING CO.", "translit-descriptor"); q != "" {
+			t.Errorf("translit-descriptor of a company: %q, want none", q)
+		}
+		q := customerForm(r, co, "BEHINEH TRADING CO.", "descriptor")
+		if !slices.ContainsFunc(companyDesc, func(d string) bool { return strings.HasSuffix(q, " "+d) }) {
+			t.Errorf("descriptor of a company: %q, want a company's", q)
+		}
 	}
 	if initials("AL QA'IDA") != "" || initials("ISLAMIC STATE OF IRAQ AND THE LEVANT") != "ISIL" {
 		t.Errorf("initials: %q, %q", initials("AL QA'IDA"), initials("ISLAMIC STATE OF IRAQ AND THE LEVANT"))

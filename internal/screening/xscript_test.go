@@ -1,12 +1,18 @@
 package screening
 
 import (
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/rampart-edge/rampart/internal/entity"
 	"github.com/rampart-edge/rampart/internal/lists"
+	"github.com/rampart-edge/rampart/internal/textnorm/translit"
 )
 
 var (
@@ -105,4 +111,160 @@ func TestCrossScript(t *testing.T) {
 			t.Errorf("%s %q: want %s first at >= %.2f, got %q", tt.script, tt.query, tt.want, DefaultThreshold, got)
 		}
 	}
+}
+
+// TestOriginalScriptNames: the UN list's original-script names reach their
+// entity; with IndexOptions.NoOriginalScript they are left out of the
+// index, and most still reach it (or the same person or group on another
+// list, at the same score) through transliteration and consonant keys.
+func TestOriginalScriptNames(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the index of every bundled list")
+	}
+	full, noOS := bundledIndexes(t)
+	if noOS.Names() >= full.Names() {
+		t.Fatalf("NoOriginalScript indexed %d names, the full index %d", noOS.Names(), full.Names())
+	}
+	type count struct{ n, first int }
+	for _, c := range []struct {
+		name  string
+		ix    *Index
+		floor map[string]float64 // share found first, by script and kind
+	}{
+		{"full", full, map[string]float64{"Arab person": 1, "Arab organization": 1, "Cyrl person": 1, "Cyrl organization": 1}},
+		// Measured 288/327, 15/39, 9/9, 1/2.
+		{"without original-script names", noOS, map[string]float64{"Arab person": 0.85, "Arab organization": 0.35, "Cyrl person": 1, "Cyrl organization": 0.5}},
+	} {
+		got := map[string]count{}
+		for _, e := range bundled(t) {
+			if e.Source != "un" {
+				continue
+			}
+			for _, nm := range e.Names {
+				if nm.Type != entity.Native || nm.Script == "" {
+					continue
+				}
+				k := nm.Script + " " + string(e.Kind)
+				cnt := got[k]
+				cnt.n++
+				ms := c.ix.Search(Query{Name: nm.Full, Kind: e.Kind, Limit: 5}, DefaultThreshold)
+				for _, m := range ms {
+					if m.ID == e.ID && m.Score == ms[0].Score {
+						cnt.first++
+						break
+					}
+				}
+				got[k] = cnt
+			}
+		}
+		for k, floor := range c.floor {
+			g := got[k]
+			if g.n == 0 || float64(g.first) < floor*float64(g.n) {
+				t.Errorf("%s: %s names first %d of %d, want at least %.2f", c.name, k, g.first, g.n, floor)
+			}
+			t.Logf("%s: %s %d of %d first", c.name, k, g.first, g.n)
+		}
+	}
+}
+
+// TestCrossScriptNegatives: the person names in Arabic script of the
+// yente negatives (OpenSanctions' synthetic records, in the repository's
+// testdata) match no listed name by consonant keys, except one that is a
+// listed person's name letter for letter (حسین موسوی, Hossein MUSAVI, as a
+// Latin query "Hossein Musavi" is too).
+func TestCrossScriptNegatives(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the index of every bundled list")
+	}
+	full, _ := bundledIndexes(t)
+	allowed := map[string]bool{"حسین موسوی": true}
+	n := 0
+	for _, f := range []string{"yente-negatives_us.csv", "yente-negatives_global.csv"} {
+		fh, err := os.Open(filepath.Join("..", "..", "testdata", "screening-eval", "external", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs, err := csv.NewReader(fh).ReadAll()
+		fh.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rec := range recs[1:] {
+			if !translit.Has(rec[0]) {
+				continue
+			}
+			n++
+			xs := full.crossScript(Query{Name: rec[0], Kind: entity.Person}, DefaultThreshold)
+			if len(xs) > 0 && !allowed[rec[0]] {
+				t.Errorf("%q matched %s (%.2f): %s", rec[0], xs[0].Name, xs[0].Score, xs[0].Explanation)
+			}
+		}
+	}
+	if n < 100 {
+		t.Fatalf("only %d Arabic-script negatives", n)
+	}
+}
+
+// TestCrossScriptOnlyForThoseScripts: Latin, Cyrillic and Greek queries
+// never take the consonant-key path.
+func TestCrossScriptOnlyForThoseScripts(t *testing.T) {
+	ix := NewIndex(handMade)
+	for _, q := range []string{"Hamas", "Хамас", "Χαμάς", "", "   "} {
+		if xs := ix.crossScript(Query{Name: q}, 0); xs != nil {
+			t.Errorf("%q took the cross-script path: %v", q, xs)
+		}
+	}
+}
+
+// TestMergeCrossScript: an entity found both ways keeps its better score,
+// the order is by score and the limit holds.
+func TestMergeCrossScript(t *testing.T) {
+	ms := []Match{{ID: "a", Score: 0.97}, {ID: "b", Score: 0.91}}
+	xs := []Match{{ID: "b", Score: 0.95, Explanation: "x"}, {ID: "c", Score: 0.93}, {ID: "a", Score: 0.92}}
+	got := mergeCrossScript(ms, xs, 3)
+	want := []string{"a 0.97", "b 0.95", "c 0.93"}
+	if len(got) != len(want) {
+		t.Fatalf("got %v", got)
+	}
+	for i, m := range got {
+		if s := m.ID + " " + strconv.FormatFloat(m.Score, 'f', 2, 64); s != want[i] {
+			t.Errorf("merge[%d] = %s, want %s", i, s, want[i])
+		}
+	}
+	if got[1].Explanation != "x" {
+		t.Error("b should carry the cross-script explanation")
+	}
+	if len(mergeCrossScript(ms, xs, 2)) != 2 || len(mergeCrossScript(ms, nil, 10)) != 2 {
+		t.Error("limit")
+	}
+}
+
+// FuzzCrossScript: the consonant-key path never panics, and its matches
+// are scored in [threshold, 1], best first, one per entity.
+func FuzzCrossScript(f *testing.F) {
+	ents := append(slices.Clone(handMade),
+		entity.Entity{ID: "t:10", Kind: entity.Organization, Name: "HIZBALLAH", Names: []entity.Name{{Full: "HIZBALLAH", Type: entity.Primary}, {Full: "HIZB ALLAH", Type: entity.AKA}}},
+		entity.Entity{ID: "t:11", Kind: entity.Organization, Name: "AL-SHABAAB", Names: []entity.Name{{Full: "AL-SHABAAB", Type: entity.Primary}, {Full: "حركة الشباب", Type: entity.Native, Script: "Arab"}}},
+		entity.Entity{ID: "t:12", Kind: entity.Person, Name: "ABD AL-RAHMAN YASIN", Names: []entity.Name{{Full: "ABD AL-RAHMAN YASIN", Type: entity.Primary}}},
+	)
+	ix := NewIndex(ents)
+	for _, s := range []string{"حزب الله", "الشباب", "عبد الرحمن ياسين", "חזבאללה", "حسین موسوی", "في في في", "ال", "\xff", "ـ"} {
+		f.Add(s, 0.5)
+	}
+	f.Fuzz(func(t *testing.T, q string, threshold float64) {
+		if threshold != threshold || threshold < 0 || threshold > 1 {
+			return
+		}
+		xs := ix.crossScript(Query{Name: q}, threshold)
+		seen := map[string]bool{}
+		for i, m := range xs {
+			if m.Score < threshold || m.Score > 1 || seen[m.ID] || i > 0 && m.Score > xs[i-1].Score {
+				t.Fatalf("%q: bad matches %v", q, xs)
+			}
+			seen[m.ID] = true
+		}
+		if rs := ix.Search(Query{Name: q, Limit: 3}, threshold); len(rs) > 3 {
+			t.Fatalf("%q: %d results over the limit", q, len(rs))
+		}
+	})
 }

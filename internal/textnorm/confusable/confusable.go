@@ -11,7 +11,8 @@
 //
 // Folding must not destroy a genuine name in another script ("Хамас" is
 // Hamas in Cyrillic, not "XaMac"), so it applies word by word (a word is a
-// run of letters and combining marks) only where the word is a disguise:
+// run of letters, digits and combining marks) only where the word is a
+// disguise:
 //
 //   - the word holds a Latin letter ("Ηezbollah", "Hеzbollah");
 //   - every letter of the word has a Latin look-alike and the word mixes
@@ -21,7 +22,8 @@
 //     any script but Greek, Cyrillic, Armenian, Georgian, Hebrew, Arabic,
 //     Coptic);
 //
-// other words are left for transliteration.
+// other words are left for transliteration. A name with one disguised word
+// counts as a Latin one, so folding twice changes nothing.
 package confusable
 
 //go:generate go run gen.go
@@ -78,6 +80,15 @@ func Fold(s string) string {
 			break
 		}
 	}
+	if !nameLatin {
+		// A disguised word (mixed scripts, a script nobody's name is
+		// in here) makes the name a Latin one: its other look-alike
+		// words are disguised too, and folding twice changes nothing.
+		forWords(s, func(w string) bool {
+			nameLatin = disguised(w, false)
+			return !nameLatin
+		})
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	for i := 0; i < len(s); {
@@ -112,8 +123,29 @@ func Fold(s string) string {
 	return b.String()
 }
 
+// isWordRune reports whether r belongs to a word: letters, digits and
+// combining marks.
 func isWordRune(r rune) bool {
-	return unicode.IsLetter(r) || unicode.In(r, unicode.Mn, unicode.Mc, unicode.Me)
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.In(r, unicode.Mn, unicode.Mc, unicode.Me)
+}
+
+// forWords calls fn with each word of s until it returns false.
+func forWords(s string, fn func(string) bool) {
+	start := -1
+	for i, r := range s {
+		switch {
+		case isWordRune(r) && start < 0:
+			start = i
+		case !isWordRune(r) && start >= 0:
+			if !fn(s[start:i]) {
+				return
+			}
+			start = -1
+		}
+	}
+	if start >= 0 {
+		fn(s[start:])
+	}
 }
 
 // disguised reports whether the word w (letters and marks) is a Latin word

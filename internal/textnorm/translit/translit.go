@@ -15,7 +15,9 @@
 // Persian ک as kh; golang.org/x/text has no transliterator; hence this
 // table. Cyrillic and Greek are left to unidecode, whose romanisation (Х kh,
 // Ц ts, Щ shch, Ю iu, Я ia, Й i) meets BGN/PCGN's (Yu, Ya, Y) through
-// textnorm.Canon, which reads y as i.
+// textnorm.Canon, which reads y as i; Latin only reads the modern Greek
+// digraphs unidecode spells letter by letter first (μπ b, ντ d, γκ g, γγ
+// ng, τσ ts, τζ dz: "Ταλιμπάν" is Taliban).
 //
 // # Consonant keys
 //
@@ -38,14 +40,20 @@
 //     "an", ...) before a word that starts with its consonant ("ash
 //     shabaab");
 //   - doubled classes collapse after all that (Arabic writes no shadda, and
-//     HIZBALLAH's geminate ll is one l of الله).
+//     HIZBALLAH's geminate ll is one l of الله), and a class followed by h
+//     merges as the Latin digraphs do (NormKey: "إسحاق" keys as ISHAQ);
+//     keys starting "bdl" (ABDUL, ABDEL, عبدال) drop the l.
 //
 // So "حزب الله" keys as "hzb"+"l" = "hzbl", like HIZBALLAH; "طالبان" and
 // TALIBAN key "tlbn"; "داعش" and DAESH "dS"; "الشباب" and AL-SHABAAB "Sb";
-// "חמאס" and HAMAS "hms". Equal keys suggest the same name; a key has no
-// vowels, so screening uses it only for queries in these scripts, only
-// with keys of three classes or more unless the whole name is matched, and
-// scores its matches below an exact spelling (see screening's xscript.go).
+// "חמאס" and HAMAS "hms". A key has no vowels, so NativeWords also says how
+// each word starts and ends (a vowel letter or not: "احسان" Ehsan is not
+// "حسین" Hossein, "محمدی" Mohammadi is not MUHAMMAD), gives the other
+// reading of its end (ة as t, a final ح or ه with or without h), and marks
+// function words and descriptors ("في", "حركة") as optional. Equal keys
+// suggest the same name; screening uses them only for queries in these
+// scripts and scores such matches below an exact spelling (see
+// screening's xscript.go, which also gives the measured figures).
 package translit
 
 import (
@@ -253,9 +261,16 @@ var optionalList = map[string]bool{
 	"بنیاد": true, "لجنة": true, "مجلس": true, "اتحاد": true, "جمعية": true, "جمعیت": true,
 }
 
+// droppedWords are the article written apart ("ال منصور") and آل, "family
+// of" (AL in Latin, which drops it as an article).
+var droppedWords = map[string]bool{}
+
 func init() {
 	for w := range optionalList {
 		optionalWords[lettersOf(norm.NFKD.String(w))] = true
+	}
+	for _, w := range []string{"ال", "آل"} {
+		droppedWords[lettersOf(norm.NFKD.String(w))] = true
 	}
 }
 
@@ -304,7 +319,10 @@ func NativeWords(s string) []Word {
 		case (last == 'ح' || last == 'خ') && len(b) > 1:
 			alt = string(b[:len(b)-1])
 		}
-		if len(b) > 0 {
+		if alt == string(b) {
+			alt = ""
+		}
+		if len(b) > 0 && !droppedWords[lettersOf(s[wordStart:i])] {
 			out = append(out, Word{Key: string(b), VowelStart: vowelStart, End: end, Alt: alt,
 				Optional: optionalWords[lettersOf(s[wordStart:i])]})
 		}
@@ -440,6 +458,11 @@ func LatinKey(w string) string {
 // AppendLatinKey appends the consonant key of the folded Latin word w to b
 // and returns it; doubled classes are collapsed across what b holds.
 func AppendLatinKey(b []byte, w string) []byte {
+	return NormKey(appendLatinKeyRaw(b, w))
+}
+
+// appendLatinKeyRaw is AppendLatinKey before NormKey.
+func appendLatinKeyRaw(b []byte, w string) []byte {
 	n := len(w)
 	for i := 0; i < n; i++ {
 		c := w[i]
@@ -535,13 +558,44 @@ func AppendLatinKey(b []byte, w string) []byte {
 			b = append(b, k)
 		}
 	}
-	return NormKey(b)
+	return b
 }
 
-// NormKey rewrites a key that starts with "bdl" (ABDUL, ABDEL, ABDALLAH,
-// عبدال) as "bd" and the rest, so that "abd al", "abdul" and "abdel" joined
-// or apart key alike, and returns it.
+// NormKey rewrites a key so that spellings which split or join letters
+// differently key alike, and returns it:
+//
+//   - a consonant followed by h merges as Latin digraphs do: s h → S, k h →
+//     h, t h → t, d h → d, g h → g, so "إسحاق" (s, h, q) keys as ISHAQ,
+//     "فتحي" as FATHI and "لكحل" as LAKHAL;
+//   - a key that starts with "bdl" (ABDUL, ABDEL, ABDALLAH, عبدال) drops
+//     the l, so that "abd al", "abdul" and "abdel" joined or apart key
+//     alike.
+//
+// Both sides go through it, so a merge costs only precision: "sahar" and
+// "shr" meet.
 func NormKey(k []byte) []byte {
+	n := 0
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if n > 0 && c == 'h' {
+			switch k[n-1] {
+			case 's':
+				k[n-1] = 'S'
+				continue
+			case 'k':
+				k[n-1] = 'h'
+				continue
+			case 't', 'd', 'g', 'S', 'h':
+				continue
+			}
+		}
+		if n > 0 && k[n-1] == c {
+			continue
+		}
+		k[n] = c
+		n++
+	}
+	k = k[:n]
 	if len(k) >= 3 && k[0] == 'b' && k[1] == 'd' && k[2] == 'l' {
 		k = append(k[:2], k[3:]...)
 	}
@@ -569,8 +623,9 @@ func IsArticle(w, next string) bool {
 	if !ok || next == "" {
 		return false
 	}
-	nk := LatinKey(next)
-	return nk != "" && nk[0] == k && startsWithConsonant(next)
+	var buf [32]byte
+	nk := appendLatinKeyRaw(buf[:0], next)
+	return len(nk) > 0 && nk[0] == k && startsWithConsonant(next)
 }
 
 func startsWithConsonant(w string) bool {

@@ -36,7 +36,7 @@ func TestScreenCommand(t *testing.T) {
 		{"stdin json", "AL-QAIDA\n\nnobody at all\n", []string{"--lists", screenFixture, "--json"},
 			[]string{`{"query":"AL-QAIDA","matches":[{"id":"ofac-sdn:6366"`, `{"query":"nobody at all","matches":[]}`}, ""},
 		{"explain", "", []string{"--lists", screenFixture, "--explain", "The Al Qaida Movement (The Base)"},
-			[]string{"whole  the(article) al qaida movement(descriptor) the(article) base", "part   the(article) al qaida movement(descriptor)", "information: base=", "1.000  ofac-sdn:6366", `screened separately: "The Base"`}, ""},
+			[]string{"whole  the(article) al qaida movement(descriptor) the(article) base", "part   the(article) al qaida movement(descriptor)", "information: base=", "0.980  ofac-sdn:6366", `screened separately: "The Base"`}, ""},
 		{"bad kind", "", []string{"--lists", screenFixture, "--kind", "ship", "x"}, nil, `invalid --kind "ship"`},
 		{"bad threshold", "", []string{"--lists", screenFixture, "--threshold", "2", "x"}, nil, "invalid --threshold"},
 		{"bad list path", "", []string{"--lists", "/nonexistent/lists", "x"}, nil, "loading lists"},

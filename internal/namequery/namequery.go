@@ -86,6 +86,10 @@ func readPart(text string) Part {
 			p.Roles[i] = textnorm.WordRole(t.Text, i)
 		}
 	}
+	// A leading descriptor's link ("Sazman-e X", "Harakat al-X").
+	if len(toks) > 2 && p.Roles[0] == textnorm.Descriptor && textnorm.Ezafe(toks[1].Text) {
+		p.Roles[1] = textnorm.Function
+	}
 	// Places of several words ("North Korea", "Middle East").
 	for i := 0; i < len(toks); i++ {
 		var words []string

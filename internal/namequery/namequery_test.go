@@ -53,14 +53,20 @@ func TestReadRoles(t *testing.T) {
 		{"Al-Shabaab Somalia", "al(article) shabaab somalia(place)"},
 		{"Hezbollah Lebanon", "hezbollah lebanon(place)"},
 		{"Abu al-Hasan", "abu al hasan"}, // "al" inside a name is no article
-		{"Harakat al-Shabaab al-Mujahideen", "harakat(descriptor) al shabaab al mujahideen"},
+		{"Harakat al-Shabaab al-Mujahideen", "harakat(descriptor) al(function word) shabaab al mujahideen"},
 		{"Jama'at Nusrat al-Islam", "jamaat(descriptor) nusrat al islam"},
-		{"Tehreek-e-Taliban Pakistan", "tehreek(descriptor) e taliban pakistan(place)"},
+		{"Tehreek-e-Taliban Pakistan", "tehreek(descriptor) e(function word) taliban pakistan(place)"},
 		{"Partiya Karkeren Kurdistane", "partiya(descriptor) karkeren kurdistane"},
-		{"Xarakada Al-Shabaab", "xarakada(descriptor) al shabaab"},
+		{"Xarakada Al-Shabaab", "xarakada(descriptor) al(function word) shabaab"},
 		{"Red Eagle Roofing LLC", "red eagle roofing llc(legal form llc)"},
 		{"Dr John Smith", "dr(title) john smith"},
 		{"ISIS Sinai Province", "isis sinai(place) province(place)"},
+		{"Sazman-e Mujahedin", "sazman(descriptor) e(function word) mujahedin"},
+		{"Hesong Trading Company Group DPRK", "hesong trading company(legal form company) group(descriptor) dprk(place)"},
+		{"Amroggang Development Bank North Korea", "amroggang development bank north(place) korea(place)"},
+		{"Avia Trust Fze in Dubai", "avia trust(descriptor) fze in(function word) dubai(place)"},
+		{"Casa Apollo in New Town", "casa apollo in(function word) new(place) town(place)"},
+		{"Casa Apollo e.V.", "casa apollo ev(legal form ev)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

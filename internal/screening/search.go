@@ -213,26 +213,43 @@ func (ix *Index) searchPart(p namequery.Part, q Query, threshold float64, limit 
 	}
 	// Upper bound of the query-side coverage; particles and legal forms
 	// are assumed to match.
-	// Optional words (articles, descriptors, places) may be absent from
-	// the listed name at no cost: assumed to match as well.
-	var wOther float32
+	var wOther, wCore float32
+	cores, rareCore := 0, false
 	for i := range qt {
-		if qt[i].tok.Class != textnorm.Word || qt[i].role != textnorm.None {
+		switch {
+		case qt[i].tok.Class != textnorm.Word:
 			wOther += qt[i].w
+		case qt[i].role == textnorm.None:
+			wCore += qt[i].w
+			cores++
+			for _, e := range qt[i].exp {
+				rareCore = rareCore || (e.sim >= 0.88 && ix.informative(e.vid))
+			}
 		}
 	}
+	// Optional words (articles, descriptors, places) may be absent from
+	// the listed name at no cost when the core of the query can carry
+	// the match (see dropOptional): a second bound without them, a little
+	// below, so that names holding them too come first.
+	optional := wCore+wOther < wq && wCore > 0 && (cores >= 2 || rareCore)
 	// The bound is optimistic for particles and legal forms but not for
 	// words missed by the look-ups (two typing errors in one word), which
 	// exact scoring still finds; hence the margin.
 	minApprox := float32(threshold) - 0.45
 	for a, nid := range s.touched {
-		var m float32
+		var m, mc float32
 		for i := range qt {
-			if qt[i].tok.Class == textnorm.Word && qt[i].role == textnorm.None {
+			if qt[i].tok.Class == textnorm.Word {
 				m += qt[i].w * s.acc[a][i]
+				if qt[i].role == textnorm.None {
+					mc += qt[i].w * s.acc[a][i]
+				}
 			}
 		}
 		approx := (m + wOther) / wq
+		if optional {
+			approx = max(approx, (mc+wOther)/(wCore+wOther)-0.05)
+		}
 		if approx >= minApprox {
 			s.cands = append(s.cands, cand{nid: nid, approx: approx})
 		}

@@ -78,6 +78,9 @@ var legalForms = map[string]string{
 	"limitada": "srl", "sociedad limitada": "srl", "compania limitada": "srl", "cia ltda": "srl",
 	"compania": "co", "compagnie": "co", "societe": "co", "sirketi": "co", "ticaret limited sirketi": "ltd",
 	"tbk": "tbk", "kk": "kk", "kabushiki kaisha": "kk", "yk": "kk", "pt": "pt", "cv": "cv",
+	// Associations and non-profit companies (German e.V., UK CIC and CIO).
+	"ev": "ev", "eingetragener verein": "ev", "cic": "cic", "community interest company": "cic", "cio": "cio",
+	"ggmbh": "gmbh",
 }
 
 // ambiguousLegalForms are legal-form words that are also ordinary words or
@@ -142,7 +145,8 @@ var descriptorWords = map[string]bool{
 	"brigades": true, "battalion": true, "battalions": true, "foundation": true, "committee": true, "union": true,
 	"association": true, "council": true, "league": true, "alliance": true, "faction": true, "coalition": true,
 	"militia": true, "militias": true, "holding": true, "holdings": true, "army": true, "forces": true,
-	"grubu": true, "grup": true, "gruppa": true, "gruppe": true, "groupe": true, "grupo": true, "mouvement": true,
+	"trust": true, "ngo": true, "munazzamat": true, "munazzama": true, "munazamat": true, "munadhamat": true,
+	"munazzamah": true, "grubu": true, "grup": true, "gruppa": true, "gruppe": true, "groupe": true, "grupo": true, "mouvement": true,
 	"movimiento": true, "organizasyonu": true, "teskilati": true, "vakfi": true, "dernegi": true,
 	// Arabic (harakat: movement; jamaat/jamaah: group; hizb: party;
 	// jabhat: front; kataib/katibat: brigades, battalion; liwa: brigade;
@@ -181,6 +185,9 @@ var placeWords = map[string]bool{
 	"tehran": true, "sanaa": true, "aden": true, "jerusalem": true, "hebron": true,
 	"province": true, "wilayat": true, "wilayah": true, "vilayat": true, "region": true,
 	"europe": true, "africa": true, "asia": true, "gulf": true, "uae": true, "usa": true, "uk": true,
+	"dprk": true, "prc": true, "ksa": true, "mashhad": true, "isfahan": true, "tabriz": true, "shiraz": true,
+	"qom": true, "sharjah": true, "ajman": true, "doha": true, "muscat": true, "moscow": true, "minsk": true,
+	"caracas": true, "havana": true, "beijing": true, "shanghai": true, "dandong": true, "khartoum": true,
 	"dubai": true, "pyongyang": true, "bekaa": true, "derna": true, "borno": true, "istanbul": true,
 	"international": true, "global": true, "worldwide": true,
 }
@@ -188,6 +195,7 @@ var placeWords = map[string]bool{
 // placePhrases are places of two or three words besides country names
 // ("north korea" is one for package country).
 var placePhrases = map[string]bool{
+	"abu dhabi": true, "hong kong": true, "st petersburg": true, "saint petersburg": true,
 	"middle east": true, "new york": true, "north africa": true, "east africa": true, "west africa": true,
 	"horn of africa": true, "south asia": true, "central asia": true, "south east asia": true,
 	"southeast asia": true, "arabian peninsula": true, "persian gulf": true, "latin america": true,
@@ -230,3 +238,10 @@ var commonNameWords = map[string]bool{
 // CommonNameWord reports whether folded word w is common in ordinary
 // businesses' names (see commonNameWords).
 func CommonNameWord(w string) bool { return commonNameWords[w] }
+
+// ezafeWords link a leading descriptor to the name ("Sazman-e", "Tehrik-i",
+// "Harakat al-"): read as function words there.
+var ezafeWords = map[string]bool{"e": true, "i": true, "ye": true, "ul": true, "al": true, "el": true, "ol": true}
+
+// Ezafe reports whether w links a leading descriptor to the name.
+func Ezafe(w string) bool { return ezafeWords[w] }

@@ -26,6 +26,13 @@ type Part struct {
 	Text   string
 	Tokens []textnorm.Token
 	Roles  []textnorm.Role
+	// Generic marks the words read as descriptors or places, also
+	// when a name made only of them had those roles cleared: they never
+	// identify a body on their own.
+	Generic []bool
+	// named: an ordinary word of three letters or more, before a name
+	// made only of optional words had its roles cleared.
+	named bool
 }
 
 // Reading is a name read into structure. Parts[0] is the whole name (its
@@ -48,9 +55,19 @@ func Read(name string) Reading {
 	if len(pieces) < 2 {
 		return r
 	}
-	var parts []Part
+	// A piece that is no name on its own ("Tehran", "Group", "UK") goes
+	// with the piece before it: "X - Tehran" is "X Tehran".
+	var texts []string
 	for _, p := range pieces {
-		pt := readPart(p)
+		if len(texts) > 0 && !Screenable(readPart(p)) {
+			texts[len(texts)-1] += " " + p
+			continue
+		}
+		texts = append(texts, p)
+	}
+	var parts []Part
+	for _, t := range texts {
+		pt := readPart(t)
 		if !Screenable(pt) {
 			continue
 		}
@@ -68,14 +85,7 @@ func Read(name string) Reading {
 // Screenable reports whether a part can be screened on its own: it holds
 // an ordinary word of three letters or more that is no article, function
 // word, descriptor or place ("UK" or "Group" alone is not a name).
-func Screenable(p Part) bool {
-	for i, t := range p.Tokens {
-		if t.Class == textnorm.Word && p.Roles[i] == textnorm.None && len(t.Text) >= 3 {
-			return true
-		}
-	}
-	return false
-}
+func Screenable(p Part) bool { return p.named }
 
 func readPart(text string) Part {
 	text = strings.TrimSpace(text)
@@ -101,6 +111,26 @@ func readPart(text string) Part {
 				p.Roles[k] = textnorm.Place
 			}
 			i += n - 1
+		}
+	}
+	for i, t := range p.Tokens {
+		p.named = p.named || (t.Class == textnorm.Word && p.Roles[i] == textnorm.None && len(t.Text) >= 3)
+	}
+	// A name made only of optional words ("Palestinian Association in
+	// Austria", "International Battalion") is made of them: its
+	// descriptors are its words, and if that is not enough, its places.
+	p.Generic = make([]bool, len(toks))
+	for i, r := range p.Roles {
+		p.Generic[i] = r == textnorm.Descriptor || r == textnorm.Place
+	}
+	for _, clear := range []textnorm.Role{textnorm.Descriptor, textnorm.Place} {
+		if hasCore(p) {
+			break
+		}
+		for i, r := range p.Roles {
+			if r == clear {
+				p.Roles[i] = textnorm.None
+			}
 		}
 	}
 	// A name ending "in" and one to three words ("... in Dubai", "... in
@@ -230,4 +260,14 @@ func asciiLower(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// hasCore reports whether a part holds an ordinary word.
+func hasCore(p Part) bool {
+	for i, t := range p.Tokens {
+		if t.Class == textnorm.Word && p.Roles[i] == textnorm.None {
+			return true
+		}
+	}
+	return false
 }

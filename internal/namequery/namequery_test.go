@@ -62,7 +62,7 @@ func TestReadRoles(t *testing.T) {
 		{"Dr John Smith", "dr(title) john smith"},
 		{"ISIS Sinai Province", "isis sinai(place) province(place)"},
 		{"Sazman-e Mujahedin", "sazman(descriptor) e(function word) mujahedin"},
-		{"Hesong Trading Company Group DPRK", "hesong trading company(legal form company) group(descriptor) dprk(place)"},
+		{"Hesong Trading Company Group DPRK", "hesong trading company(legal form co) group(descriptor) dprk(place)"},
 		{"Amroggang Development Bank North Korea", "amroggang development bank north(place) korea(place)"},
 		{"Avia Trust Fze in Dubai", "avia trust(descriptor) fze in(function word) dubai(place)"},
 		{"Casa Apollo in New Town", "casa apollo in(function word) new(place) town(place)"},

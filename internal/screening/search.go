@@ -57,6 +57,9 @@ type qtok struct {
 	exp  []simVID // sorted by vid
 	span int      // for joined look-ups: number of query tokens covered
 	role textnorm.Role
+	// generic: read as a descriptor or place, even if the query is made
+	// of such words only (namequery.Part.Generic)
+	generic bool
 }
 
 type simVID struct {
@@ -171,7 +174,7 @@ func (ix *Index) searchPart(p namequery.Part, q Query, threshold float64, limit 
 		if len(qt) == maxQueryTokens {
 			break
 		}
-		qt = append(qt, qtok{tok: t, w: tokenWeight(t), span: 1, role: p.Roles[i]})
+		qt = append(qt, qtok{tok: t, w: tokenWeight(t), span: 1, role: p.Roles[i], generic: p.Generic[i]})
 	}
 	if len(qt) == 0 {
 		return nil
@@ -1101,14 +1104,15 @@ func (ix *Index) info(vid int32) float64 {
 }
 
 // informativeMatch reports whether a strongly aligned ordinary query word
-// (no article, descriptor or place) matched a rare listed word, or three
-// or more ordinary words matched ("Middle East Chemical").
+// (no article, descriptor or place, even in a name made only of those)
+// matched a rare listed word, or three or more ordinary words matched
+// ("Middle East Chemical").
 func (ix *Index) informativeMatch(qt []qtok, rec *nameRec, ps []pair) bool {
 	n := 0
 	for _, p := range ps {
 		if p.sim >= 0.88 {
 			for k := p.qi; k < p.qi+p.qn; k++ {
-				if qt[k].tok.Class == textnorm.Word && qt[k].role == textnorm.None {
+				if qt[k].tok.Class == textnorm.Word && qt[k].role == textnorm.None && !qt[k].generic {
 					n++
 				}
 			}
@@ -1122,7 +1126,7 @@ func (ix *Index) informativeMatch(qt []qtok, rec *nameRec, ps []pair) bool {
 			continue
 		}
 		for k := p.qi; k < p.qi+p.qn; k++ {
-			if qt[k].tok.Class != textnorm.Word || qt[k].role != textnorm.None {
+			if qt[k].tok.Class != textnorm.Word || qt[k].role != textnorm.None || qt[k].generic {
 				continue
 			}
 			for j := p.li; j < p.li+p.ln; j++ {

@@ -356,7 +356,13 @@ func AnalyzeFolded(folded string) []Token {
 		}
 		for j := start; j < len(words); j++ {
 			if isLegal[j] && span[j] == 1 && class[j] == Word && !particles[words[j]] {
-				class[j], code[j] = LegalForm, words[j]
+				// Keyed by its form's code when it is a form on its own
+				// ("company" is "co"), else by itself ("stock").
+				c, ok := legalForms[words[j]]
+				if !ok {
+					c = words[j]
+				}
+				class[j], code[j] = LegalForm, c
 			}
 		}
 	}

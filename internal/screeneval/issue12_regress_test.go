@@ -79,6 +79,7 @@ func TestIssue12Names(t *testing.T) {
 		{"Islami Bank Bangladesh", entity.Organization, nil, ""},              // AL-AQSA AL-ISLAMI BANK
 		{"Al Ansari Exchange", entity.Organization, nil, ""},                  // ANSAR EXCHANGE, NEW ANSARI MONEY EXCHANGE
 		{"Jerusalem Foundation", entity.Organization, nil, ""},                // JERUSALEM INTERNATIONAL FOUNDATION
+		{"Pakistan Muslim League", entity.Organization, nil, ""},              // MILLI MUSLIM LEAGUE PAKISTAN
 	}
 	for _, tt := range tests {
 		t.Run(tt.query+"/"+string(tt.kind), func(t *testing.T) {

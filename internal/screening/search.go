@@ -1105,8 +1105,9 @@ func (ix *Index) info(vid int32) float64 {
 
 // informativeMatch reports whether a strongly aligned ordinary query word
 // (no article, descriptor or place, even in a name made only of those)
-// matched a rare listed word, or three or more ordinary words matched
-// ("Middle East Chemical").
+// matched a rare listed word, or three or more such words matched
+// ("Tehran Chemical Industries"). Places and descriptors do not count:
+// "Pakistan Muslim League" is not MILLI MUSLIM LEAGUE PAKISTAN.
 func (ix *Index) informativeMatch(qt []qtok, rec *nameRec, ps []pair) bool {
 	n := 0
 	for _, p := range ps {

@@ -26,7 +26,20 @@
 // matched word scores at most 0.86 against a longer listed name. A listed
 // entity of another kind than asked is multiplied by 0.85, a weak alias by
 // 0.95, an entity tied only to other countries than the query's by 0.97.
-// An entity's score is that of its best name. The scale is calibrated so
+// An entity's score is that of its best name.
+//
+// Query structure (package namequery). A name is screened whole and, when
+// it has parts ("X (Y)", "X - Y", "X / Y", "X a.k.a. Y"), each part on its
+// own at 0.98 of its score; an entity keeps its best. Against a listed
+// organisation, the query's articles, function words, descriptors
+// ("movement", "harakat") and places ("Lebanon", the entity's own address
+// cities) left unmatched cost 5% of their weight instead of all of it,
+// when an ordinary word that is rare in the index (fewer than 0.5% of
+// its names hold it, and not a common business word), or two ordinary
+// words, matched, every ordinary word of the listed name matched, and the
+// listed name has no unmatched word of the same kind. A listed
+// organisation that shares with the query only common words and has
+// other words scores at most 0.86. The scale is calibrated so
 // that 0.90 (the default compliance.threshold) is the operating point:
 // on the labelled eval set, 99.1% of listed names are found first at or
 // above it and no true negative reaches it; on held-out sets built the

@@ -174,7 +174,37 @@ func NewIndexWith(ents []entity.Entity, opts IndexOptions) *Index {
 		ix.addIdentifiers(int32(ei), e)
 		ix.addAddresses(int32(ei), e)
 	}
+	ix.compactPostings()
+	ix.nbr.compact()
 	return ix
+}
+
+// compactPostings moves every posting list, and every list of the
+// skeleton map, into one shared array each, without
+// the spare capacity that appending left, so that the index holds no more
+// than it uses (this and multiMap.compact pay for the consonant keys of
+// xscript.go).
+func (ix *Index) compactPostings() {
+	n := 0
+	for _, p := range ix.postings {
+		n += len(p)
+	}
+	flat := make([]int32, 0, n)
+	for i, p := range ix.postings {
+		start := len(flat)
+		flat = append(flat, p...)
+		ix.postings[i] = flat[start:len(flat):len(flat)]
+	}
+	n = 0
+	for _, ids := range ix.bySkel {
+		n += len(ids)
+	}
+	flat = make([]int32, 0, n)
+	for k, ids := range ix.bySkel {
+		start := len(flat)
+		flat = append(flat, ids...)
+		ix.bySkel[k] = flat[start:len(flat):len(flat)]
+	}
 }
 
 func (ix *Index) addName(ei, ni int32, n entity.Name, folded string) {
@@ -182,7 +212,7 @@ func (ix *Index) addName(ei, ni int32, n entity.Name, folded string) {
 	if len(toks) == 0 {
 		return
 	}
-	rec := nameRec{ent: ei, nameIdx: ni, weak: n.Strength == entity.Weak}
+	rec := nameRec{ent: ei, nameIdx: ni, weak: n.Strength == entity.Weak, toks: make([]nameTok, 0, len(toks))}
 	nid := int32(len(ix.names))
 	for _, t := range toks {
 		w := tokenWeight(t)

@@ -721,19 +721,23 @@ func (ix *Index) scoreName(qt []qtok, wq float32, rec *nameRec, q Query) scored 
 	if legalMatched {
 		strong += 0.5
 	}
+	ent := &ix.ents[rec.ent]
+	otherLegal := hasUnmatchedLegal(rec, coveredL)
+	var dropped uint64
+	if ent.Kind != entity.Person {
+		var d float64
+		d, dropped = ix.dropOptional(qt, rec, &sc, usedQ, usedL, otherLegal)
+		wQ -= d
+	}
 	// A legal form in the query where the listed name states none (or
 	// none besides those already matched) is unknown rather than
-	// different: half credit.
-	if !hasUnmatchedLegal(rec, coveredL) {
+	// different: half credit (unless set aside above).
+	if !otherLegal {
 		for k := range qt {
-			if qt[k].tok.Class == textnorm.LegalForm && usedQ&(1<<uint(min(k, 63))) == 0 {
+			if qt[k].tok.Class == textnorm.LegalForm && usedQ&(1<<uint(min(k, 63))) == 0 && dropped&(1<<uint(min(k, 63))) == 0 {
 				mQ += 0.5 * float64(qt[k].w)
 			}
 		}
-	}
-	ent := &ix.ents[rec.ent]
-	if ent.Kind != entity.Person {
-		wQ -= ix.dropOptional(qt, rec, &sc, usedQ, usedL)
 	}
 	sc.qm = mQ
 	S := mQ / wQ
@@ -1151,7 +1155,7 @@ func (ix *Index) informativeMatch(qt []qtok, rec *nameRec, ps []pair) bool {
 // Society is a difference, not an addition. A leading "al" or "el", often
 // part of a name, is dropped only next to two words matched exactly, and
 // only when every ordinary word of the listed name matched.
-func (ix *Index) dropOptional(qt []qtok, rec *nameRec, sc *scored, usedQ, usedL uint64) float64 {
+func (ix *Index) dropOptional(qt []qtok, rec *nameRec, sc *scored, usedQ, usedL uint64, otherLegal bool) (float64, uint64) {
 	n, m, core, exact := 0, 0, false, true
 	for _, p := range sc.pairs {
 		if p.sim < 0.88 {
@@ -1171,7 +1175,7 @@ func (ix *Index) dropOptional(qt []qtok, rec *nameRec, sc *scored, usedQ, usedL 
 		}
 	}
 	if !core && n < 2 && (n == 0 || n+m < 3) {
-		return 0
+		return 0, 0
 	}
 	// The listed name's unmatched words, by role.
 	var listedWord, listedPlace, listedDescriptor bool
@@ -1199,12 +1203,23 @@ func (ix *Index) dropOptional(qt []qtok, rec *nameRec, sc *scored, usedQ, usedL 
 		}
 	}
 	var drop float64
+	var dropped uint64
 	for k := range qt {
 		if k >= 64 || usedQ&(1<<uint(k)) != 0 {
 			continue
 		}
 		switch qt[k].role {
 		case textnorm.None:
+			if qt[k].tok.Class == textnorm.LegalForm {
+				// A second legal form ("Zamanoil DMCC Holdings Ltd"),
+				// or one the listed name does not state: optional
+				// next to words matched exactly, unless the listed
+				// name states another ("Mercy Corps" is not MERI).
+				if listedWord || otherLegal || !exact {
+					continue
+				}
+				break
+			}
 			// A word naming one of the entity's own places (its
 			// addresses' cities, regions and countries) is a place.
 			if qt[k].tok.Class != textnorm.Word || listedWord || listedPlace || !entityPlace(&ix.ents[rec.ent], qt[k].tok.Text) {
@@ -1224,9 +1239,10 @@ func (ix *Index) dropOptional(qt []qtok, rec *nameRec, sc *scored, usedQ, usedL 
 			}
 		}
 		drop += float64(qt[k].w) * (1 - optionalResidual)
+		dropped |= 1 << uint(k)
 		sc.ignored = append(sc.ignored, qt[k].tok.Text)
 	}
-	return drop
+	return drop, dropped
 }
 
 // partFactor multiplies the score of a match found by one part of a

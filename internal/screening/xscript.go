@@ -48,14 +48,15 @@ import (
 // Measured on the bundled lists (TestOriginalScriptNames): the UN list's
 // 327 Arabic-script names of people, queried with every original-script
 // name left out of the index (IndexOptions.NoOriginalScript), find their
-// person first at or above 0.90 282 times (206 with keys alone, before
+// person first at or above 0.90 276 times (206 with keys alone, before
 // the end, start and optional-word rules; 0 with transliteration alone;
-// 288 when every candidate is scored, not the best xscriptMaxCands); its
-// 39 organisations 14 times, the others being translations ("جمعية احياء
+// 288 when every candidate is scored, not the best xscriptMaxCands and
+// those the bound on S lets through); its 39 organisations 14 times, the others being translations ("جمعية احياء
 // التراث الاسلامي", REVIVAL OF ISLAMIC HERITAGE SOCIETY). Of the 113
 // Arabic-script person names among the yente negatives, one matches: حسین
-// موسوی, which is a listed person's name (Hossein MUSAVI). A query in
-// these scripts costs about 155 µs of CPU (30 µs without this path).
+// موسوی, which is a listed person's name (Hossein MUSAVI). This path
+// costs about 105 µs of CPU for a UN original-script name (four to six
+// words) and 60-120 µs for a short group name.
 const (
 	// xscriptSim is the similarity of two words with equal consonant
 	// keys: they may still differ in vowels, which neither key shows.
@@ -140,7 +141,8 @@ func (ix *Index) crossScript(q Query, threshold float64) []Match {
 			look := func(k []byte) {
 				ix.nbr.each(hashXKey(k), func(id int32) {
 					v := &ix.vocab[id]
-					if v.class == textnorm.Word && translit.LatinKey(v.text) == string(k) {
+					var vb [64]byte
+					if v.class == textnorm.Word && string(translit.AppendLatinKey(vb[:0], v.text)) == string(k) {
 						vids = append(vids, id)
 					}
 				})
@@ -245,8 +247,32 @@ func (ix *Index) crossScript(q Query, threshold float64) []Match {
 	if len(cands) > xscriptMaxCands {
 		cands = cands[:xscriptMaxCands]
 	}
+	// Words that may align in any name: short keys (never looked up)
+	// and words found nowhere (they may still meet a listed run that is
+	// no vocabulary entry). A name holding too few of the others cannot
+	// reach the threshold: S is at most what it holds and these.
+	var found, optional uint32
+	for _, u := range units {
+		if len(u.vids) > 0 {
+			found |= uint32(maskOf(u.first, u.n))
+		}
+	}
+	for i, k := range keys {
+		if k.Optional {
+			optional |= 1 << uint(i)
+		}
+	}
+	free := uint32(maskOf(0, len(keys))) &^ found
 	best := make(map[int32]Match)
 	for _, c := range cands {
+		may := (masks[sc.slot[c.nid]] | free)
+		essential := bits.OnesCount32(uint32(maskOf(0, len(keys))) &^ optional)
+		// One more word may align with a run of listed tokens that is
+		// no vocabulary entry ("عبدالرحمن" against ABD AL-RAHMAN).
+		n := min(bits.OnesCount32(may)+1, len(keys))
+		if xscriptSim*float64(n)/float64(essential+bits.OnesCount32(may&optional)) < threshold {
+			continue
+		}
 		m, ok := ix.scoreXScript(keys, units, c.nid, q, threshold)
 		if !ok {
 			continue
@@ -327,6 +353,24 @@ func (ix *Index) scoreXScript(keys []translit.Word, units []xunit, nid int32, q 
 	}
 	var als []al
 	var kb [64]byte
+	// The keys of the listed runs of one to three tokens, made once:
+	// runs[3*a+m-1] is the run of m tokens from a.
+	var runBuf [72][]byte
+	var runArena [512]byte
+	runs, ra := runBuf[:0], runArena[:0]
+	for a := range lts {
+		b := kb[:0]
+		for m := 1; m <= 3; m++ {
+			if a+m > len(lts) {
+				runs = append(runs, nil)
+				continue
+			}
+			b = translit.NormKey(appendCollapsed(b, lts[a+m-1].key))
+			start := len(ra)
+			ra = append(ra, b...)
+			runs = append(runs, ra[start:len(ra):len(ra)])
+		}
+	}
 	for _, u := range order {
 		mq := maskOf(u.first, u.n)
 		if usedQ&mq != 0 {
@@ -336,12 +380,10 @@ func (ix *Index) scoreXScript(keys []translit.Word, units []xunit, nid int32, q 
 			if lts[a].vstart != u.vstart && !lts[a].either {
 				continue
 			}
-			b := kb[:0]
 			found := -1
 			for m := 1; m <= 3 && a+m <= len(lts); m++ {
-				b = translit.NormKey(appendCollapsed(b, lts[a+m-1].key))
-				last := lts[a+m-1]
-				if string(b) == u.key && u.end.Agree(last.end) || u.alt != "" && string(b) == u.alt {
+				b := runs[3*a+m-1]
+				if string(b) == u.key && u.end.Agree(lts[a+m-1].end) || u.alt != "" && string(b) == u.alt {
 					found = m
 					break
 				}

@@ -214,6 +214,11 @@ var placeWords = map[string]bool{
 	"panama": true, "bogota": true, "medellin": true, "lima": true, "quito": true, "maracaibo": true,
 	"managua": true, "tegucigalpa": true, "guatemala": true, "mexico": true, "tijuana": true, "culiacan": true,
 	"guadalajara": true, "monterrey": true, "miami": true, "toronto": true,
+	// Country spellings of the lists besides the English names
+	// (package country's aliases).
+	"turkey": true, "turkiye": true, "burma": true, "russia": true, "laos": true, "vietnam": true,
+	"czechia": true, "macedonia": true, "eswatini": true, "swaziland": true, "kosovo": true, "zaire": true,
+	"ussr": true, "yugoslavia": true, "byelorussia": true, "congo": true, "tanzania": true, "moldova": true,
 	"dubai": true, "pyongyang": true, "bekaa": true, "derna": true, "borno": true, "istanbul": true,
 	"international": true, "global": true, "worldwide": true,
 }
@@ -222,6 +227,9 @@ var placeWords = map[string]bool{
 // ("north korea" is one for package country).
 var placePhrases = map[string]bool{
 	"abu dhabi": true, "hong kong": true, "st petersburg": true, "saint petersburg": true,
+	"ivory coast": true, "east timor": true, "timor leste": true, "cape verde": true, "cabo verde": true,
+	"viet nam": true, "great britain": true, "soviet union": true, "north macedonia": true, "czech republic": true,
+	"state of palestine": true, "cote d ivoire": true,
 	"kuala lumpur": true, "addis ababa": true, "deir ez zor": true, "deir ezzor": true, "mazar i sharif": true,
 	"mazar e sharif": true, "dar es salaam": true, "tel aviv": true, "ras al khaimah": true, "umm al quwain": true,
 	"middle east": true, "new york": true, "north africa": true, "east africa": true, "west africa": true,

@@ -3,6 +3,7 @@ package textnorm
 import (
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/rampart-edge/rampart/internal/country"
 )
@@ -511,10 +512,35 @@ func WordRole(w string, pos int) Role {
 	return None
 }
 
-// isCountryName reports whether w is a country's name (not a code).
+// isCountryName reports whether folded w is a country's English name
+// (package country's names, folded; not a code).
 func isCountryName(w string) bool {
-	_, ok := country.Code(w)
-	return ok
+	countryOnce.Do(buildCountryNames)
+	return countryNames[w]
+}
+
+var (
+	countryOnce  sync.Once
+	countryNames map[string]bool
+)
+
+func buildCountryNames() {
+	countryNames = make(map[string]bool, 300)
+	for a := 'A'; a <= 'Z'; a++ {
+		for b := 'A'; b <= 'Z'; b++ {
+			n := country.Name(string([]rune{a, b}))
+			if n == "" {
+				continue
+			}
+			// "Myanmar (Burma)", "Congo (DRC)": each name on its own.
+			for _, v := range strings.FieldsFunc(n, func(r rune) bool { return r == '(' || r == ')' }) {
+				f := strings.Join(strings.Fields(Fold(v)), " ")
+				if len(f) >= 4 {
+					countryNames[f] = true
+				}
+			}
+		}
+	}
 }
 
 // LeadingArticle reports whether w is an article only at the start of a

@@ -60,6 +60,8 @@ type qtok struct {
 	// generic: read as a descriptor or place, even if the query is made
 	// of such words only (namequery.Part.Generic)
 	generic bool
+	// legalWord: a Word that is also a word of a legal form
+	legalWord bool
 }
 
 type simVID struct {
@@ -174,7 +176,8 @@ func (ix *Index) searchPart(p namequery.Part, q Query, threshold float64, limit 
 		if len(qt) == maxQueryTokens {
 			break
 		}
-		qt = append(qt, qtok{tok: t, w: tokenWeight(t), span: 1, role: p.Roles[i], generic: p.Generic[i]})
+		qt = append(qt, qtok{tok: t, w: tokenWeight(t), span: 1, role: p.Roles[i], generic: p.Generic[i],
+			legalWord: t.Class == textnorm.Word && textnorm.LegalWord(t.Text)})
 	}
 	if len(qt) == 0 {
 		return nil
@@ -220,7 +223,10 @@ func (ix *Index) searchPart(p namequery.Part, q Query, threshold float64, limit 
 	cores, rareCore := 0, false
 	for i := range qt {
 		switch {
-		case qt[i].tok.Class != textnorm.Word:
+		case qt[i].tok.Class != textnorm.Word, qt[i].legalWord:
+			// A word of a legal form ("sal" inside "Noor Holding Sal
+			// South Lebanon") may meet a listed legal form, which the
+			// look-ups do not return.
 			wOther += qt[i].w
 		case qt[i].role == textnorm.None:
 			wCore += qt[i].w
@@ -242,7 +248,7 @@ func (ix *Index) searchPart(p namequery.Part, q Query, threshold float64, limit 
 	for a, nid := range s.touched {
 		var m, mc float32
 		for i := range qt {
-			if qt[i].tok.Class == textnorm.Word {
+			if qt[i].tok.Class == textnorm.Word && !qt[i].legalWord {
 				m += qt[i].w * s.acc[a][i]
 				if qt[i].role == textnorm.None {
 					mc += qt[i].w * s.acc[a][i]
@@ -1210,6 +1216,9 @@ func (ix *Index) dropOptional(qt []qtok, rec *nameRec, sc *scored, usedQ, usedL 
 		}
 		switch qt[k].role {
 		case textnorm.None:
+			if qt[k].tok.Class == textnorm.Particle {
+				break // a joining word ("Sazman-e Lashkar-e-Tayyiba")
+			}
 			if qt[k].tok.Class == textnorm.LegalForm {
 				// A second legal form ("Zamanoil DMCC Holdings Ltd"),
 				// or one the listed name does not state: optional
@@ -1238,21 +1247,24 @@ func (ix *Index) dropOptional(qt []qtok, rec *nameRec, sc *scored, usedQ, usedL 
 				continue
 			}
 		}
-		drop += float64(qt[k].w) * (1 - optionalResidual)
+		drop += float64(qt[k].w)
 		dropped |= 1 << uint(k)
 		sc.ignored = append(sc.ignored, qt[k].tok.Text)
 	}
-	return drop, dropped
+	// What is set aside still costs a little, at most as much as a
+	// twentieth of one word, so that a listed name holding those words
+	// too ranks first.
+	return drop - optionalResidual*min(drop, 1), dropped
 }
 
 // partFactor multiplies the score of a match found by one part of a
 // query screened on its own ("PKK" of "Kurdistan Workers Party (PKK)").
 const partFactor = 0.98
 
-// optionalResidual is the share of its weight an unmatched optional word
-// still costs: nearly nothing, but a listed name that holds the place or
-// descriptor too ranks first ("Islamic State Khorasan": ISIL-K before
-// ISIL).
+// optionalResidual is the share of their weight (at most one word's) the
+// unmatched optional words still cost: nearly nothing, but a listed name
+// that holds the place or descriptor too ranks first ("Islamic State
+// Khorasan": ISIL-K before ISIL).
 const optionalResidual = 0.05
 
 func partTexts(ps []namequery.Part) string {

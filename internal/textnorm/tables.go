@@ -185,7 +185,7 @@ var placeWords = map[string]bool{
 	"tehran": true, "sanaa": true, "aden": true, "jerusalem": true, "hebron": true,
 	"province": true, "wilayat": true, "wilayah": true, "vilayat": true, "region": true,
 	"europe": true, "africa": true, "asia": true, "gulf": true, "uae": true, "usa": true, "uk": true,
-	"dprk": true, "prc": true, "ksa": true, "mashhad": true, "isfahan": true, "tabriz": true, "shiraz": true,
+	"dprk": true, "drc": true, "prc": true, "ksa": true, "mashhad": true, "isfahan": true, "tabriz": true, "shiraz": true,
 	"qom": true, "sharjah": true, "ajman": true, "doha": true, "muscat": true, "moscow": true, "minsk": true,
 	"caracas": true, "havana": true, "beijing": true, "shanghai": true, "dandong": true, "khartoum": true,
 	// Capitals and large cities, mostly of the regions the lists cover.

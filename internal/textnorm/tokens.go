@@ -563,3 +563,14 @@ func PlacePhrase(words []string) int {
 	}
 	return 0
 }
+
+// LegalWord reports whether folded w is a word of a legal form ("sal",
+// "co", "limited"), which a name may hold as a word where it is not read
+// as its legal form (not at the end).
+func LegalWord(w string) bool {
+	_, ok := legalVocab[w]
+	if !ok {
+		_, ok = legalForms[w]
+	}
+	return ok
+}

@@ -33,8 +33,9 @@
 // own at 0.98 of its score; an entity keeps its best. Against a listed
 // organisation, the query's articles, function words, descriptors
 // ("movement", "harakat") and places ("Lebanon", the entity's own address
-// cities) left unmatched cost 5% of their weight instead of all of it,
-// when an ordinary word that is rare in the index (fewer than 0.5% of
+// cities), an extra legal form or joining particle, left unmatched cost
+// at most a twentieth of one word in all instead of their weight, when an
+// ordinary word that is rare in the index (fewer than 0.5% of
 // its names hold it, and not a common business word), or two ordinary
 // words, matched, every ordinary word of the listed name matched, and the
 // listed name has no unmatched word of the same kind. A listed

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rampart-edge/rampart/internal/entity"
 	"github.com/rampart-edge/rampart/internal/textnorm"
+	"github.com/rampart-edge/rampart/internal/textnorm/translate"
 	"github.com/rampart-edge/rampart/internal/textnorm/translit"
 )
 
@@ -105,9 +106,42 @@ type xunit struct {
 	vids     []int32
 }
 
+// translatedFactor scales the score of a match found through the
+// translated reading of a query: the table's English word is one reading
+// of several ("حركة" is movement, also action).
+const translatedFactor = 0.95
+
 // crossScript returns the matches found by consonant keys for a query in
-// Arabic script or Hebrew, or nil for other queries.
+// Arabic script or Hebrew, and those found by its translated reading for
+// a query in Arabic script or Cyrillic (package translate: "الجهاد
+// الاسلامي المصري" read "jihad islamic egyptian" meets EGYPTIAN ISLAMIC
+// JIHAD), or nil for other queries.
 func (ix *Index) crossScript(q Query, threshold float64) []Match {
+	xs := ix.crossScriptKeys(q, threshold)
+	tr, ok := translate.Name(q.Name)
+	if !ok || len(ix.names) == 0 {
+		return xs
+	}
+	tq := q
+	tq.Name = tr
+	var ts []Match
+	for _, m := range ix.Search(tq, threshold/translatedFactor) {
+		m.Score = math.Round(m.Score*translatedFactor*10000) / 10000
+		if m.Score < threshold {
+			continue
+		}
+		m.Explanation = fmt.Sprintf("read in translation as %q: %s", tr, m.Explanation)
+		ts = append(ts, m)
+	}
+	if xs == nil {
+		return ts
+	}
+	return mergeCrossScript(xs, ts, max(len(xs)+len(ts), 1))
+}
+
+// crossScriptKeys returns the matches found by consonant keys for a query
+// in Arabic script or Hebrew, or nil for other queries.
+func (ix *Index) crossScriptKeys(q Query, threshold float64) []Match {
 	if !translit.Has(q.Name) || len(ix.names) == 0 {
 		return nil
 	}

@@ -103,6 +103,7 @@ type xunit struct {
 	vstart   bool         // its first word starts with a vowel letter
 	end      translit.End // how its last word ends
 	alt      string       // the key with the last word's other reading (translit.Word.Alt)
+	vkey     string       // the key with the words' other readings of letters (translit.Word.Var), or ""
 	vids     []int32
 }
 
@@ -153,9 +154,10 @@ func (ix *Index) crossScriptKeys(q Query, threshold float64) []Match {
 		keys = keys[:xscriptMaxWords]
 	}
 	var units []xunit
-	var kb [64]byte
+	var kb, vkb [64]byte
 	for i := range keys {
-		b := kb[:0]
+		b, vb := kb[:0], vkb[:0]
+		hasVar := false
 		for n := 1; n <= 3 && i+n <= len(keys); n++ {
 			prev := len(b)
 			last := keys[i+n-1]
@@ -164,7 +166,16 @@ func (ix *Index) crossScriptKeys(q Query, threshold float64) []Match {
 				alt = string(translit.NormKey(appendCollapsed(slices.Clone(b[:prev]), last.Alt)))
 			}
 			b = translit.NormKey(appendCollapsed(b, last.Key))
+			if last.Var != "" {
+				hasVar = true
+				vb = translit.NormKey(appendCollapsed(vb, last.Var))
+			} else {
+				vb = translit.NormKey(appendCollapsed(vb, last.Key))
+			}
 			u := xunit{first: i, n: n, key: string(b), vstart: keys[i].VowelStart, end: last.End, alt: alt}
+			if hasVar && string(vb) != u.key {
+				u.vkey = string(vb)
+			}
 			// Short keys are too common to look up; they align only
 			// inside a name a longer key found, or as the whole query.
 			if len(b) < xscriptMinKey && (n != len(keys) || len(b) < 2) {
@@ -184,6 +195,9 @@ func (ix *Index) crossScriptKeys(q Query, threshold float64) []Match {
 			look(b)
 			if alt != "" && len(alt) >= 2 {
 				look([]byte(alt))
+			}
+			if len(vb) >= xscriptMinKey && u.vkey != "" {
+				look(vb)
 			}
 			u.vids = vids
 			units = append(units, u)
@@ -417,7 +431,7 @@ func (ix *Index) scoreXScript(keys []translit.Word, units []xunit, nid int32, q 
 			found := -1
 			for m := 1; m <= 3 && a+m <= len(lts); m++ {
 				b := runs[3*a+m-1]
-				if string(b) == u.key && u.end.Agree(lts[a+m-1].end) || u.alt != "" && string(b) == u.alt {
+				if (string(b) == u.key || u.vkey != "" && string(b) == u.vkey) && u.end.Agree(lts[a+m-1].end) || u.alt != "" && string(b) == u.alt {
 					found = m
 					break
 				}

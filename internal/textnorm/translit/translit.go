@@ -31,8 +31,12 @@
 //     "hms";
 //   - emphatic and pharyngeal consonants fall together with the plain ones
 //     Latin writes for them (ص س → s, ض د ذ → d, ط ت ث → t, ظ ز → z, ح خ ه
-//     → h, ق ك ک → k, غ گ → g, ش چ → S); Latin digraphs are read first (kh
-//     h, gh g, sh and ch S, th t, dh d, zh z, ph f, dj j, q k, x ks, p b);
+//     → h, ق ك ک → k, غ گ ج → g, ش چ → S: ج is j, and g in Egyptian
+//     spellings, RAGAB for رجب); Latin digraphs are read first (kh h, gh
+//     g, sh and ch S, th t, dh d, zh z, ph f, dj and j g, q k, x ks, p b);
+//   - the letters romanisations write two ways have a second key
+//     (Word.Var): ظ as d, ض and ذ as z, ث as s (HAFED for حافظ, Persian
+//     FAZL for فضل, GHIASS for غیاث);
 //   - a word-final h (Latin) or ه ة (Arabic) is dropped: ta marbuta is
 //     written "a", "ah" or "at", and "Allah" ends in h in both;
 //   - the article is dropped: Arabic ال at the start of a word, Latin "al",
@@ -76,7 +80,7 @@ var letters = map[rune]letter{
 	'ء': {"", 0, false}, 'آ': {"a", 0, false}, 'أ': {"a", 0, false}, 'ؤ': {"u", 0, false},
 	'إ': {"i", 0, false}, 'ئ': {"i", 0, false}, 'ا': {"a", 0, false}, 'ٱ': {"a", 0, false},
 	'ب': {"b", 'b', false}, 'ة': {"a", 0, true}, 'ت': {"t", 't', false}, 'ث': {"th", 't', false},
-	'ج': {"j", 'j', false}, 'ح': {"h", 'h', false}, 'خ': {"kh", 'h', false}, 'د': {"d", 'd', false},
+	'ج': {"j", 'g', false}, 'ح': {"h", 'h', false}, 'خ': {"kh", 'h', false}, 'د': {"d", 'd', false},
 	'ذ': {"dh", 'd', false}, 'ر': {"r", 'r', false}, 'ز': {"z", 'z', false}, 'س': {"s", 's', false},
 	'ش': {"sh", 'S', false}, 'ص': {"s", 's', false}, 'ض': {"d", 'd', false}, 'ط': {"t", 't', false},
 	'ظ': {"z", 'z', false}, 'ع': {"", 0, false}, 'غ': {"gh", 'g', false}, 'ف': {"f", 'f', false},
@@ -237,6 +241,12 @@ type Word struct {
 	// ("طلفاح" TILFAH); the key with its h for a final ه pronounced
 	// ("طه" TAHA).
 	Alt string
+	// Var is the key of the word's other reading of the letters that
+	// romanisations write two ways, or "": ظ as d as well as z
+	// (ABDELHALIM HAFED, "حافظ"), ض and ذ as z as well as d (Persian and
+	// Urdu: FAZL, "فضل"; EWAZ, "عوض"), ث as s as well as t (Persian:
+	// GHIASSOUDDINE, "غیاث الدین").
+	Var string
 	// Optional: a function word ("في", in) or a word that says what
 	// kind of body an organisation is ("حركة", movement; "شبكة",
 	// network): it may match, but its absence from a listed name does
@@ -296,6 +306,29 @@ var prefixes = []string{"وال", "بال", "فال", "كال", "لل"}
 // scripts are ignored.
 func NativeWords(s string) []Word {
 	s = norm.NFKD.String(s)
+	out := nativeWords(s, false)
+	if !strings.ContainsAny(s, "ظضذث") {
+		return out
+	}
+	alt := nativeWords(s, true)
+	if len(alt) != len(out) {
+		return out
+	}
+	for i := range out {
+		if alt[i].Key != out[i].Key {
+			out[i].Var = alt[i].Key
+		}
+	}
+	return out
+}
+
+// variants are the other readings of the letters romanisations write two
+// ways (Word.Var), by consonant class.
+var variants = map[rune]byte{'ظ': 'd', 'ض': 'z', 'ذ': 'z', 'ث': 's'}
+
+// nativeWords is NativeWords on the decomposed s, with the other readings
+// of variants if variant.
+func nativeWords(s string, variant bool) []Word {
 	var out []Word
 	var b []byte
 	// dropLast: the last class came from a letter dropped at the end of
@@ -370,8 +403,12 @@ func NativeWords(s string) []Word {
 		if l.class == 0 {
 			continue
 		}
-		if len(b) == 0 || b[len(b)-1] != l.class {
-			b = append(b, l.class)
+		class := l.class
+		if v, ok := variants[r]; ok && variant {
+			class = v
+		}
+		if len(b) == 0 || b[len(b)-1] != class {
+			b = append(b, class)
 			dropLast = l.final
 		} else {
 			dropLast = false
@@ -527,10 +564,10 @@ func appendLatinKeyRaw(b []byte, w string) []byte {
 			case next == 'h':
 				i++
 			case next == 'j':
-				k = 'j'
+				k = 'g'
 				i++
 			case next == 'z' && i+2 < n && w[i+2] == 'h':
-				k = 'j'
+				k = 'g'
 				i += 2
 			}
 		case 'z':
@@ -543,6 +580,8 @@ func appendLatinKeyRaw(b []byte, w string) []byte {
 			}
 		case 'q':
 			k = 'k'
+		case 'j':
+			k = 'g' // ج is j, Egyptian g (RAGAB, رجب)
 		case 'x':
 			if len(b) == 0 || b[len(b)-1] != 'k' {
 				b = append(b, 'k')

@@ -198,3 +198,37 @@ func isASCIIKey(k string) bool {
 	}
 	return true
 }
+
+// TestVariantReadings: the letters romanisations write two ways key one
+// way in Key and the other in Var, and the Latin spelling of either
+// reading meets one of them; ج and Latin j, dj and g share a class.
+func TestVariantReadings(t *testing.T) {
+	tests := []struct {
+		native, latin string
+		key, v        string
+	}{
+		{"حافظ", "hafed", "hfz", "hfd"},   // ABDELHALIM HAFED: ظ as d
+		{"حافظ", "hafiz", "hfz", "hfd"},   // ظ as z
+		{"فضل", "fazl", "fdl", "fzl"},     // Persian ض as z
+		{"عوض", "ewaz", "d", "z"},         // EWAZ
+		{"غیاث", "ghias", "gt", "gs"},     // Persian ث as s
+		{"ذهب", "dhahab", "db", "zhb"},    // ذ as dh
+		{"رجب", "ragab", "rgb", ""},       // Egyptian g for ج
+		{"رجب", "rajab", "rgb", ""},       // j and g share a class
+		{"جميل", "djamil", "gml", ""},     // French dj
+		{"طالبان", "taliban", "tlbn", ""}, // no variant letter: no Var
+	}
+	for _, tt := range tests {
+		ws := NativeWords(tt.native)
+		if len(ws) != 1 {
+			t.Fatalf("NativeWords(%q) = %v", tt.native, ws)
+		}
+		if ws[0].Key != tt.key || ws[0].Var != tt.v {
+			t.Errorf("NativeWords(%q) = key %q var %q, want %q %q", tt.native, ws[0].Key, ws[0].Var, tt.key, tt.v)
+		}
+		lk := LatinKey(tt.latin)
+		if lk != ws[0].Key && lk != ws[0].Var {
+			t.Errorf("LatinKey(%q) = %q, meets neither %q nor %q", tt.latin, lk, ws[0].Key, ws[0].Var)
+		}
+	}
+}

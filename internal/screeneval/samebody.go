@@ -1,0 +1,131 @@
+package screeneval
+
+import (
+	"slices"
+	"sort"
+	"strings"
+	"unicode"
+
+	"github.com/rampart-edge/rampart/internal/entity"
+)
+
+// SameBody holds which entries of the bundled lists are the same
+// designated body or person listed again, on another list or under another
+// id (First East Export Bank is ofac-sdn:25681, uk:17107 and un:IRe.021).
+// Each group is a set of ids; a query's right answers are its expected ids
+// and every id of a group holding one of them (one step, not a closure: a
+// hub such as ofac-sdn:16446, which OFAC lists as one body and the UN as
+// three, does not make the three UN entries each other's answers).
+//
+// Groups come from what the lists say, and from a hand-checked file:
+//   - a UK entry's "UN Reference Number" (the UK list's un_reference_number
+//     column) and the UN entry of that reference;
+//   - two entries of the same kind on different lists that carry the same
+//     passport, national identity, tax, registration, IMO or SWIFT/BIC
+//     number;
+//   - the rows of testdata/screening-customer/same-body.tsv, checked by
+//     hand, each with a note saying why (NewSameBody's hand argument).
+type SameBody struct {
+	groups [][]string
+	byID   map[string][]int
+}
+
+// sameBodyIDTypes are the identifier types that name one body or person:
+// not websites, e-mail addresses or phone numbers, which linked but
+// distinct entries share, nor "other" (UK list ids, "Linked To").
+var sameBodyIDTypes = []entity.IDType{entity.Passport, entity.NationalID, entity.TaxID, entity.Registration, entity.IMO, entity.SWIFT}
+
+func idKey(v string) string {
+	var b strings.Builder
+	for _, r := range v {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteRune(unicode.ToUpper(r))
+		}
+	}
+	return b.String()
+}
+
+// NewSameBody builds the groups from the listed entities and the
+// hand-checked groups (each a list of ids; an id not listed is an error
+// of the caller, checked by the tests).
+func NewSameBody(ents []entity.Entity, hand [][]string) *SameBody {
+	s := &SameBody{byID: map[string][]int{}}
+	listed := make(map[string]*entity.Entity, len(ents))
+	for i := range ents {
+		listed[ents[i].ID] = &ents[i]
+	}
+	add := func(ids ...string) {
+		g := slices.Clone(ids)
+		sort.Strings(g)
+		g = slices.Compact(g)
+		if len(g) < 2 {
+			return
+		}
+		k := len(s.groups)
+		s.groups = append(s.groups, g)
+		for _, id := range g {
+			s.byID[id] = append(s.byID[id], k)
+		}
+	}
+	docs := map[string][]*entity.Entity{}
+	for i := range ents {
+		e := &ents[i]
+		for _, id := range e.Identifiers {
+			switch {
+			case e.Source == "uk" && id.Label == "UN Reference Number":
+				if un, ok := listed["un:"+id.Value]; ok && un.Kind == e.Kind {
+					add(e.ID, un.ID)
+				}
+			case slices.Contains(sameBodyIDTypes, id.Type):
+				if v := idKey(id.Value); len(v) >= 6 {
+					k := string(id.Type) + ":" + v
+					if !slices.Contains(docs[k], e) {
+						docs[k] = append(docs[k], e)
+					}
+				}
+			}
+		}
+	}
+	keys := make([]string, 0, len(docs))
+	for k := range docs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		es := docs[k]
+		for i, a := range es {
+			for _, b := range es[i+1:] {
+				if a.Source != b.Source && a.Kind == b.Kind {
+					add(a.ID, b.ID)
+				}
+			}
+		}
+	}
+	for _, g := range hand {
+		add(g...)
+	}
+	return s
+}
+
+// Groups returns every group (sorted ids), in the order made.
+func (s *SameBody) Groups() [][]string { return s.groups }
+
+// Expand returns ids with every id of a group holding one of them, sorted;
+// nil for none (a negative stays a negative).
+func (s *SameBody) Expand(ids []string) []string {
+	if len(ids) == 0 {
+		return ids
+	}
+	out := slices.Clone(ids)
+	for _, id := range ids {
+		for _, k := range s.byID[id] {
+			for _, o := range s.groups[k] {
+				if !slices.Contains(out, o) {
+					out = append(out, o)
+				}
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}

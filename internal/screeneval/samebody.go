@@ -23,6 +23,10 @@ import (
 //   - two entries of the same kind on different lists that carry the same
 //     passport, national identity, tax, registration, IMO or SWIFT/BIC
 //     number;
+//   - two people on different lists born on the same full date
+//     (YYYY-MM-DD) whose Latin-script names share two words of four
+//     letters or more (OFAC's "NKUNDA, Laurent" and the UN's LAURENT
+//     NKUNDA, both 2 Feb 1967);
 //   - the rows of testdata/screening-customer/same-body.tsv, checked by
 //     hand, each with a note saying why (NewSameBody's hand argument).
 type SameBody struct {
@@ -100,6 +104,59 @@ func NewSameBody(ents []entity.Entity, hand [][]string) *SameBody {
 				}
 			}
 		}
+	}
+	// People: the same full date of birth and two name words.
+	type dobWord struct{ dob, word string }
+	born := map[dobWord][]int{}
+	for i := range ents {
+		e := &ents[i]
+		if e.Kind != entity.Person {
+			continue
+		}
+		words := map[string]bool{}
+		for _, n := range e.Names {
+			if n.Script != "" {
+				continue
+			}
+			for _, w := range strings.Fields(NormName(n.Full)) {
+				if len(w) >= 4 {
+					words[w] = true
+				}
+			}
+		}
+		for _, d := range e.BirthDates {
+			if len(d) != len("2006-01-02") || d[4] != '-' || d[7] != '-' {
+				continue
+			}
+			for w := range words {
+				born[dobWord{d, w}] = append(born[dobWord{d, w}], i)
+			}
+		}
+	}
+	shared := map[[2]int]int{}
+	for _, is := range born {
+		for x, a := range is {
+			for _, b := range is[x+1:] {
+				if ents[a].Source != ents[b].Source {
+					shared[[2]int{min(a, b), max(a, b)}]++
+				}
+			}
+		}
+	}
+	var pairs [][2]int
+	for p, n := range shared {
+		if n >= 2 {
+			pairs = append(pairs, p)
+		}
+	}
+	slices.SortFunc(pairs, func(x, y [2]int) int {
+		if x[0] != y[0] {
+			return x[0] - y[0]
+		}
+		return x[1] - y[1]
+	})
+	for _, p := range pairs {
+		add(ents[p[0]].ID, ents[p[1]].ID)
 	}
 	for _, g := range hand {
 		add(g...)

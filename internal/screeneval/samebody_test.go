@@ -11,7 +11,8 @@ import (
 )
 
 // TestSameBodyExpand: the equivalence links what the lists say (a UK
-// entry's UN reference, a shared passport) and the hand-checked rows,
+// entry's UN reference, a shared passport, a shared date of birth and
+// name) and the hand-checked rows,
 // one step only, and leaves a negative empty.
 func TestSameBodyExpand(t *testing.T) {
 	if testing.Short() {
@@ -29,6 +30,8 @@ func TestSameBodyExpand(t *testing.T) {
 		{"UK's UN reference column", []string{"un:TAi.020"}, []string{"uk:7278"}, nil, false},
 		{"UK's UN reference column, other way", []string{"uk:7538"}, []string{"un:TAi.095"}, nil, false},
 		{"same passport W342058 on OFAC and UN", []string{"un:QDi.353"}, []string{"ofac-sdn:17967"}, nil, false},
+		{"same full date of birth and two name words", []string{"un:CDi.022"}, []string{"ofac-sdn:10035"}, nil, false},
+		{"'circa 1957' is no date of birth to link by", []string{"un:TAi.148"}, nil, []string{"ofac-sdn:11177"}, false},
 		{"hand row: First East Export Bank", []string{"uk:17107", "un:IRe.021"}, []string{"ofac-sdn:25681"}, nil, false},
 		{"hand row: Huwaysh", []string{"uk:7615", "un:IQi.019"}, []string{"ofac-sdn:7861"}, nil, false},
 		{"hand row: Kalaye Electric, not its department RAKA", []string{"un:IRe.032"}, []string{"ofac-sdn:10122", "uk:16124"}, []string{"uk:11216"}, false},

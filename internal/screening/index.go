@@ -40,7 +40,11 @@
 // words, matched, every ordinary word of the listed name matched, and the
 // listed name has no unmatched word of the same kind. A listed
 // organisation that shares with the query only common words and has
-// other words scores at most 0.86. The scale is calibrated so
+// other words scores at most 0.86, unless three or more of them matched
+// and the listed words left out carry less information (log2 of names
+// over names holding the word, summed) than the words matched ("Islamic
+// Development Bank" is not REGIONAL COOPERATION OF THE ISLAMIC BANK FOR
+// DEVELOPMENT AND INVESTMENT). The scale is calibrated so
 // that 0.90 (the default compliance.threshold) is the operating point:
 // on the labelled eval set, 99.1% of listed names are found first at or
 // above it and no true negative reaches it; on held-out sets built the

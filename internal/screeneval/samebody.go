@@ -29,6 +29,13 @@ import (
 //     NKUNDA, both 2 Feb 1967);
 //   - the rows of testdata/screening-customer/same-body.tsv, checked by
 //     hand, each with a note saying why (NewSameBody's hand argument).
+//
+// A link drawn from the lists also needs the two entries' Latin-script
+// names to share a word of three letters or more, which keeps out the
+// lists' own errors: the UK gives AZIM AGHAJANI the UN reference IRi.012
+// (the UN's AHMAD VAHID DASTJERDI) and Dimitri Herard HTi.009 (the bundled
+// UN list's KEMPES SANON), and OFAC gives TABATABAEI the two passport
+// numbers the UN gives AGHAJANI.
 type SameBody struct {
 	groups [][]string
 	byID   map[string][]int
@@ -58,6 +65,34 @@ func NewSameBody(ents []entity.Entity, hand [][]string) *SameBody {
 	for i := range ents {
 		listed[ents[i].ID] = &ents[i]
 	}
+	words := func(e *entity.Entity) map[string]bool {
+		m := map[string]bool{}
+		for _, n := range e.Names {
+			if n.Script != "" {
+				continue
+			}
+			for _, w := range strings.Fields(NormName(n.Full)) {
+				if len(w) >= 3 {
+					m[w] = true
+				}
+			}
+		}
+		return m
+	}
+	named := map[string]map[string]bool{}
+	shareWord := func(a, b *entity.Entity) bool {
+		for _, e := range []*entity.Entity{a, b} {
+			if named[e.ID] == nil {
+				named[e.ID] = words(e)
+			}
+		}
+		for w := range named[a.ID] {
+			if named[b.ID][w] {
+				return true
+			}
+		}
+		return false
+	}
 	add := func(ids ...string) {
 		g := slices.Clone(ids)
 		sort.Strings(g)
@@ -77,7 +112,7 @@ func NewSameBody(ents []entity.Entity, hand [][]string) *SameBody {
 		for _, id := range e.Identifiers {
 			switch {
 			case e.Source == "uk" && id.Label == "UN Reference Number":
-				if un, ok := listed["un:"+id.Value]; ok && un.Kind == e.Kind {
+				if un, ok := listed["un:"+id.Value]; ok && un.Kind == e.Kind && shareWord(e, un) {
 					add(e.ID, un.ID)
 				}
 			case slices.Contains(sameBodyIDTypes, id.Type):
@@ -99,7 +134,7 @@ func NewSameBody(ents []entity.Entity, hand [][]string) *SameBody {
 		es := docs[k]
 		for i, a := range es {
 			for _, b := range es[i+1:] {
-				if a.Source != b.Source && a.Kind == b.Kind {
+				if a.Source != b.Source && a.Kind == b.Kind && shareWord(a, b) {
 					add(a.ID, b.ID)
 				}
 			}

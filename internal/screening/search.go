@@ -117,6 +117,9 @@ func (ix *Index) Search(q Query, threshold float64) (res []Match) {
 		// Arabic script or Hebrew: also read by consonant keys (xscript.go).
 		defer func() { res = mergeCrossScript(res, xs, limit) }()
 	}
+	if ix.keysOnly(q.Name) {
+		return nil // read by keys and in translation only (xscript.go)
+	}
 	r := namequery.Read(q.Name)
 	if len(r.Parts) == 0 || len(ix.names) == 0 {
 		return nil

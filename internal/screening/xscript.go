@@ -7,6 +7,7 @@ import (
 	"math/bits"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/rampart-edge/rampart/internal/entity"
 	"github.com/rampart-edge/rampart/internal/textnorm"
@@ -477,17 +478,21 @@ func (ix *Index) scoreXScript(keys []translit.Word, units []xunit, nid int32, q 
 	if !anchored && (matchedQ != len(keys) || usedL != maskOf(0, len(lts))) {
 		return Match{}, false
 	}
+	// The listed tokens that must match for the whole name to count as
+	// matched: all but the optional ones.
+	required := maskOf(0, len(lts))
 	for k, lt := range lts {
 		t := rec.toks[lt.j]
 		if usedL&(1<<uint(k)) == 0 && t.class == textnorm.Word && textnorm.WordRole(ix.vocab[t.vid].text, lt.j) != textnorm.None {
 			wL -= 0.8 * lt.w // optional: a fifth of its weight, a tie-breaker
+			required &^= 1 << uint(k)
 		}
 	}
 	S := float64(matchedQ) / float64(wordsQ)
 	T := mL / wL
 	score := xscriptSim * S * (1 - coverPenalty*(1-T)*(1-T))
 	var notes []string
-	if len(als) == 1 && len(als[0].u.key) < 4 && usedL != maskOf(0, len(lts)) && score > singleTokenCap {
+	if len(als) == 1 && len(als[0].u.key) < 4 && usedL&required != required && score > singleTokenCap {
 		score = singleTokenCap
 		notes = append(notes, "only one word matched")
 	}
@@ -584,4 +589,39 @@ func mergeCrossScript(ms, xs []Match, limit int) []Match {
 		out = out[:limit]
 	}
 	return out
+}
+
+// keysOnly reports whether a query is read only by consonant keys and in
+// translation, not by the regular matcher: a name written wholly in
+// Arabic script, whose transliteration is a consonant sketch ("hmd rja
+// slh altkriti") that token similarity seldom brings to the listed Latin
+// spelling, while it costs the regular path 80-110 µs on the bundled
+// lists' candidates for its short, common sketches. A name whose words
+// all key as fewer than xscriptMinKey consonants ("اياد اغ غالي", IYAD AG
+// GHALI: d, g, gl) cannot be found by keys; the regular path reads it
+// too, and so it does a name whose every transliterated word is a listed
+// word (the lists' own original-script names, which the index holds in
+// transliteration: "حزب الله" is "hzb al lh" there).
+func (ix *Index) keysOnly(s string) bool {
+	if !translit.Has(s) {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x600 && unicode.IsLetter(r) || r >= 0x780 && unicode.IsLetter(r) {
+			return false
+		}
+	}
+	anchored := false
+	for _, w := range translit.NativeWords(s) {
+		anchored = anchored || !w.Optional && len(w.Key) >= xscriptMinKey
+	}
+	if !anchored {
+		return false
+	}
+	for _, w := range strings.Fields(textnorm.Fold(s)) {
+		if _, ok := ix.byText[w]; !ok {
+			return true
+		}
+	}
+	return false
 }

@@ -2,6 +2,7 @@ package screening
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -267,4 +268,39 @@ func FuzzCrossScript(f *testing.F) {
 			t.Fatalf("%q: %d results over the limit", q, len(rs))
 		}
 	})
+}
+
+// BenchmarkCrossScriptDev screens the issue 12 dev set's Arabic- and
+// Cyrillic-script queries (kinds native-script and script-hand) against
+// the bundled lists without their original-script names, as the harness
+// does for native-script ones:
+//
+//	go test ./internal/screening -run XXX -bench CrossScriptDev -benchtime 2s -cpu 1
+func BenchmarkCrossScriptDev(b *testing.B) {
+	_, ix := bundledIndexes(b)
+	data, err := os.ReadFile("../../testdata/screening-customer/dev.jsonl")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var qs []Query
+	for _, line := range strings.Split(string(data), "\n") {
+		var c struct {
+			Query, Kind, Type string
+		}
+		if json.Unmarshal([]byte(line), &c) != nil || c.Kind != "native-script" && c.Kind != "script-hand" {
+			continue
+		}
+		kind := entity.Organization
+		if c.Type == "individual" {
+			kind = entity.Person
+		}
+		qs = append(qs, Query{Name: c.Query, Kind: kind, Limit: 10})
+	}
+	if len(qs) < 100 {
+		b.Fatalf("%d queries", len(qs))
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		ix.Search(qs[i%len(qs)], DefaultThreshold)
+	}
 }

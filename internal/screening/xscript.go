@@ -253,24 +253,51 @@ func (ix *Index) crossScriptKeys(q Query, threshold float64) []Match {
 	for ; minHeld > 1 && kept+byHeld[minHeld] < xscriptMaxCands; minHeld-- {
 		kept += byHeld[minHeld]
 	}
-	// In the boundary bucket (held == minHeld), only the names closest
-	// in length are taken: count them by gap first.
+	// In the boundary bucket (held == minHeld), the names holding the
+	// query's short words (never looked up: "سنانی" keys sn, SUNANI) go
+	// first, then those closest in length: rank them, and count them by
+	// rank first. Short words are checked against the vocabulary ids
+	// their keys find, for the boundary bucket's names only.
+	short := ix.shortWordSets(keys)
 	const maxGap = 15
-	gapOf := func(nid int32) int { return min(absDiff(int(ix.names[nid].words), len(keys)), maxGap) }
-	var byGap [maxGap + 1]int
+	const maxShort = 3
+	rankOf := func(nid int32) int {
+		r := min(absDiff(int(ix.names[nid].words), len(keys)), maxGap)
+		if len(short) > 0 {
+			missing := 0
+			for _, set := range short {
+				held := false
+				for _, t := range ix.names[nid].toks {
+					if _, ok := slices.BinarySearch(set, t.vid); ok {
+						held = true
+						break
+					}
+				}
+				if !held {
+					missing++
+				}
+			}
+			r += min(missing, maxShort) * (maxGap + 1)
+		}
+		return r
+	}
+	const maxRank = (maxShort+1)*(maxGap+1) - 1
+	var byRank [maxRank + 1]int
+	ranks := make([]int16, len(sc.touched))
 	for a, nid := range sc.touched {
 		if min(held(masks[a]), maxHeld) == minHeld {
-			byGap[gapOf(nid)]++
+			ranks[a] = int16(rankOf(nid))
+			byRank[ranks[a]]++
 		}
 	}
-	maxGapTaken, room := 0, xscriptMaxCands-kept
-	for ; maxGapTaken < maxGap && room-byGap[maxGapTaken] > 0; maxGapTaken++ {
-		room -= byGap[maxGapTaken]
+	maxRankTaken, room := 0, xscriptMaxCands-kept
+	for ; maxRankTaken < maxRank && room-byRank[maxRankTaken] > 0; maxRankTaken++ {
+		room -= byRank[maxRankTaken]
 	}
 	type xcand struct {
 		nid  int32
 		held int
-		gap  int
+		gap  int // rank in the boundary bucket
 	}
 	var cands []xcand
 	for a, nid := range sc.touched {
@@ -278,8 +305,8 @@ func (ix *Index) crossScriptKeys(q Query, threshold float64) []Match {
 		if h < minHeld {
 			continue
 		}
-		g := gapOf(nid)
-		if h == minHeld && g > maxGapTaken {
+		g := int(ranks[a])
+		if h == minHeld && g > maxRankTaken {
 			continue
 		}
 		cands = append(cands, xcand{nid, h, g})
@@ -300,9 +327,12 @@ func (ix *Index) crossScriptKeys(q Query, threshold float64) []Match {
 	// and words found nowhere (they may still meet a listed run that is
 	// no vocabulary entry). A name holding too few of the others cannot
 	// reach the threshold: S is at most what it holds and these.
+	// Only a word found on its own counts as found: a word found
+	// within a run elsewhere may still align here with listed tokens
+	// that make no vocabulary entry together ("عبد الاحد", ABDUL AHAD).
 	var found, optional uint32
 	for _, u := range units {
-		if len(u.vids) > 0 {
+		if len(u.vids) > 0 && u.n == 1 {
 			found |= uint32(maskOf(u.first, u.n))
 		}
 	}
@@ -341,6 +371,40 @@ func (ix *Index) crossScriptKeys(q Query, threshold float64) []Match {
 		}
 		return cmp.Compare(a.ID, b.ID)
 	})
+	return out
+}
+
+// shortWordSets returns, for each of the query's words that are not
+// optional and key shorter than xscriptMinKey, the sorted vocabulary ids
+// of the listed words with its key (or its other readings); at most
+// maxShortWords words, none whose key is found in more than
+// xscriptMaxPosting listed words.
+func (ix *Index) shortWordSets(keys []translit.Word) [][]int32 {
+	const maxShortWords = 3
+	var out [][]int32
+	for _, k := range keys {
+		if k.Optional || len(k.Key) >= xscriptMinKey || len(out) == maxShortWords {
+			continue
+		}
+		var set []int32
+		for _, key := range [3]string{k.Key, k.Var, k.Alt} {
+			if key == "" {
+				continue
+			}
+			ix.nbr.each(hashXKey([]byte(key)), func(id int32) {
+				v := &ix.vocab[id]
+				var vb [64]byte
+				if v.class == textnorm.Word && len(set) <= xscriptMaxPosting && string(translit.AppendLatinKey(vb[:0], v.text)) == key {
+					set = append(set, id)
+				}
+			})
+		}
+		if len(set) == 0 || len(set) > xscriptMaxPosting {
+			continue
+		}
+		slices.Sort(set)
+		out = append(out, set)
+	}
 	return out
 }
 

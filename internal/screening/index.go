@@ -22,7 +22,12 @@
 // little. A query word aligned with a listed particle or legal form (a
 // mistyped "Gnbh", a split "COMPANY STOCK JOINT") weighs as one; a legal
 // form in the query where the listed name states none left unmatched gets
-// half credit, since the name may simply not state it. One
+// half credit, since the name may simply not state it. A query word of
+// five letters or more two typing errors from a listed legal-form word
+// aligns with it too, since a listed word one error from a legal-form
+// word was read as it (SOCIETY as societe). One typing error in a word
+// of two to four letters costs its similarity once, not twice, when a
+// rare word (10 bits or more) matched beside it ("Alu Rezvani"). One
 // matched word scores at most 0.86 against a longer listed name. A listed
 // entity of another kind than asked is multiplied by 0.85, a weak alias by
 // 0.95, an entity tied only to other countries than the query's by 0.97.

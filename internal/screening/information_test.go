@@ -38,10 +38,29 @@ func TestCommonWordsAndOneWordVariants(t *testing.T) {
 		{"one vowel in a one-word name: a typing error", "Hamos", "ofac-sdn:4695", ""},
 		{"the one-word name itself", "Interpal", "ofac-sdn:7917", ""},
 		{"common words only", "Global Trading LLC", "", ""},
+		// Listed SOCIETY and CORPS are read as the legal-form words
+		// societe and corp; a query typing error of them is two
+		// errors from those.
+		{"mistyped listed word read as a legal form", "Revival Of Islamic Heritage Sociegty", "ofac-sdn:7149", ""},
+		{"mistyped listed word read as a legal form, and a typo", "Islamc Revolutionary Guard Corls Air Force", "ofac-sdn:12055", ""},
+		{"mistyped Romanian legal form", "Okaf Trading Societatea Cu Raspundere Limoitata", "ofac-sdn:36258", ""},
+		// One typing error in a short word next to a rare word.
+		{"short word, one error, three words", "Jahan Ars Kih", "ofac-sdn:24536", ""},
+		{"short word, one error, a person", "Alu Rezvani", "ofac-sdn:39938", ""},
+		// ... but not next to a common one: EP is the prefix of every
+		// Iranian aircraft registration.
+		{"short word, one error, common word beside", "Ep-mo", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ms := svc.Screen(Query{Name: tt.query, Kind: entity.Organization}).Matches
+			kind := entity.Organization
+			if strings.HasPrefix(tt.name, "short word, one error, a person") {
+				kind = entity.Person
+			}
+			if strings.Contains(tt.query, "-") {
+				kind = "" // a registration
+			}
+			ms := svc.Screen(Query{Name: tt.query, Kind: kind}).Matches
 			if tt.want == "" {
 				if len(ms) > 0 {
 					t.Fatalf("%q: got %s %.3f (%s), want none", tt.query, ms[0].ID, ms[0].Score, ms[0].Explanation)

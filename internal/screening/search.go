@@ -525,8 +525,18 @@ func (ix *Index) sim(t *qtok, lt nameTok) float64 {
 			return 1
 		}
 		if t.tok.Class != textnorm.LegalForm && lt.class == textnorm.LegalForm {
-			// A mistyped legal form ("Gnbh", "Ltfd") is still one.
-			return typedWordOf(a, b)
+			// A mistyped legal form ("Gnbh", "Ltfd") is still one. A
+			// listed word one typing error from a legal-form word was
+			// read as that word (SOCIETY as societe, CORPS as corp,
+			// LIMITATA as limitada), so a longer query word may be
+			// two from it ("Sociegty", "Corls").
+			if s := typedWordOf(a, b); s > 0 {
+				return s
+			}
+			if !strings.Contains(b, " ") && len(a) >= 5 && a[0] == b[0] && absDiff(len(a), len(b)) <= 2 && textnorm.OSADistance(a, b) <= 2 {
+				return 0.85
+			}
+			return 0
 		}
 		return 0
 	case t.tok.Class == textnorm.Honorific || lt.class == textnorm.Honorific:
@@ -699,6 +709,15 @@ func (ix *Index) scoreName(qt []qtok, wq float32, rec *nameRec, q Query) scored 
 			// different name.
 			eff = p.sim
 		}
+		if p.qn == 1 && p.ln == 1 && eff < p.sim && lc == textnorm.Word && ix.shortTypo(qt[p.qi].tok.Text, ix.vocab[rec.toks[p.li].vid].text) && ix.rareBeside(rec, sc.pairs, p) {
+			// One typing error in a word of two to four letters
+			// ("Ars" for ARAS, "Alu" for ALI) costs what its
+			// similarity says, not twice, next to a rare word
+			// matched: short words have low similarities for a
+			// single error. Not next to common words only ("EP-MO"
+			// is one of many EP- registrations).
+			eff = p.sim
+		}
 		for k := p.qi; k < p.qi+p.qn; k++ {
 			w := float64(qt[k].w)
 			if p.qn == 1 && p.ln == 1 && qt[k].tok.Class == textnorm.Word && (lc == textnorm.LegalForm || lc == textnorm.Particle) {
@@ -865,6 +884,36 @@ func hasUnmatchedLegal(rec *nameRec, used uint64) bool {
 		}
 	}
 	return false
+}
+
+// rareBeside reports whether a pair of ps other than p aligned a listed
+// word that is informative (see informative) and rare (rareBits or
+// more: fewer than one name in a thousand holds it) with similarity
+// 0.88 or more.
+func (ix *Index) rareBeside(rec *nameRec, ps []pair, p pair) bool {
+	for _, o := range ps {
+		if o == p || o.sim < 0.88 {
+			continue
+		}
+		for j := o.li; j < o.li+o.ln; j++ {
+			if rec.toks[j].class == textnorm.Word && ix.informative(rec.toks[j].vid) && ix.info(rec.toks[j].vid) >= rareBits {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// rareBits is the information of a word held by one listed name in 1024.
+const rareBits = 10
+
+// shortTypo reports whether query word a and listed word b, the shorter
+// of two to four letters, are one typing error apart.
+func (ix *Index) shortTypo(a, b string) bool {
+	if n := min(len(a), len(b)); n < 2 || n > 4 || absDiff(len(a), len(b)) > 1 {
+		return false
+	}
+	return textnorm.OSADistance(a, b) == 1
 }
 
 // typedVariant returns 0.85 when a and b (folded, two letters or more)

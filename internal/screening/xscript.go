@@ -73,6 +73,9 @@ const (
 	// xscriptMaxCands bounds the names scored: those holding the most
 	// query words (by key length), then those closest in length.
 	xscriptMaxCands = 64
+	// xscriptShortGap bounds the difference in words between the query
+	// and a candidate whose short words are checked (crossScriptKeys).
+	xscriptShortGap = 2
 )
 
 // hashXKey is the look-up hash of a consonant key, kept apart from the
@@ -120,6 +123,9 @@ const translatedFactor = 0.95
 // JIHAD), or nil for other queries.
 func (ix *Index) crossScript(q Query, threshold float64) []Match {
 	xs := ix.crossScriptKeys(q, threshold)
+	if q.Kind == entity.Person {
+		return xs // the table's words are those of organisations' names
+	}
 	tr, ok := translate.Name(q.Name)
 	if !ok || len(ix.names) == 0 {
 		return xs
@@ -258,37 +264,44 @@ func (ix *Index) crossScriptKeys(q Query, threshold float64) []Match {
 	// first, then those closest in length: rank them, and count them by
 	// rank first. Short words are checked against the vocabulary ids
 	// their keys find, for the boundary bucket's names only.
-	short := ix.shortWordSets(keys)
 	const maxGap = 15
 	const maxShort = 3
-	rankOf := func(nid int32) int {
-		r := min(absDiff(int(ix.names[nid].words), len(keys)), maxGap)
-		if len(short) > 0 {
-			missing := 0
-			for _, set := range short {
-				held := false
-				for _, t := range ix.names[nid].toks {
-					if _, ok := slices.BinarySearch(set, t.vid); ok {
-						held = true
-						break
-					}
-				}
-				if !held {
-					missing++
-				}
-			}
-			r += min(missing, maxShort) * (maxGap + 1)
-		}
-		return r
-	}
 	const maxRank = (maxShort+1)*(maxGap+1) - 1
+	gapOf := func(nid int32) int { return min(absDiff(int(ix.names[nid].words), len(keys)), maxGap) }
 	var byRank [maxRank + 1]int
 	ranks := make([]int16, len(sc.touched))
+	boundary := 0
 	for a, nid := range sc.touched {
 		if min(held(masks[a]), maxHeld) == minHeld {
-			ranks[a] = int16(rankOf(nid))
-			byRank[ranks[a]]++
+			ranks[a] = int16(gapOf(nid))
+			boundary++
 		}
+	}
+	// The short words are checked only when the bucket must be cut, and
+	// only for its names within xscriptShortGap words of the query's
+	// length (the check costs a look-up per listed token).
+	var short []shortSet
+	if boundary > xscriptMaxCands-kept {
+		short = ix.shortWordSets(keys)
+	}
+	for a, nid := range sc.touched {
+		if min(held(masks[a]), maxHeld) != minHeld {
+			continue
+		}
+		if len(short) > 0 {
+			missing := len(short)
+			if ranks[a] <= xscriptShortGap {
+				missing = 0
+				for i := range short {
+				set := &short[i]
+					if !set.holdsAny(ix.names[nid].toks) {
+						missing++
+					}
+				}
+			}
+			ranks[a] += int16(min(missing, maxShort) * (maxGap + 1))
+		}
+		byRank[ranks[a]]++
 	}
 	maxRankTaken, room := 0, xscriptMaxCands-kept
 	for ; maxRankTaken < maxRank && room-byRank[maxRankTaken] > 0; maxRankTaken++ {
@@ -374,14 +387,36 @@ func (ix *Index) crossScriptKeys(q Query, threshold float64) []Match {
 	return out
 }
 
+// shortSet is the set of vocabulary ids a short query word may meet:
+// sorted, with a 4096-bit filter of their low bits that rejects most
+// listed tokens before the search.
+type shortSet struct {
+	ids    []int32
+	filter [64]uint64
+}
+
+// holdsAny reports whether one of toks is in the set.
+func (s *shortSet) holdsAny(toks []nameTok) bool {
+	for _, t := range toks {
+		b := uint32(t.vid) & 4095
+		if s.filter[b>>6]&(1<<(b&63)) == 0 {
+			continue
+		}
+		if _, ok := slices.BinarySearch(s.ids, t.vid); ok {
+			return true
+		}
+	}
+	return false
+}
+
 // shortWordSets returns, for each of the query's words that are not
 // optional and key shorter than xscriptMinKey, the sorted vocabulary ids
 // of the listed words with its key (or its other readings); at most
 // maxShortWords words, none whose key is found in more than
 // xscriptMaxPosting listed words.
-func (ix *Index) shortWordSets(keys []translit.Word) [][]int32 {
+func (ix *Index) shortWordSets(keys []translit.Word) []shortSet {
 	const maxShortWords = 3
-	var out [][]int32
+	var out []shortSet
 	for _, k := range keys {
 		if k.Optional || len(k.Key) >= xscriptMinKey || len(out) == maxShortWords {
 			continue
@@ -403,7 +438,12 @@ func (ix *Index) shortWordSets(keys []translit.Word) [][]int32 {
 			continue
 		}
 		slices.Sort(set)
-		out = append(out, set)
+		ss := shortSet{ids: set}
+		for _, id := range set {
+			b := uint32(id) & 4095
+			ss.filter[b>>6] |= 1 << (b & 63)
+		}
+		out = append(out, ss)
 	}
 	return out
 }

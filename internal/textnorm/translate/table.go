@@ -26,7 +26,7 @@ var arabic = map[string]string{
 	"اخوان": "brotherhood", "مسلمين": "muslim", "مسلمون": "muslim",
 	"انصار": "supporters", "مهاجرين": "emigrants",
 	"احياء": "revival", "تراث": "heritage", "خيرية": "charitable", "خيري": "charitable",
-	"اغاثة": "relief", "اسلامیه": "islamic",
+	"اغاثة": "relief",
 	// Countries and regions.
 	"عراق": "iraq", "شام": "levant", "ليبيا": "libya", "يمن": "yemen",
 	"مصري": "egyptian", "مصر": "egypt", "تونسية": "tunisian", "تونسي": "tunisian",

@@ -29,12 +29,12 @@ import (
 
 // Name returns s with the words of the table replaced by their English
 // readings, the other Arabic-script words transliterated, and whether any
-// word was translated. Only names in Arabic script or Cyrillic are read;
-// for others it returns s, false.
+// word was translated. Only names in Arabic script or Cyrillic, with no
+// Latin letter, are read; for others it returns s, false.
 func Name(s string) (string, bool) {
-	arabic, cyrillic := scripts(s)
-	if !arabic && !cyrillic {
-		return s, false
+	arabic, cyrillic, latin := scripts(s)
+	if !arabic && !cyrillic || latin {
+		return s, false // a Latin name with look-alike letters is no translation
 	}
 	var out []string
 	n := 0
@@ -51,10 +51,10 @@ func Name(s string) (string, bool) {
 		} else if isCyrillicWord(w) {
 			en, ok = russianWord(w)
 			if !ok {
-				en = w
+				en = translit.Latin(w) // Cyrillic kept, other letters read
 			}
 		} else {
-			en = w
+			en = translit.Latin(w) // a word of mixed scripts ("Aد")
 		}
 		if ok {
 			n++
@@ -67,9 +67,11 @@ func Name(s string) (string, bool) {
 	return strings.Join(out, " "), true
 }
 
-func scripts(s string) (arabic, cyrillic bool) {
+func scripts(s string) (arabic, cyrillic, latin bool) {
 	for _, r := range s {
 		switch {
+		case r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z':
+			latin = true
 		case r >= 0x600 && r < 0x780:
 			arabic = true
 		case r >= 0x400 && r < 0x530:

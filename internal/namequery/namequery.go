@@ -5,13 +5,16 @@
 // articles and function words ("the", a leading "al-"), descriptors that
 // organisations add ("movement", "group", "harakat", "jamaat", "hizb",
 // "tehreek", "partiya", "xarakat" ...), places ("Lebanon", "Sinai") and
-// legal forms ("LLC"). Screening treats the words with a role as optional
+// legal forms ("LLC"). Two words typed without a space between them
+// ("CompanyRussian") are read apart. Screening treats the words with a role as optional
 // and screens every part on its own as well as the whole name.
 package namequery
 
 import (
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/rampart-edge/rampart/internal/textnorm"
 )
@@ -89,7 +92,7 @@ func Screenable(p Part) bool { return p.named }
 
 func readPart(text string) Part {
 	text = strings.TrimSpace(text)
-	toks := textnorm.Analyze(text)
+	toks := textnorm.Analyze(splitCase(text))
 	p := Part{Text: text, Tokens: toks, Roles: make([]textnorm.Role, len(toks))}
 	for i, t := range toks {
 		if t.Class == textnorm.Word || t.Class == textnorm.Particle {
@@ -270,4 +273,40 @@ func hasCore(p Part) bool {
 		}
 	}
 	return false
+}
+
+// splitCase puts a space where a lower-case letter is followed by a
+// capital and another lower-case letter ("Joint Stock CompanyRussian
+// Copper", "Limited LiabilityCompany"): two words typed without the space
+// between them. A capital ending a word stays ("GmbH").
+// Names written that way as one word ("McDonald", "MsKonsult") are still
+// found, since screening also looks up adjacent words joined.
+func splitCase(s string) string {
+	var b strings.Builder
+	prevLower := false
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if prevLower && unicode.IsUpper(r) && startsWord(s[i+n:]) {
+			if b.Len() == 0 {
+				b.Grow(len(s) + 4)
+				b.WriteString(s[:i])
+			}
+			b.WriteByte(' ')
+		}
+		if b.Len() > 0 {
+			b.WriteString(s[i : i+n])
+		}
+		prevLower = unicode.IsLower(r)
+		i += n
+	}
+	if b.Len() == 0 {
+		return s
+	}
+	return b.String()
+}
+
+// startsWord reports whether s begins with a lower-case letter.
+func startsWord(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	return unicode.IsLower(r)
 }

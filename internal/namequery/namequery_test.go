@@ -81,6 +81,53 @@ func TestReadRoles(t *testing.T) {
 	}
 }
 
+func TestSplitCase(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Joint Stock CompanyRussian Copper Company", "Joint Stock Company Russian Copper Company"},
+		{"Limited LiabilityCompany", "Limited Liability Company"},
+		{"Vaniya Ship ManagementPrivate Limited", "Vaniya Ship Management Private Limited"},
+		{"FORENT TECHNIK GmbH", "FORENT TECHNIK GmbH"}, // a capital ending a word stays
+		{"S.a. DeC.v.", "S.a. DeC.v."},
+		{"McDonald", "Mc Donald"}, // screening looks up "mc donald" joined too
+		{"ÉcoleÉtoile Société", "École Étoile Société"},
+		{"HAMAS", "HAMAS"},
+		{"hamas", "hamas"},
+		{"", ""},
+		{"a\xffBc", "a\xffBc"}, // invalid UTF-8 is no lower-case letter
+	}
+	for _, tt := range tests {
+		if got := splitCase(tt.in); got != tt.want {
+			t.Errorf("splitCase(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	// Read screens the words split apart.
+	p := Read("Ocean Electronics Limited LiabilityCompany").Parts[0]
+	var texts []string
+	for _, tok := range p.Tokens {
+		texts = append(texts, tok.Text)
+	}
+	if got := strings.Join(texts, "|"); got != "ocean|electronics|limited liability company" {
+		t.Errorf("tokens %s", got)
+	}
+}
+
+// FuzzSplitCase: splitCase only inserts spaces, and splitting twice is
+// splitting once.
+func FuzzSplitCase(f *testing.F) {
+	for _, s := range []string{"CompanyRussian", "GmbH", "ÉcoleÉtoile", "a\xffBc", "aB"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := splitCase(s)
+		if strings.ReplaceAll(got, " ", "") != strings.ReplaceAll(s, " ", "") {
+			t.Fatalf("splitCase(%q) = %q changed more than spaces", s, got)
+		}
+		if again := splitCase(got); again != got {
+			t.Fatalf("splitCase not idempotent: %q -> %q -> %q", s, got, again)
+		}
+	})
+}
+
 func FuzzRead(f *testing.F) {
 	for _, s := range []string{"Kurdistan Workers Party (PKK)", "HAMAS - Islamic Resistance Movement", "a/b/c", "((", "X, also known as Y, aka Z", "—", "d/b/a", "Al-"} {
 		f.Add(s)

@@ -50,6 +50,9 @@ func TestCommonWordsAndOneWordVariants(t *testing.T) {
 		// ... but not next to a common one: EP is the prefix of every
 		// Iranian aircraft registration.
 		{"short word, one error, common word beside", "Ep-mo", "", ""},
+		// Two words typed without the space between them.
+		{"glued legal form", "Ocean Electronics Limited LiabilityCompany", "ofac-sdn:43286", ""},
+		{"glued words", "Joint Stock CompanyRussian Copper Company", "ofac-sdn:44990", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

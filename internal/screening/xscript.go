@@ -126,6 +126,9 @@ func (ix *Index) crossScript(q Query, threshold float64) []Match {
 	if q.Kind == entity.Person {
 		return xs // the table's words are those of organisations' names
 	}
+	if len(xs) > 0 && xs[0].Score >= translatedFactor {
+		return xs // no reading in translation can score higher
+	}
 	tr, ok := translate.Name(q.Name)
 	if !ok || len(ix.names) == 0 {
 		return xs

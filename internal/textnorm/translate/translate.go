@@ -56,8 +56,8 @@ func Name(s string) (string, bool) {
 		} else {
 			en = translit.Latin(w) // a word of mixed scripts ("Aد")
 		}
-		if ok {
-			n++
+		if ok && !functionWords[en] {
+			n++ // a function word alone makes no translation
 		}
 		out = append(out, en)
 	}
@@ -66,6 +66,12 @@ func Name(s string) (string, bool) {
 	}
 	return strings.Join(out, " "), true
 }
+
+// functionWords are the English readings that say nothing of a name on
+// their own: a name in which only these were translated is left alone.
+// (The article, "al" for the Russian spellings аш, ан ..., counts: it
+// brings "Хайят Тахрир аш-Шам" to HAY'AT TAHRIR AL-SHAM.)
+var functionWords = map[string]bool{"in": true, "from": true, "and": true, "on": true, "for": true}
 
 func scripts(s string) (arabic, cyrillic, latin bool) {
 	for _, r := range s {

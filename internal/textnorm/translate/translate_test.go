@@ -22,6 +22,8 @@ func TestName(t *testing.T) {
 		{"Исламское государство", "islamic state", true},
 		{"Тигры освобождения Тамил-Илама", "tigers liberation Тамил Илама", true},
 		{"ИГИЛ", "isil", true},
+		{"Хайят Тахрир аш-Шам", "Хайят Тахрир al Шам", true}, // the article
+		{"Иван и Петр", "Иван и Петр", false},                // only a function word
 		{"طالبان", "طالبان", false},
 		{"Иван Петров", "Иван Петров", false},
 		{"Hamas Movement", "Hamas Movement", false},

@@ -50,15 +50,24 @@ import (
 // Measured on the bundled lists (TestOriginalScriptNames): the UN list's
 // 327 Arabic-script names of people, queried with every original-script
 // name left out of the index (IndexOptions.NoOriginalScript), find their
-// person first at or above 0.90 276 times (206 with keys alone, before
-// the end, start and optional-word rules; 0 with transliteration alone;
-// 288 when every candidate is scored, not the best xscriptMaxCands and
-// those the bound on S lets through); its 39 organisations 14 times, the others being translations ("جمعية احياء
-// التراث الاسلامي", REVIVAL OF ISLAMIC HERITAGE SOCIETY). Of the 113
+// person first at or above 0.90 294 times (206 with keys alone, before
+// the end, start and optional-word rules; 276 before the second readings
+// of ظ ض ذ ث, the short-word ranking of candidates and the looser bound;
+// 0 with transliteration alone); its 39 organisations 22 times, most of
+// the others being translations ("جمعية احياء التراث الاسلامي", REVIVAL
+// OF ISLAMIC HERITAGE SOCIETY), which the reading in translation
+// (package translate) reaches when its words are in the table. Of the 113
 // Arabic-script person names among the yente negatives, one matches: حسین
-// موسوی, which is a listed person's name (Hossein MUSAVI). This path
-// costs about 105 µs of CPU for a UN original-script name (four to six
-// words) and 60-120 µs for a short group name.
+// موسوی, which is a listed person's name (Hossein MUSAVI).
+//
+// A name written wholly in Arabic script is not also read by the regular
+// matcher (Index.keysOnly), unless keys cannot find it. On the issue 12
+// dev set (go test ./internal/screeneval -run TestIssue12Dev -v; noisy
+// machine, medians of three) this path with the regular one and the
+// translation costs about 190 µs of CPU per native-script query and 190
+// µs per hand-written Arabic or Cyrillic group name (go test
+// ./internal/screening -run XXX -bench CrossScriptDev -cpu 1 measures
+// both together).
 const (
 	// xscriptSim is the similarity of two words with equal consonant
 	// keys: they may still differ in vowels, which neither key shows.

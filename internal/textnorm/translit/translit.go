@@ -139,7 +139,13 @@ func Latin(s string) string {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		l, ok := letters[r]
 		if !ok {
-			b.WriteString(s[i : i+n])
+			if r == utf8.RuneError && n == 1 {
+				// An invalid byte is written as U+FFFD: kept, two of them
+				// could join around a dropped letter into one ("\xd9ـ\x80").
+				b.WriteString("\uFFFD")
+			} else {
+				b.WriteString(s[i : i+n])
+			}
 			i += n
 			start = !isWordRune(r)
 			continue

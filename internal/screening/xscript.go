@@ -305,7 +305,7 @@ func (ix *Index) crossScriptKeys(q Query, threshold float64) []Match {
 			if ranks[a] <= xscriptShortGap {
 				missing = 0
 				for i := range short {
-				set := &short[i]
+					set := &short[i]
 					if !set.holdsAny(ix.names[nid].toks) {
 						missing++
 					}

@@ -36,6 +36,8 @@ type Part struct {
 	// named: an ordinary word of three letters or more, before a name
 	// made only of optional words had its roles cleared.
 	named bool
+	// core: an ordinary word of any length, before roles were cleared.
+	core bool
 }
 
 // Reading is a name read into structure. Parts[0] is the whole name (its
@@ -62,7 +64,7 @@ func Read(name string) Reading {
 	// with the piece before it: "X - Tehran" is "X Tehran".
 	var texts []string
 	for _, p := range pieces {
-		if len(texts) > 0 && !Screenable(readPart(p)) {
+		if len(texts) > 0 && !readPart(p).core {
 			texts[len(texts)-1] += " " + p
 			continue
 		}
@@ -71,7 +73,7 @@ func Read(name string) Reading {
 	var parts []Part
 	for _, t := range texts {
 		pt := readPart(t)
-		if !Screenable(pt) {
+		if !partScreenable(pt) {
 			continue
 		}
 		parts = append(parts, pt)
@@ -79,10 +81,22 @@ func Read(name string) Reading {
 			break
 		}
 	}
-	if len(parts) >= 2 {
+	// One part that is a name beside pieces that are not ("AQ-S / Hurras
+	// al-Din") is screened on its own too.
+	if len(parts) >= 2 || len(parts) == 1 && len(texts) >= 2 {
 		r.Parts = append(r.Parts, parts...)
 	}
 	return r
+}
+
+// partScreenable reports whether a part of a name is screened on its
+// own: it is Screenable, or it holds two or more words of which one is
+// an ordinary word of two letters ("Beirut Gm Sal").
+func partScreenable(p Part) bool {
+	if Screenable(p) {
+		return true
+	}
+	return len(p.Tokens) >= 2 && p.core
 }
 
 // Screenable reports whether a part can be screened on its own: it holds
@@ -119,6 +133,7 @@ func readPart(text string) Part {
 	for i, t := range p.Tokens {
 		p.named = p.named || (t.Class == textnorm.Word && p.Roles[i] == textnorm.None && len(t.Text) >= 3)
 	}
+	p.core = hasCore(p)
 	// A name made only of optional words ("Palestinian Association in
 	// Austria", "International Battalion") is made of them: its
 	// descriptors are its words, and if that is not enough, its places.

@@ -9,7 +9,7 @@ package screeneval_test
 // targets, and holds the regression table of every name the issue quotes.
 //
 //	go test ./internal/screeneval -run 'TestIssue12' -v                       # dev set, regression table
-//	SCREENEVAL_FINAL=1 go test ./internal/screeneval -run TestIssue12HeldOut -v # held-out, at the end only
+//	go test ./internal/screeneval -run TestIssue12HeldOut -v                  # held-out set (not tuned against)
 //	SCREENEVAL_MISSES=1 go test ./internal/screeneval -run TestIssue12Dev -v   # list misses and flags
 //	SCREENEVAL_REGEN=1 go test ./internal/screeneval -run TestIssue12SetFiles  # rewrite the set files
 
@@ -296,18 +296,33 @@ func TestIssue12HandFiles(t *testing.T) {
 	}
 }
 
-// issue12Floors are the figures the matcher reaches today on the dev set
-// (right entity first at t for positives, share flagged for negatives),
-// rounded down: they may only rise. The issue's targets are 1.0 for the
-// Latin-script kinds, 0.90 for the script kinds, 0 flagged negatives.
+// issue12Floors are the figures the matcher reaches on the dev set at
+// the end of issue 12 (right entity first at t for positives), rounded
+// down: they may only rise. Before issue 12 they were 0.281 (latin-form),
+// 0.476 (lookalike), 0.050 (native-script) and 0.520 (script-hand). The
+// issue's targets are 1.0 for the Latin-script kinds, 0.90 for the script
+// kinds, 0 flagged negatives.
 var issue12Floors = map[string]float64{
-	screeneval.KindLatinForm:  0.28, // before issue 12: 0.281
-	screeneval.KindLookalike:  0.47, // 0.476
-	screeneval.KindNative:     0.04, // 0.050
-	screeneval.KindScriptHand: 0.50, // 0.520
+	screeneval.KindLatinForm:  0.997, // 0.999
+	screeneval.KindLookalike:  0.997, // 1.000
+	screeneval.KindNative:     0.88,  // 0.894
+	screeneval.KindScriptHand: 0.96,  // 1.000
 }
 
-const issue12MaxFlagged = 0.02 // share of hard negatives flagged, ceiling (before: 4 of 226, 0.018)
+// issue12HeldOutFloors are the held-out set's figures when it was first
+// measured (2026-12-07, the end of issue 12), rounded down; the figures
+// are in bench/screen/README.md.
+var issue12HeldOutFloors = map[string]float64{
+	screeneval.KindLatinForm:  0.985, // 0.989
+	screeneval.KindLookalike:  0.99,  // 0.994
+	screeneval.KindNative:     0.84,  // 0.855
+	screeneval.KindScriptHand: 0.80,  // 0.830
+}
+
+const (
+	issue12MaxFlagged        = 0.005 // share of hard negatives flagged, ceiling (dev: 1 of 226; before issue 12: 4 of 226)
+	issue12HeldOutMaxFlagged = 0.025 // held-out: 5 of 206 when first measured
+)
 
 var issue12Targets = map[string]float64{
 	screeneval.KindLatinForm:  1.0,
@@ -441,15 +456,15 @@ func issue3HeldOut(t *testing.T) {
 	}
 }
 
-func checkIssue12Floors(t *testing.T, figs []screeneval.KindFigures) {
+func checkIssue12Floors(t *testing.T, figs []screeneval.KindFigures, floors map[string]float64, maxFlagged float64) {
 	for _, f := range figs {
 		if f.Negatives {
-			if f.FlagRate() > issue12MaxFlagged {
-				t.Errorf("%s: %.3f flagged, ceiling %.3f", f.Kind, f.FlagRate(), issue12MaxFlagged)
+			if f.FlagRate() > maxFlagged {
+				t.Errorf("%s: %.3f flagged, ceiling %.3f", f.Kind, f.FlagRate(), maxFlagged)
 			}
 			continue
 		}
-		if fl, ok := issue12Floors[f.Kind]; ok && f.RightRate() < fl {
+		if fl, ok := floors[f.Kind]; ok && f.RightRate() < fl {
 			t.Errorf("%s: right entity first at t %.3f, floor %.3f", f.Kind, f.RightRate(), fl)
 		}
 	}
@@ -499,16 +514,19 @@ func TestIssue12Dev(t *testing.T) {
 	}
 	expandRight(t, cs)
 	res, cpu := runIssue12(cs, ix, noNative)
-	checkIssue12Floors(t, reportIssue12(t, "dev", res, cpu))
+	checkIssue12Floors(t, reportIssue12(t, "dev", res, cpu), issue12Floors, issue12MaxFlagged)
 	t.Logf("index heap: all lists %.1f MiB, without original-script names %.1f MiB", float64(allIndexHeapBytes)/(1<<20), float64(allNoNativeHeapSize)/(1<<20))
 	issue3HeldOut(t)
 }
 
-// TestIssue12HeldOut measures the held-out set: only at the end, with
-// SCREENEVAL_FINAL=1, so that it is not tuned against.
+// TestIssue12HeldOut measures the held-out set, which is not tuned
+// against (its misses describe classes of failure, never cases to fix
+// one by one), and asserts the figures of its
+// first measurement as floors. With SCREENEVAL_FINAL=1 issue 3's final
+// held-out set is measured too.
 func TestIssue12HeldOut(t *testing.T) {
-	if os.Getenv("SCREENEVAL_FINAL") == "" {
-		t.Skip("the issue 12 held-out set is run only with SCREENEVAL_FINAL=1")
+	if testing.Short() {
+		t.Skip("loads every bundled list")
 	}
 	_, ix, noNative := allLists(t)
 	cs, err := screeneval.Load(customerDir("heldout.jsonl"))
@@ -517,7 +535,7 @@ func TestIssue12HeldOut(t *testing.T) {
 	}
 	expandRight(t, cs)
 	res, cpu := runIssue12(cs, ix, noNative)
-	reportIssue12(t, "held-out", res, cpu)
+	checkIssue12Floors(t, reportIssue12(t, "held-out", res, cpu), issue12HeldOutFloors, issue12HeldOutMaxFlagged)
 	issue3HeldOut(t)
 }
 

@@ -1290,7 +1290,7 @@ func (ix *Index) dropOptional(qt []qtok, rec *nameRec, sc *scored, usedQ, usedL 
 			}
 		}
 	}
-	var drop float64
+	var drop, dropKind float64
 	var dropped uint64
 	for k := range qt {
 		if k >= 64 || usedQ&(1<<uint(k)) != 0 {
@@ -1329,14 +1329,19 @@ func (ix *Index) dropOptional(qt []qtok, rec *nameRec, sc *scored, usedQ, usedL 
 				continue
 			}
 		}
-		drop += float64(qt[k].w)
+		if exact && (qt[k].role == textnorm.Descriptor || qt[k].role == textnorm.Article || qt[k].role == textnorm.Function) {
+			dropKind += float64(qt[k].w)
+		} else {
+			drop += float64(qt[k].w)
+		}
 		dropped |= 1 << uint(k)
 		sc.ignored = append(sc.ignored, qt[k].tok.Text)
 	}
 	// What is set aside still costs a little, at most as much as a
 	// twentieth of one word, so that a listed name holding those words
-	// too ranks first.
-	return drop - optionalResidual*min(drop, 1), dropped
+	// too ranks first; words that only say what kind of body it is,
+	// next to words matched exactly, cost a hundredth.
+	return drop - optionalResidual*min(drop, 1) + dropKind - optionalResidualKind*min(dropKind, 1), dropped
 }
 
 // partFactor multiplies the score of a match found by one part of a
@@ -1348,6 +1353,14 @@ const partFactor = 0.98
 // that holds the place or descriptor too ranks first ("Islamic State
 // Khorasan": ISIL-K before ISIL).
 const optionalResidual = 0.05
+
+// optionalResidualKind is optionalResidual for descriptors, articles and
+// function words next to words matched exactly: "Hamas Movement" is
+// HAMAS at 0.99. A place keeps the larger residual, so that a listed
+// branch named after it ranks first ("Islamic State Khorasan": ISIL-K,
+// khorasan~khurasan 0.97), and so does a word matched with a typo
+// ("Raja Casablanca" against RAKA stays below the threshold).
+const optionalResidualKind = 0.01
 
 func partTexts(ps []namequery.Part) string {
 	ts := make([]string, len(ps))

@@ -32,7 +32,8 @@ var issue12Quoted = []struct {
 	{"Hamas Movement", "", []string{"ofac-sdn:4695"}, 0.99, "ignored: movement", false},
 	{"Kurdistan Workers Party (PKK)", "", []string{"ofac-sdn:4702", "uk:7231"}, 0, "screened separately", false},
 	{"HAMAS - Islamic Resistance Movement", "", []string{"ofac-sdn:4695"}, 0, `screened separately: "HAMAS"`, false},
-	{"Hezbollah Lebanon", "", []string{"ofac-sdn:4697", "uk:13804"}, 0, "ignored: lebanon", false},
+	{"Hezbollah Lebanon", "", []string{"ofac-sdn:4697", "uk:13804"}, 0.99, "lebanon=lebanon", false}, // LEBANESE HEZBOLLAH: the adjective is read as its place
+	{"Kurdish Workers Party", "", []string{"ofac-sdn:4702", "uk:7231"}, 0.99, "", false},
 	{"Al-Shabaab Somalia", "", []string{"ofac-sdn:10761", "uk:11090", "un:SOe.001"}, 0, "ignored: somalia", false},
 	{"Islamic Jihad Movement in Palestine", "", []string{"ofac-sdn:4707"}, 0, "ignored: movement", false},
 	{"The Islamic State", "", []string{"ofac-sdn:8759", "uk:8441", "un:QDe.115"}, 0, "ignored: the", false},

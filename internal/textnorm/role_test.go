@@ -1,6 +1,9 @@
 package textnorm
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestWordRole(t *testing.T) {
 	tests := []struct {
@@ -41,6 +44,23 @@ func TestPlacePhrase(t *testing.T) {
 	for _, tt := range tests {
 		if got := PlacePhrase(tt.words); got != tt.want {
 			t.Errorf("PlacePhrase(%q) = %d, want %d", tt.words, got, tt.want)
+		}
+	}
+}
+
+func TestDemonymsReadAsPlaces(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"Lebanese Hezbollah", "lebanon hezbollah"},
+		{"Kurdish Workers' Party", "kurdistan workers party"},
+		{"Afghan Support Committee", "afghan support committee"},   // also a given name: kept
+		{"Palestinian Islamic Jihad", "palestinian islamic jihad"}, // the core word of many listed names: kept
+	} {
+		var got []string
+		for _, tok := range Analyze(tt.in) {
+			got = append(got, tok.Text)
+		}
+		if g := strings.Join(got, " "); g != tt.want {
+			t.Errorf("Analyze(%q) = %q, want %q", tt.in, g, tt.want)
 		}
 	}
 }

@@ -281,3 +281,23 @@ var ezafeWords = map[string]bool{"e": true, "i": true, "ye": true, "ul": true, "
 
 // Ezafe reports whether w links a leading descriptor to the name.
 func Ezafe(w string) bool { return ezafeWords[w] }
+
+// demonyms are the adjectives of places that listed groups and customers
+// put in names ("LEBANESE HEZBOLLAH", "Hezbollah Lebanon"; "Kurdish
+// Workers Party", KURDISTAN WORKERS' PARTY): a word is read as its place,
+// in listed names and queries alike, so that the two meet. Only
+// adjectives that are not also common given names or surnames are here
+// ("Afghan", "Saudi" and "Jordan" are).
+var demonyms = map[string]string{
+	"lebanese": "lebanon", "iraqi": "iraq",
+	"syrian": "syria", "yemeni": "yemen", "yemenite": "yemen", "pakistani": "pakistan", "somali": "somalia",
+	"iranian": "iran", "egyptian": "egypt", "libyan": "libya", "sudanese": "sudan", "kurdish": "kurdistan",
+	"turkish": "turkey", "russian": "russia", "chinese": "china", "korean": "korea", "jordanian": "jordan",
+	"kuwaiti": "kuwait", "qatari": "qatar", "bahraini": "bahrain", "omani": "oman", "tunisian": "tunisia",
+	"algerian": "algeria", "moroccan": "morocco", "nigerian": "nigeria", "malian": "mali",
+	"chechen": "chechnya", "filipino": "philippines", "indonesian": "indonesia", "malaysian": "malaysia",
+	"belarusian": "belarus", "ukrainian": "ukraine", "cuban": "cuba", "venezuelan": "venezuela",
+	"nicaraguan": "nicaragua", "colombian": "colombia", "mexican": "mexico", "emirati": "uae",
+	"kashmiri": "kashmir", "baluch": "balochistan", "balochi": "balochistan", "baloch": "balochistan",
+	"levantine": "levant", "caucasian": "caucasus",
+}

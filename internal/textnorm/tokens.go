@@ -216,6 +216,8 @@ func AnalyzeFolded(folded string) []Token {
 	for i, w := range words {
 		if c, ok := correctLegal(w); ok {
 			words[i] = c
+		} else if p, ok := demonyms[w]; ok {
+			words[i] = p
 		}
 	}
 	// A three-letter last word one substitution (not of its first

@@ -4,13 +4,11 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
 	"net"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -90,12 +88,9 @@ func acmeHosts(cfg *config.Config, files *fileSet) ([]string, error) {
 }
 
 // newACME builds a certmagic client for cfg and starts managing hosts in
-// the background. Certificates live under dataDir/certs.
-func newACME(cfg *config.Config, dataDir string, hosts []string, log *slog.Logger) (*acmeState, error) {
+// the background. Certificates live in storage.
+func newACME(cfg *config.Config, storage certmagic.Storage, hosts []string, log *slog.Logger) (*acmeState, error) {
 	a := cfg.TLS.ACME
-	if dataDir == "" {
-		return nil, errors.New("setting up ACME: a data directory is needed to store certificates")
-	}
 	settings := acmeSettings{email: a.Email, directory: a.Directory, caRoot: a.CARoot, listenHTTP: cfg.Listen.HTTP}
 	var roots *x509.CertPool
 	if a.CARoot != "" {
@@ -123,7 +118,7 @@ func newACME(cfg *config.Config, dataDir string, hosts []string, log *slog.Logge
 		Logger:           zl,
 	})
 	st.magic = certmagic.New(st.cache, certmagic.Config{
-		Storage: &certmagic.FileStorage{Path: filepath.Join(dataDir, "certs")},
+		Storage: storage,
 		Logger:  zl,
 	})
 	// http-01 only: the edge answers challenges through

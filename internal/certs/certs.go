@@ -16,6 +16,12 @@
 // to clients without SNI and to unknown names, so those clients see a name
 // mismatch rather than a handshake failure and the edge can answer 421.
 //
+// ACME data (account, keys, certificates, challenge tokens) is kept in
+// DataDir/certs, or, when the configuration's store is PostgreSQL, in that
+// database: then every node on it shares one ACME account and one
+// certificate per host, one node obtains it (certmagic's lock) and the
+// others load it, and a challenge request reaching any node is answered.
+//
 // ACME uses the http-01 challenge only: the edge must put
 // HTTPChallengeHandler in front of its plain-HTTP handler (before Host
 // routing), and the CA must reach that listener on port 80. Configuring
@@ -25,15 +31,21 @@
 package certs
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/caddyserver/certmagic"
+
+	"github.com/rampart-edge/rampart/internal/certs/pgstorage"
 	"github.com/rampart-edge/rampart/internal/config"
 )
 
@@ -42,8 +54,11 @@ type Options struct {
 	// Logger receives certificate events, certmagic's included. Nil
 	// discards them.
 	Logger *slog.Logger
-	// DataDir is rampart's data directory; ACME accounts and certificates
-	// are stored in DataDir/certs. It is required when ACME is configured.
+	// DataDir is rampart's data directory; without a PostgreSQL store
+	// (config key store), ACME accounts and certificates are stored in
+	// DataDir/certs, which is then required when ACME is configured. With
+	// a PostgreSQL store they are stored in its database (package
+	// pgstorage), shared by every node on it.
 	DataDir string
 }
 
@@ -57,6 +72,9 @@ type Manager struct {
 	mu     sync.Mutex // serialises Reload and Close
 	closed bool
 	state  atomic.Pointer[state]
+	// shared is the ACME storage on the PostgreSQL store, opened on first
+	// use and kept until Close (a change of store needs a restart).
+	shared *pgstorage.Storage
 }
 
 // state is one immutable generation of certificates.
@@ -110,12 +128,49 @@ func (m *Manager) build(cfg *config.Config, prev *state) (*state, error) {
 		st.acme = prev.acme
 		return st, nil
 	}
-	st.acme, err = newACME(cfg, m.opts.DataDir, hosts, m.log)
+	storage, err := m.storage(cfg)
+	if err != nil {
+		return nil, err
+	}
+	st.acme, err = newACME(cfg, storage, hosts, m.log)
 	if err != nil {
 		return nil, err
 	}
 	m.log.Info("managing ACME certificates", "component", "certs", "hosts", hosts)
 	return st, nil
+}
+
+// storageOpenTimeout bounds connecting to the PostgreSQL store and making
+// the ACME tables.
+const storageOpenTimeout = 15 * time.Second
+
+// storage returns where ACME data is kept: the PostgreSQL store's database
+// when cfg.Store names one (opened once, shared by every node on it), else
+// DataDir/certs.
+func (m *Manager) storage(cfg *config.Config) (certmagic.Storage, error) {
+	if !isPostgres(cfg.Store) {
+		if m.opts.DataDir == "" {
+			return nil, errors.New("setting up ACME: a data directory is needed to store certificates")
+		}
+		return &certmagic.FileStorage{Path: filepath.Join(m.opts.DataDir, "certs")}, nil
+	}
+	if m.shared == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), storageOpenTimeout)
+		defer cancel()
+		s, err := pgstorage.Open(ctx, cfg.Store, pgstorage.Options{Logger: m.log})
+		if err != nil {
+			return nil, fmt.Errorf("setting up ACME: %w", err)
+		}
+		m.shared = s
+		m.log.Info("ACME accounts and certificates are stored in the PostgreSQL store, shared by its nodes", "component", "certs")
+	}
+	return m.shared, nil
+}
+
+// isPostgres reports whether the store URL names PostgreSQL, as
+// store/backend reads it.
+func isPostgres(store string) bool {
+	return strings.HasPrefix(store, "postgres:") || strings.HasPrefix(store, "postgresql:")
 }
 
 // TLSConfig returns a server TLS configuration that picks certificates by
@@ -236,5 +291,9 @@ func (m *Manager) Close() {
 	if st.acme != nil {
 		st.acme.close()
 		m.state.Store(&state{files: st.files})
+	}
+	if m.shared != nil {
+		m.shared.Close()
+		m.shared = nil
 	}
 }

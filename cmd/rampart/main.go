@@ -7,10 +7,9 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
-)
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+	"github.com/rampart-edge/rampart/internal/buildinfo"
+)
 
 func main() {
 	if err := newRootCmd().Execute(); err != nil {
@@ -26,7 +25,7 @@ func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "rampart",
 		Short:         "An edge shield for websites that knows whom it serves",
-		Version:       version,
+		Version:       buildinfo.Get().Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

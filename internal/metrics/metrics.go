@@ -24,6 +24,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/rampart-edge/rampart/internal/buildinfo"
 )
 
 // UnknownZone is the zone label of requests whose Host matched no zone
@@ -94,9 +96,27 @@ func New() *Registry {
 		zones:       make(map[string]*Zone),
 	}
 	r.reg.MustRegister(r.requests, r.duration, r.conns, r.connsTotal, r.originReqs, r.originErrs, r.originState,
+		buildInfoGauge(buildinfo.Get()),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return r
+}
+
+// buildInfoGauge is rampart_build_info: always 1, with the binary's
+// version, commit and Go version as labels, so that a dashboard can tell
+// the nodes' builds apart (the labels rampart version prints).
+func buildInfoGauge(info buildinfo.Info) prometheus.Gauge {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "rampart_build_info",
+		Help: "Always 1; the labels describe the running binary (as rampart version prints it).",
+		ConstLabels: prometheus.Labels{
+			"version":    info.Version,
+			"commit":     info.ShortCommit(),
+			"go_version": info.GoVersion,
+		},
+	})
+	g.Set(1)
+	return g
 }
 
 // Gatherer returns the registry for an admin server or a test to gather.

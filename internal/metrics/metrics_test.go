@@ -1,14 +1,18 @@
 package metrics
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/rampart-edge/rampart/internal/buildinfo"
 )
 
 func TestZoneObserve(t *testing.T) {
@@ -120,4 +124,19 @@ func BenchmarkObserve(b *testing.B) {
 			z.Observe(200, time.Millisecond, "http://127.0.0.1:3000")
 		}
 	})
+}
+
+// TestBuildInfo: rampart_build_info is 1 with the binary's version, commit
+// and Go version.
+func TestBuildInfo(t *testing.T) {
+	r := New()
+	info := buildinfo.Get()
+	want := fmt.Sprintf(`
+# HELP rampart_build_info Always 1; the labels describe the running binary (as rampart version prints it).
+# TYPE rampart_build_info gauge
+rampart_build_info{commit=%q,go_version=%q,version=%q} 1
+`, info.ShortCommit(), runtime.Version(), info.Version)
+	if err := testutil.GatherAndCompare(r.Gatherer(), strings.NewReader(want), "rampart_build_info"); err != nil {
+		t.Error(err)
+	}
 }

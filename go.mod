@@ -31,6 +31,8 @@ require (
 	rsc.io/binaryregexp v0.2.0
 )
 
+require github.com/quic-go/quic-go v0.65.0 // indirect
+
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/caddyserver/zerossl v0.1.6 // indirect

@@ -503,3 +503,74 @@ func TestHTTP3Suspended(t *testing.T) {
 		t.Fatalf("suspended over h3: %d Link %q %.200s", resp.StatusCode, resp.Header.Get("Link"), page)
 	}
 }
+
+// TestHTTP3Guards: limits.max_conns_per_ip caps QUIC connections from
+// one address alongside TCP (the connection over the cap is refused, a
+// new one is admitted once one closes), and with quic.retry_above 0 every
+// new connection validates its address with a Retry, which clients pass
+// transparently. (issue 17)
+func TestHTTP3Guards(t *testing.T) {
+	o := newOrigin(t, "origin")
+	r, cert, _ := h3App(t, "limits: {max_conns_per_ip: 1}\nquic: {retry_above: 0}", fmt.Sprintf(`
+  - host: a.test
+    origins: [%s]
+`, o.URL), "a.test")
+	_, port, _ := net.SplitHostPort(r.Addrs().HTTPS)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	dial := func() (*quic.Conn, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		return quic.DialAddr(ctx, r.Addrs().HTTP3, &tls.Config{RootCAs: pool, ServerName: "a.test", NextProtos: []string{http3.NextProtoH3}}, &quic.Config{})
+	}
+	first, err := dial()
+	if err != nil {
+		t.Fatalf("first connection: %v", err)
+	}
+	cc := (&http3.Transport{}).NewClientConn(first)
+	req, _ := http.NewRequest("GET", "https://a.test:"+port+"/", nil)
+	resp, err := cc.RoundTrip(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("request on the first connection: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	if second, err := dial(); err == nil {
+		second.CloseWithError(0, "")
+		t.Fatal("a second QUIC connection from 127.0.0.1 was admitted over max_conns_per_ip 1")
+	}
+	first.CloseWithError(0, "")
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		c, err := dial()
+		if err == nil {
+			c.CloseWithError(0, "")
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no connection admitted after the first closed: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	mfs, _ := r.Metrics().Gatherer().Gather()
+	retries, rejected := 0.0, 0.0
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			switch mf.GetName() {
+			case "rampart_quic_retries_total":
+				retries += m.GetCounter().GetValue()
+			case "rampart_conn_rejected_total":
+				for _, l := range m.GetLabel() {
+					if l.GetValue() == "h3" {
+						rejected += m.GetCounter().GetValue()
+					}
+				}
+			}
+		}
+	}
+	if retries < 2 {
+		t.Errorf("rampart_quic_retries_total = %v with retry_above 0, want every connection retried", retries)
+	}
+	if rejected < 1 {
+		t.Errorf("rampart_conn_rejected_total{listener=h3} = %v", rejected)
+	}
+}

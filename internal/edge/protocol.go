@@ -13,6 +13,8 @@ import (
 // rampart_requests_by_protocol_total{protocol="http/1.1"|"h2"|"h3"}.
 type protoCounters struct {
 	h1, h2, h3 prometheus.Counter
+	// retries counts the QUIC Retry packets sent (address validation).
+	retries prometheus.Counter
 }
 
 func newProtoCounters(reg *metrics.Registry, log *slog.Logger) *protoCounters {
@@ -28,10 +30,21 @@ func newProtoCounters(reg *metrics.Registry, log *slog.Logger) *protoCounters {
 		}
 		vec = are.ExistingCollector.(*prometheus.CounterVec)
 	}
+	retries := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "rampart_quic_retries_total",
+		Help: "QUIC connection attempts answered with a Retry (address validation): above quic.retry_above handshakes per second, or while a zone is under attack.",
+	})
+	if err := reg.Registerer().Register(retries); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			retries = are.ExistingCollector.(prometheus.Counter)
+		}
+	}
 	return &protoCounters{
-		h1: vec.WithLabelValues("http/1.1"),
-		h2: vec.WithLabelValues("h2"),
-		h3: vec.WithLabelValues("h3"),
+		h1:      vec.WithLabelValues("http/1.1"),
+		h2:      vec.WithLabelValues("h2"),
+		h3:      vec.WithLabelValues("h3"),
+		retries: retries,
 	}
 }
 

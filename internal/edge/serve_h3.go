@@ -82,6 +82,9 @@ func (s *Server) ServeH3(pc net.PacketConn, opts H3Options) error {
 		qconf.MaxIdleTimeout = t.Idle
 	}
 	g := &quicGuard{opts: opts}
+	if s.protos != nil {
+		g.retryMetric = s.protos.retries
+	}
 	if s.opts.Metrics != nil {
 		g.open, g.accepted = s.opts.Metrics.Conns("h3")
 	}
@@ -169,12 +172,10 @@ type quicGuard struct {
 		Inc()
 		Dec()
 	}
-	accepted        interface{ Inc() }
-	second          atomic.Int64 // unix second of the current count
-	count           atomic.Int64 // handshakes without a token in that second
-	retrying        atomic.Bool  // for tests and logs: the last decision
-	retriesSent     atomic.Int64
-	refusedByLimits atomic.Int64
+	accepted    interface{ Inc() }
+	second      atomic.Int64 // unix second of the current count
+	count       atomic.Int64 // handshakes without a token in that second
+	retryMetric interface{ Inc() }
 }
 
 // verifySourceAddress is quic.Transport's VerifySourceAddress: it is asked
@@ -188,9 +189,8 @@ func (g *quicGuard) verifySourceAddress(net.Addr) bool {
 	n := g.count.Add(1)
 	retry := g.opts.RetryAbove <= 0 || n > int64(g.opts.RetryAbove) ||
 		(g.opts.UnderAttack != nil && g.opts.UnderAttack())
-	g.retrying.Store(retry)
-	if retry {
-		g.retriesSent.Add(1)
+	if retry && g.retryMetric != nil {
+		g.retryMetric.Inc()
 	}
 	return retry
 }
@@ -209,7 +209,6 @@ func (g *quicGuard) connContext(ctx context.Context, ci *quic.ClientInfo) (conte
 		}
 		release, ok := g.opts.Admit(a)
 		if !ok {
-			g.refusedByLimits.Add(1)
 			return nil, errConnRefused
 		}
 		context.AfterFunc(ctx, release)

@@ -457,6 +457,9 @@ func (a *App) warnRestartOnly(old, cur *config.Config) {
 	if ot.ReadHeader != ct.ReadHeader || ot.Read != ct.Read || ot.Write != ct.Write || ot.Idle != ct.Idle || ot.MaxHeaderBytes != ct.MaxHeaderBytes {
 		a.log.Warn("client timeouts changed; restart to apply")
 	}
+	if oq, cq := old.QUIC, cur.QUIC; oq.RetryAbove != cq.RetryAbove || oq.MaxStreams != cq.MaxStreams || oq.EarlyDataOrDefault() != cq.EarlyDataOrDefault() {
+		a.log.Warn("quic settings changed; restart to apply")
+	}
 	if old.Log != cur.Log {
 		a.log.Warn("log settings changed; restart to apply")
 	}

@@ -317,4 +317,3 @@ func TestSessionTickets(t *testing.T) {
 		t.Error("no resumption with a ticket of the current key")
 	}
 }
-

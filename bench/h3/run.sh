@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# bench/h3/run.sh: GETs of a 1 KiB cached page through rampart over
+# HTTP/2 (h2load) and HTTP/3 (bench/h3, quic-go's client) in the same run,
+# against the same rampart process. For each protocol it reports requests/s
+# and rampart's CPU per request (utime+stime from /proc/PID/stat before and
+# after, divided by the requests served), then the ratio h3/h2 of CPU per
+# request (the issue 17 target: at most 2).
+#
+# Everything is on 127.0.0.1 (ports 18543 https+h3, 18580 http, 18182
+# origin) and stopped on exit. Needs go and h2load (apt-get install -y
+# nghttp2-client). Environment: N (requests per run, default 100000),
+# DURATION (cap per run, default 20s), CONNS (default 8), STREAMS
+# (concurrent requests per connection, default 16), ROUNDS (default 3;
+# the median is reported).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+N=${N:-100000} DURATION=${DURATION:-20s} CONNS=${CONNS:-8} STREAMS=${STREAMS:-16} ROUNDS=${ROUNDS:-3}
+HTTPS_PORT=18543 HTTP_PORT=18580 ORIGIN_PORT=18182
+for tool in go h2load openssl; do
+	command -v "$tool" >/dev/null || { echo "run.sh: $tool not found on PATH" >&2; exit 1; }
+done
+. bench/lib.sh
+ports_free $HTTPS_PORT $HTTP_PORT $ORIGIN_PORT
+workdir h3
+
+echo "# building rampart and bench/h3" >&2
+go build -o "$W/rampart" ./cmd/rampart
+go build -o "$W/h3" ./bench/h3
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+	-subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" \
+	-keyout "$W/key.pem" -out "$W/cert.pem" 2>/dev/null
+"$W/h3" -origin 127.0.0.1:$ORIGIN_PORT &
+STARTED+=($!)
+cat >"$W/rampart.yaml" <<CONF
+listen: {http: "127.0.0.1:$HTTP_PORT", https: "127.0.0.1:$HTTPS_PORT", admin: ""}
+data_dir: $W/data
+log: {format: "off", level: warn}
+tls:
+  certificates: [{cert: $W/cert.pem, key: $W/key.pem}]
+zones:
+  - host: 127.0.0.1
+    origins: [http://127.0.0.1:$ORIGIN_PORT]
+    cache: {enabled: true}
+CONF
+"$W/rampart" serve --config "$W/rampart.yaml" >"$W/rampart.log" 2>&1 &
+RAMPART_PID=$!
+STARTED+=($RAMPART_PID)
+for _ in $(seq 100); do
+	(exec 3<>/dev/tcp/127.0.0.1/$HTTPS_PORT) 2>/dev/null && break
+	sleep 0.1
+done
+URL="https://127.0.0.1:$HTTPS_PORT/page"
+# Warm the cache (and check both protocols answer).
+h2load -n 10 -c 1 "$URL" >/dev/null
+"$W/h3" -addr 127.0.0.1:$HTTPS_PORT -url "$URL" -c 1 -m 1 -n 10 >/dev/null
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$RAMPART_PID/stat"; }
+
+# measure NAME CMD...: runs CMD, prints "NAME rps cpu_us_per_req".
+measure() {
+	local name=$1; shift
+	local t0 t1 out reqs rps
+	t0=$(cpu_ticks)
+	out=$("$@" 2>&1)
+	t1=$(cpu_ticks)
+	if [ "$name" = h2 ]; then
+		reqs=$(awk '/^requests:/ {print $8}' <<<"$out")   # succeeded
+		rps=$(awk '/^finished in/ {gsub(",", "", $4); print $4}' <<<"$out")
+	else
+		reqs=$(grep -o 'requests=[0-9]*' <<<"$out" | cut -d= -f2)
+		rps=$(grep -o 'rps=[0-9]*' <<<"$out" | cut -d= -f2)
+	fi
+	[ -n "$reqs" ] && [ "$reqs" -gt 0 ] || { echo "$out" >&2; echo "run.sh: $name served nothing" >&2; exit 1; }
+	echo "$name $rps $(( (t1 - t0) * TICK_US / reqs ))"
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+echo "# $ROUNDS rounds of N=$N (max $DURATION), $CONNS connections x $STREAMS streams; $(nproc) cores, shared machine" >&2
+: >"$W/results"
+for r in $(seq "$ROUNDS"); do
+	measure h2 h2load -n "$N" -c "$CONNS" -m "$STREAMS" "$URL" | tee -a "$W/results" >&2
+	measure h3 "$W/h3" -addr 127.0.0.1:$HTTPS_PORT -url "$URL" -c "$CONNS" -m "$STREAMS" -n "$N" -d "$DURATION" | tee -a "$W/results" >&2
+done
+H2_RPS=$(awk '$1=="h2" {print $2}' "$W/results" | median)
+H3_RPS=$(awk '$1=="h3" {print $2}' "$W/results" | median)
+H2_CPU=$(awk '$1=="h2" {print $3}' "$W/results" | median)
+H3_CPU=$(awk '$1=="h3" {print $3}' "$W/results" | median)
+printf '\n| protocol | requests/s | rampart CPU per request |\n|---|---|---|\n'
+printf '| HTTP/2 (h2load) | %s | %s µs |\n' "$H2_RPS" "$H2_CPU"
+printf '| HTTP/3 (bench/h3) | %s | %s µs |\n' "$H3_RPS" "$H3_CPU"
+awk -v a="$H3_CPU" -v b="$H2_CPU" 'BEGIN { printf "\nh3/h2 CPU per request: %.2fx (target <= 2x)\n", a / b }'

@@ -29,8 +29,8 @@ echo "# building rampart" >&2
 go build -o "$W/rampart" ./cmd/rampart
 go build -o "$W/h3" ./bench/h3
 
-# A self-signed P-256 certificate for rampart.test, valid 30 days.
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+# A self-signed P-256 certificate for rampart.test, valid 90 days.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 90 \
 	-subj "/CN=rampart.test" -addext "subjectAltName=DNS:rampart.test" \
 	-keyout "$W/key.pem" -out "$W/cert.pem" 2>/dev/null
 

@@ -54,6 +54,10 @@ URL="https://127.0.0.1:$HTTPS_PORT/page"
 # Warm the cache (and check both protocols answer).
 h2load -n 10 -c 1 "$URL" >/dev/null
 "$W/h3" -addr 127.0.0.1:$HTTPS_PORT -url "$URL" -c 1 -m 1 -n 10 >/dev/null
+if command -v curl >/dev/null; then
+	echo "# the page: $(curl -sk -o /dev/null -D - "$URL" | tr -d '\r' | grep -i -E '^(rampart-cache|alt-svc|content-length):' | tr '\n' ' ')" >&2
+fi
+echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$RAMPART_PID/stat"; }
 

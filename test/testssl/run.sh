@@ -54,7 +54,7 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 
-echo "# testssl $("$TESTSSL" --version 2>/dev/null | grep -m1 -o 'testssl.sh [^ ]*' || true) against https://rampart.test:$HTTPS_PORT (127.0.0.1)" >&2
+echo "# testssl $("$TESTSSL" --version 2>/dev/null | grep -m1 -oE '[0-9]+\.[0-9]+\.[0-9]+' || true) against https://rampart.test:$HTTPS_PORT (127.0.0.1)" >&2
 rm -f "$OUT"
 "$TESTSSL" --quiet --color 0 --warnings off --ip 127.0.0.1 --jsonfile "$OUT" \
 	"https://rampart.test:$HTTPS_PORT/" >"$W/testssl.txt" 2>&1 || true

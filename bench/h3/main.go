@@ -4,6 +4,14 @@
 //	h3 -origin 127.0.0.1:18180               # serve a cacheable 1 KiB page
 //	h3 -addr 127.0.0.1:18443 -url https://127.0.0.1:18443/page \
 //	   -c 8 -m 16 -n 200000 -d 20s            # load: 8 connections, 16 streams each
+//	h3 -addr 127.0.0.1:18443 -url ... -flood 64 -d 20s
+//	                                          # the same load during a handshake flood
+//
+// The flood (-flood W) runs W workers that each start QUIC handshakes
+// from a new socket on one of 4,000 loopback addresses (127.1.0.1 to
+// 127.1.15.250) and abandon them after their first packets, the
+// half-open state a handshake flood leaves on a server without address
+// validation; the load's success ratio during the flood is what counts.
 //
 // The load generator only dials loopback addresses; it stops after -n
 // requests or -d, whichever comes first, and prints one line of figures:
@@ -41,6 +49,7 @@ func main() {
 	streams := flag.Int("m", 16, "concurrent requests per connection")
 	n := flag.Int64("n", 100000, "stop after this many requests")
 	dur := flag.Duration("d", 20*time.Second, "stop after this long")
+	flood := flag.Int("flood", 0, "handshake flood workers during the load (0: none)")
 	flag.Parse()
 	if *origin != "" {
 		serveOrigin(*origin, *size)
@@ -49,7 +58,55 @@ func main() {
 	if err := loopbackOnly(*addr); err != nil {
 		log.Fatal(err)
 	}
+	var floodStop func() int64
+	if *flood > 0 {
+		floodStop = startFlood(*addr, *flood)
+	}
 	run(*addr, *target, *conns, *streams, *n, *dur)
+	if floodStop != nil {
+		fmt.Printf("flood handshakes_started=%d\n", floodStop())
+	}
+}
+
+// startFlood starts workers abandoning handshakes from many loopback
+// addresses; the returned function stops them and returns how many
+// handshakes they started.
+func startFlood(addr string, workers int) func() int64 {
+	ctx, cancel := context.WithCancel(context.Background())
+	raddr, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	var started atomic.Int64
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ctx.Err() == nil; i++ {
+				k := (w*7919 + i) % 4000
+				src := &net.UDPAddr{IP: net.IPv4(127, 1, byte(k/250), byte(k%250+1))}
+				pc, err := net.ListenUDP("udp", src)
+				if err != nil {
+					time.Sleep(10 * time.Millisecond)
+					continue
+				}
+				started.Add(1)
+				dctx, dcancel := context.WithTimeout(ctx, 2*time.Millisecond)
+				c, err := quic.Dial(dctx, pc, raddr, &tls.Config{InsecureSkipVerify: true, NextProtos: []string{http3.NextProtoH3}}, &quic.Config{})
+				dcancel()
+				if err == nil {
+					c.CloseWithError(0, "")
+				}
+				pc.Close()
+			}
+		}()
+	}
+	return func() int64 {
+		cancel()
+		wg.Wait()
+		return started.Load()
+	}
 }
 
 // loopbackOnly refuses any address but 127.0.0.0/8 and ::1.

@@ -574,3 +574,44 @@ func TestHTTP3Guards(t *testing.T) {
 		t.Errorf("rampart_conn_rejected_total{listener=h3} = %v", rejected)
 	}
 }
+
+// TestHTTP3SlowBody: timeouts.read bounds a request body trickled over
+// HTTP/3 as over TCP: the request ends with an error status instead of
+// holding its stream. (issue 17)
+func TestHTTP3SlowBody(t *testing.T) {
+	o := newOrigin(t, "origin")
+	r, cert, _ := h3App(t, "timeouts: {read: 500ms}", fmt.Sprintf(`
+  - host: a.test
+    origins: [%s]
+`, o.URL), "a.test")
+	tr := h3Transport(r.Addrs().HTTP3, cert)
+	defer tr.Close()
+	_, port, _ := net.SplitHostPort(r.Addrs().HTTPS)
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	go pw.Write([]byte("a=1"))
+	req, _ := http.NewRequest("POST", "https://a.test:"+port+"/upload", pr)
+	req.ContentLength = 1000
+	start := time.Now()
+	done := make(chan int, 1)
+	go func() {
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			done <- -1
+			return
+		}
+		resp.Body.Close()
+		done <- resp.StatusCode
+	}()
+	select {
+	case code := <-done:
+		if code == 200 {
+			t.Fatalf("a trickled body got 200")
+		}
+		if d := time.Since(start); d > 4*time.Second {
+			t.Errorf("the slow body was cut after %s, want about timeouts.read (500ms)", d)
+		}
+	case <-time.After(8 * time.Second):
+		t.Fatal("a trickled body held its stream past timeouts.read")
+	}
+}

@@ -99,8 +99,26 @@ func (s *Server) ServeH3(pc net.PacketConn, opts H3Options) error {
 		tr.Close()
 		return fmt.Errorf("serving h3 on %s: %w", pc.LocalAddr(), err)
 	}
+	var handler http.Handler = s
+	if t.Read > 0 || t.Write > 0 {
+		// timeouts.read bounds the whole request (its body included)
+		// and timeouts.write the response, per stream, as on TCP; QUIC's
+		// idle timeout alone would let a client trickle a body forever.
+		handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if d, ok := w.(streamDeadliner); ok {
+				now := time.Now()
+				if t.Read > 0 {
+					_ = d.SetReadDeadline(now.Add(t.Read))
+				}
+				if t.Write > 0 {
+					_ = d.SetWriteDeadline(now.Add(t.Write))
+				}
+			}
+			s.ServeHTTP(w, r)
+		})
+	}
 	srv := &http3.Server{
-		Handler:        s,
+		Handler:        handler,
 		TLSConfig:      tlsConf,
 		QUICConfig:     qconf,
 		MaxHeaderBytes: t.MaxHeaderBytes,
@@ -131,6 +149,13 @@ func (s *Server) ServeH3(pc net.PacketConn, opts H3Options) error {
 		return nil
 	}
 	return fmt.Errorf("serving h3 on %s: %w", pc.LocalAddr(), err)
+}
+
+// streamDeadliner is what http3's ResponseWriter offers for deadlines
+// on its stream.
+type streamDeadliner interface {
+	SetReadDeadline(time.Time) error
+	SetWriteDeadline(time.Time) error
 }
 
 // h3Server ties the HTTP/3 server to its QUIC listener and transport,

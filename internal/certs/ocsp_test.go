@@ -317,3 +317,26 @@ func TestSessionTickets(t *testing.T) {
 		t.Error("no resumption with a ticket of the current key")
 	}
 }
+
+// TestQUICTLSConfig: the HTTP/3 configuration picks certificates by SNI
+// through the same GetCertificate as TCP, and offers TLS 1.3 only.
+func TestQUICTLSConfig(t *testing.T) {
+	ca := newOCSPCA(t)
+	dir := t.TempDir()
+	cfg := &config.Config{TLS: config.TLS{Certificates: []config.Certificate{ca.issue(t, dir, "one.test", false), ca.issue(t, dir, "two.test", false)}}}
+	m, err := New(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Close)
+	q := m.QUICTLSConfig()
+	if q.MinVersion != tls.VersionTLS13 || q.GetCertificate == nil || q.SessionTicketsDisabled || q.WrapSession == nil {
+		t.Fatalf("QUIC TLS config: min %x, tickets disabled %v", q.MinVersion, q.SessionTicketsDisabled)
+	}
+	for _, name := range []string{"one.test", "two.test"} {
+		c, err := q.GetCertificate(&tls.ClientHelloInfo{ServerName: name})
+		if err != nil || c.Leaf.DNSNames[0] != name {
+			t.Errorf("%s: got %v, %v", name, c, err)
+		}
+	}
+}

@@ -52,6 +52,8 @@ type Options struct {
 // Addrs are the addresses the listeners are bound to ("" when off).
 type Addrs struct {
 	HTTP, HTTPS, Admin string
+	// HTTP3 is the UDP address of HTTP/3 ("" when off).
+	HTTP3 string
 }
 
 // App is one running rampart node.
@@ -70,9 +72,14 @@ type App struct {
 	stopped  atomic.Bool
 
 	httpLn, httpsLn, adminLn net.Listener
-	tlsConfig                *tls.Config
-	admin                    *http.Server
-	addrs                    Addrs
+	// HTTP/3 (listeners.go, issue 17): the UDP socket, and whether a zone
+	// is under attack, kept for a second (attackAt, unix seconds).
+	h3Conn    net.PacketConn
+	attackOn  atomic.Bool
+	attackAt  atomic.Int64
+	tlsConfig *tls.Config
+	admin     *http.Server
+	addrs     Addrs
 
 	runOnce sync.Once
 
@@ -154,8 +161,14 @@ func New(cfg *config.Config, opts Options) (_ *App, err error) {
 	if a.adminLn, err = listen("admin", cfg.Listen.Admin); err != nil {
 		return nil, err
 	}
+	if err = a.listenH3(cfg); err != nil { // listeners.go (issue 17)
+		return nil, err
+	}
 	a.wrapListeners(cfg) // listeners.go (H12): connection caps, PROXY protocol
 	a.addrs = Addrs{HTTP: addrOf(a.httpLn), HTTPS: addrOf(a.httpsLn), Admin: addrOf(a.adminLn)}
+	if a.h3Conn != nil {
+		a.addrs.HTTP3 = a.h3Conn.LocalAddr().String()
+	}
 	if a.httpsLn != nil {
 		a.tlsConfig = a.certs.TLSConfig()
 	}
@@ -274,7 +287,8 @@ func (a *App) build(cfg *config.Config, prev *generation) (gen *generation, err 
 			e.fresh = true
 		}
 		gen.zones[zc.Host] = e
-		values[i] = &edge.Zone{Name: zc.Host, Handler: e.proxy, Metrics: a.metrics.Zone(zc.Host), MaxBodySize: zc.MaxBodySize}
+		values[i] = &edge.Zone{Name: zc.Host, Handler: e.proxy, Metrics: a.metrics.Zone(zc.Host), MaxBodySize: zc.MaxBodySize,
+			HSTS: zc.HSTS.Header(), NeedsHandshake: needsHandshake(zc, cfg)} // listeners.go (issue 17)
 		if err := a.setWAFPhase(values[i], zc, cfg); err != nil { // waf.go
 			return nil, err
 		}
@@ -443,6 +457,9 @@ func (a *App) warnRestartOnly(old, cur *config.Config) {
 	if ot.ReadHeader != ct.ReadHeader || ot.Read != ct.Read || ot.Write != ct.Write || ot.Idle != ct.Idle || ot.MaxHeaderBytes != ct.MaxHeaderBytes {
 		a.log.Warn("client timeouts changed; restart to apply")
 	}
+	if oq, cq := old.QUIC, cur.QUIC; oq.RetryAbove != cq.RetryAbove || oq.MaxStreams != cq.MaxStreams || oq.EarlyDataOrDefault() != cq.EarlyDataOrDefault() {
+		a.log.Warn("quic settings changed; restart to apply")
+	}
 	if old.Log != cur.Log {
 		a.log.Warn("log settings changed; restart to apply")
 	}
@@ -466,7 +483,7 @@ func (a *App) Run(ctx context.Context) error {
 }
 
 func (a *App) run(ctx context.Context) error {
-	serveErr := make(chan error, 3)
+	serveErr := make(chan error, 4)
 	var wg sync.WaitGroup
 	serve := func(f func() error) {
 		wg.Add(1)
@@ -483,6 +500,10 @@ func (a *App) run(ctx context.Context) error {
 	if a.httpsLn != nil {
 		serve(func() error { return a.edge.Serve(a.httpsLn, "https", a.tlsConfig) })
 	}
+	if a.h3Conn != nil {
+		cfg := a.gen.Load().cfg
+		serve(func() error { return a.serveH3(cfg) }) // listeners.go (issue 17)
+	}
 	if a.admin != nil {
 		serve(func() error {
 			if err := a.admin.Serve(a.adminLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -491,7 +512,7 @@ func (a *App) run(ctx context.Context) error {
 			return nil
 		})
 	}
-	a.log.Info("rampart started", "http", a.addrs.HTTP, "https", a.addrs.HTTPS, "admin", a.addrs.Admin,
+	a.log.Info("rampart started", "http", a.addrs.HTTP, "https", a.addrs.HTTPS, "http3", a.addrs.HTTP3, "admin", a.addrs.Admin,
 		"zones", len(a.gen.Load().zones))
 
 	var runErr error
@@ -565,6 +586,9 @@ func (a *App) closeAll() {
 		if ln != nil {
 			ln.Close()
 		}
+	}
+	if a.h3Conn != nil {
+		a.h3Conn.Close()
 	}
 	if gen := a.gen.Load(); gen != nil {
 		for _, e := range gen.zones {

@@ -62,6 +62,10 @@ func parseConfig(t *testing.T, yaml string) *config.Config {
 	if cfg.Listen.HTTPS != "" {
 		cfg.Listen.HTTPS = "127.0.0.1:0"
 	}
+	if cfg.Listen.HTTP3 != "" {
+		// The https address: bound on the port TCP was given.
+		cfg.Listen.HTTP3 = cfg.Listen.HTTPS
+	}
 	return cfg
 }
 

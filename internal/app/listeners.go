@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"net"
 	"net/netip"
 	"time"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/rampart-edge/rampart/internal/config"
 	"github.com/rampart-edge/rampart/internal/connlimit"
+	"github.com/rampart-edge/rampart/internal/edge"
 )
 
 // wrapListeners applies the node's connection caps (limits.max_conns,
@@ -69,4 +71,81 @@ func proxyProtocol(ln net.Listener, trusted []netip.Prefix, timeout time.Duratio
 		pl.ReadHeaderTimeout = timeout
 	}
 	return pl
+}
+
+// listenH3 binds the HTTP/3 UDP socket (listen.http3). By default it is
+// the HTTPS listener's address; then it takes the port the TCP listener
+// was actually given, so that ":0" in tests and the Alt-Svc header agree.
+// (issue 17)
+func (a *App) listenH3(cfg *config.Config) error {
+	addr := cfg.Listen.HTTP3
+	if addr == "" || a.httpsLn == nil {
+		return nil
+	}
+	if addr == cfg.Listen.HTTPS {
+		addr = a.httpsLn.Addr().String()
+	}
+	pc, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		return fmt.Errorf("listening for http3 on udp %s: %w", addr, err)
+	}
+	a.h3Conn = pc
+	return nil
+}
+
+// serveH3 serves HTTP/3 on the UDP socket with the node's certificates,
+// connection caps and QUIC settings; listen addresses and the quic
+// section are fixed at start, like the other listeners.
+func (a *App) serveH3(cfg *config.Config) error {
+	opts := edge.H3Options{
+		TLSConfig:   a.certs.QUICTLSConfig(),
+		MaxStreams:  cfg.QUIC.MaxStreams,
+		EarlyData:   cfg.QUIC.EarlyDataOrDefault(),
+		RetryAbove:  cfg.QUIC.RetryAbove,
+		UnderAttack: a.anyUnderAttack,
+	}
+	if lim := a.protect.conns; lim != nil {
+		opts.Admit = func(addr netip.Addr) (func(), bool) { return lim.Admit("h3", addr) }
+	}
+	return a.edge.ServeH3(a.h3Conn, opts)
+}
+
+// anyUnderAttack reports whether a zone is under attack (under_attack: on,
+// or auto with its detector active), which switches QUIC address
+// validation on. It is asked for every unvalidated handshake, so the
+// answer is kept for a second.
+func (a *App) anyUnderAttack() bool {
+	now := time.Now().Unix()
+	if a.attackAt.Load() == now {
+		return a.attackOn.Load()
+	}
+	on := false
+	if gen := a.gen.Load(); gen != nil {
+		for _, e := range gen.zones {
+			if e.key.UnderAttack == "on" {
+				on = true
+				break
+			}
+		}
+	}
+	if !on {
+		p := &a.protect
+		p.mu.Lock()
+		for _, e := range p.detectors {
+			if e.d.Active() {
+				on = true
+				break
+			}
+		}
+		p.mu.Unlock()
+	}
+	a.attackOn.Store(on)
+	a.attackAt.Store(now)
+	return on
+}
+
+// needsHandshake reports whether zc has rules on the client address,
+// whose requests must not be answered from 0-RTT early data (edge.Zone).
+func needsHandshake(zc config.Zone, cfg *config.Config) bool {
+	return len(zc.Access.Allow) > 0 || len(zc.Access.Deny) > 0 || len(cfg.Compliance.EmbargoedRegions) > 0
 }

@@ -38,6 +38,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -75,6 +76,9 @@ type Manager struct {
 	// shared is the ACME storage on the PostgreSQL store, opened on first
 	// use and kept until Close (a change of store needs a restart).
 	shared *pgstorage.Storage
+
+	tickets *ticketKeys  // rotating session ticket keys; tickets.go
+	ocsp    *ocspStapler // staples of the file certificates; ocsp.go
 }
 
 // state is one immutable generation of certificates.
@@ -95,12 +99,14 @@ func New(cfg *config.Config, opts Options) (*Manager, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	m := &Manager{opts: opts, log: log}
+	m := &Manager{opts: opts, log: log, ocsp: newOCSPStapler()}
 	st, err := m.build(cfg, nil)
 	if err != nil {
 		return nil, err
 	}
 	m.state.Store(st)
+	m.tickets = newTicketKeys()
+	go m.runOCSP()
 	return m, nil
 }
 
@@ -111,6 +117,7 @@ func (m *Manager) build(cfg *config.Config, prev *state) (*state, error) {
 	if err != nil {
 		return nil, err
 	}
+	files = m.stapleFiles(files, time.Now()) // ocsp.go: the staples already fetched
 	for _, f := range files.expired {
 		m.log.Warn("certificate file has expired", "component", "certs", "file", f)
 	}
@@ -179,8 +186,37 @@ func isPostgres(store string) bool {
 // ChaCha20-Poly1305), so every connection has forward secrecy. It offers
 // h2 and http/1.1 by ALPN. Each call returns a new *tls.Config that
 // follows Reload.
+//
+// Session tickets are encrypted with keys rotated every
+// TicketKeyRotation (tickets.go). They are issued to TLS 1.2 clients
+// only: Go's crypto/tls announces every TLS 1.3 ticket as valid for 7
+// days (a fixed lifetime hint), which scanners report as ticket keys not
+// rotated daily, so TLS 1.3 over TCP resumes nothing. HTTP/3, where
+// resumption also carries 0-RTT, issues them (QUICTLSConfig).
 func (m *Manager) TLSConfig() *tls.Config {
-	return &tls.Config{
+	cfg := m.baseTLSConfig()
+	noTickets := cfg.Clone()
+	noTickets.SessionTicketsDisabled = true
+	cfg.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+		if slices.Contains(hello.SupportedVersions, tls.VersionTLS13) {
+			return noTickets, nil
+		}
+		return nil, nil
+	}
+	return cfg
+}
+
+// QUICTLSConfig is TLSConfig for HTTP/3: TLS 1.3 (QUIC's only version),
+// the same certificates, and session tickets with the rotating keys, which
+// resumption and 0-RTT need.
+func (m *Manager) QUICTLSConfig() *tls.Config {
+	cfg := m.baseTLSConfig()
+	cfg.MinVersion = tls.VersionTLS13
+	return cfg
+}
+
+func (m *Manager) baseTLSConfig() *tls.Config {
+	cfg := &tls.Config{
 		MinVersion: tls.VersionTLS12,
 		CipherSuites: []uint16{
 			tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
@@ -193,6 +229,8 @@ func (m *Manager) TLSConfig() *tls.Config {
 		NextProtos:     []string{"h2", "http/1.1"},
 		GetCertificate: m.GetCertificate,
 	}
+	m.tickets.apply(cfg)
+	return cfg
 }
 
 // errNoCertificate is returned when not even a default certificate exists.
@@ -276,6 +314,7 @@ func (m *Manager) Reload(cfg *config.Config) error {
 	if prev.acme != nil && prev.acme != st.acme {
 		prev.acme.close()
 	}
+	m.ocsp.wake() // ocsp.go: staple new files
 	m.log.Info("certificates reloaded", "component", "certs",
 		"files", len(cfg.TLS.Certificates), "acme", st.acme != nil)
 	return nil
@@ -287,6 +326,8 @@ func (m *Manager) Close() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.closed = true
+	m.tickets.close()
+	m.ocsp.close()
 	st := m.state.Load()
 	if st.acme != nil {
 		st.acme.close()

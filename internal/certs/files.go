@@ -23,6 +23,36 @@ type fileSet struct {
 	def *tls.Certificate
 	// expired lists files whose leaf is past NotAfter, for a warning.
 	expired []string
+	// all lists every certificate once, in file order.
+	all []*tls.Certificate
+}
+
+// replace returns a copy of fs in which every certificate that is a key of
+// repl is replaced by its value (a copy with an OCSP staple; ocsp.go).
+func (fs *fileSet) replace(repl map[*tls.Certificate]*tls.Certificate) *fileSet {
+	sub := func(c *tls.Certificate) *tls.Certificate {
+		if r, ok := repl[c]; ok {
+			return r
+		}
+		return c
+	}
+	n := &fileSet{
+		exact:    make(map[string]*tls.Certificate, len(fs.exact)),
+		wildcard: make(map[string]*tls.Certificate, len(fs.wildcard)),
+		def:      sub(fs.def),
+		expired:  fs.expired,
+		all:      make([]*tls.Certificate, len(fs.all)),
+	}
+	for k, c := range fs.exact {
+		n.exact[k] = sub(c)
+	}
+	for k, c := range fs.wildcard {
+		n.wildcard[k] = sub(c)
+	}
+	for i, c := range fs.all {
+		n.all[i] = sub(c)
+	}
+	return n
 }
 
 // loadFiles reads every configured certificate and key. The first error
@@ -43,6 +73,7 @@ func loadFiles(list []config.Certificate, now time.Time) (*fileSet, error) {
 		if fs.def == nil {
 			fs.def = cert
 		}
+		fs.all = append(fs.all, cert)
 		for _, name := range leaf.DNSNames {
 			name = normalizeHost(name)
 			if parent, ok := strings.CutPrefix(name, "*."); ok {

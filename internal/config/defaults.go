@@ -52,6 +52,10 @@ func (c *Config) applyDefaults(src *source) {
 	if unset("listen.https") && (len(c.TLS.Certificates) > 0 || c.TLS.ACME.Email != "") {
 		c.Listen.HTTPS = DefaultHTTPSAddr
 	}
+	if unset("listen.http3") {
+		c.Listen.HTTP3 = c.Listen.HTTPS
+	}
+	c.QUIC.applyDefaults(unset) // http3.go
 	if c.Listen.Server == "" {
 		c.Listen.Server = ServerRampart
 	}

@@ -34,6 +34,9 @@ type Config struct {
 	Limits Limits `yaml:"limits"`
 	// --- end protection ---
 
+	// QUIC tunes the HTTP/3 listener (http3.go).
+	QUIC QUIC `yaml:"quic"`
+
 	Zones []Zone `yaml:"zones"`
 
 	// Path is the file the config was read from ("" when built in code).
@@ -53,6 +56,10 @@ type Listen struct {
 	// HTTPS defaults to "" (off), or to "127.0.0.1:8443" when the file
 	// leaves it out but configures tls certificates or an acme email.
 	HTTPS string `yaml:"https"`
+	// HTTP3 is the UDP address of HTTP/3 (QUIC). It defaults to the
+	// HTTPS address when the file leaves it out and HTTPS is on; "" turns
+	// HTTP/3 off. Tuned by the quic section (http3.go).
+	HTTP3 string `yaml:"http3"`
 	Admin string `yaml:"admin"` // default "127.0.0.1:9090"
 	// ProxyProtocol reads a PROXY protocol header (v1 or v2) at the start
 	// of each connection on the http and https listeners, from peers in
@@ -191,6 +198,9 @@ type Zone struct {
 	// OriginLimits caps the requests in flight to the zone's origins,
 	// with a bounded priority queue (see originlimits.go).
 	OriginLimits OriginLimits `yaml:"origin_limits"`
+	// HSTS is the zone's Strict-Transport-Security policy, sent on its
+	// HTTPS and HTTP/3 responses only (http3.go). Off by default.
+	HSTS HSTS `yaml:"hsts"`
 
 	// Line is where the zone starts in the config file, for error messages.
 	Line int `yaml:"-"`

@@ -60,6 +60,7 @@ func (c *Config) Validate() error {
 	v.nodeCache(c)                 // cache.go
 	v.nodeWAF(c)                   // waf.go
 	v.protection(c)                // access.go (H12)
+	v.quic(c)                      // http3.go
 	claimed := map[string]string{} // canonical host → field that claimed it
 	for i := range c.Zones {
 		v.zone(zonePath(i), &c.Zones[i], claimed)
@@ -99,6 +100,7 @@ func (v *validator) listen(c *Config) {
 		{"listen.admin", c.Listen.Admin},
 	}
 	seen := map[string]string{}
+	v.http3Listen(c) // http3.go: UDP, so it may share the HTTPS address
 	for _, a := range addrs {
 		if a.addr == "" {
 			continue
@@ -426,6 +428,7 @@ func (v *validator) zone(prefix string, z *Zone, claimed map[string]string) {
 	v.challenge(prefix, &z.Challenge)       // in challenge.go (H12)
 	v.challengeCookieDomain(prefix, z)      // in challenge.go
 	v.originLimits(prefix, &z.OriginLimits) // in originlimits.go
+	v.hsts(join(prefix, "hsts"), &z.HSTS)   // in http3.go
 	if z.MaxBodySize < 0 {
 		v.errorf(join(prefix, "max_body_size"), "must not be negative, got %d", z.MaxBodySize)
 	}

@@ -169,3 +169,19 @@ func (c *conn) Close() error {
 // NetConn returns the wrapped connection (for code that needs the
 // *net.TCPConn).
 func (c *conn) NetConn() net.Conn { return c.Conn }
+
+// Admit counts a connection that reaches the node other than through a
+// wrapped listener (a QUIC connection on the HTTP/3 socket) from the
+// address a, against the same caps; name labels it in OnReject. When ok,
+// release must be called once when the connection ends.
+func (l *Limiter) Admit(name string, a netip.Addr) (release func(), ok bool) {
+	key := Key(a)
+	if reason := l.acquire(key); reason != "" {
+		if l.opts.OnReject != nil {
+			l.opts.OnReject(name, reason)
+		}
+		return nil, false
+	}
+	var once sync.Once
+	return func() { once.Do(func() { l.release(key) }) }, true
+}

@@ -2,6 +2,7 @@ package connlimit_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
@@ -174,5 +175,40 @@ func TestCloseTwiceReleasesOnce(t *testing.T) {
 	io.Copy(io.Discard, c)
 	if got := l.Open(); got != 0 {
 		t.Errorf("Open = %d after double close, want 0", got)
+	}
+}
+
+func TestAdmit(t *testing.T) {
+	var rejected []string
+	l := connlimit.New(connlimit.Options{MaxConns: 3, MaxPerIP: 2, OnReject: func(name, reason string) { rejected = append(rejected, name+":"+reason) }})
+	a := netip.MustParseAddr("192.0.2.1")
+	r1, ok1 := l.Admit("h3", a)
+	r2, ok2 := l.Admit("h3", a)
+	if !ok1 || !ok2 {
+		t.Fatal("first two connections refused")
+	}
+	if _, ok := l.Admit("h3", a); ok {
+		t.Fatal("third connection from one address admitted over max_per_ip 2")
+	}
+	r3, ok3 := l.Admit("h3", netip.MustParseAddr("2001:db8::1"))
+	if !ok3 {
+		t.Fatal("other address refused")
+	}
+	if _, ok := l.Admit("h3", netip.MustParseAddr("198.51.100.1")); ok {
+		t.Fatal("admitted over max_conns 3")
+	}
+	r1()
+	r1() // twice is once
+	if got := l.OpenFrom(a); got != 1 {
+		t.Fatalf("OpenFrom = %d after one release, want 1", got)
+	}
+	r2()
+	r3()
+	if l.Open() != 0 {
+		t.Fatalf("Open = %d after every release", l.Open())
+	}
+	want := []string{"h3:" + connlimit.ReasonPerIP, "h3:" + connlimit.ReasonTotal}
+	if fmt.Sprint(rejected) != fmt.Sprint(want) {
+		t.Fatalf("rejected = %v, want %v", rejected, want)
 	}
 }

@@ -126,6 +126,15 @@ type Zone struct {
 	// chunked body is cut off when it grows past the limit, which fails
 	// the request while its body is being read.
 	MaxBodySize int64
+	// NeedsHandshake marks a zone with rules on the client address
+	// (access rules, embargoes): a request that arrives in 0-RTT early
+	// data, from an address not yet validated, gets 425 Too Early
+	// (serve_h3.go). A zone with a rate limit or a challenge phase is
+	// treated so whatever this says.
+	NeedsHandshake bool
+	// HSTS is the Strict-Transport-Security value sent on every HTTPS
+	// and HTTP/3 response of the zone ("" sends none).
+	HSTS string
 }
 
 // Routes is the routing state of the edge, replaced as a whole on reload.
@@ -227,6 +236,10 @@ type Server struct {
 	ids     *idGenerator
 	routes  atomic.Pointer[Routes]
 	unknown *metrics.Zone
+	// altSvc is the Alt-Svc value of HTTP/1.1 and HTTP/2 responses on
+	// TLS once HTTP/3 is served (serve_h3.go); nil before.
+	altSvc atomic.Pointer[[]string]
+	protos *protoCounters // requests by protocol; nil without metrics
 
 	mu      sync.Mutex
 	servers []listenerServer
@@ -250,6 +263,7 @@ func New(opts Options) *Server {
 	s := &Server{opts: opts, log: log, ids: newIDGenerator()}
 	if opts.Metrics != nil {
 		s.unknown = opts.Metrics.Zone(metrics.UnknownZone)
+		s.protos = newProtoCounters(opts.Metrics, log) // protocol.go
 	}
 	s.SetRoutes(&Routes{Lookup: func(string) (*Zone, bool) { return nil, false }})
 	return s
@@ -345,6 +359,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rw := writerPool.Get().(*responseWriter)
 	*rw = responseWriter{rw: w, id: st.id[:]}
 	w.Header()[RequestIDHeader] = rw.id
+	if r.TLS != nil && r.ProtoMajor < 3 {
+		if v := s.altSvc.Load(); v != nil {
+			w.Header()["Alt-Svc"] = *v
+		}
+	}
 	// The origin gets the same id, so its logs can be joined with
 	// rampart's; a client-sent value is replaced, never trusted.
 	r.Header[RequestIDHeader] = rw.id
@@ -430,6 +449,14 @@ func (s *Server) route(rt *Routes, w http.ResponseWriter, r *http.Request, info 
 	}
 	*zp = z
 	info.Zone = z.Name
+	if z.HSTS != "" && r.TLS != nil {
+		w.Header()["Strict-Transport-Security"] = []string{z.HSTS}
+	}
+	if tooEarly(r, z) { // serve_h3.go
+		info.Block = "early_data"
+		writeError(w, http.StatusTooEarly, "sent in TLS early data (0-RTT); retry after the handshake", info.ID)
+		return
+	}
 	if r.Method == http.MethodConnect {
 		// rampart is a reverse proxy: a CONNECT tunnel through it would
 		// make it an open forward proxy.
@@ -497,6 +524,7 @@ func (s *Server) logRequest(rw *responseWriter, r *http.Request, info *reqctx.In
 	if m != nil {
 		m.Observe(status, d, info.Origin)
 	}
+	s.protos.observe(r.ProtoMajor)
 	if !s.opts.AccessLog.Enabled() {
 		return
 	}

@@ -113,7 +113,7 @@ func TestPagesRender(t *testing.T) {
 		}
 	}
 	_, body, _ = get(t, c, r.srv.URL+"/dashboard/cases")
-	if !strings.Contains(body, "shop.example") || !strings.Contains(body, "maskan-payments.example") {
+	if !strings.Contains(body, "shop.example") || !strings.Contains(body, "maskan-payments.example") || !strings.Contains(body, "/dashboard/accounts/"+s.held) {
 		t.Errorf("queue lacks the cases: %.2000s", body)
 	}
 	_, body, _ = get(t, c, r.srv.URL+"/dashboard/events.json?action=waf_blocked")

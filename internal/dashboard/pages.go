@@ -173,6 +173,9 @@ type casesData struct {
 	Cases  []store.Case
 	Offset int
 	More   bool
+	// Held are the accounts the gate or a decision holds in review: work
+	// for the desk like an open case (decided on the account's page).
+	Held []store.Account
 }
 
 func (d *Dashboard) pageCases(w http.ResponseWriter, r *http.Request, v *view) error {
@@ -201,6 +204,11 @@ func (d *Dashboard) pageCases(w http.ResponseWriter, r *http.Request, v *view) e
 		cs, cd.More = cs[:pageSize], true
 	}
 	cd.Cases = cs
+	if status == store.CaseOpen && off == 0 {
+		if cd.Held, err = d.opts.Compliance.Store().ListAccounts(r.Context(), store.AccountFilter{Status: store.AccountReview, Limit: pageSize}); err != nil {
+			return err
+		}
+	}
 	v.Title, v.Section, v.Data = "Case queue", "cases", cd
 	return d.render(w, v, http.StatusOK, "cases")
 }

@@ -133,9 +133,9 @@ func Run(ctx context.Context, opts Options, ready func(Info)) (err error) {
 	}
 	addrs := a.Addrs()
 	info := Info{
-		Origin:  originURL,
-		Edge:    "http://" + addrs.HTTP,
-		Admin:   "http://" + addrs.Admin,
+		Origin:    originURL,
+		Edge:      "http://" + addrs.HTTP,
+		Admin:     "http://" + addrs.Admin,
 		DataDir:   dataDir,
 		Token:     plaintext,
 		Dashboard: "http://" + addrs.Admin + "/dashboard/",

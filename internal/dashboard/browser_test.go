@@ -325,7 +325,8 @@ func TestBrowserComplianceFlow(t *testing.T) {
 
 	// 3. The queue shows the reported zone and the held one.
 	q := page("cases", adminURL+"/dashboard/cases")
-	if !strings.Contains(q, "shop.example") || !strings.Contains(q, "maskan-pay.example") {
+	// Both holds are work: the held zone's case and the held account's.
+	if !strings.Contains(q, "shop.example") || !strings.Contains(q, "maskan-pay.example") || !strings.Contains(q, "account:"+held.ID) {
 		t.Fatalf("queue: %s", q)
 	}
 	c := page("case-reported", adminURL+"/dashboard/cases/"+caseID)
@@ -343,6 +344,14 @@ func TestBrowserComplianceFlow(t *testing.T) {
 	hc := page("case-held-matches", adminURL+"/dashboard/cases/"+heldCases[0].ID)
 	if !strings.Contains(hc, "BANK MASKAN") || !strings.Contains(hc, "Bank Maskan") {
 		t.Fatalf("held case page lacks the match and the account: %s", hc)
+	}
+
+	accCases, _ := n.db.ListCases(context.Background(), store.CaseFilter{Host: "account:" + held.ID})
+	if len(accCases) != 1 {
+		t.Fatalf("held account cases: %+v", accCases)
+	}
+	if ac := page("case-account", adminURL+"/dashboard/cases/"+accCases[0].ID); !strings.Contains(ac, "BANK MASKAN") || !strings.Contains(ac, "deciding it decides the account") {
+		t.Fatalf("account case page: %s", ac)
 	}
 
 	// 4. Suspend the reported zone: the edge answers 451.

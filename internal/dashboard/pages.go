@@ -274,6 +274,12 @@ func (d *Dashboard) caseData(r *http.Request, id string) (*caseData, error) {
 			}
 		}
 	}
+	if accID, ok := compliance.AccountOfCase(t.Case); ok && cd.Account == nil {
+		// An account's case (an account held in review).
+		if a, err := st.GetAccount(ctx, accID); err == nil {
+			cd.Account = &a
+		}
+	}
 	if cd.Zone != nil {
 		cd.Screenings = append(cd.Screenings, decodeScreenings("zone "+cd.Zone.Host, t.Screenings)...)
 	}

@@ -249,6 +249,20 @@ func TestSessionSecurity(t *testing.T) {
 	}
 }
 
+func TestNoticeIsFixedText(t *testing.T) {
+	for code, want := range map[string]string{
+		"signedout":          "Signed out.",
+		"decided-suspend":    "Decision recorded: suspend.",
+		"account-block":      "Account decision recorded: block.",
+		"Your token expired": "",
+		"decided-<b>x</b>":   "",
+	} {
+		if got := noticeText(code); got != want {
+			t.Errorf("noticeText(%q) = %q, want %q", code, got, want)
+		}
+	}
+}
+
 func TestSafeNext(t *testing.T) {
 	for in, want := range map[string]string{
 		"/dashboard/cases?status=open": "/dashboard/cases?status=open",

@@ -100,7 +100,7 @@ func (d *Dashboard) postSignout(w http.ResponseWriter, r *http.Request, v *view)
 			d.log.Error("auditing a dashboard sign-out", "error", err)
 		}
 	}
-	http.Redirect(w, r, "/dashboard/signin?notice=Signed+out.", http.StatusSeeOther)
+	http.Redirect(w, r, "/dashboard/signin?notice=signedout", http.StatusSeeOther)
 	return nil
 }
 
@@ -331,7 +331,7 @@ func (d *Dashboard) postCaseDecision(w http.ResponseWriter, r *http.Request, v *
 		v.Error = "The decision was not recorded: " + strings.ReplaceAll(err.Error(), compliance.ErrInvalid.Error()+": ", "")
 		return d.render(w, v, code, "case")
 	}
-	http.Redirect(w, r, "/dashboard/cases/"+id+"?notice="+urlQueryEscape("Decision recorded: "+action+"."), http.StatusSeeOther)
+	http.Redirect(w, r, "/dashboard/cases/"+id+"?notice=decided-"+urlQueryEscape(action), http.StatusSeeOther)
 	return nil
 }
 
@@ -409,13 +409,12 @@ func (d *Dashboard) postAccountDecision(w http.ResponseWriter, r *http.Request, 
 	_, err := d.opts.Compliance.DecideAccount(r.Context(), id, action, reason, sessionOf(r).tok.ID)
 	switch {
 	case errors.Is(err, compliance.ErrInvalid), errors.Is(err, store.ErrInvalid), errors.Is(err, store.ErrConflict):
-		msg := strings.ReplaceAll(err.Error(), compliance.ErrInvalid.Error()+": ", "")
-		http.Redirect(w, r, "/dashboard/accounts/"+id+"?notice="+urlQueryEscape("Not recorded: "+truncate(150, msg)), http.StatusSeeOther)
+		http.Redirect(w, r, "/dashboard/accounts/"+id+"?notice=account-refused", http.StatusSeeOther)
 		return nil
 	case err != nil:
 		return err
 	}
-	http.Redirect(w, r, "/dashboard/accounts/"+id+"?notice="+urlQueryEscape("Account decision recorded: "+action+"."), http.StatusSeeOther)
+	http.Redirect(w, r, "/dashboard/accounts/"+id+"?notice=account-"+urlQueryEscape(action), http.StatusSeeOther)
 	return nil
 }
 

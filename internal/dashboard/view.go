@@ -43,10 +43,27 @@ func (d *Dashboard) newView(r *http.Request, s *session) *view {
 		v.CanDecide = s.tok.Scope.Allows(token.Compliance)
 		v.CanAudit = v.CanDecide
 	}
-	if n := r.URL.Query().Get("notice"); n != "" && len(n) < 200 {
-		v.Notice = n
-	}
+	v.Notice = noticeText(r.URL.Query().Get("notice"))
 	return v
+}
+
+// noticeText maps a notice code of a redirect to its message. Only fixed
+// messages are shown, so that a crafted link cannot put words in the
+// dashboard's mouth.
+func noticeText(code string) string {
+	kind, action, _ := strings.Cut(code, "-")
+	known := map[string]bool{"dismiss": true, "suspend": true, "reinstate": true, "clear": true, "block": true, "review": true}
+	switch {
+	case code == "signedout":
+		return "Signed out."
+	case code == "account-refused":
+		return "The account decision was not recorded: the account already has that status, or the reason or action is missing."
+	case kind == "decided" && known[action]:
+		return "Decision recorded: " + action + "."
+	case kind == "account" && known[action]:
+		return "Account decision recorded: " + action + "."
+	}
+	return ""
 }
 
 // sessionOf returns the request's session (set by wrap).

@@ -365,7 +365,7 @@ func (a *App) adminHandler(cfg *config.Config, tokens token.Store) (http.Handler
 	}
 	o.Purger = cachePurger{a} // cache.go
 	// The web dashboard (H15) on the same dependencies.
-	do := dashboard.Options{Tokens: tokens, Logger: a.log, Lists: o.Lists, Screening: o.Screening, Traffic: a.traffic}
+	do := dashboard.Options{Tokens: tokens, Logger: a.log, Lists: o.Lists, Screening: o.Screening, Traffic: a.traffic, Purger: cachePurger{a}}
 	if d != nil {
 		do.Compliance, do.Store = d.svc, d.store
 	}

@@ -487,6 +487,39 @@ func TestBrowserComplianceFlow(t *testing.T) {
 		t.Fatalf("read token deciding: %d, want 403", resp.StatusCode)
 	}
 
+	// 9b. Purging a zone's cache needs an admin token; it is audited.
+	var shopID string
+	for _, z := range zs {
+		if z.Host == "shop.example" {
+			shopID = z.ID
+		}
+	}
+	ajar, _ := cookiejar.New(nil)
+	adminC := &http.Client{Jar: ajar, Timeout: 10 * time.Second, CheckRedirect: plain.CheckRedirect}
+	resp, _ = adminC.Get(adminURL + "/dashboard/signin")
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	pre = csrfRe.FindStringSubmatch(string(b))[1]
+	resp, _ = adminC.PostForm(adminURL+"/dashboard/signin", url.Values{"csrf": {pre}, "token": {n.tokens[token.Admin]}})
+	resp.Body.Close()
+	resp, _ = adminC.Get(adminURL + "/dashboard/zones/" + shopID)
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	am := csrfRe.FindStringSubmatch(string(b))
+	if am == nil || !strings.Contains(string(b), "Purge the cache") {
+		t.Fatalf("admin's zone page has no purge form: %.300s", b)
+	}
+	resp, _ = adminC.PostForm(adminURL+"/dashboard/zones/"+shopID+"/purge", url.Values{"csrf": {am[1]}})
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Location"), "notice=purged-") {
+		t.Fatalf("purge: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp, _ = reader.PostForm(adminURL+"/dashboard/zones/"+shopID+"/purge", url.Values{"csrf": {m[1]}})
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("read token purging: %d, want 403", resp.StatusCode)
+	}
+
 	// 10. Sign out in the browser: the old cookie stops working.
 	if err := chromedp.Do(ctx, chromedp.Navigate(adminURL+"/dashboard/"), chromedp.WaitVisible(".signout button"),
 		chromedp.Click(".signout button"), chromedp.WaitVisible("#token")); err != nil {

@@ -36,6 +36,7 @@ import (
 	"time"
 
 	"github.com/rampart-edge/rampart/internal/audit"
+	"github.com/rampart-edge/rampart/internal/cache"
 	"github.com/rampart-edge/rampart/internal/compliance"
 	"github.com/rampart-edge/rampart/internal/lists"
 	"github.com/rampart-edge/rampart/internal/rollup"
@@ -60,6 +61,11 @@ type ListStore interface {
 	Snapshot() *lists.Snapshot
 }
 
+// Purger removes cached responses of a zone by its host.
+type Purger interface {
+	Purge(zone string, p cache.PurgeRequest) (int, error)
+}
+
 // Options are the dashboard's dependencies. Leave a piece nil when it is
 // absent; its pages then say so.
 type Options struct {
@@ -74,6 +80,9 @@ type Options struct {
 	Screening Screener
 	// Traffic holds the per-minute rollups and security events.
 	Traffic *rollup.Store
+	// Purger empties a zone's cache (the zone page's purge form, admin
+	// scope); the app's cache implements it (admin.Purger).
+	Purger Purger
 	// SecureCookies marks cookies Secure even on plain HTTP (the admin
 	// listener is behind a TLS proxy).
 	SecureCookies bool
@@ -165,6 +174,7 @@ func (d *Dashboard) routes() []page {
 		{"POST /dashboard/accounts/{id}/decision", token.Compliance, d.postAccountDecision},
 		{"GET /dashboard/zones", token.Read, d.pageZones},
 		{"GET /dashboard/zones/{id}", token.Read, d.pageZone},
+		{"POST /dashboard/zones/{id}/purge", token.Admin, d.postPurge},
 		{"GET /dashboard/lists", token.Read, d.pageLists},
 		{"GET /dashboard/audit", token.Compliance, d.pageAudit},
 		{"GET /dashboard/search", token.Read, d.pageSearch},

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rampart-edge/rampart/internal/audit"
+	"github.com/rampart-edge/rampart/internal/cache"
 	"github.com/rampart-edge/rampart/internal/compliance"
 	"github.com/rampart-edge/rampart/internal/entity"
 	"github.com/rampart-edge/rampart/internal/lists"
@@ -486,6 +487,40 @@ func (d *Dashboard) pageZone(w http.ResponseWriter, r *http.Request, v *view) er
 	}
 	v.Title, v.Section, v.Data = "Zone "+z.Host, "zones", zd
 	return d.render(w, v, http.StatusOK, "zone")
+}
+
+// postPurge empties the zone's cache on this node (other nodes purge
+// through Redis), as POST /v1/zones/{id}/purge with {"everything": true}
+// or a path prefix; audited with the token id.
+func (d *Dashboard) postPurge(w http.ResponseWriter, r *http.Request, v *view) error {
+	if err := d.needDesk(); err != nil {
+		return err
+	}
+	if d.opts.Purger == nil {
+		return &httpError{http.StatusServiceUnavailable, "The cache is not available on this node."}
+	}
+	z, err := d.opts.Compliance.Store().GetZone(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	req := cache.PurgeRequest{Everything: true}
+	if p := strings.TrimSpace(r.PostForm.Get("prefix")); p != "" {
+		if !strings.HasPrefix(p, "/") || len(p) > 2048 {
+			return &httpError{http.StatusUnprocessableEntity, "A purge prefix is a path starting with /."}
+		}
+		req = cache.PurgeRequest{Prefixes: []string{p}}
+	}
+	tokID := sessionOf(r).tok.ID
+	if err := d.audit(r.Context(), tokID, audit.ActionTokenUse, map[string]any{"method": r.Method, "path": r.URL.Path, "zone": z.Host,
+		"everything": req.Everything, "prefixes": req.Prefixes}); err != nil {
+		return &httpError{http.StatusServiceUnavailable, "The audit log is not writable; nothing was purged."}
+	}
+	n, err := d.opts.Purger.Purge(z.Host, req)
+	if err != nil {
+		return &httpError{http.StatusUnprocessableEntity, "Purge refused: " + err.Error()}
+	}
+	http.Redirect(w, r, "/dashboard/zones/"+z.ID+"?notice=purged-"+strconv.Itoa(n), http.StatusSeeOther)
+	return nil
 }
 
 // --- lists ---

@@ -30,6 +30,7 @@ type view struct {
 	// CanDecide is true for tokens that may take compliance decisions.
 	CanDecide bool
 	CanAudit  bool
+	CanAdmin  bool
 	Error     string
 	Notice    string
 	Now       time.Time
@@ -42,6 +43,7 @@ func (d *Dashboard) newView(r *http.Request, s *session) *view {
 		v.TokenID, v.Scope, v.CSRF = s.tok.ID, string(s.tok.Scope), s.csrf
 		v.CanDecide = s.tok.Scope.Allows(token.Compliance)
 		v.CanAudit = v.CanDecide
+		v.CanAdmin = s.tok.Scope.Allows(token.Admin)
 	}
 	v.Notice = noticeText(r.URL.Query().Get("notice"))
 	return v
@@ -62,6 +64,10 @@ func noticeText(code string) string {
 		return "Decision recorded: " + action + "."
 	case kind == "account" && known[action]:
 		return "Account decision recorded: " + action + "."
+	case kind == "purged":
+		if n, err := strconv.Atoi(action); err == nil && n >= 0 {
+			return "Purged " + strconv.Itoa(n) + " cached responses on this node (other nodes purge through Redis)."
+		}
 	}
 	return ""
 }

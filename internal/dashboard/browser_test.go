@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -275,6 +276,22 @@ func TestBrowserComplianceFlow(t *testing.T) {
 			t.Fatal(err)
 		}
 		return s
+	}
+
+	// The checker finds what it looks for: a page with an unlabelled
+	// input, grey-on-white text and no landmarks fails it.
+	bad := "data:text/html," + url.PathEscape(`<html><body><div><input id=q><p class=x>faint</p></div><style>.x{color:#bbb}</style></body></html>`)
+	if err := chromedp.Do(ctx, chromedp.Navigate(bad)); err != nil {
+		t.Fatal(err)
+	}
+	found, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](a11yJS))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"lang", "main landmark", "form control without a label", "contrast"} {
+		if !slices.ContainsFunc(found, func(p string) bool { return strings.Contains(p, want) }) {
+			t.Errorf("the accessibility check missed %q on a bad page: %q", want, found)
+		}
 	}
 
 	// 1. The public report form on the zone.

@@ -77,6 +77,10 @@ type Options struct {
 	// and the token.use entries of write calls; nil answers 503 and
 	// audits nothing.
 	Store store.Store
+
+	// Dashboard serves the web dashboard under /dashboard/ (internal/
+	// dashboard); nil answers 404 there.
+	Dashboard http.Handler
 }
 
 // DefaultMaxImportBytes bounds list uploads (64 MiB; the OFAC SDN set is
@@ -108,6 +112,7 @@ func (s *Server) routes() []route {
 		{"GET /healthz", "", s.handleHealth},
 		{"GET /metrics", "", s.handleMetrics},
 		{"GET /v1/lists", token.Read, s.handleListsStatus},
+		{"GET /v1/openapi.json", "", s.handleOpenAPI},
 		{"POST /v1/lists/import", token.Admin, s.auditUse(s.handleListsImport)},
 		{"POST /v1/screen", token.Read, s.handleScreen},
 		{"POST /v1/zones/{id}/purge", token.Admin, s.auditUse(s.handlePurge)},
@@ -154,6 +159,9 @@ func New(opts Options) (*Server, error) {
 			w.Header().Set("Allow", allow)
 			writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed; use "+allow)
 		})
+	}
+	if opts.Dashboard != nil {
+		mux.Handle("/dashboard/", opts.Dashboard)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API route: "+r.URL.Path)

@@ -29,6 +29,7 @@ import (
 	"github.com/rampart-edge/rampart/internal/lists"
 	"github.com/rampart-edge/rampart/internal/metrics"
 	"github.com/rampart-edge/rampart/internal/proxy"
+	"github.com/rampart-edge/rampart/internal/rollup"
 	"github.com/rampart-edge/rampart/internal/screening"
 	"github.com/rampart-edge/rampart/internal/token"
 	"github.com/rampart-edge/rampart/internal/waf"
@@ -64,6 +65,7 @@ type App struct {
 	certs   *certs.Manager
 	edge    *edge.Server
 
+	traffic   *rollup.Store      // the dashboard's rollups; nil without an admin listener
 	lists     *lists.Store       // nil with SkipCompliance or without an admin listener
 	screening *screening.Service // likewise
 
@@ -150,7 +152,12 @@ func New(cfg *config.Config, opts Options) (_ *App, err error) {
 	if a.certs, err = certs.New(cfg, certs.Options{Logger: log, DataDir: cfg.DataDir}); err != nil {
 		return nil, fmt.Errorf("loading certificates: %w", err)
 	}
-	a.edge = edge.New(edge.Options{Timeouts: cfg.Timeouts, Metrics: a.metrics, AccessLog: a.access, Logger: log.With("component", "edge"), Server: cfg.Listen.Server})
+	eo := edge.Options{Timeouts: cfg.Timeouts, Metrics: a.metrics, AccessLog: a.access, Logger: log.With("component", "edge"), Server: cfg.Listen.Server}
+	if cfg.Listen.Admin != "" {
+		a.traffic = rollup.New(0, 2000) // the dashboard's traffic pages (H15)
+		eo.Traffic = a.traffic
+	}
+	a.edge = edge.New(eo)
 
 	if a.httpLn, err = listen("http", cfg.Listen.HTTP); err != nil {
 		return nil, err

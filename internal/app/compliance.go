@@ -15,6 +15,7 @@ import (
 	"github.com/rampart-edge/rampart/internal/admin"
 	"github.com/rampart-edge/rampart/internal/compliance"
 	"github.com/rampart-edge/rampart/internal/config"
+	"github.com/rampart-edge/rampart/internal/dashboard"
 	"github.com/rampart-edge/rampart/internal/edge"
 	"github.com/rampart-edge/rampart/internal/lists"
 	"github.com/rampart-edge/rampart/internal/screening"
@@ -363,6 +364,16 @@ func (a *App) adminHandler(cfg *config.Config, tokens token.Store) (http.Handler
 		o.Compliance, o.Reporter, o.Store = d.svc, d.reporter, d.store
 	}
 	o.Purger = cachePurger{a} // cache.go
+	// The web dashboard (H15) on the same dependencies.
+	do := dashboard.Options{Tokens: tokens, Logger: a.log, Lists: o.Lists, Screening: o.Screening, Traffic: a.traffic, Purger: cachePurger{a}}
+	if d != nil {
+		do.Compliance, do.Store = d.svc, d.store
+	}
+	dash, err := dashboard.New(do)
+	if err != nil {
+		return nil, err
+	}
+	o.Dashboard = dash
 	srv, err := admin.New(o)
 	if err != nil {
 		return nil, err

@@ -151,6 +151,10 @@ func (c *Service) DecideAccount(ctx context.Context, id, action, reason, actor s
 		if err := tx.UpdateAccount(ctx, &a); err != nil {
 			return err
 		}
+		// The account's case follows (accountcases.go).
+		if err := followAccountCaseTx(ctx, tx, a, action, reason, actor); err != nil {
+			return err
+		}
 		out.Account = a
 		zones, err := accountZones(ctx, tx, id)
 		if err != nil {

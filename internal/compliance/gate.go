@@ -163,6 +163,12 @@ func (c *Service) CreateAccount(ctx context.Context, in AccountInput, actor stri
 	if err := store.CreateAccountWithScreening(ctx, c.s, &acc, &sc, actor); err != nil {
 		return AccountResult{}, err
 	}
+	if status == store.AccountReview {
+		// The hold becomes work: a case in the queue (accountcases.go).
+		if err := c.openAccountCase(ctx, acc, ev.Reasons, actor); err != nil {
+			c.log.Error("opening the case of an account held in review", "account", acc.ID, "error", err)
+		}
+	}
 	return AccountResult{ID: acc.ID, Status: status, Screening: ev}, nil
 }
 

@@ -220,6 +220,11 @@ func (c *Service) Decide(ctx context.Context, caseID, action, reason, actor stri
 	default:
 		return store.Case{}, store.Decision{}, invalid("action: %q is not dismiss, suspend or reinstate", action)
 	}
+	if cur, err := c.s.GetCase(ctx, caseID); err == nil {
+		if accID, ok := AccountOfCase(cur); ok {
+			return c.decideAccountCase(ctx, cur, accID, action, reason, actor)
+		}
+	}
 	cs, d, err := c.decide(ctx, caseID, action, reason, actor)
 	if err != nil {
 		return store.Case{}, store.Decision{}, err

@@ -43,6 +43,11 @@ type Info struct {
 	Origin, Edge, Admin string // base URLs
 	DataDir             string
 	Token               string // read-scope admin API token ("" if none)
+	// Dashboard is the dashboard's address and SignIn the
+	// compliance-scope token to sign in with.
+	Dashboard, SignIn string
+	// Seeded names what the demo put on the desk (see seed).
+	Seeded Seeded
 }
 
 // Run starts the sample origin on a free port of 127.0.0.1, a rampart edge
@@ -90,6 +95,9 @@ func Run(ctx context.Context, opts Options, ready func(Info)) (err error) {
 		{Host: "www.example.org", Aliases: []string{"example.org"}, Origins: []string{originURL}},
 		{Host: "localhost", Origins: []string{originURL}},
 	}
+	if len(cfg.Compliance.EmbargoedRegions) == 0 {
+		cfg.Compliance.EmbargoedRegions = []string{"CU", "IR", "KP", "SY"}
+	}
 	for i := range cfg.Zones {
 		cfg.Zones[i].SetDefaults()
 	}
@@ -105,6 +113,14 @@ func Run(ctx context.Context, opts Options, ready func(Info)) (err error) {
 	if err != nil {
 		return fmt.Errorf("creating the demo token: %w", err)
 	}
+	signIn, _, err := tokens.Create(token.Compliance, "rampart demo: dashboard sign-in")
+	if err != nil {
+		return fmt.Errorf("creating the demo token: %w", err)
+	}
+	adminTok, _, err := tokens.Create(token.Admin, "rampart demo: seeding")
+	if err != nil {
+		return fmt.Errorf("creating the demo token: %w", err)
+	}
 
 	a, err := app.New(cfg, app.Options{Logger: log, Tokens: tokens})
 	if errors.Is(err, syscall.EADDRINUSE) {
@@ -117,13 +133,14 @@ func Run(ctx context.Context, opts Options, ready func(Info)) (err error) {
 	}
 	addrs := a.Addrs()
 	info := Info{
-		Origin:  originURL,
-		Edge:    "http://" + addrs.HTTP,
-		Admin:   "http://" + addrs.Admin,
-		DataDir: dataDir,
-		Token:   plaintext,
+		Origin:    originURL,
+		Edge:      "http://" + addrs.HTTP,
+		Admin:     "http://" + addrs.Admin,
+		DataDir:   dataDir,
+		Token:     plaintext,
+		Dashboard: "http://" + addrs.Admin + "/dashboard/",
+		SignIn:    signIn,
 	}
-	printInfo(opts.Out, info, opts.For)
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -131,10 +148,20 @@ func Run(ctx context.Context, opts Options, ready func(Info)) (err error) {
 		runCtx, cancel = context.WithTimeout(runCtx, opts.For)
 		defer cancel()
 	}
+	done := make(chan error, 1)
+	go func() { done <- a.Run(runCtx) }()
+	// Seed the desk through the admin API, as a user would.
+	info.Seeded, err = seed(runCtx, info, adminTok, originURL)
+	if err != nil {
+		cancel()
+		<-done
+		return fmt.Errorf("seeding the demo: %w", err)
+	}
+	printInfo(opts.Out, info, opts.For)
 	if ready != nil {
 		ready(info)
 	}
-	if err := a.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+	if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
 	fmt.Fprintln(opts.Out, "rampart demo stopped; data directory removed.")
@@ -165,6 +192,11 @@ func printInfo(w io.Writer, in Info, d time.Duration) {
 	_, port, _ := net.SplitHostPort(edgeHost)
 	fmt.Fprintf(w, `rampart demo is running (%s)
 
+  dashboard      %s
+  sign in with   %s   (compliance scope)
+                 accounts: Plain Bakery Ltd (clean), Bank Maskan (held in review), Northwind Imports (blocked);
+                 zone %s is under a public report (case %s)
+
   sample origin  %s
   edge           %s   zones: www.example.org (alias example.org), localhost
   admin API      %s
@@ -192,6 +224,6 @@ Try:
   curl -s %s/metrics | grep '^rampart_'
   curl -s %s/healthz
 
-`, stop, in.Origin, in.Edge, in.Admin, in.DataDir, in.Token,
+`, stop, in.Dashboard, in.SignIn, in.Seeded.ReportedHost, in.Seeded.CaseID, in.Origin, in.Edge, in.Admin, in.DataDir, in.Token,
 		in.Edge, in.Edge, port, in.Edge, in.Token, in.Admin, in.Admin, in.Admin)
 }

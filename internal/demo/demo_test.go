@@ -95,10 +95,35 @@ func TestRunFor(t *testing.T) {
 	} else if screened.Matches[0].ID != "ofac-sdn:4695" {
 		t.Logf("best match for HAMAS: %+v", screened.Matches[0])
 	}
+	// The desk is seeded: a held and a blocked account, a reported zone
+	// with its case, all visible to the sign-in token.
+	for path, want := range map[string]string{
+		"/v1/accounts/" + in.Seeded.Held:    `"status":"review"`,
+		"/v1/accounts/" + in.Seeded.Blocked: `"status":"blocked"`,
+		"/v1/accounts/" + in.Seeded.Clean:   `"status":"active"`,
+		"/v1/cases/" + in.Seeded.CaseID:     `"host":"shop.example.org"`,
+	} {
+		req, _ := http.NewRequest("GET", in.Admin+path, nil)
+		req.Header.Set("Authorization", "Bearer "+in.SignIn)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), want) {
+			t.Errorf("GET %s: %d %.300s, want %s", path, resp.StatusCode, b, want)
+		}
+	}
+	if resp, err := http.Get(in.Dashboard + "signin"); err != nil || resp.StatusCode != 200 {
+		t.Errorf("dashboard sign-in page: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 	mu.Lock()
 	printed := out.String()
 	mu.Unlock()
-	for _, want := range []string{in.Edge, in.Admin, in.Token, "Host: unknown.example", "/v1/screen"} {
+	for _, want := range []string{in.Edge, in.Admin, in.Token, in.Dashboard, in.SignIn, in.Seeded.CaseID, "Host: unknown.example", "/v1/screen"} {
 		if !strings.Contains(printed, want) {
 			t.Errorf("output lacks %q:\n%s", want, printed)
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/rampart-edge/rampart/internal/config"
 	"github.com/rampart-edge/rampart/internal/metrics"
 	"github.com/rampart-edge/rampart/internal/proxy"
+	"github.com/rampart-edge/rampart/internal/rollup"
 )
 
 // BenchmarkServe measures one proxied 1 KiB GET through the whole edge
@@ -18,7 +19,14 @@ import (
 // loopback, with the default timeouts. The allocation figure is the one
 // to watch: it covers the edge, the proxy and net/http's server (the
 // client side reuses its buffers).
-func BenchmarkServe(b *testing.B) {
+func BenchmarkServe(b *testing.B) { benchServe(b, nil) }
+
+// BenchmarkServeTraffic is BenchmarkServe with the dashboard's traffic
+// rollups recording every request; compare the two in one run
+// (go test -run XXX -bench 'Serve(Traffic)?$' -count 6 ./internal/edge).
+func BenchmarkServeTraffic(b *testing.B) { benchServe(b, rollup.New(0, 0)) }
+
+func benchServe(b *testing.B, traffic *rollup.Store) {
 	p, err := proxy.New(config.Zone{Host: "bench.test", Origins: []string{benchnet.RawOrigin(b)}}, proxy.Options{})
 	if err != nil {
 		b.Fatal(err)
@@ -27,7 +35,7 @@ func BenchmarkServe(b *testing.B) {
 	defer p.Close()
 	reg := metrics.New()
 	z := &Zone{Name: "bench.test", Handler: p, Metrics: reg.Zone("bench.test")}
-	s := New(Options{Timeouts: config.Default().Timeouts, Metrics: reg})
+	s := New(Options{Timeouts: config.Default().Timeouts, Metrics: reg, Traffic: traffic})
 	s.SetRoutes(&Routes{Lookup: mapLookup(map[string]*Zone{"bench.test": z})})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

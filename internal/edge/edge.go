@@ -49,6 +49,7 @@ import (
 	"github.com/rampart-edge/rampart/internal/metrics"
 	"github.com/rampart-edge/rampart/internal/reqctx"
 	"github.com/rampart-edge/rampart/internal/reqpath"
+	"github.com/rampart-edge/rampart/internal/rollup"
 )
 
 // Decision is a phase's verdict on a request.
@@ -217,6 +218,9 @@ type Options struct {
 	Metrics *metrics.Registry
 	// AccessLog receives one line per request; nil writes none.
 	AccessLog *accesslog.Logger
+	// Traffic receives the per-minute rollups and the sampled security
+	// events of the dashboard; nil records none.
+	Traffic *rollup.Store
 	// Logger receives the edge's own errors (panics, listener failures);
 	// nil discards them.
 	Logger *slog.Logger
@@ -525,6 +529,9 @@ func (s *Server) logRequest(rw *responseWriter, r *http.Request, info *reqctx.In
 		m.Observe(status, d, info.Origin)
 	}
 	s.protos.observe(r.ProtoMajor)
+	if s.opts.Traffic != nil && zoneName != "" {
+		s.recordTraffic(r, info, zoneName, status, rw.bytes, d)
+	}
 	if !s.opts.AccessLog.Enabled() {
 		return
 	}
@@ -547,6 +554,28 @@ func (s *Server) logRequest(rw *responseWriter, r *http.Request, info *reqctx.In
 		Block:     info.Block,
 	}
 	s.opts.AccessLog.Log(&e)
+}
+
+// recordTraffic adds the request to the dashboard's rollups, and keeps a
+// mitigated one as a security event.
+func (s *Server) recordTraffic(r *http.Request, info *reqctx.Info, zone string, status int, bytes int64, d time.Duration) {
+	out := rollup.Served
+	switch {
+	case status == http.StatusTooManyRequests:
+		out = rollup.RateLimited
+	case info.Block == "challenge":
+		out = rollup.Challenged
+	case status == http.StatusUnavailableForLegalReasons:
+		out = rollup.Legal
+	case status == http.StatusForbidden && info.Block != "":
+		out = rollup.WAFBlocked
+	}
+	hit := info.CacheStatus == "HIT" || info.CacheStatus == "STALE"
+	s.opts.Traffic.Record(rollup.Request{Zone: zone, Time: info.Start, Status: status, Bytes: bytes, CacheHit: hit, Latency: d, Outcome: out})
+	if out != rollup.Served {
+		s.opts.Traffic.RecordEvent(rollup.Event{Time: info.Start, Zone: zone, Action: rollup.ActionOf(out), RuleID: info.Block,
+			ClientIP: info.ClientIP.String(), Method: r.Method, Path: info.Target, UserAgent: r.UserAgent(), Status: status, RequestID: info.ID})
+	}
 }
 
 // writeError writes one of the edge's own answers: a short text body that

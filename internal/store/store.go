@@ -226,6 +226,8 @@ type CaseFilter struct {
 	ZoneID   string
 	Limit    int
 	Offset   int
+	// Oldest lists the oldest-opened first (the dashboard's queue).
+	Oldest bool
 }
 
 // AccountFilter selects accounts; empty fields match everything. Limit 0

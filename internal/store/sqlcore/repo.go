@@ -546,7 +546,11 @@ func (o *ops) ListCases(ctx context.Context, f store.CaseFilter) ([]store.Case, 
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")
 	}
-	q += ` ORDER BY opened DESC, id DESC LIMIT ? OFFSET ?`
+	if f.Oldest {
+		q += ` ORDER BY opened ASC, id ASC LIMIT ? OFFSET ?`
+	} else {
+		q += ` ORDER BY opened DESC, id DESC LIMIT ? OFFSET ?`
+	}
 	args = append(args, limitOr(f.Limit, 100), max(f.Offset, 0))
 	return collect(iterate(ctx, o.q, "cases", q, args, scanCase))
 }

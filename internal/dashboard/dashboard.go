@@ -1,0 +1,307 @@
+// Package dashboard serves rampart's web dashboard at /dashboard/ on the
+// admin listener: the compliance desk (case queue, cases, accounts,
+// zones, lists, audit log, name search) and the operator pages (traffic
+// per zone and for all zones, security events).
+//
+// Pages are rendered on the server with html/template from templates
+// embedded in the binary (go:embed); every page reads without
+// JavaScript. htmx 2 and uPlot are vendored under static/vendor with their
+// licences and only enhance the pages (boosted navigation, the traffic
+// charts); no asset comes from outside the binary.
+//
+// Security. A user signs in with an admin API token; the server keeps a
+// session (random 256-bit id in an HttpOnly, SameSite=Strict cookie,
+// Secure over TLS; only its SHA-256 is stored) and checks the token again
+// on every request, so revoking the token ends the session. Every form
+// carries the session's CSRF token. Every page and action needs the same
+// token scope as the matching admin API route, and every action is
+// audited with the token's id (decisions through the compliance desk,
+// sign-in and sign-out as dashboard.signin / dashboard.signout). The
+// Content-Security-Policy allows scripts, styles and images from the
+// dashboard itself only: no inline script or style.
+//
+// Sessions live in the memory of the node that served the sign-in; behind
+// a load balancer, pin the admin listener to one node.
+package dashboard
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/rampart-edge/rampart/internal/audit"
+	"github.com/rampart-edge/rampart/internal/cache"
+	"github.com/rampart-edge/rampart/internal/compliance"
+	"github.com/rampart-edge/rampart/internal/lists"
+	"github.com/rampart-edge/rampart/internal/rollup"
+	"github.com/rampart-edge/rampart/internal/screening"
+	"github.com/rampart-edge/rampart/internal/store"
+	"github.com/rampart-edge/rampart/internal/token"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Screener screens a name; *screening.Service implements it.
+type Screener interface {
+	Screen(q screening.Query) screening.Result
+}
+
+// ListStore gives the active list versions; *lists.Store implements it.
+type ListStore interface {
+	Snapshot() *lists.Snapshot
+}
+
+// Purger removes cached responses of a zone by its host.
+type Purger interface {
+	Purge(zone string, p cache.PurgeRequest) (int, error)
+}
+
+// Options are the dashboard's dependencies. Leave a piece nil when it is
+// absent; its pages then say so.
+type Options struct {
+	// Tokens verifies the tokens users sign in with. Required.
+	Tokens token.Store
+	// Compliance is the compliance desk (cases, accounts, zones).
+	Compliance *compliance.Service
+	// Store is the control-plane store (audit log).
+	Store store.Store
+	// Lists and Screening serve the lists and search pages.
+	Lists     ListStore
+	Screening Screener
+	// Traffic holds the per-minute rollups and security events.
+	Traffic *rollup.Store
+	// Purger empties a zone's cache (the zone page's purge form, admin
+	// scope); the app's cache implements it (admin.Purger).
+	Purger Purger
+	// SecureCookies marks cookies Secure even on plain HTTP (the admin
+	// listener is behind a TLS proxy).
+	SecureCookies bool
+	// SessionIdle and SessionMax bound a session's life (defaults 1 h
+	// idle, 12 h in all).
+	SessionIdle, SessionMax time.Duration
+	// Logger receives errors; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Dashboard is the web dashboard. It is safe for concurrent use.
+type Dashboard struct {
+	opts     Options
+	log      *slog.Logger
+	sessions *sessions
+	pages    map[string]*template.Template
+	mux      *http.ServeMux
+}
+
+// csp is the Content-Security-Policy of every dashboard answer.
+const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// page is one route of the dashboard.
+type page struct {
+	pattern string
+	// scope is the least token scope; "" needs no session.
+	scope   token.Scope
+	handler func(w http.ResponseWriter, r *http.Request, v *view) error
+}
+
+// New builds the dashboard.
+func New(opts Options) (*Dashboard, error) {
+	if opts.Tokens == nil {
+		return nil, errors.New("creating dashboard: a token store is required")
+	}
+	if opts.SessionIdle <= 0 {
+		opts.SessionIdle = time.Hour
+	}
+	if opts.SessionMax <= 0 {
+		opts.SessionMax = 12 * time.Hour
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	d := &Dashboard{opts: opts, log: opts.Logger, sessions: newSessions(opts.SessionIdle, opts.SessionMax)}
+	if d.log == nil {
+		d.log = slog.New(slog.DiscardHandler)
+	}
+	d.log = d.log.With("component", "dashboard")
+	if err := d.parseTemplates(); err != nil {
+		return nil, err
+	}
+	d.mux = http.NewServeMux()
+	static, _ := fs.Sub(staticFS, "static")
+	fileServer := http.StripPrefix("/dashboard/static/", http.FileServerFS(static))
+	d.mux.Handle("GET /dashboard/static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d.secHeaders(w)
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		fileServer.ServeHTTP(w, r)
+	}))
+	for _, p := range d.routes() {
+		d.mux.Handle(p.pattern, d.wrap(p))
+	}
+	d.mux.HandleFunc("/dashboard/", func(w http.ResponseWriter, r *http.Request) {
+		d.secHeaders(w)
+		v := d.newView(r, nil)
+		d.renderError(w, v, http.StatusNotFound, "No such page: "+r.URL.Path)
+	})
+	return d, nil
+}
+
+// routes is the dashboard's routing table. Scopes follow the admin API:
+// read for lists, zones, accounts, search and traffic; compliance for
+// cases, decisions and the audit log.
+func (d *Dashboard) routes() []page {
+	return []page{
+		{"GET /dashboard/{$}", token.Read, d.pageHome},
+		{"GET /dashboard/signin", "", d.pageSignin},
+		{"POST /dashboard/signin", "", d.postSignin},
+		{"POST /dashboard/signout", token.Read, d.postSignout},
+		{"GET /dashboard/cases", token.Compliance, d.pageCases},
+		{"GET /dashboard/cases/{id}", token.Compliance, d.pageCase},
+		{"POST /dashboard/cases/{id}/decision", token.Compliance, d.postCaseDecision},
+		{"GET /dashboard/accounts", token.Read, d.pageAccounts},
+		{"GET /dashboard/accounts/{id}", token.Read, d.pageAccount},
+		{"POST /dashboard/accounts/{id}/decision", token.Compliance, d.postAccountDecision},
+		{"GET /dashboard/zones", token.Read, d.pageZones},
+		{"GET /dashboard/zones/{id}", token.Read, d.pageZone},
+		{"POST /dashboard/zones/{id}/purge", token.Admin, d.postPurge},
+		{"GET /dashboard/lists", token.Read, d.pageLists},
+		{"GET /dashboard/audit", token.Compliance, d.pageAudit},
+		{"GET /dashboard/search", token.Read, d.pageSearch},
+		{"GET /dashboard/traffic", token.Read, d.pageTraffic},
+		{"GET /dashboard/events", token.Read, d.pageEvents},
+		{"GET /dashboard/events.json", token.Read, d.eventsJSON},
+	}
+}
+
+// ServeHTTP serves the dashboard.
+func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) { d.mux.ServeHTTP(w, r) }
+
+func (d *Dashboard) secHeaders(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", csp)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	h.Set("Cross-Origin-Resource-Policy", "same-origin")
+}
+
+// ctxKey is the context key of the request's session.
+type ctxKey struct{}
+
+// wrap adds the security headers, the session and scope check, and the
+// CSRF check of every POST.
+func (d *Dashboard) wrap(p page) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d.secHeaders(w)
+		w.Header().Set("Cache-Control", "no-store")
+		var s *session
+		if c, err := r.Cookie(sessionCookie); err == nil {
+			if ss, ok := d.sessions.get(c.Value, d.opts.Now()); ok {
+				// The token is checked again: a revoked token ends the
+				// session at once.
+				if tok, ok := d.opts.Tokens.Verify(ss.plain); ok {
+					ss.tok = tok
+					s = ss
+				} else {
+					d.sessions.revoke(c.Value)
+				}
+			}
+		}
+		v := d.newView(r, s)
+		if p.scope != "" {
+			if s == nil {
+				if r.Method == http.MethodGet {
+					http.Redirect(w, r, "/dashboard/signin?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+					return
+				}
+				d.renderError(w, v, http.StatusUnauthorized, "Your session has ended; sign in again.")
+				return
+			}
+			if !s.tok.Scope.Allows(p.scope) {
+				d.log.Info("dashboard scope too low", "token", s.tok.ID, "scope", s.tok.Scope, "need", p.scope, "path", r.URL.Path)
+				d.renderError(w, v, http.StatusForbidden, "Your token's scope ("+string(s.tok.Scope)+") may not do this; it needs "+string(p.scope)+".")
+				return
+			}
+		}
+		if r.Method == http.MethodPost {
+			if !d.checkCSRF(w, r, s) {
+				d.renderError(w, v, http.StatusForbidden, "The form's CSRF token is missing or wrong; reload the page and try again.")
+				return
+			}
+		}
+		if s != nil {
+			r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, s))
+		}
+		if err := p.handler(w, r, v); err != nil {
+			d.handleError(w, v, err)
+		}
+	})
+}
+
+// checkCSRF checks the form's csrf field: against the session's token,
+// or before sign-in against the sign-in cookie (double submit). A
+// cross-origin Origin header is refused as well.
+func (d *Dashboard) checkCSRF(w http.ResponseWriter, r *http.Request, s *session) bool {
+	if o := r.Header.Get("Origin"); o != "" && o != "null" {
+		if !strings.HasSuffix(o, "://"+r.Host) {
+			return false
+		}
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		return false
+	}
+	got := r.PostForm.Get("csrf")
+	if s != nil {
+		return sameToken(got, s.csrf)
+	}
+	c, err := r.Cookie(preCookie)
+	return err == nil && sameToken(got, c.Value)
+}
+
+// audit appends a dashboard event to the audit log (when there is one).
+func (d *Dashboard) audit(ctx context.Context, actor, action string, data map[string]any) error {
+	if d.opts.Store == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_, err := d.opts.Store.Append(ctx, audit.Event{Actor: actor, Action: action, Subject: "token:" + actor, Data: audit.MustData(data)})
+	return err
+}
+
+// httpError is an error with the status to answer.
+type httpError struct {
+	code int
+	msg  string
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+func (d *Dashboard) handleError(w http.ResponseWriter, v *view, err error) {
+	var he *httpError
+	switch {
+	case errors.As(err, &he):
+		d.renderError(w, v, he.code, he.msg)
+	case errors.Is(err, store.ErrNotFound):
+		d.renderError(w, v, http.StatusNotFound, "Not found.")
+	case errors.Is(err, store.ErrUnavailable):
+		w.Header().Set("Retry-After", "5")
+		d.renderError(w, v, http.StatusServiceUnavailable, "The control-plane store did not answer in time; try again.")
+	default:
+		d.log.Error("dashboard page failed", "path", v.Path, "error", err)
+		d.renderError(w, v, http.StatusInternalServerError, "Internal error; see the server log.")
+	}
+}

@@ -1,0 +1,108 @@
+package rollup
+
+import (
+	"strings"
+	"sync"
+	"time"
+)
+
+// Event is one sampled security event: a request the edge blocked or
+// challenged.
+type Event struct {
+	Time      time.Time `json:"time"`
+	Zone      string    `json:"zone"`
+	Action    string    `json:"action"` // rate_limited | challenged | waf_blocked | legal_451
+	RuleID    string    `json:"rule_id,omitempty"`
+	ClientIP  string    `json:"client_ip"`
+	Country   string    `json:"country,omitempty"`
+	ASN       uint32    `json:"asn,omitempty"`
+	Method    string    `json:"method"`
+	Path      string    `json:"path"`
+	UserAgent string    `json:"user_agent,omitempty"`
+	Status    int       `json:"status"`
+	RequestID string    `json:"request_id,omitempty"`
+}
+
+// ActionOf names an outcome as Event.Action does; "" for Served.
+func ActionOf(o Outcome) string {
+	switch o {
+	case RateLimited:
+		return "rate_limited"
+	case Challenged:
+		return "challenged"
+	case WAFBlocked:
+		return "waf_blocked"
+	case Legal:
+		return "legal_451"
+	}
+	return ""
+}
+
+// events is a ring of the latest security events.
+type events struct {
+	mu   sync.Mutex
+	ring []Event
+	next int
+	full bool
+}
+
+func newEvents(n int) *events {
+	if n <= 0 {
+		n = 1000
+	}
+	return &events{ring: make([]Event, n)}
+}
+
+// RecordEvent keeps ev in the sample (the latest events, oldest
+// overwritten). It copies the struct and does not allocate.
+func (s *Store) RecordEvent(ev Event) {
+	e := s.events
+	e.mu.Lock()
+	e.ring[e.next] = ev
+	e.next++
+	if e.next == len(e.ring) {
+		e.next, e.full = 0, true
+	}
+	e.mu.Unlock()
+}
+
+// EventFilter selects sampled events; empty fields match everything.
+type EventFilter struct {
+	Zone     string
+	Action   string
+	ClientIP string
+	Country  string
+	RuleID   string
+	// Path matches events whose path starts with it.
+	Path  string
+	Limit int // 0 means 100
+}
+
+// Match reports whether ev passes the filter.
+func (f EventFilter) Match(ev Event) bool {
+	return (f.Zone == "" || ev.Zone == f.Zone) && (f.Action == "" || ev.Action == f.Action) &&
+		(f.ClientIP == "" || ev.ClientIP == f.ClientIP) && (f.Country == "" || strings.EqualFold(ev.Country, f.Country)) &&
+		(f.RuleID == "" || ev.RuleID == f.RuleID) && (f.Path == "" || strings.HasPrefix(ev.Path, f.Path))
+}
+
+// Events returns the sampled events that pass f, newest first.
+func (s *Store) Events(f EventFilter) []Event {
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	e := s.events
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := e.next
+	if e.full {
+		n = len(e.ring)
+	}
+	out := []Event{}
+	for i := 1; i <= n && len(out) < f.Limit; i++ {
+		ev := e.ring[(e.next-i+len(e.ring))%len(e.ring)]
+		if f.Match(ev) {
+			out = append(out, ev)
+		}
+	}
+	return out
+}

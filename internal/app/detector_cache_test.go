@@ -167,7 +167,17 @@ zones:
 				}
 				// Under attack now: a new client without a clearance is
 				// challenged and does not reach the origin.
+				// Flood requests the client gave up on may still be on
+				// their way to the origin: wait until it is quiet.
 				before := o.hits.Load()
+				for quiet := time.Now().Add(3 * time.Second); time.Now().Before(quiet); {
+					time.Sleep(200 * time.Millisecond)
+					if now := o.hits.Load(); now == before {
+						break
+					} else {
+						before = now
+					}
+				}
 				req, _ := http.NewRequest("GET", base+"/page?bust=after", nil)
 				req.Host = "site.test"
 				resp, err := c.Do(req)

@@ -50,7 +50,7 @@ func runServe(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
-	a, err := app.New(cfg, app.Options{})
+	a, err := app.New(cfg, app.Options{Version: version})
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/rampart-edge/rampart/internal/certs"
 	"github.com/rampart-edge/rampart/internal/config"
 	"github.com/rampart-edge/rampart/internal/edge"
+	"github.com/rampart-edge/rampart/internal/feeds"
 	"github.com/rampart-edge/rampart/internal/lists"
 	"github.com/rampart-edge/rampart/internal/metrics"
 	"github.com/rampart-edge/rampart/internal/proxy"
@@ -47,6 +48,11 @@ type Options struct {
 	// admin routes answer 503). It is for tests of the edge alone, which
 	// need not spend a second loading the lists.
 	SkipCompliance bool
+	// Version is rampart's version, for the list feeds' User-Agent.
+	Version string
+	// FeedBackoff is the list feeds' first retry delay (0: 2s); tests
+	// shorten it.
+	FeedBackoff time.Duration
 }
 
 // Addrs are the addresses the listeners are bound to ("" when off).
@@ -62,8 +68,13 @@ type App struct {
 	certs   *certs.Manager
 	edge    *edge.Server
 
-	lists     *lists.Store       // nil with SkipCompliance or without an admin listener
-	screening *screening.Service // likewise
+	lists       *lists.Store       // nil with SkipCompliance or without an admin listener
+	screening   *screening.Service // likewise
+	listLock    *lists.Lock        // the data directory's list lock (listfeeds.go)
+	feeds       *feeds.Scheduler   // nil without compliance.feeds
+	stopFeeds   func()
+	version     string
+	feedBackoff time.Duration
 
 	reloadMu sync.Mutex // serialises Reload and shutdown
 	gen      atomic.Pointer[generation]
@@ -131,7 +142,7 @@ func New(cfg *config.Config, opts Options) (_ *App, err error) {
 	if log == nil {
 		log = NewLogger(cfg.Log, os.Stderr)
 	}
-	a := &App{log: log, metrics: metrics.New()}
+	a := &App{log: log, metrics: metrics.New(), version: opts.Version, feedBackoff: opts.FeedBackoff}
 	defer func() {
 		if err != nil {
 			a.closeAll()
@@ -574,9 +585,15 @@ func (a *App) closeAll() {
 	if a.certs != nil {
 		a.certs.Close()
 	}
-	a.closeCache()      // cache.go
+	a.closeCache() // cache.go
+	if a.stopFeeds != nil {
+		a.stopFeeds() // listfeeds.go
+	}
 	a.closeCompliance() // compliance.go
-	a.closeProtect()    // protect.go (H12)
+	if a.listLock != nil {
+		_ = a.listLock.Unlock()
+	}
+	a.closeProtect() // protect.go (H12)
 	if err := a.access.Close(); err != nil {
 		a.log.Error("closing access log", "error", err)
 	}

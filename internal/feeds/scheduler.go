@@ -283,8 +283,6 @@ func (s *Scheduler) check(ctx context.Context, f config.Feed, progress progressF
 		res.Outcome = OutcomeError
 		if _, ok := lists.AsRefused(err); ok {
 			res.Outcome = OutcomeRefused
-		} else if re := (*lists.RefusedError)(nil); errors.As(err, &re) {
-			res.Outcome = OutcomeRefused
 		}
 		return res
 	}

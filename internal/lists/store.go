@@ -423,7 +423,7 @@ func (s *Store) importSets(sets []*set, opts ImportOptions) ([]ImportResult, err
 		for _, r := range refusals {
 			s.Refuse(r)
 		}
-		return nil, firstErr
+		return nil, &RefusedError{Refusals: refusals, err: firstErr}
 	}
 
 	s.mu.Lock()

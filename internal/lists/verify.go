@@ -78,14 +78,21 @@ type Refusal struct {
 // RefusedError is the error of an import refused by verification.
 type RefusedError struct {
 	Refusals []Refusal
+	err      error // the parse error of an unparseable update
 }
 
+// Unwrap returns the parse error of an unparseable update.
+func (e *RefusedError) Unwrap() error { return e.err }
+
 func (e *RefusedError) Error() string {
+	if e.err != nil {
+		return e.err.Error() + "; the previous versions stay active"
+	}
 	parts := make([]string, len(e.Refusals))
 	for i, r := range e.Refusals {
 		parts[i] = fmt.Sprintf("%s %s refused (%s): %s", r.Source, r.File, r.Kind, r.Reason)
 	}
-	return strings.Join(parts, "; ") + "; the previous version stays active (an operator may override with --force --reason)"
+	return strings.Join(parts, "; ") + "; the previous versions stay active (an operator may override with --force --reason)"
 }
 
 // AsRefused returns the refusal of err, if it is one.

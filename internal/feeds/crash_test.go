@@ -1,0 +1,3 @@
+package feeds_test
+
+func crashChildMain() bool { return false }

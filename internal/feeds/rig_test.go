@@ -173,6 +173,9 @@ type rig struct {
 	hitZone []string
 }
 
+// lastPostgresURL is the schema URL of the last PostgreSQL store opened.
+var lastPostgresURL string
+
 var backends = []struct {
 	name string
 	open func(tb testing.TB) store.Store
@@ -186,7 +189,8 @@ var backends = []struct {
 		return s
 	}},
 	{"postgres", func(tb testing.TB) store.Store {
-		s, err := postgres.Open(context.Background(), testenv.Postgres(tb))
+		lastPostgresURL = testenv.Postgres(tb)
+		s, err := postgres.Open(context.Background(), lastPostgresURL)
 		if err != nil {
 			tb.Fatal(err)
 		}

@@ -113,7 +113,9 @@ func TestListsImportAgainstRunningServer(t *testing.T) {
 	}
 	version := func() string {
 		_, b := api("GET", "/v1/lists", nil)
-		var st struct{ Lists []struct{ Source, Version string } }
+		var st struct {
+			Lists []struct{ Source, Version string }
+		}
 		_ = json.Unmarshal(b, &st)
 		for _, l := range st.Lists {
 			if l.Source == "ofac-sdn" {

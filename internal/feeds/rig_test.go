@@ -80,6 +80,7 @@ type pubServer struct {
 	*httptest.Server
 	mu          sync.Mutex
 	pub         publication
+	etags       map[string]string // computed once per publication
 	modified    time.Time
 	mode        string
 	requests    atomic.Int64
@@ -89,7 +90,7 @@ type pubServer struct {
 }
 
 func newPubServer(tb testing.TB, pub publication, modified time.Time) *pubServer {
-	p := &pubServer{pub: pub, modified: modified}
+	p := &pubServer{pub: pub, modified: modified, etags: etags(pub)}
 	p.Server = httptest.NewServer(p)
 	tb.Cleanup(p.Close)
 	return p
@@ -100,6 +101,7 @@ func (p *pubServer) set(pub publication, modified time.Time, mode string) {
 	defer p.mu.Unlock()
 	if pub != nil {
 		p.pub = pub
+		p.etags = etags(pub)
 		p.modified = modified
 	}
 	p.mode = mode
@@ -111,6 +113,7 @@ func (p *pubServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	mode, modified := p.mode, p.modified
 	b, ok := p.pub[path.Base(r.URL.Path)]
+	etag := p.etags[path.Base(r.URL.Path)]
 	p.mu.Unlock()
 	switch mode {
 	case mode500:
@@ -130,8 +133,6 @@ func (p *pubServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	sum := sha256.Sum256(b)
-	etag := `"` + hex.EncodeToString(sum[:8]) + `"`
 	w.Header().Set("ETag", etag)
 	w.Header().Set("Last-Modified", modified.UTC().Format(http.TimeFormat))
 	if r.Header.Get("If-None-Match") != "" && r.Header.Get("If-Modified-Since") != "" {
@@ -149,6 +150,15 @@ func (p *pubServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return // the server closes the connection: the body is short
 	}
 	_, _ = w.Write(b)
+}
+
+func etags(pub publication) map[string]string {
+	out := map[string]string{}
+	for name, b := range pub {
+		sum := sha256.Sum256(b)
+		out[name] = `"` + hex.EncodeToString(sum[:8]) + `"`
+	}
+	return out
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -63,6 +63,7 @@ type feedState struct {
 	LastError   string                `json:"last_error,omitempty"`
 	Published   time.Time             `json:"published,omitzero"` // newest Last-Modified accepted
 	stale       bool
+	savedAt     time.Time         // when state.json was last written
 	mem         map[string][]byte // in-memory cache when there is no data dir
 }
 
@@ -196,6 +197,12 @@ func (s *Scheduler) Check(ctx context.Context, f config.Feed, progress progressF
 	now := time.Now().UTC()
 	s.mu.Lock()
 	st := s.states[f.Name]
+	// A 304 like the last one changes only the check times: they are
+	// written at most every 10 minutes, so that a 304 costs no disk write.
+	save := res.Outcome != OutcomeNotModified || st.LastOutcome != res.Outcome || now.Sub(st.savedAt) > 10*time.Minute
+	if save {
+		st.savedAt = now
+	}
 	st.LastCheck, st.LastOutcome, st.LastError = now, res.Outcome, res.Error
 	if res.Outcome != OutcomeError && res.Outcome != OutcomeRefused {
 		st.LastSuccess = now
@@ -205,8 +212,10 @@ func (s *Scheduler) Check(ctx context.Context, f config.Feed, progress progressF
 	if res.Outcome == OutcomeError {
 		s.log.Warn("list feed check failed; the last good version stays active", "feed", f.Name, "source", f.Source, "error", res.Error)
 	}
-	if err := s.saveState(f.Name); err != nil {
-		s.log.Error("saving list feed state", "feed", f.Name, "error", err)
+	if save {
+		if err := s.saveState(f.Name); err != nil {
+			s.log.Error("saving list feed state", "feed", f.Name, "error", err)
+		}
 	}
 	s.checkStale(f)
 	return res

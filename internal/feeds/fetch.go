@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/rampart-edge/rampart/internal/config"
@@ -184,5 +183,3 @@ func (s *Scheduler) userAgent(f config.Feed) string {
 	}
 	return "rampart/" + s.version + " (+sanctions list feed)"
 }
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }

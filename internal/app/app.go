@@ -463,6 +463,9 @@ func (a *App) warnRestartOnly(old, cur *config.Config) {
 	if !slices.Equal(old.Compliance.Lists, cur.Compliance.Lists) || old.Compliance.Threshold != cur.Compliance.Threshold {
 		a.log.Warn("compliance lists or threshold changed; restart to apply (lists can be imported through the admin API)")
 	}
+	if !slices.Equal(old.Compliance.Feeds, cur.Compliance.Feeds) || old.Compliance.MaxRemovedShare != cur.Compliance.MaxRemovedShare {
+		a.log.Warn("compliance.feeds or compliance.max_removed_share changed; restart to apply")
+	}
 }
 
 // Run serves until ctx is done, then stops gracefully: the listeners stop

@@ -53,7 +53,14 @@ func (a *App) lockLists(cfg *config.Config) error {
 	if cfg.DataDir == "" {
 		return nil
 	}
+	// A command (lists import, status, fetch) holds the lock for seconds:
+	// wait for it, up to a minute. Another server holds it for good.
+	deadline := time.Now().Add(time.Minute)
 	l, held, err := lists.TryLock(cfg.DataDir, lists.Owner{PID: os.Getpid(), Admin: a.addrs.Admin})
+	for err == lists.ErrLocked && held.Admin == "" && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+		l, held, err = lists.TryLock(cfg.DataDir, lists.Owner{PID: os.Getpid(), Admin: a.addrs.Admin})
+	}
 	if err == lists.ErrLocked {
 		return fmt.Errorf("the list store in %s is in use by another rampart process (pid %d); stop it first", cfg.DataDir, held.PID)
 	}

@@ -32,7 +32,7 @@ type Feed struct {
 	// Timeout bounds one request (default 60s).
 	Timeout time.Duration `yaml:"timeout"`
 	// Retries after a failed request, with exponential backoff (default
-	// 3; 0 is taken as the default, -1 means none).
+	// 3; 0 is taken as the default, -1 means none and stays -1).
 	Retries int `yaml:"retries"`
 	// MaxSize caps one file in bytes (default 64 MiB).
 	MaxSize int64 `yaml:"max_size"`
@@ -137,8 +137,7 @@ func (v *validator) feeds(c *Compliance) {
 		switch {
 		case f.Retries == 0:
 			f.Retries = DefaultFeedRetries
-		case f.Retries == -1:
-			f.Retries = 0
+		case f.Retries == -1: // none; kept as -1 so that Validate stays idempotent
 		case f.Retries < -1 || f.Retries > 10:
 			v.errorf(field+".retries", "must be -1 (none) to 10, got %d", f.Retries)
 		}

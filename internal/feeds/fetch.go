@@ -156,7 +156,7 @@ func (p *progressReader) Read(b []byte) (int, error) {
 // getRetry is get with retries and exponential backoff.
 func (s *Scheduler) getRetry(ctx context.Context, f config.Feed, name, u string, prev validators, progress progressFunc) (got, error) {
 	var lastErr error
-	for attempt := 0; attempt <= f.Retries; attempt++ {
+	for attempt := 0; attempt <= max(f.Retries, 0); attempt++ {
 		if attempt > 0 {
 			d := s.backoff << (attempt - 1)
 			select {

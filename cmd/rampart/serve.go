@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rampart-edge/rampart/internal/app"
+	"github.com/rampart-edge/rampart/internal/buildinfo"
 	"github.com/rampart-edge/rampart/internal/config"
 )
 
@@ -50,7 +51,7 @@ func runServe(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
-	a, err := app.New(cfg, app.Options{})
+	a, err := app.New(cfg, app.Options{Version: buildinfo.Get().Version})
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,7 @@ import (
 	"strings"
 
 	"github.com/rampart-edge/rampart/internal/compliance"
+	"github.com/rampart-edge/rampart/internal/feeds"
 	"github.com/rampart-edge/rampart/internal/lists"
 	"github.com/rampart-edge/rampart/internal/screening"
 	"github.com/rampart-edge/rampart/internal/store"
@@ -41,7 +42,14 @@ type Screener interface {
 // it.
 type ListStore interface {
 	Snapshot() *lists.Snapshot
-	ImportFiles(files map[string][]byte) ([]lists.ImportResult, error)
+	ImportFilesWith(opts lists.ImportOptions, files map[string][]byte) ([]lists.ImportResult, error)
+	Rollback(version string, opts lists.ImportOptions) ([]lists.ImportResult, error)
+	DiffOf(source, version string) (lists.Diff, error)
+}
+
+// FeedStatuses reports the list feeds; *feeds.Scheduler implements it.
+type FeedStatuses interface {
+	Statuses() []feeds.Status
 }
 
 // Options are the dependencies of the admin API. Leave a field nil (not a
@@ -53,6 +61,8 @@ type Options struct {
 	Screening Screener
 	// Lists answers GET /v1/lists and POST /v1/lists/import.
 	Lists ListStore
+	// Feeds adds the feeds' state to GET /v1/lists; nil lists none.
+	Feeds FeedStatuses
 	// Metrics serves GET /metrics (a Prometheus handler); nil answers 404.
 	Metrics http.Handler
 	// Health reports readiness for GET /healthz; nil means always healthy.
@@ -114,6 +124,8 @@ func (s *Server) routes() []route {
 		{"GET /v1/lists", token.Read, s.handleListsStatus},
 		{"GET /v1/openapi.json", "", s.handleOpenAPI},
 		{"POST /v1/lists/import", token.Admin, s.auditUse(s.handleListsImport)},
+		{"POST /v1/lists/rollback", token.Admin, s.auditUse(s.handleListRollback)},
+		{"GET /v1/lists/{source}/{version}/diff", token.Read, s.handleListDiff},
 		{"POST /v1/screen", token.Read, s.handleScreen},
 		{"POST /v1/zones/{id}/purge", token.Admin, s.auditUse(s.handlePurge)},
 	}

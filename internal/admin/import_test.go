@@ -67,13 +67,27 @@ func TestListsImport(t *testing.T) {
 		t.Fatalf("results = %s", a.body)
 	}
 	r := res.Results[0]
-	if r.Source != "ofac-sdn" || r.Entities != 13821 || r.Previous != nil || len(r.Added) != 13821 || r.Unchanged {
-		t.Errorf("first OFAC import result: source %s entities %d previous %v added %d", r.Source, r.Entities, r.Previous, len(r.Added))
+	if r.Source != "ofac-sdn" || r.Entities != 13821 || r.Previous != nil || r.Diff.Added != 13821 || len(r.Diff.FirstAdded) != lists.SummaryIDs || r.Unchanged {
+		t.Errorf("first OFAC import result: source %s entities %d previous %v added %d", r.Source, r.Entities, r.Previous, r.Diff.Added)
+	}
+	if r.Published != nil {
+		t.Errorf("an OFAC set carries no date; published = %v", r.Published)
 	}
 	firstOFAC := r.Version
 
-	// A raw upload of an older sdn.csv replaces it and reports the diff.
+	// A raw upload of the newer sdn.csv alone lacks the alt.csv the
+	// active version has: refused, listing the refusal.
 	a = e.do(t, "POST", "/v1/lists/import?name=sdn.csv", "admin", "text/csv", strings.NewReader(string(readFile(t, "ofac-2024-05-03", "sdn.csv"))))
+	if a.code != 422 || !strings.Contains(string(a.body), `"kind":"incomplete"`) || !strings.Contains(string(a.body), `"file":"alt.csv"`) {
+		t.Fatalf("sdn.csv without alt.csv = %d %s", a.code, a.body)
+	}
+	// force needs a reason.
+	a = e.do(t, "POST", "/v1/lists/import?name=sdn.csv&force=true", "admin", "text/csv", strings.NewReader(string(readFile(t, "ofac-2024-05-03", "sdn.csv"))))
+	if a.code != 400 {
+		t.Fatalf("force without reason = %d %s", a.code, a.body)
+	}
+	// Forced with a reason, it replaces it and reports the diff.
+	a = e.do(t, "POST", "/v1/lists/import?name=sdn.csv&force=true&reason=primary+records+only", "admin", "text/csv", strings.NewReader(string(readFile(t, "ofac-2024-05-03", "sdn.csv"))))
 	if a.code != 200 {
 		t.Fatalf("raw import = %d %s", a.code, a.body)
 	}
@@ -85,8 +99,14 @@ func TestListsImport(t *testing.T) {
 	if r.Previous == nil || r.Previous.Version != firstOFAC || r.Version == firstOFAC {
 		t.Errorf("second import previous = %+v, want version %s", r.Previous, firstOFAC)
 	}
-	if len(r.Added)+len(r.Removed)+len(r.Changed) == 0 {
-		t.Error("second import reports no difference")
+	if r.Diff.Added+r.Diff.Removed+r.Diff.Changed == 0 || !r.Forced || r.Reason != "primary records only" {
+		t.Errorf("second import: %+v", r)
+	}
+	// The full diff is at the summary's link.
+	a = e.do(t, "GET", r.Diff.Full, "read", "", nil)
+	var full struct{ Added, Removed, Changed []string }
+	if a.code != 200 || json.Unmarshal(a.body, &full) != nil || len(full.Added) != r.Diff.Added || len(full.Changed) != r.Diff.Changed {
+		t.Errorf("GET %s = %d %.200s", r.Diff.Full, a.code, a.body)
 	}
 	secondOFAC := r.Version
 

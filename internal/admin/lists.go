@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rampart-edge/rampart/internal/feeds"
 	"github.com/rampart-edge/rampart/internal/lists"
 )
 
@@ -22,8 +23,14 @@ type listVersion struct {
 	List     string    `json:"list"`
 	Version  string    `json:"version"` // sha256 hex of the list's files
 	Imported time.Time `json:"imported"`
-	Entities int       `json:"entities"`
-	Files    []string  `json:"files"`
+	// Published is when the list was published (RFC 3339), null when
+	// unknown.
+	Published *time.Time `json:"published"`
+	Entities  int        `json:"entities"`
+	Files     []string   `json:"files"`
+	Origin    string     `json:"origin,omitempty"`
+	Forced    bool       `json:"forced,omitempty"`
+	Reason    string     `json:"reason,omitempty"`
 }
 
 func toListVersion(v lists.Version) listVersion {
@@ -31,13 +38,20 @@ func toListVersion(v lists.Version) listVersion {
 	if files == nil {
 		files = []string{}
 	}
-	return listVersion{Source: v.Source, List: v.List, Version: v.Hash, Imported: v.Imported, Entities: v.Entities, Files: files}
+	lv := listVersion{Source: v.Source, List: v.List, Version: v.Hash, Imported: v.Imported, Entities: v.Entities, Files: files,
+		Origin: v.Origin, Forced: v.Forced, Reason: v.Reason}
+	if !v.Published.IsZero() {
+		p := v.Published.UTC()
+		lv.Published = &p
+	}
+	return lv
 }
 
 // listsStatus is the answer of GET /v1/lists.
 type listsStatus struct {
-	Lists    []listVersion `json:"lists"`
-	Entities int           `json:"entities"`
+	Lists    []listVersion  `json:"lists"`
+	Entities int            `json:"entities"`
+	Feeds    []feeds.Status `json:"feeds"`
 }
 
 // handleListsStatus answers GET /v1/lists: the active version of every
@@ -56,6 +70,10 @@ func (s *Server) handleListsStatus(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	slices.SortFunc(out.Lists, func(a, b listVersion) int { return strings.Compare(a.Source, b.Source) })
+	out.Feeds = []feeds.Status{}
+	if s.opts.Feeds != nil {
+		out.Feeds = s.opts.Feeds.Statuses()
+	}
 	writeJSON(w, http.StatusOK, out)
 }
 
@@ -66,9 +84,10 @@ type importResult struct {
 	// import).
 	Previous  *listVersion `json:"previous"`
 	Unchanged bool         `json:"unchanged"`
-	Added     []string     `json:"added"`
-	Removed   []string     `json:"removed"`
-	Changed   []string     `json:"changed"`
+	// Diff summarises the change: counts, the first ids of each kind and
+	// the path of the full diff (GET /v1/lists/{source}/{version}/diff).
+	Diff     lists.DiffSummary `json:"diff"`
+	Warnings []string          `json:"warnings,omitempty"`
 }
 
 // importResponse is the answer of POST /v1/lists/import.
@@ -110,15 +129,18 @@ func (s *Server) handleListsImport(w http.ResponseWriter, r *http.Request) {
 		writeRequestError(w, err)
 		return
 	}
-	results, err := s.opts.Lists.ImportFiles(files)
+	q := r.URL.Query()
+	opts := lists.ImportOptions{Origin: "api", Actor: actor(r), Reason: q.Get("reason")}
+	if q.Has("force") {
+		opts.Force = q.Get("force") != "false"
+	}
+	if opts.Force && strings.TrimSpace(opts.Reason) == "" {
+		writeError(w, http.StatusBadRequest, "force=true needs reason=..., which the audit log records")
+		return
+	}
+	results, err := s.opts.Lists.ImportFilesWith(opts, files)
 	if err != nil {
-		names := make([]string, 0, len(files))
-		for n := range files {
-			names = append(names, n)
-		}
-		slices.Sort(names)
-		s.log.Warn("list import refused", "files", names, "error", err)
-		writeError(w, http.StatusUnprocessableEntity, "importing lists: "+err.Error()+"; the previous versions stay active")
+		s.writeImportError(w, files, err)
 		return
 	}
 	out := importResponse{Results: make([]importResult, 0, len(results))}
@@ -126,10 +148,10 @@ func (s *Server) handleListsImport(w http.ResponseWriter, r *http.Request) {
 		ir := importResult{
 			listVersion: toListVersion(res.Version),
 			Unchanged:   res.Unchanged,
-			Added:       nonNil(res.Diff.Added),
-			Removed:     nonNil(res.Diff.Removed),
-			Changed:     nonNil(res.Diff.Changed),
+			Diff:        res.Summary,
+			Warnings:    res.Warnings,
 		}
+		ir.Diff.FirstAdded, ir.Diff.FirstRemoved, ir.Diff.FirstChanged = nonNil(ir.Diff.FirstAdded), nonNil(ir.Diff.FirstRemoved), nonNil(ir.Diff.FirstChanged)
 		if res.Previous != nil {
 			p := toListVersion(*res.Previous)
 			ir.Previous = &p
@@ -233,4 +255,83 @@ func cleanFileName(name string) (string, error) {
 		return "", badRequest("file name %q is not usable", name)
 	}
 	return base, nil
+}
+
+// writeImportError answers a failed import: 422 with the refusals when
+// verification refused it (the list store logged and audited them), 422
+// with the parse error otherwise.
+func (s *Server) writeImportError(w http.ResponseWriter, files map[string][]byte, err error) {
+	if re, ok := lists.AsRefused(err); ok {
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": "importing lists: " + err.Error(), "refused": re.Refusals})
+		return
+	}
+	if files != nil {
+		names := make([]string, 0, len(files))
+		for n := range files {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		s.log.Warn("list import failed", "files", names, "error", err)
+	}
+	writeError(w, http.StatusUnprocessableEntity, "importing lists: "+err.Error()+"; the previous versions stay active")
+}
+
+// handleListDiff answers GET /v1/lists/{source}/{version}/diff: the full
+// diff that led to a version.
+func (s *Server) handleListDiff(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Lists == nil {
+		writeError(w, http.StatusServiceUnavailable, "lists are not available on this server")
+		return
+	}
+	d, err := s.opts.Lists.DiffOf(r.PathValue("source"), r.PathValue("version"))
+	if err != nil {
+		writeError(w, http.StatusNotFound, "no diff of that version: "+err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, listDiffAnswer{Source: r.PathValue("source"), Version: r.PathValue("version"),
+		Added: nonNil(d.Added), Removed: nonNil(d.Removed), Changed: nonNil(d.Changed)})
+}
+
+// listDiffAnswer is the full diff that led to a version: entity ids.
+type listDiffAnswer struct {
+	Source  string   `json:"source"`
+	Version string   `json:"version"`
+	Added   []string `json:"added"`
+	Removed []string `json:"removed"`
+	Changed []string `json:"changed"`
+}
+
+// rollbackRequest is the body of POST /v1/lists/rollback.
+type rollbackRequest struct {
+	Version string `json:"version"` // an earlier version of a source (lists status --history)
+	Reason  string `json:"reason"`  // kept in the audit log
+}
+
+// handleListRollback answers POST /v1/lists/rollback {"version", "reason"}:
+// reactivates an earlier version (re-screened and audited like an import).
+func (s *Server) handleListRollback(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Lists == nil {
+		writeError(w, http.StatusServiceUnavailable, "lists are not available on this server")
+		return
+	}
+	var in rollbackRequest
+	if err := decodeStrict(r, &in); err != nil {
+		writeRequestError(w, err)
+		return
+	}
+	results, err := s.opts.Lists.Rollback(in.Version, lists.ImportOptions{Actor: actor(r), Reason: in.Reason})
+	if err != nil {
+		s.writeImportError(w, nil, err)
+		return
+	}
+	out := importResponse{Results: []importResult{}}
+	for _, res := range results {
+		ir := importResult{listVersion: toListVersion(res.Version), Unchanged: res.Unchanged, Diff: res.Summary, Warnings: res.Warnings}
+		if res.Previous != nil {
+			p := toListVersion(*res.Previous)
+			ir.Previous = &p
+		}
+		out.Results = append(out.Results, ir)
+	}
+	writeJSON(w, http.StatusOK, out)
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/rampart-edge/rampart/internal/certs"
 	"github.com/rampart-edge/rampart/internal/config"
 	"github.com/rampart-edge/rampart/internal/edge"
+	"github.com/rampart-edge/rampart/internal/feeds"
 	"github.com/rampart-edge/rampart/internal/lists"
 	"github.com/rampart-edge/rampart/internal/metrics"
 	"github.com/rampart-edge/rampart/internal/proxy"
@@ -48,6 +49,11 @@ type Options struct {
 	// admin routes answer 503). It is for tests of the edge alone, which
 	// need not spend a second loading the lists.
 	SkipCompliance bool
+	// Version is rampart's version, for the list feeds' User-Agent.
+	Version string
+	// FeedBackoff is the list feeds' first retry delay (0: 2s); tests
+	// shorten it.
+	FeedBackoff time.Duration
 }
 
 // Addrs are the addresses the listeners are bound to ("" when off).
@@ -65,9 +71,14 @@ type App struct {
 	certs   *certs.Manager
 	edge    *edge.Server
 
-	traffic   *rollup.Store      // the dashboard's rollups; nil without an admin listener
-	lists     *lists.Store       // nil with SkipCompliance or without an admin listener
-	screening *screening.Service // likewise
+	traffic     *rollup.Store      // the dashboard's rollups; nil without an admin listener
+	lists       *lists.Store       // nil with SkipCompliance or without an admin listener
+	screening   *screening.Service // likewise
+	listLock    *lists.Lock        // the data directory's list lock (listfeeds.go)
+	feeds       *feeds.Scheduler   // nil without compliance.feeds
+	stopFeeds   func()
+	version     string
+	feedBackoff time.Duration
 
 	reloadMu sync.Mutex // serialises Reload and shutdown
 	gen      atomic.Pointer[generation]
@@ -140,7 +151,7 @@ func New(cfg *config.Config, opts Options) (_ *App, err error) {
 	if log == nil {
 		log = NewLogger(cfg.Log, os.Stderr)
 	}
-	a := &App{log: log, metrics: metrics.New()}
+	a := &App{log: log, metrics: metrics.New(), version: opts.Version, feedBackoff: opts.FeedBackoff}
 	defer func() {
 		if err != nil {
 			a.closeAll()
@@ -476,6 +487,9 @@ func (a *App) warnRestartOnly(old, cur *config.Config) {
 	if !slices.Equal(old.Compliance.Lists, cur.Compliance.Lists) || old.Compliance.Threshold != cur.Compliance.Threshold {
 		a.log.Warn("compliance lists or threshold changed; restart to apply (lists can be imported through the admin API)")
 	}
+	if !slices.Equal(old.Compliance.Feeds, cur.Compliance.Feeds) || old.Compliance.MaxRemovedShare != cur.Compliance.MaxRemovedShare {
+		a.log.Warn("compliance.feeds or compliance.max_removed_share changed; restart to apply")
+	}
 }
 
 // Run serves until ctx is done, then stops gracefully: the listeners stop
@@ -605,9 +619,15 @@ func (a *App) closeAll() {
 	if a.certs != nil {
 		a.certs.Close()
 	}
-	a.closeCache()      // cache.go
+	a.closeCache() // cache.go
+	if a.stopFeeds != nil {
+		a.stopFeeds() // listfeeds.go
+	}
 	a.closeCompliance() // compliance.go
-	a.closeProtect()    // protect.go (H12)
+	if a.listLock != nil {
+		_ = a.listLock.Unlock()
+	}
+	a.closeProtect() // protect.go (H12)
 	if err := a.access.Close(); err != nil {
 		a.log.Error("closing access log", "error", err)
 	}

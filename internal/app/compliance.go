@@ -54,6 +54,9 @@ type parsedZone struct {
 // (compliance.Service.CatchUp), passes the config's zones through the gate and adds
 // the store's API zones to the routing table.
 func (a *App) openCompliance(cfg *config.Config) error {
+	if err := a.lockLists(cfg); err != nil { // listfeeds.go
+		return err
+	}
 	ls, err := lists.Open(cfg.DataDir, cfg.Compliance.Lists)
 	if err != nil {
 		return fmt.Errorf("loading sanctions lists: %w", err)
@@ -109,6 +112,9 @@ func (a *App) openCompliance(cfg *config.Config) error {
 	}
 	ccancel()
 	a.registerComplianceMetrics(svc)
+	if err := a.startListFeeds(cfg, st); err != nil { // listfeeds.go
+		return err
+	}
 	a.syncConfigZones(cfg)
 	a.rebuildZones()
 	// Decisions taken on another node sharing the PostgreSQL store take
@@ -359,6 +365,9 @@ func (a *App) adminHandler(cfg *config.Config, tokens token.Store) (http.Handler
 	}
 	if a.screening != nil {
 		o.Screening = a.screening
+	}
+	if a.feeds != nil {
+		o.Feeds = a.feeds
 	}
 	if d != nil {
 		o.Compliance, o.Reporter, o.Store = d.svc, d.reporter, d.store

@@ -80,7 +80,7 @@ func catchUpChild(v string) {
 		}
 	})
 	c.Subscribe(ls)
-	if _, err := ls.Import(ofac2024); err != nil {
+	if _, err := ls.ImportWith(forced2024, ofac2024); err != nil {
 		fail(err)
 	}
 	fmt.Println("rescreened")
@@ -236,7 +236,7 @@ func TestDiffEntities(t *testing.T) {
 		t.Fatal(err)
 	}
 	old := ls.Snapshot().Entities
-	res, err := ls.Import(ofac2024)
+	res, err := ls.ImportWith(forced2024, ofac2024)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,10 @@ var (
 	ofac2024 = filepath.Join("..", "..", "testdata", "sanctions", "ofac-2024-05-03")
 )
 
+// forced2024 imports the 2024 file (sdn.csv alone) over the full 2023
+// set, which verification refuses as incomplete unless forced.
+var forced2024 = lists.ImportOptions{Force: true, Reason: "test: the 2024 snapshot has sdn.csv only"}
+
 // freshSchema is an empty PostgreSQL schema of its own for one test, on
 // the ephemeral cluster testenv starts (or RAMPART_TEST_POSTGRES's
 // database), dropped when the test ends. The test fails (never skips)

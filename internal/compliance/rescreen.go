@@ -211,11 +211,31 @@ func (c *Service) rescreen(ctx context.Context, cur *lists.Snapshot, results []l
 		// The import itself, with the re-screening's outcome, so the log
 		// shows which list version was known when.
 		for _, r := range results {
-			if _, err := tx.Append(ctx, audit.Event{Actor: audit.ActorSystem, Action: audit.ActionListImport, Subject: "list:" + r.Version.Source,
-				Data: audit.MustData(map[string]any{"version": r.Version.Hash, "entities": r.Version.Entities,
-					"added": len(r.Diff.Added), "removed": len(r.Diff.Removed), "changed": len(r.Diff.Changed),
-					"rescreened_accounts": rep.AccountsScreened, "rescreened_zones": rep.ZonesScreened,
-					"account_hits": len(accHits), "zone_hits": len(zoneHits)})}); err != nil {
+			data := map[string]any{"version": r.Version.Hash, "entities": r.Version.Entities,
+				"added": len(r.Diff.Added), "removed": len(r.Diff.Removed), "changed": len(r.Diff.Changed),
+				"rescreened_accounts": rep.AccountsScreened, "rescreened_zones": rep.ZonesScreened,
+				"account_hits": len(accHits), "zone_hits": len(zoneHits)}
+			if r.Version.Origin != "" {
+				data["origin"] = r.Version.Origin
+			}
+			if !r.Version.Published.IsZero() {
+				data["published"] = r.Version.Published.UTC().Format(time.RFC3339)
+			}
+			if r.Version.Forced {
+				data["forced"] = true
+			}
+			if r.Version.Reason != "" {
+				data["reason"] = r.Version.Reason
+			}
+			if r.Previous != nil {
+				data["previous"] = r.Previous.Hash
+			}
+			actor := audit.ActorSystem
+			if r.Version.Actor != "" {
+				actor = r.Version.Actor
+			}
+			if _, err := tx.Append(ctx, audit.Event{Actor: actor, Action: audit.ActionListImport, Subject: "list:" + r.Version.Source,
+				Data: audit.MustData(data)}); err != nil {
 				return err
 			}
 		}

@@ -68,7 +68,7 @@ func TestRescreenRealUpdate(t *testing.T) {
 				cleanZone := mkZone(clean1, "www.quietmeadow.example")
 				_ = clean2
 
-				res, err := ls.Import(ofac2024)
+				res, err := ls.ImportWith(forced2024, ofac2024)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -151,7 +151,7 @@ func TestRescreenAudited(t *testing.T) {
 	s := backends[0].open(t)
 	c := newService(t, s, screening.NewService(ls, 0), "")
 	c.Subscribe(ls)
-	if _, err := ls.Import(ofac2024); err != nil {
+	if _, err := ls.ImportWith(forced2024, ofac2024); err != nil {
 		t.Fatal(err)
 	}
 	found := false

@@ -147,6 +147,12 @@ type Compliance struct {
 	// Reports bounds the public reports (POST /v1/reports and the form
 	// at /.well-known/rampart/report).
 	Reports ComplianceReports `yaml:"reports"`
+	// Feeds are the official list publications rampart fetches itself
+	// (feeds.go has the sources, default URLs and defaults).
+	Feeds []Feed `yaml:"feeds"`
+	// MaxRemovedShare is the share of a list's entities one update may
+	// remove without --force (default 0.05); every import is held to it.
+	MaxRemovedShare float64 `yaml:"max_removed_share"`
 }
 
 // ComplianceReports are the limits of public reports, counted on each

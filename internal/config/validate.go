@@ -260,6 +260,7 @@ func (v *validator) compliance(c *Compliance) {
 		}
 	}
 	v.complianceDesk(c) // validate_compliance.go (H14)
+	v.feeds(c)          // feeds.go
 }
 
 // pathErr drops the path and operation from an *os.PathError, which the

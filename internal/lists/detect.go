@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/rampart-edge/rampart/internal/entity"
 	"github.com/rampart-edge/rampart/internal/lists/ofac"
@@ -30,6 +31,27 @@ const maxDepth = 4
 type file struct {
 	name string
 	data []byte
+}
+
+// tooLargeError is a file over MaxFileSize.
+type tooLargeError struct {
+	name string
+	size int64
+}
+
+func (e *tooLargeError) Error() string {
+	return fmt.Sprintf("reading %s: %d bytes, more than the %d allowed", e.name, e.size, MaxFileSize)
+}
+
+// published is the publication time the set's files carry (the UN's
+// dateGenerated), zero if none.
+func (s *set) published() time.Time {
+	if s.source == un.Source {
+		if t, ok := un.DateGenerated(s.get(un.FileName)); ok {
+			return t.UTC().Truncate(time.Second)
+		}
+	}
+	return time.Time{}
 }
 
 // set is one list's files, detected and ready to parse.
@@ -120,7 +142,7 @@ func detectFS(fsys fs.FS, dir, origin string, depth int) ([]*set, error) {
 			return nil, fmt.Errorf("reading %s: %w", filepath.Join(origin, name), err)
 		}
 		if st.Size() > MaxFileSize {
-			return nil, fmt.Errorf("reading %s: %d bytes, more than the %d allowed", filepath.Join(origin, name), st.Size(), MaxFileSize)
+			return nil, &tooLargeError{name: filepath.Join(origin, name), size: st.Size()}
 		}
 		b, err := fs.ReadFile(fsys, p)
 		if err != nil {
@@ -202,7 +224,7 @@ func detectPath(p string) ([]*set, error) {
 		return sets, nil
 	}
 	if st.Size() > MaxFileSize {
-		return nil, fmt.Errorf("reading %s: %d bytes, more than the %d allowed", p, st.Size(), MaxFileSize)
+		return nil, &tooLargeError{name: p, size: st.Size()}
 	}
 	data, err := os.ReadFile(p)
 	if err != nil {
@@ -236,7 +258,7 @@ func detectFiles(files map[string][]byte) ([]*set, error) {
 	groups := map[string]map[string][]byte{}
 	for name, data := range files {
 		if len(data) > MaxFileSize {
-			return nil, fmt.Errorf("importing %s: %d bytes, more than the %d allowed", name, len(data), MaxFileSize)
+			return nil, &tooLargeError{name: name, size: int64(len(data))}
 		}
 		clean := path.Clean(strings.ReplaceAll(name, "\\", "/"))
 		dir, base := path.Split(clean)

@@ -22,6 +22,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,6 +46,18 @@ type Version struct {
 	Entities int       `json:"entities"`
 	// Files are the canonical file names of the version ("sdn.csv", ...).
 	Files []string `json:"files"`
+	// Published is when the list was published: the date the files carry
+	// (the UN's dateGenerated), else the server's Last-Modified; zero when
+	// unknown (a file imported by hand that carries no date).
+	Published time.Time `json:"published,omitzero"`
+	// Origin is how the version came: "bundled", "config", "cli", "api",
+	// "feed:NAME", "rollback".
+	Origin string `json:"origin,omitempty"`
+	// Actor is who imported it; Forced and Reason record an operator's
+	// override of verification.
+	Actor  string `json:"actor,omitempty"`
+	Forced bool   `json:"forced,omitempty"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // Diff lists the entity ids that changed between two versions of a list.
@@ -60,7 +73,10 @@ type ImportResult struct {
 	Version Version `json:"version"`
 	// Previous is the version that was active before, nil for the first.
 	Previous *Version `json:"previous,omitempty"`
-	Diff     Diff     `json:"diff"`
+	// Diff is the full difference; the JSON form carries Summary instead.
+	Diff Diff `json:"-"`
+	// Summary counts the difference and names its first ids.
+	Summary DiffSummary `json:"diff"`
 	// Unchanged is true when the files were identical to the active
 	// version; nothing was stored or swapped then.
 	Unchanged bool `json:"unchanged"`
@@ -96,6 +112,10 @@ type Store struct {
 	sources map[string]*active
 	subs    []func(old, cur *Snapshot, results []ImportResult)
 
+	policy      Policy
+	refusedSubs []func(Refusal)
+	diffs       map[string]Diff // in memory: "source/hash" -> diff that led to it
+
 	snap atomic.Pointer[Snapshot]
 }
 
@@ -118,6 +138,7 @@ func Open(dataDir string, defaults []string) (*Store, error) {
 		return nil, err
 	}
 	var sets []*set
+	origin := "config"
 	if len(defaults) > 0 {
 		for _, p := range defaults {
 			found, err := detectPath(p)
@@ -127,6 +148,7 @@ func Open(dataDir string, defaults []string) (*Store, error) {
 			sets = append(sets, found...)
 		}
 	} else if len(s.sources) < len(allowedFiles) {
+		origin = "bundled"
 		fsys, err := bundled.FS()
 		if err != nil {
 			return nil, err
@@ -142,7 +164,7 @@ func Open(dataDir string, defaults []string) (*Store, error) {
 		}
 	}
 	if len(missing) > 0 {
-		if _, err := s.importSets(missing); err != nil {
+		if _, err := s.importSets(missing, ImportOptions{Origin: origin}); err != nil {
 			return nil, fmt.Errorf("loading default lists: %w", err)
 		}
 	}
@@ -153,7 +175,7 @@ func Open(dataDir string, defaults []string) (*Store, error) {
 // versions, importing nothing else (rampart lists import uses it, so that
 // the diff is against what is really stored).
 func OpenPersisted(dataDir string) (*Store, error) {
-	s := &Store{sources: map[string]*active{}}
+	s := &Store{sources: map[string]*active{}, diffs: map[string]Diff{}}
 	s.snap.Store(&Snapshot{Versions: map[string]Version{}})
 	if dataDir == "" {
 		return s, nil
@@ -279,10 +301,15 @@ func (s *Store) Subscribe(fn func(old, cur *Snapshot, results []ImportResult)) {
 // Import imports the lists at the given paths. A path is a list file (a
 // UN consolidated XML, an OFAC sdn.csv), a list folder (OFAC CSV set, UK
 // CSV pair, a folder holding a UN XML) or a parent folder holding list
-// folders. Every list is parsed and validated before anything is stored;
+// folders. Every list is parsed and verified before anything is stored;
 // on any error nothing changes. Two lists of the same source in one call
 // are refused.
 func (s *Store) Import(paths ...string) ([]ImportResult, error) {
+	return s.ImportWith(ImportOptions{Origin: "cli"}, paths...)
+}
+
+// ImportWith is Import with options (force, actor, origin).
+func (s *Store) ImportWith(opts ImportOptions, paths ...string) ([]ImportResult, error) {
 	if len(paths) == 0 {
 		return nil, errors.New("importing: no paths")
 	}
@@ -290,22 +317,64 @@ func (s *Store) Import(paths ...string) ([]ImportResult, error) {
 	for _, p := range paths {
 		found, err := detectPath(p)
 		if err != nil {
-			return nil, err
+			return nil, s.refuseDetect(err, opts)
 		}
 		sets = append(sets, found...)
 	}
-	return s.importSets(sets)
+	return s.importSets(sets, opts)
 }
 
 // ImportFiles imports uploaded files (file name -> content), as from an
 // HTTP upload. Files are grouped into lists by their folder part, if any;
 // a file that belongs to no known list is refused.
 func (s *Store) ImportFiles(files map[string][]byte) ([]ImportResult, error) {
+	return s.ImportFilesWith(ImportOptions{Origin: "api"}, files)
+}
+
+// ImportFilesWith is ImportFiles with options.
+func (s *Store) ImportFilesWith(opts ImportOptions, files map[string][]byte) ([]ImportResult, error) {
 	sets, err := detectFiles(files)
 	if err != nil {
-		return nil, err
+		return nil, s.refuseDetect(err, opts)
 	}
-	return s.importSets(sets)
+	return s.importSets(sets, opts)
+}
+
+// ImportSource imports the files of one source (canonical file name ->
+// content), as fetched by a feed.
+func (s *Store) ImportSource(source string, files map[string][]byte, opts ImportOptions) ([]ImportResult, error) {
+	list, ok := listNames[source]
+	if !ok {
+		return nil, fmt.Errorf("importing: unknown source %q", source)
+	}
+	st := &set{source: source, list: list, origin: opts.Origin}
+	for name, b := range files {
+		if !slices.Contains(allowedFiles[source], name) {
+			return nil, fmt.Errorf("importing %s: unexpected file %q", source, name)
+		}
+		if len(b) > MaxFileSize {
+			r := Refusal{Source: source, Feed: opts.Feed, File: name, Kind: RefusedTooLarge, Actor: opts.Actor, Origin: opts.Origin,
+				Reason: fmt.Sprintf("%d bytes, more than the %d allowed", len(b), MaxFileSize)}
+			s.Refuse(r)
+			return nil, &RefusedError{Refusals: []Refusal{r}}
+		}
+		st.files = append(st.files, file{name: name, data: b})
+	}
+	return s.importSets([]*set{st}, opts)
+}
+
+var listNames = map[string]string{ofac.Source: ofac.ListName, un.Source: un.ListName, uk.Source: uk.ListName}
+
+// refuseDetect turns a file over the size cap found while detecting into
+// a refusal; other errors are returned as they are.
+func (s *Store) refuseDetect(err error, opts ImportOptions) error {
+	var tl *tooLargeError
+	if !errors.As(err, &tl) {
+		return err
+	}
+	r := Refusal{Source: "unknown", Feed: opts.Feed, File: tl.name, Kind: RefusedTooLarge, Reason: tl.Error(), Actor: opts.Actor, Origin: opts.Origin}
+	s.Refuse(r)
+	return &RefusedError{Refusals: []Refusal{r}}
 }
 
 type parsed struct {
@@ -315,9 +384,14 @@ type parsed struct {
 	err  error
 }
 
-func (s *Store) importSets(sets []*set) ([]ImportResult, error) {
+// importSets parses, verifies, persists and activates sets: the one path
+// of every import (start-up defaults, CLI, API, feeds, rollback).
+func (s *Store) importSets(sets []*set, opts ImportOptions) ([]ImportResult, error) {
 	if len(sets) == 0 {
 		return nil, errors.New("importing: no sanctions list found")
+	}
+	if opts.Force && strings.TrimSpace(opts.Reason) == "" {
+		return nil, errors.New("importing: --force needs a --reason, which the audit log records")
 	}
 	if err := checkDistinct(sets); err != nil {
 		return nil, err
@@ -334,14 +408,25 @@ func (s *Store) importSets(sets []*set) ([]ImportResult, error) {
 		}()
 	}
 	wg.Wait()
+	var refusals []Refusal
+	var firstErr error
 	for _, p := range ps {
 		if p.err != nil {
-			return nil, p.err
+			refusals = append(refusals, Refusal{Source: p.set.source, Feed: opts.Feed, File: parseFile(p.set, p.err), Kind: RefusedUnparseable,
+				Reason: p.err.Error(), Actor: opts.Actor, Origin: opts.Origin})
+			if firstErr == nil {
+				firstErr = p.err
+			}
 		}
+	}
+	if firstErr != nil {
+		for _, r := range refusals {
+			s.Refuse(r)
+		}
+		return nil, &RefusedError{Refusals: refusals, err: firstErr}
 	}
 
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	now := time.Now().UTC()
 	results := make([]ImportResult, len(ps))
 	next := make(map[string]*active, len(s.sources)+len(ps))
@@ -353,12 +438,19 @@ func (s *Store) importSets(sets []*set) ([]ImportResult, error) {
 	for i, p := range ps {
 		prev := s.sources[p.set.source]
 		v := Version{
-			Source:   p.set.source,
-			List:     p.set.list,
-			Hash:     p.hash,
-			Imported: now,
-			Entities: len(p.ents),
-			Files:    p.set.names(),
+			Source:    p.set.source,
+			List:      p.set.list,
+			Hash:      p.hash,
+			Imported:  now,
+			Entities:  len(p.ents),
+			Files:     p.set.names(),
+			Published: p.set.published(),
+			Origin:    opts.Origin,
+			Actor:     opts.Actor,
+			Reason:    strings.TrimSpace(opts.Reason),
+		}
+		if v.Published.IsZero() {
+			v.Published = opts.Published[v.Source].UTC().Truncate(time.Second)
 		}
 		r := ImportResult{Version: v}
 		if prev != nil {
@@ -371,35 +463,73 @@ func (s *Store) importSets(sets []*set) ([]ImportResult, error) {
 				continue
 			}
 		}
-		if prev != nil {
-			for _, f := range prev.version.Files {
-				if !slices.Contains(v.Files, f) {
-					r.Warnings = append(r.Warnings, fmt.Sprintf("%s: the previous version had %s, this one does not", v.Source, f))
-				}
-			}
-		}
 		d := digests(p.ents)
 		var old map[string][32]byte
 		if prev != nil {
 			old = prev.digests
 		}
 		r.Diff = diff(old, d)
+		if ref := s.policy.verify(prev, v, r.Diff); ref != nil {
+			ref.Feed, ref.Actor, ref.Origin = opts.Feed, opts.Actor, opts.Origin
+			if !opts.Force {
+				refusals = append(refusals, *ref)
+				continue
+			}
+			r.Warnings = append(r.Warnings, fmt.Sprintf("forced past verification: %s %s (%s): %s", ref.Source, ref.File, ref.Kind, ref.Reason))
+			r.Version.Forced, r.Version.Reason = true, opts.Reason
+		}
+		r.Summary = summarise(r.Diff, v.Source, v.Hash)
 		results[i] = r
-		next[p.set.source] = &active{version: v, entities: p.ents, digests: d}
+		next[p.set.source] = &active{version: r.Version, entities: p.ents, digests: d}
 		toPersist = append(toPersist, p)
 		changed = true
 	}
+	if len(refusals) > 0 {
+		s.mu.Unlock()
+		for _, r := range refusals {
+			s.Refuse(r)
+		}
+		return nil, &RefusedError{Refusals: refusals}
+	}
+	defer s.mu.Unlock()
 	if !changed {
 		return results, nil
 	}
+	if err := s.activate(next, toPersist, results); err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// activate persists the new versions, records them in the history and
+// their diffs, writes the manifest, swaps the snapshot in and calls the
+// subscribers. s.mu is held.
+func (s *Store) activate(next map[string]*active, toPersist []parsed, results []ImportResult) error {
 	if s.dir != "" {
 		for _, p := range toPersist {
 			if err := s.persistSet(p.set, p.hash); err != nil {
-				return nil, err
+				return err
 			}
 		}
+		for _, r := range results {
+			if r.Unchanged || r.Version.Hash == "" {
+				continue
+			}
+			if err := s.writeDiff(r.Version.Source, r.Version.Hash, r.Diff); err != nil {
+				return err
+			}
+		}
+		if err := s.appendHistory(results); err != nil {
+			return err
+		}
 		if err := s.writeManifest(next); err != nil {
-			return nil, err
+			return err
+		}
+	} else {
+		for _, r := range results {
+			if !r.Unchanged && r.Version.Hash != "" {
+				s.diffs[r.Version.Source+"/"+r.Version.Hash] = r.Diff
+			}
 		}
 	}
 	old := s.snap.Load()
@@ -409,7 +539,18 @@ func (s *Store) importSets(sets []*set) ([]ImportResult, error) {
 	for _, fn := range s.subs {
 		fn(old, cur, results)
 	}
-	return results, nil
+	return nil
+}
+
+// parseFile names the file a parse error is about, from its message.
+func parseFile(st *set, err error) string {
+	msg := err.Error()
+	for _, f := range st.files {
+		if strings.Contains(msg, f.name) {
+			return f.name
+		}
+	}
+	return mainFile(st.source)
 }
 
 // build makes a snapshot of s.sources.

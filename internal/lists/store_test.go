@@ -164,20 +164,35 @@ func TestImportUpdateDiff(t *testing.T) {
 	}
 }
 
-func TestImportWarnsOfDroppedFiles(t *testing.T) {
+func TestImportRefusesDroppedFiles(t *testing.T) {
 	s, err := lists.Open("", []string{dir("ofac")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := s.Import(dir("ofac-2024-05-03"))
+	before := s.Snapshot()
+	var refused []lists.Refusal
+	s.OnRefused(func(r lists.Refusal) { refused = append(refused, r) })
+	// The issue 13 finding: an sdn.csv without alt.csv dropped every
+	// alias. Now it is refused, naming the first missing file.
+	_, err = s.Import(dir("ofac-2024-05-03"))
+	re, ok := lists.AsRefused(err)
+	if !ok || len(re.Refusals) != 1 || re.Refusals[0].Kind != lists.RefusedIncomplete || re.Refusals[0].File != "add.csv" {
+		t.Fatalf("error %v, want an incomplete refusal naming add.csv", err)
+	}
+	if s.Snapshot() != before || len(refused) != 1 || refused[0].Source != "ofac-sdn" {
+		t.Fatalf("snapshot replaced or refusal not reported: %+v", refused)
+	}
+	// Forcing needs a reason, then activates with a warning per file.
+	if _, err := s.ImportWith(lists.ImportOptions{Force: true}, dir("ofac-2024-05-03")); err == nil || !strings.Contains(err.Error(), "reason") {
+		t.Fatalf("force without reason: %v", err)
+	}
+	res, err := s.ImportWith(lists.ImportOptions{Force: true, Reason: "primary records only, on purpose", Actor: "test"}, dir("ofac-2024-05-03"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := strings.Join(res[0].Warnings, "\n")
-	for _, f := range []string{"add.csv", "alt.csv", "sdn_comments.csv"} {
-		if !strings.Contains(w, "the previous version had "+f) {
-			t.Errorf("no warning about %s: %q", f, w)
-		}
+	v := res[0].Version
+	if !v.Forced || v.Reason != "primary records only, on purpose" || v.Actor != "test" || len(res[0].Warnings) != 1 {
+		t.Errorf("forced version %+v warnings %v", v, res[0].Warnings)
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/rampart-edge/rampart/internal/country"
 	"github.com/rampart-edge/rampart/internal/entity"
@@ -143,6 +144,35 @@ func IsConsolidated(data []byte) bool {
 		}
 	}
 	return false
+}
+
+// DateGenerated returns the dateGenerated attribute of the root element
+// (when the UN generated the file, RFC 3339 with fractional seconds:
+// "2026-02-27T00:00:09.554Z"); false when the root has none or it does not
+// parse. Only the start of data is read.
+func DateGenerated(data []byte) (time.Time, bool) {
+	d := xml.NewDecoder(bytes.NewReader(data))
+	for range 64 {
+		tok, err := d.Token()
+		if err != nil {
+			return time.Time{}, false
+		}
+		se, ok := tok.(xml.StartElement)
+		if !ok {
+			continue
+		}
+		if se.Name.Local != RootElement {
+			return time.Time{}, false
+		}
+		for _, a := range se.Attr {
+			if a.Name.Local == "dateGenerated" {
+				t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(a.Value))
+				return t, err == nil
+			}
+		}
+		return time.Time{}, false
+	}
+	return time.Time{}, false
 }
 
 // Parse maps the consolidated XML to entities, individuals first, in file

@@ -286,9 +286,9 @@ func (d *desk) parseZone(z store.Zone) (config.Zone, error) {
 	return zc, nil
 }
 
-// rebuildZones rebuilds the routing table from the running config and the
-// store's API zones (after a zone was created, changed or deleted through
-// the API), reusing the proxies of unchanged zones.
+// rebuildZones brings the running zones to the desired set after a store
+// change (a zone created, changed or deleted through the API here or on
+// another node), reusing the parts of unchanged zones; zones.go.
 func (a *App) rebuildZones() {
 	a.reloadMu.Lock()
 	defer a.reloadMu.Unlock()
@@ -299,21 +299,9 @@ func (a *App) rebuildZones() {
 	if prev == nil {
 		return
 	}
-	gen, err := a.build(prev.cfg, prev)
-	if err != nil {
+	if err := a.reconcile(prev.cfg, "store", nil); err != nil {
 		a.log.Error("rebuilding zones after a store change", "error", err)
-		return
 	}
-	gen.start()
-	a.gen.Store(gen)
-	old := a.edge.SetRoutes(gen.routes)
-	kept := make(map[string]bool, len(gen.zones))
-	for host := range gen.zones {
-		kept[host] = true
-	}
-	// A deleted zone's tunnels and streams end now; cutoff.go.
-	a.closeReplaced(old, a.replaceProxies(prev, gen))
-	a.metrics.Forget(kept)
 }
 
 // setCompliancePhase puts the compliance phase (the public report form,

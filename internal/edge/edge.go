@@ -46,6 +46,7 @@ import (
 
 	"github.com/rampart-edge/rampart/internal/accesslog"
 	"github.com/rampart-edge/rampart/internal/config"
+	"github.com/rampart-edge/rampart/internal/inflight"
 	"github.com/rampart-edge/rampart/internal/metrics"
 	"github.com/rampart-edge/rampart/internal/reqctx"
 	"github.com/rampart-edge/rampart/internal/reqpath"
@@ -126,6 +127,12 @@ type Zone struct {
 	// chunked body is cut off when it grows past the limit, which fails
 	// the request while its body is being read.
 	MaxBodySize int64
+	// InFlight, when set, counts the zone's requests (hijacked ones until
+	// their handler returns), so that the app closes the zone's parts
+	// when the last one ends after the zone was replaced or removed. A
+	// request that finds it retired is routed again on the current
+	// routes.
+	InFlight *inflight.Counter
 }
 
 // Routes is the routing state of the edge, replaced as a whole on reload.
@@ -424,6 +431,20 @@ func (s *Server) plainHTTP(rt *Routes, w http.ResponseWriter, r *http.Request, i
 // host.
 func (s *Server) route(rt *Routes, w http.ResponseWriter, r *http.Request, info *reqctx.Info, zp **Zone) {
 	z, ok := rt.Lookup(r.Host)
+	if ok && z != nil && z.InFlight != nil && !z.InFlight.Acquire() {
+		// The zone was replaced or removed between the routes' lookup
+		// and now: its parts may be closing. Take the current routes.
+		cur := s.acquireRoutes()
+		defer cur.release()
+		z, ok = cur.Lookup(r.Host)
+		if ok && z != nil && z.InFlight != nil && !z.InFlight.Acquire() {
+			ok = false
+		} else if ok && z != nil && z.InFlight != nil {
+			defer z.InFlight.Release()
+		}
+	} else if ok && z != nil && z.InFlight != nil {
+		defer z.InFlight.Release()
+	}
 	if !ok || z == nil {
 		writeError(w, http.StatusMisdirectedRequest, "no site is configured for this host", info.ID)
 		return

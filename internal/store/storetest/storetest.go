@@ -49,6 +49,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AuditTampering", testAuditTampering},
 		{"AuditExportRoundTrip", testAuditExport},
 		{"AuditTenThousand", testAuditTenThousand},
+		{"StateVersion", testStateVersion},
+		{"Nodes", testNodes},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

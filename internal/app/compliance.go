@@ -28,7 +28,6 @@ type desk struct {
 	store    store.Store
 	svc      *compliance.Service
 	reporter *compliance.Reporter
-	blocked  compliance.BlockedBy
 	stop     context.CancelFunc
 	done     chan struct{}
 	// dirty asks the rebuild loop to reload the zones from the store.
@@ -83,12 +82,8 @@ func (a *App) openCompliance(cfg *config.Config) error {
 		st.Close()
 		return err
 	}
-	base := cfg.Compliance.BlockedByURL
-	if base == "" {
-		base = "http://" + a.addrs.Admin
-	}
 	bg, stop := context.WithCancel(context.Background())
-	d := &desk{store: st, svc: svc, reporter: compliance.NewReporter(svc, cfg.Compliance.Reports), blocked: compliance.BlockedBy{Base: base},
+	d := &desk{store: st, svc: svc, reporter: compliance.NewReporter(svc, cfg.Compliance.Reports),
 		stop: stop, done: make(chan struct{}), dirty: make(chan struct{}, 1), parsed: map[string]parsedZone{}}
 	a.desk.Store(d)
 	svc.Subscribe(ls)
@@ -310,6 +305,7 @@ func (a *App) rebuildZones() {
 func (a *App) setCompliancePhase(z *edge.Zone, zc config.Zone, cfg *config.Config) {
 	next := z.Phases[edge.PhaseAccess]
 	host := zc.Host
+	blocked := compliance.BlockedBy{Base: a.blockedByURL(cfg)} // public_url; a reload applies it
 	z.Phases[edge.PhaseAccess] = edge.PhaseFunc(func(w http.ResponseWriter, r *http.Request) edge.Decision {
 		d := a.desk.Load()
 		if d == nil {
@@ -318,7 +314,7 @@ func (a *App) setCompliancePhase(z *edge.Zone, zc config.Zone, cfg *config.Confi
 			}
 			return edge.Continue
 		}
-		return d.reporter.Phase(host, d.blocked, next).Serve(w, r)
+		return d.reporter.Phase(host, blocked, next).Serve(w, r)
 	})
 }
 

@@ -367,11 +367,13 @@ func chainPhases(first, next edge.Phase) edge.Phase {
 	})
 }
 
-// blockedByURL is the Link rel="blocked-by" target of embargo answers:
-// compliance.blocked_by_url, or the admin listener's URL.
+// blockedByURL is the base of the links the edge shows (the Link
+// rel="blocked-by" of 451 answers, the case pages): public_url, or
+// compliance.blocked_by_url, or the admin listener's URL (one node on one
+// machine only: other machines cannot reach a loopback address).
 func (a *App) blockedByURL(cfg *config.Config) string {
-	if cfg.Compliance.BlockedByURL != "" {
-		return cfg.Compliance.BlockedByURL
+	if base := cfg.LinkBase(); base != "" {
+		return base
 	}
 	if a.addrs.Admin != "" {
 		return "http://" + a.addrs.Admin

@@ -97,6 +97,8 @@ type App struct {
 	exchanges exchangeState
 	// The control-plane store's health probe for /healthz (health.go).
 	probe storeProbe
+	// Desired-state propagation and the node's registration (cluster.go).
+	cluster clusterState
 }
 
 // generation is one configuration's zones, proxies and routes.
@@ -238,7 +240,10 @@ func (a *App) Health() error {
 	if a.stopped.Load() {
 		return errors.New("stopping")
 	}
-	return a.storeHealth()
+	if err := a.storeHealth(); err != nil {
+		return err
+	}
+	return a.clusterHealth()
 }
 
 // build makes the generation for cfg. A zone whose config (and the proxy

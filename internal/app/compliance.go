@@ -104,27 +104,18 @@ func (a *App) openCompliance(cfg *config.Config) error {
 	ccancel()
 	a.registerComplianceMetrics(svc)
 	a.syncConfigZones(cfg)
-	a.rebuildZones()
-	// Decisions taken on another node sharing the PostgreSQL store take
-	// effect here within a second; zone changes made through the API are
-	// coalesced into one routing table rebuild (well within a second).
-	go func() {
-		defer close(d.done)
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-bg.Done():
-				return
-			case <-d.dirty:
-				a.rebuildZones()
-			case <-t.C:
-				if err := svc.Refresh(bg); err != nil && bg.Err() == nil {
-					a.log.Warn("refreshing zone compliance states", "error", err)
-				}
-			}
-		}
-	}()
+	if err := a.openCluster(cfg); err != nil { // cluster.go
+		close(d.done)
+		return err
+	}
+	// Converge to the store's desired state before serving the first
+	// request (a node restarted after kill -9 included), then follow it:
+	// notifications, polling of the state version, local changes.
+	sctx, scancel := context.WithTimeout(bg, 30*time.Second)
+	a.syncState(sctx, d, true, time.Now())
+	a.heartbeat(sctx, d)
+	scancel()
+	go a.runCluster(bg, d, cfg.Store, d.done)
 	return nil
 }
 
@@ -284,19 +275,21 @@ func (d *desk) parseZone(z store.Zone) (config.Zone, error) {
 // rebuildZones brings the running zones to the desired set after a store
 // change (a zone created, changed or deleted through the API here or on
 // another node), reusing the parts of unchanged zones; zones.go.
-func (a *App) rebuildZones() {
+func (a *App) rebuildZones() error {
 	a.reloadMu.Lock()
 	defer a.reloadMu.Unlock()
 	if a.stopped.Load() {
-		return
+		return nil
 	}
 	prev := a.gen.Load()
 	if prev == nil {
-		return
+		return nil
 	}
 	if err := a.reconcile(prev.cfg, "store", nil); err != nil {
 		a.log.Error("rebuilding zones after a store change", "error", err)
+		return err
 	}
+	return nil
 }
 
 // setCompliancePhase puts the compliance phase (the public report form,

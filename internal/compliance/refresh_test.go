@@ -141,7 +141,7 @@ func TestRefreshSeesAnotherNodesDecision(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := stopped.Load()
-	if _, _, err := store.RecordDecision(ctx, s, cs.ID, store.ActionSuspend, "decided elsewhere", "node2"); err != nil {
+	if _, _, err := RecordDecision(ctx, s, cs.ID, store.ActionSuspend, "decided elsewhere", "node2"); err != nil {
 		t.Fatal(err)
 	}
 	if !c.Serves("far.test") {

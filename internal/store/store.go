@@ -10,7 +10,8 @@
 // belong together go through Store.Tx, which runs a function in one
 // transaction (committed when it returns nil, rolled back otherwise), or
 // through the composite functions of this package (CreateAccountWithScreening,
-// CreateZoneWithScreening, RecordReport, RecordDecision, ApplyStatuses),
+// CreateZoneWithScreening, RecordReport; the decision and status workflows
+// are compliance.RecordDecision and compliance.ApplyStatuses),
 // which use Tx and also append the matching audit entries in the same
 // transaction, so a crash leaves all of a change or none of it.
 //

@@ -350,7 +350,10 @@ func TestCluster(t *testing.T) {
 	_ = json.Unmarshal([]byte(body), &acc)
 
 	served := func(host, want string) func(*node) bool {
-		return func(nd *node) bool { r := c.edge(nd, host, "/"); return r.code == 200 && strings.Contains(r.body, want) }
+		return func(nd *node) bool {
+			r := c.edge(nd, host, "/")
+			return r.code == 200 && strings.Contains(r.body, want)
+		}
 	}
 	misdirected := func(host string) func(*node) bool {
 		return func(nd *node) bool { return c.edge(nd, host, "/").code == http.StatusMisdirectedRequest }
@@ -577,13 +580,15 @@ func TestCluster(t *testing.T) {
 			t.Errorf("redis down: C limited only %d of 20 requests: the limit is open", limC)
 		}
 		restart()
-		// Redis is back (empty): the limit is shared again once the
-		// nodes use it; A's requests count on B.
-		deadline := time.Now().Add(30 * time.Second)
+		// Redis is back (empty): C, the node that fell back, probes it
+		// and limits through it again; its requests count on B.
+		back := time.Now()
+		deadline := back.Add(30 * time.Second)
 		for {
-			okA, _ := count(a, 5)
+			okC, _ := count(cc, 6)
 			_, limB := count(b, 1)
-			if limB == 1 && okA > 0 {
+			if limB == 1 && okC > 0 { // C's own fallback is spent: what it allows comes from Redis
+				t.Logf("redis back: C limiting through it again within %.0f ms (C allowed %d, then B limited)", ms(time.Since(back)), okC)
 				break
 			}
 			if time.Now().After(deadline) {
@@ -595,7 +600,7 @@ func TestCluster(t *testing.T) {
 						}
 					}
 				}
-				t.Fatalf("rate limits not shared again 30 s after Redis came back (last: A allowed %d of 5, B limited %d of 1)\n%s", okA, limB, strings.Join(lines, "\n"))
+				t.Fatalf("rate limits not shared again 30 s after Redis came back (last: C allowed %d of 6, B limited %d of 1)\n%s", okC, limB, strings.Join(lines, "\n"))
 			}
 			time.Sleep(500 * time.Millisecond)
 		}

@@ -126,21 +126,9 @@ func (c *Service) createZone(ctx context.Context, z *store.Zone, sc *store.Scree
 		if zone.Status != store.ZoneReview {
 			return nil
 		}
-		summary := "onboarding review: " + joinReasons(reasons)
-		cs, err := tx.FindActiveCase(ctx, zone.Host, store.CategorySanctions)
-		if err == nil {
-			caseID = cs.ID
-			return nil
-		}
-		now := store.Now()
-		cs = store.Case{ID: store.NewID("case"), ZoneID: zone.ID, Host: zone.Host, Category: store.CategorySanctions, Status: store.CaseOpen,
-			Origin: store.OriginScreening, Summary: summary, Opened: now, LastReport: now}
-		if _, err := tx.Append(ctx, audit.Event{Actor: actor, Action: audit.ActionCaseOpen, Subject: "case:" + cs.ID,
-			Data: audit.MustData(map[string]any{"host": zone.Host, "category": cs.Category, "origin": cs.Origin, "zone_id": zone.ID, "summary": summary})}); err != nil {
-			return err
-		}
+		cs, err := openScreeningCase(ctx, tx, zone.ID, zone.Host, store.CategorySanctions, "onboarding review: "+joinReasons(reasons), actor)
 		caseID = cs.ID
-		return tx.CreateCase(ctx, &cs)
+		return err
 	})
 	if err != nil {
 		return "", fmt.Errorf("creating zone %s with screening: %w", z.Host, err)

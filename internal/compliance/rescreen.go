@@ -3,7 +3,6 @@ package compliance
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -264,18 +263,8 @@ func (c *Service) rescreen(ctx context.Context, cur *lists.Snapshot, results []l
 		for _, h := range zoneHits {
 			rep.ZoneHits = append(rep.ZoneHits, h.id)
 			summary := strings.Join(h.reasons, "; ")
-			cs, err := tx.FindActiveCase(ctx, h.host, store.CategorySanctions)
-			if errors.Is(err, store.ErrNotFound) {
-				cs = store.Case{ID: store.NewID("case"), ZoneID: h.id, Host: h.host, Category: store.CategorySanctions, Status: store.CaseOpen,
-					Origin: store.OriginScreening, Summary: summary, Opened: now, LastReport: now}
-				if _, err := tx.Append(ctx, audit.Event{Actor: audit.ActorSystem, Action: audit.ActionCaseOpen, Subject: "case:" + cs.ID,
-					Data: audit.MustData(map[string]any{"host": h.host, "category": cs.Category, "origin": cs.Origin, "zone_id": h.id, "summary": summary})}); err != nil {
-					return err
-				}
-				if err := tx.CreateCase(ctx, &cs); err != nil {
-					return err
-				}
-			} else if err != nil {
+			cs, err := openScreeningCase(ctx, tx, h.id, h.host, store.CategorySanctions, summary, audit.ActorSystem)
+			if err != nil {
 				return err
 			}
 			rep.Cases = append(rep.Cases, cs.ID)

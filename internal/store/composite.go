@@ -249,38 +249,6 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// OpenScreeningCase opens a case for a screening hit on a zone (origin
-// "screening"), or returns the active case already open for its host and
-// category, with a case.open audit entry, in one transaction.
-func OpenScreeningCase(ctx context.Context, s Store, zoneID, host, category, summary, actor string) (Case, error) {
-	var c Case
-	err := s.Tx(ctx, func(tx Tx) error {
-		if err := tx.LockWrites(ctx); err != nil {
-			return err
-		}
-		var err error
-		c, err = tx.FindActiveCase(ctx, host, category)
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, ErrNotFound) {
-			return err
-		}
-		now := Now()
-		c = Case{ID: NewID("case"), ZoneID: zoneID, Host: host, Category: category, Status: CaseOpen,
-			Origin: OriginScreening, Summary: summary, Opened: now, LastReport: now}
-		if _, err := tx.Append(ctx, audit.Event{Actor: actor, Action: audit.ActionCaseOpen, Subject: "case:" + c.ID,
-			Data: audit.MustData(map[string]any{"host": host, "category": category, "origin": c.Origin, "zone_id": zoneID, "summary": summary})}); err != nil {
-			return err
-		}
-		return tx.CreateCase(ctx, &c)
-	})
-	if err != nil {
-		return Case{}, fmt.Errorf("opening screening case for %s: %w", host, err)
-	}
-	return c, nil
-}
-
 // CaseTimeline is a case with everything that happened to it.
 type CaseTimeline struct {
 	Case      Case       `json:"case"`

@@ -461,7 +461,7 @@ func testReportsAndCases(t *testing.T, s store.Store) {
 	}
 	verifyOK(t, s, 7) // 3 case.open + 4 report.create (2 on one case)
 
-	sc, err := store.OpenScreeningCase(ctx, s, z.ID, z.Host, store.CategorySanctions, "new SDN entry", audit.ActorSystem)
+	sc, err := compliance.OpenScreeningCase(ctx, s, z.ID, z.Host, store.CategorySanctions, "new SDN entry", audit.ActorSystem)
 	must(t, err)
 	if sc.ID != c1.ID {
 		t.Errorf("screening hit opened a second active case for the host")

@@ -7,7 +7,7 @@ import (
 )
 
 // DefaultClusterPoll is the default of cluster.poll.
-const DefaultClusterPoll = 2 * time.Second
+const DefaultClusterPoll = time.Second
 
 // cluster validates public_url, cluster.poll and cluster.node_id, and
 // trims public_url's trailing slash.

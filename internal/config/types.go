@@ -80,7 +80,7 @@ type Cluster struct {
 	// once, random).
 	NodeID string `yaml:"node_id"`
 	// Poll is how often the node reads the store's desired-state version
-	// (default 2s), on top of the PostgreSQL notifications that wake it
+	// (default 1s), on top of the PostgreSQL notifications that wake it
 	// at once; a lost notification costs at most this long. It is also
 	// the heartbeat of the node's row in the node table.
 	Poll time.Duration `yaml:"poll"`

@@ -18,8 +18,8 @@ import (
 // with under_attack: auto, the cache and the WAF keeps its parts across a
 // SIGHUP (Reload): the same proxy, the same detector (not cancelled), the
 // same compiled rule set (nothing recompiled) and its cache metrics. A
-// WebSocket-like long request on the config zone does not keep the API
-// zone's replaced parts alive; deleting the API zone closes its proxy and
+// long request and a WebSocket on config zones (kept across every change)
+// do not keep the API zone's replaced parts alive; deleting the API zone closes its proxy and
 // stops its detector once its last request ends.
 func TestReloadKeepsAPIZoneParts(t *testing.T) {
 	prev := tuneDetector
@@ -44,10 +44,13 @@ func TestReloadKeepsAPIZoneParts(t *testing.T) {
 	defer o.Close()
 	defer close(release)
 
+	tun := newTunnelOrigin(t)
 	d := startDesk(t, "", fmt.Sprintf(`
   - host: config.example
     origins: [%s]
-`, o.URL))
+  - host: ws.example
+    origins: [%s]
+`, o.URL, tun.URL))
 	code, body, _ := d.api(t, "POST", "/v1/accounts", token.Admin, `{"name":"Quiet Meadow Bakery","kind":"organization","country":"NL"}`)
 	if code != 201 {
 		t.Fatalf("POST /v1/accounts: %d %s", code, body)
@@ -99,6 +102,12 @@ func TestReloadKeepsAPIZoneParts(t *testing.T) {
 		}
 	}()
 	<-held
+	// And a WebSocket on another config zone, open across every change.
+	ws := edgeClient{r: d.running}.openWS(t, "ws.example")
+	defer ws.close()
+	if err := ws.alive("before"); err != nil {
+		t.Fatal(err)
+	}
 
 	// SIGHUP with the same config, twice.
 	for range 2 {
@@ -155,6 +164,9 @@ func TestReloadKeepsAPIZoneParts(t *testing.T) {
 	case <-longDone:
 		t.Error("the long request on the config zone ended")
 	default:
+	}
+	if err := ws.alive("after"); err != nil {
+		t.Errorf("the WebSocket on the unchanged config zone: %v", err)
 	}
 }
 

@@ -528,12 +528,15 @@ func (a *App) stop() error {
 		cut = true
 	}
 	// Hijacked connections (WebSockets) are not waited for by net/http:
-	// wait for the last routes to drain, within the same deadline.
-	last := a.edge.SetRoutes(&edge.Routes{Lookup: func(string) (*edge.Zone, bool) { return nil, false }})
-	select {
-	case <-last.Drained():
-	case <-ctx.Done():
-		cut = true
+	// wait for every request on any routes to end, within the same
+	// deadline.
+	a.edge.SetRoutes(&edge.Routes{Lookup: func(string) (*edge.Zone, bool) { return nil, false }})
+	for a.edge.InFlight() > 0 && !cut {
+		select {
+		case <-time.After(10 * time.Millisecond):
+		case <-ctx.Done():
+			cut = true
+		}
 	}
 	wg.Wait()
 	if cut {

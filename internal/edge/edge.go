@@ -164,17 +164,17 @@ type Routes struct {
 	refs      atomic.Int64
 	drainOnce sync.Once
 	drained   chan struct{} // closed when no request uses these routes any more
-	done      chan struct{} // closed when these and all older routes are drained
-	prev      *Routes
 }
 
 const retiredBias = 1 << 62
 
 // Drained returns a channel closed once these routes have been replaced and
-// neither they nor any routes older than them serve a request any more, so
-// that the handlers only they used can be closed. A hijacked connection
-// (WebSocket) counts until its handler returns.
-func (rt *Routes) Drained() <-chan struct{} { return rt.done }
+// serve no request any more. A hijacked connection (WebSocket) counts
+// until its handler returns. Routes are not chained: a WebSocket that
+// started on old routes keeps only those (and the zone parts its request
+// holds through Zone.InFlight) alive, not every routes replaced after
+// them; Server.InFlight counts the requests of all routes.
+func (rt *Routes) Drained() <-chan struct{} { return rt.drained }
 
 func (rt *Routes) acquire() bool {
 	if rt.refs.Add(1) > 0 {
@@ -194,14 +194,6 @@ func (rt *Routes) retire() {
 	if rt.refs.Add(-retiredBias) == -retiredBias {
 		rt.drainOnce.Do(func() { close(rt.drained) })
 	}
-	go func() {
-		if rt.prev != nil {
-			<-rt.prev.done
-			rt.prev = nil
-		}
-		<-rt.drained
-		close(rt.done)
-	}()
 }
 
 // Options configure a Server.
@@ -234,6 +226,8 @@ type Server struct {
 	ids     *idGenerator
 	routes  atomic.Pointer[Routes]
 	unknown *metrics.Zone
+	// inflight counts the requests being served on any routes.
+	inflight atomic.Int64
 
 	mu      sync.Mutex
 	servers []listenerServer
@@ -268,7 +262,6 @@ func New(opts Options) *Server {
 // old.Drained() before closing what only the old routes used.
 func (s *Server) SetRoutes(rt *Routes) (old *Routes) {
 	rt.drained = make(chan struct{})
-	rt.done = make(chan struct{})
 	if rt.ACMEChallenge != nil {
 		rt.acme = rt.ACMEChallenge(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			var z *Zone
@@ -277,11 +270,14 @@ func (s *Server) SetRoutes(rt *Routes) (old *Routes) {
 	}
 	old = s.routes.Swap(rt)
 	if old != nil {
-		rt.prev = old
 		old.retire()
 	}
 	return old
 }
+
+// InFlight returns the number of requests being served, on any routes
+// (hijacked connections until their handler returns).
+func (s *Server) InFlight() int64 { return s.inflight.Load() }
 
 // acquireRoutes returns the current routes, counted as in use until
 // release.
@@ -335,6 +331,8 @@ func newRequestContext(ctx context.Context) context.Context {
 
 // ServeHTTP runs the request path (see the package comment).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.inflight.Add(1)
+	defer s.inflight.Add(-1)
 	rt := s.acquireRoutes()
 	defer rt.release()
 

@@ -129,6 +129,7 @@ func (s *Server) routes() []route {
 		{"POST /v1/screen", token.Read, s.handleScreen},
 		{"POST /v1/zones/{id}/purge", token.Admin, s.auditUse(s.handlePurge)},
 	}
+	r = append(r, s.nodeRoutes()...)          // nodes.go (issue 14)
 	return append(r, s.complianceRoutes()...) // accounts.go (H14)
 }
 

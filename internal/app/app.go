@@ -27,6 +27,7 @@ import (
 	"github.com/rampart-edge/rampart/internal/config"
 	"github.com/rampart-edge/rampart/internal/edge"
 	"github.com/rampart-edge/rampart/internal/feeds"
+	"github.com/rampart-edge/rampart/internal/inflight"
 	"github.com/rampart-edge/rampart/internal/lists"
 	"github.com/rampart-edge/rampart/internal/metrics"
 	"github.com/rampart-edge/rampart/internal/proxy"
@@ -116,19 +117,30 @@ type App struct {
 	exchanges exchangeState
 	// The control-plane store's health probe for /healthz (health.go).
 	probe storeProbe
+	// Desired-state propagation and the node's registration (cluster.go).
+	cluster clusterState
 }
 
 // generation is one configuration's zones, proxies and routes.
 type generation struct {
 	cfg    *config.Config
 	zones  map[string]*zoneEntry // by zone host
+	list   []config.Zone         // the served zones (config and API), in order
 	routes *edge.Routes
 }
 
+// zoneEntry is one running zone's parts that a generation owns (zones.go):
+// its proxy (connection pools, health checks) and the count of its
+// requests in flight. An unchanged zone keeps its entry from generation
+// to generation; a replaced or removed one is closed when its last
+// request ends. The zone's detector, WAF rule set and cache metrics are
+// kept by host (protect.go, waf.go, cache.go) and released by the
+// reconciler when the zone goes.
 type zoneEntry struct {
-	key   config.Zone // the zone's config with Line cleared, for comparison
-	proxy *proxy.Proxy
-	fresh bool // created for this generation (not reused)
+	key      config.Zone // the zone's config with Line cleared, for comparison
+	proxy    *proxy.Proxy
+	inflight *inflight.Counter
+	fresh    bool // created for this generation (not reused)
 }
 
 // NewLogger returns the app's own logger: JSON lines to w at cfg.Level
@@ -259,7 +271,10 @@ func (a *App) Health() error {
 	if a.stopped.Load() {
 		return errors.New("stopping")
 	}
-	return a.storeHealth()
+	if err := a.storeHealth(); err != nil {
+		return err
+	}
+	return a.clusterHealth()
 }
 
 // build makes the generation for cfg. A zone whose config (and the proxy
@@ -268,7 +283,7 @@ func (a *App) Health() error {
 // created are closed and prev is untouched.
 func (a *App) build(cfg *config.Config, prev *generation) (gen *generation, err error) {
 	zones := a.servedZones(cfg) // the config's zones plus the API zones of the store; compliance.go
-	gen = &generation{cfg: cfg, zones: make(map[string]*zoneEntry, len(zones))}
+	gen = &generation{cfg: cfg, zones: make(map[string]*zoneEntry, len(zones)), list: zones}
 	defer func() {
 		if err != nil {
 			for _, e := range gen.zones {
@@ -289,7 +304,7 @@ func (a *App) build(cfg *config.Config, prev *generation) (gen *generation, err 
 		e := &zoneEntry{key: key}
 		if prev != nil && sameTimeouts {
 			if pe, ok := prev.zones[zc.Host]; ok && reflect.DeepEqual(pe.key, key) {
-				e.proxy = pe.proxy
+				e.proxy, e.inflight = pe.proxy, pe.inflight
 			}
 		}
 		if e.proxy == nil {
@@ -302,10 +317,11 @@ func (a *App) build(cfg *config.Config, prev *generation) (gen *generation, err 
 			if err != nil {
 				return nil, fmt.Errorf("building zone %q: %w", zc.Host, err)
 			}
+			e.inflight = inflight.New()
 			e.fresh = true
 		}
 		gen.zones[zc.Host] = e
-		values[i] = &edge.Zone{Name: zc.Host, Handler: e.proxy, Metrics: a.metrics.Zone(zc.Host), MaxBodySize: zc.MaxBodySize,
+		values[i] = &edge.Zone{Name: zc.Host, Handler: e.proxy, Metrics: a.metrics.Zone(zc.Host), MaxBodySize: zc.MaxBodySize, InFlight: e.inflight,
 			HSTS: zc.HSTS.Header(), NeedsHandshake: needsHandshake(zc, cfg)} // listeners.go (issue 17)
 		if err := a.setWAFPhase(values[i], zc, cfg); err != nil { // waf.go
 			return nil, err
@@ -404,41 +420,11 @@ func (a *App) Reload(cfg *config.Config) error {
 	}
 	a.syncConfigZones(cfg) // the compliance gate on the config's zones; compliance.go
 	prev := a.gen.Load()
-	gen, err := a.build(cfg, prev)
-	if err != nil {
+	if err := a.reconcile(cfg, "config", func() error { return a.certs.Reload(cfg) }); err != nil {
 		return fmt.Errorf("reloading: %w", err)
 	}
-	if err := a.certs.Reload(cfg); err != nil {
-		for _, e := range gen.zones {
-			if e.fresh {
-				e.proxy.Close()
-			}
-		}
-		return fmt.Errorf("reloading: %w", err)
-	}
-	gen.start()
-	a.gen.Store(gen)
-	old := a.edge.SetRoutes(gen.routes)
-
-	kept := make(map[string]bool, len(gen.zones))
-	reused := 0
-	for host, e := range gen.zones {
-		kept[host] = true
-		if !e.fresh {
-			reused++
-		}
-	}
-	// Removed zones' tunnels and streams end now; cutoff.go.
-	replaced := a.replaceProxies(prev, gen)
-	a.closeReplaced(old, replaced)
-	a.metrics.Forget(kept)
-	a.retainWAFs(cfg, prev.cfg)    // waf.go
-	a.retainCaches(cfg)            // cache.go
-	a.retainProtect(cfg, prev.cfg) // protect.go (H12)
 	a.warnRestartOnly(prev.cfg, cfg)
 	_ = a.ReopenLogs() // logs its own error; the reload itself succeeded
-	a.log.Info("config reloaded", "file", cfg.Path, "zones", len(gen.zones), "reused", reused,
-		"new", len(gen.zones)-reused, "replaced", len(replaced))
 	return nil
 }
 
@@ -584,12 +570,15 @@ func (a *App) stop() error {
 		cut = true
 	}
 	// Hijacked connections (WebSockets) are not waited for by net/http:
-	// wait for the last routes to drain, within the same deadline.
-	last := a.edge.SetRoutes(&edge.Routes{Lookup: func(string) (*edge.Zone, bool) { return nil, false }})
-	select {
-	case <-last.Drained():
-	case <-ctx.Done():
-		cut = true
+	// wait for every request on any routes to end, within the same
+	// deadline.
+	a.edge.SetRoutes(&edge.Routes{Lookup: func(string) (*edge.Zone, bool) { return nil, false }})
+	for a.edge.InFlight() > 0 && !cut {
+		select {
+		case <-time.After(10 * time.Millisecond):
+		case <-ctx.Done():
+			cut = true
+		}
 	}
 	wg.Wait()
 	if cut {

@@ -69,11 +69,12 @@ func cacheRules(c config.Cache) cache.Rules {
 	}
 }
 
-// retainCaches, after a reload to cfg, drops the cache metrics of removed
-// zones and warns that the node's cache storage settings need a restart.
-func (a *App) retainCaches(cfg *config.Config) {
-	keep := make(map[string]bool, len(cfg.Zones))
-	for _, z := range cfg.Zones {
+// retainCaches, after the running zones became zones (config and API
+// zones alike), drops the cache metrics of removed zones and warns that
+// the node's cache storage settings need a restart.
+func (a *App) retainCaches(cfg *config.Config, zones []config.Zone) {
+	keep := make(map[string]bool, len(zones))
+	for _, z := range zones {
 		keep[z.Host] = true
 	}
 	a.metrics.ForgetCache(keep)

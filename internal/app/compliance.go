@@ -29,7 +29,6 @@ type desk struct {
 	store    store.Store
 	svc      *compliance.Service
 	reporter *compliance.Reporter
-	blocked  compliance.BlockedBy
 	stop     context.CancelFunc
 	done     chan struct{}
 	// dirty asks the rebuild loop to reload the zones from the store.
@@ -87,12 +86,8 @@ func (a *App) openCompliance(cfg *config.Config) error {
 		st.Close()
 		return err
 	}
-	base := cfg.Compliance.BlockedByURL
-	if base == "" {
-		base = "http://" + a.addrs.Admin
-	}
 	bg, stop := context.WithCancel(context.Background())
-	d := &desk{store: st, svc: svc, reporter: compliance.NewReporter(svc, cfg.Compliance.Reports), blocked: compliance.BlockedBy{Base: base},
+	d := &desk{store: st, svc: svc, reporter: compliance.NewReporter(svc, cfg.Compliance.Reports),
 		stop: stop, done: make(chan struct{}), dirty: make(chan struct{}, 1), parsed: map[string]parsedZone{}}
 	a.desk.Store(d)
 	svc.Subscribe(ls)
@@ -116,27 +111,18 @@ func (a *App) openCompliance(cfg *config.Config) error {
 		return err
 	}
 	a.syncConfigZones(cfg)
-	a.rebuildZones()
-	// Decisions taken on another node sharing the PostgreSQL store take
-	// effect here within a second; zone changes made through the API are
-	// coalesced into one routing table rebuild (well within a second).
-	go func() {
-		defer close(d.done)
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-bg.Done():
-				return
-			case <-d.dirty:
-				a.rebuildZones()
-			case <-t.C:
-				if err := svc.Refresh(bg); err != nil && bg.Err() == nil {
-					a.log.Warn("refreshing zone compliance states", "error", err)
-				}
-			}
-		}
-	}()
+	if err := a.openCluster(cfg); err != nil { // cluster.go
+		close(d.done)
+		return err
+	}
+	// Converge to the store's desired state before serving the first
+	// request (a node restarted after kill -9 included), then follow it:
+	// notifications, polling of the state version, local changes.
+	sctx, scancel := context.WithTimeout(bg, 30*time.Second)
+	a.syncState(sctx, d, true, time.Now())
+	a.heartbeat(sctx, d)
+	scancel()
+	go a.runCluster(bg, d, cfg.Store, d.done)
 	return nil
 }
 
@@ -293,34 +279,24 @@ func (d *desk) parseZone(z store.Zone) (config.Zone, error) {
 	return zc, nil
 }
 
-// rebuildZones rebuilds the routing table from the running config and the
-// store's API zones (after a zone was created, changed or deleted through
-// the API), reusing the proxies of unchanged zones.
-func (a *App) rebuildZones() {
+// rebuildZones brings the running zones to the desired set after a store
+// change (a zone created, changed or deleted through the API here or on
+// another node), reusing the parts of unchanged zones; zones.go.
+func (a *App) rebuildZones() error {
 	a.reloadMu.Lock()
 	defer a.reloadMu.Unlock()
 	if a.stopped.Load() {
-		return
+		return nil
 	}
 	prev := a.gen.Load()
 	if prev == nil {
-		return
+		return nil
 	}
-	gen, err := a.build(prev.cfg, prev)
-	if err != nil {
+	if err := a.reconcile(prev.cfg, "store", nil); err != nil {
 		a.log.Error("rebuilding zones after a store change", "error", err)
-		return
+		return err
 	}
-	gen.start()
-	a.gen.Store(gen)
-	old := a.edge.SetRoutes(gen.routes)
-	kept := make(map[string]bool, len(gen.zones))
-	for host := range gen.zones {
-		kept[host] = true
-	}
-	// A deleted zone's tunnels and streams end now; cutoff.go.
-	a.closeReplaced(old, a.replaceProxies(prev, gen))
-	a.metrics.Forget(kept)
+	return nil
 }
 
 // setCompliancePhase puts the compliance phase (the public report form,
@@ -329,6 +305,7 @@ func (a *App) rebuildZones() {
 func (a *App) setCompliancePhase(z *edge.Zone, zc config.Zone, cfg *config.Config) {
 	next := z.Phases[edge.PhaseAccess]
 	host := zc.Host
+	blocked := compliance.BlockedBy{Base: a.blockedByURL(cfg)} // public_url; a reload applies it
 	z.Phases[edge.PhaseAccess] = edge.PhaseFunc(func(w http.ResponseWriter, r *http.Request) edge.Decision {
 		d := a.desk.Load()
 		if d == nil {
@@ -337,7 +314,7 @@ func (a *App) setCompliancePhase(z *edge.Zone, zc config.Zone, cfg *config.Confi
 			}
 			return edge.Continue
 		}
-		return d.reporter.Phase(host, d.blocked, next).Serve(w, r)
+		return d.reporter.Phase(host, blocked, next).Serve(w, r)
 	})
 }
 

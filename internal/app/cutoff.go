@@ -3,7 +3,6 @@ package app
 import (
 	"sync"
 
-	"github.com/rampart-edge/rampart/internal/edge"
 	"github.com/rampart-edge/rampart/internal/proxy"
 )
 
@@ -73,7 +72,7 @@ func (a *App) cutStopped() {
 // replaceProxies returns the proxies of prev that gen does not use. The
 // ones whose zone gen removed have their tunnels and streams ended now
 // (and any started later); the others (a changed zone config) drain
-// gracefully and stay known to cutStopped until closeReplaced closes them.
+// gracefully and stay known to cutStopped until their last request ends (zones.go: retire).
 func (a *App) replaceProxies(prev, gen *generation) []*proxy.Proxy {
 	var replaced []*proxy.Proxy
 	for host, pe := range prev.zones {
@@ -104,20 +103,4 @@ func (a *App) replaceProxies(prev, gen *generation) []*proxy.Proxy {
 		a.exchanges.mu.Unlock()
 	}
 	return replaced
-}
-
-// closeReplaced closes the replaced proxies once the routes that used
-// them have no request left.
-func (a *App) closeReplaced(old *edge.Routes, replaced []*proxy.Proxy) {
-	go func() {
-		<-old.Drained()
-		for _, p := range replaced {
-			p.Close()
-		}
-		a.exchanges.mu.Lock()
-		for _, p := range replaced {
-			delete(a.exchanges.draining, p)
-		}
-		a.exchanges.mu.Unlock()
-	}()
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/rampart-edge/rampart/internal/compliance"
 	"github.com/rampart-edge/rampart/internal/store"
 	"github.com/rampart-edge/rampart/internal/token"
 )
@@ -460,7 +461,7 @@ func TestSuspensionFromAnotherNodeEndsTunnels(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	decided := time.Now()
-	if _, _, err := store.RecordDecision(ctx, d.store, caseID, store.ActionSuspend, "decided on node 2", "tok_node2"); err != nil {
+	if _, _, err := compliance.RecordDecision(ctx, d.store, caseID, store.ActionSuspend, "decided on node 2", "tok_node2"); err != nil {
 		t.Fatal(err)
 	}
 	// The refresh loop runs every second.

@@ -86,6 +86,7 @@ func (a *App) tarpitCounter(zone string) prometheus.Counter {
 type detectorEntry struct {
 	d      *attack.Detector
 	cancel context.CancelFunc
+	done   chan struct{} // closed when the detector's loop has returned
 }
 
 // setProtectPhases puts the zone's protection phases into z: the access
@@ -366,11 +367,13 @@ func chainPhases(first, next edge.Phase) edge.Phase {
 	})
 }
 
-// blockedByURL is the Link rel="blocked-by" target of embargo answers:
-// compliance.blocked_by_url, or the admin listener's URL.
+// blockedByURL is the base of the links the edge shows (the Link
+// rel="blocked-by" of 451 answers, the case pages): public_url, or
+// compliance.blocked_by_url, or the admin listener's URL (one node on one
+// machine only: other machines cannot reach a loopback address).
 func (a *App) blockedByURL(cfg *config.Config) string {
-	if cfg.Compliance.BlockedByURL != "" {
-		return cfg.Compliance.BlockedByURL
+	if base := cfg.LinkBase(); base != "" {
+		return base
 	}
 	if a.addrs.Admin != "" {
 		return "http://" + a.addrs.Admin
@@ -518,22 +521,29 @@ func (a *App) detector(zone string) *attack.Detector {
 	}
 	d := attack.NewDetector(o)
 	ctx, cancel := context.WithCancel(context.Background())
-	go d.Run(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		d.Run(ctx)
+	}()
 	if p.detectors == nil {
 		p.detectors = map[string]*detectorEntry{}
 	}
-	p.detectors[zone] = &detectorEntry{d: d, cancel: cancel}
+	p.detectors[zone] = &detectorEntry{d: d, cancel: cancel, done: done}
 	return d
 }
 
-// retainProtect, after a reload to cfg, stops the detectors of zones that
-// are no longer in auto mode and drops the protection metrics of removed
-// zones.
-func (a *App) retainProtect(cfg, prev *config.Config) {
+// retainProtect, after the running zones became zones (config and API
+// zones alike), stops the detectors of zones that are no longer in auto
+// mode and drops the protection metrics of removed zones. A detector is
+// stopped once the requests of its zone's replaced entry have ended
+// (drained, nil for at once), so that no request in flight observes a
+// stopped detector.
+func (a *App) retainProtect(zones, prev []config.Zone, drained func(host string) <-chan struct{}) {
 	p := &a.protect
 	auto := map[string]bool{}
 	hosts := map[string]bool{}
-	for _, z := range cfg.Zones {
+	for _, z := range zones {
 		hosts[z.Host] = true
 		if z.UnderAttack == "auto" {
 			auto[z.Host] = true
@@ -542,8 +552,19 @@ func (a *App) retainProtect(cfg, prev *config.Config) {
 	p.mu.Lock()
 	for host, e := range p.detectors {
 		if !auto[host] {
-			e.cancel()
 			delete(p.detectors, host)
+			var done <-chan struct{}
+			if drained != nil {
+				done = drained(host)
+			}
+			if done == nil {
+				e.cancel()
+				continue
+			}
+			go func(cancel context.CancelFunc) {
+				<-done
+				cancel()
+			}(e.cancel)
 		}
 	}
 	p.mu.Unlock()
@@ -551,7 +572,7 @@ func (a *App) retainProtect(cfg, prev *config.Config) {
 	p.mu.Lock()
 	held := p.tarpitHeld
 	p.mu.Unlock()
-	for _, z := range prev.Zones {
+	for _, z := range prev {
 		if !hosts[z.Host] {
 			m.ForgetZone(z.Host)
 			if held != nil {

@@ -36,22 +36,23 @@ func (a *App) setWAFPhase(z *edge.Zone, zc config.Zone, cfg *config.Config) erro
 	return nil
 }
 
-// retainWAFs, after a reload to cfg, releases the compiled rule sets no
-// zone of cfg uses (requests still running on the old routes keep theirs
-// until they end) and drops the WAF metrics of removed zones.
-func (a *App) retainWAFs(cfg, prev *config.Config) {
+// retainWAFs, after the running zones became zones (config and API zones
+// alike), releases the compiled rule sets no zone uses (requests still
+// running on the old routes keep theirs until they end) and drops the WAF
+// metrics of removed zones.
+func (a *App) retainWAFs(zones, prev []config.Zone) {
 	if a.wafs == nil {
 		return
 	}
-	cfgs := make([]config.WAF, len(cfg.Zones))
-	hosts := make(map[string]bool, len(cfg.Zones))
-	for i, z := range cfg.Zones {
+	cfgs := make([]config.WAF, len(zones))
+	hosts := make(map[string]bool, len(zones))
+	for i, z := range zones {
 		cfgs[i] = z.WAF
 		hosts[z.Host] = true
 	}
 	a.wafs.Retain(cfgs)
 	m := a.metrics.WAF()
-	for _, z := range prev.Zones {
+	for _, z := range prev {
 		if !hosts[z.Host] {
 			m.ForgetZone(z.Host)
 		}

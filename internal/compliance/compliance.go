@@ -158,8 +158,10 @@ func (c *Service) ZoneState(host string) (ZoneState, bool) {
 }
 
 // Refresh reloads the zone states from the store. The app calls it after
-// every change and once a second, so that a decision taken on another node
-// sharing the PostgreSQL store takes effect within a second too.
+// every change here and whenever the store's desired-state version moves
+// (a PostgreSQL notification, or its poll every cluster.poll), so that a
+// decision taken on another node sharing the store takes effect here at
+// once, within cluster.poll if the notification is lost.
 //
 // The store is read without holding the lock zoneChanged (every admin
 // write) takes, so a slow store delays the refresh only, never an admin

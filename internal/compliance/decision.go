@@ -10,18 +10,29 @@ import (
 	"github.com/rampart-edge/rampart/internal/store"
 )
 
-// decide is store.RecordDecision with one more rule, in the same single
-// transaction: dismissing the case of a zone held in review by the gate
-// (origin screening) clears the zone (review → active). The decision row,
-// the case, the zone and the case.decision audit entry (plus zone.update
-// when cleared) commit together or not at all.
+// decide records a decision; see RecordDecision.
 func (c *Service) decide(ctx context.Context, caseID, action, reason, actor string) (store.Case, store.Decision, error) {
+	return RecordDecision(ctx, c.s, caseID, action, reason, actor)
+}
+
+// RecordDecision is the decision workflow, the only one (what the admin
+// API's decisions, the conformance and the kill -9 crash suites run): in
+// one transaction, the decision row, the case's status and decision
+// fields, the zone's status (suspend → suspended, reinstate → active;
+// dismissing the case of a zone the gate holds in review clears it,
+// review → active) and the case.decision audit entry (plus zone.update
+// when the zone changes) commit together or not at all. The reason is
+// mandatory. Allowed moves: dismiss an open case; suspend a case that is
+// not suspended; reinstate a suspended one; any other is
+// store.ErrConflict. Nodes sharing the store apply it at their next sync
+// (the store's state version).
+func RecordDecision(ctx context.Context, s store.Store, caseID, action, reason, actor string) (store.Case, store.Decision, error) {
 	d := store.Decision{ID: store.NewID("dec"), CaseID: caseID, Action: action, Reason: reason, Actor: actor}
 	if err := store.ValidateDecision(&d); err != nil {
 		return store.Case{}, store.Decision{}, fmt.Errorf("deciding case %s: %w", caseID, err)
 	}
 	var cs store.Case
-	err := c.s.Tx(ctx, func(tx store.Tx) error {
+	err := s.Tx(ctx, func(tx store.Tx) error {
 		if _, err := tx.Append(ctx, audit.Event{Actor: actor, Action: audit.ActionCaseDecision, Subject: "case:" + caseID,
 			Data: audit.MustData(map[string]any{"decision_id": d.ID, "action": action, "reason": reason})}); err != nil {
 			return err
@@ -115,21 +126,9 @@ func (c *Service) createZone(ctx context.Context, z *store.Zone, sc *store.Scree
 		if zone.Status != store.ZoneReview {
 			return nil
 		}
-		summary := "onboarding review: " + joinReasons(reasons)
-		cs, err := tx.FindActiveCase(ctx, zone.Host, store.CategorySanctions)
-		if err == nil {
-			caseID = cs.ID
-			return nil
-		}
-		now := store.Now()
-		cs = store.Case{ID: store.NewID("case"), ZoneID: zone.ID, Host: zone.Host, Category: store.CategorySanctions, Status: store.CaseOpen,
-			Origin: store.OriginScreening, Summary: summary, Opened: now, LastReport: now}
-		if _, err := tx.Append(ctx, audit.Event{Actor: actor, Action: audit.ActionCaseOpen, Subject: "case:" + cs.ID,
-			Data: audit.MustData(map[string]any{"host": zone.Host, "category": cs.Category, "origin": cs.Origin, "zone_id": zone.ID, "summary": summary})}); err != nil {
-			return err
-		}
+		cs, err := openScreeningCase(ctx, tx, zone.ID, zone.Host, store.CategorySanctions, "onboarding review: "+joinReasons(reasons), actor)
 		caseID = cs.ID
-		return tx.CreateCase(ctx, &cs)
+		return err
 	})
 	if err != nil {
 		return "", fmt.Errorf("creating zone %s with screening: %w", z.Host, err)

@@ -73,7 +73,7 @@ func TestRefreshDoesNotHoldDecisions(t *testing.T) {
 			if !ok || !c.Serves("held.test") {
 				t.Fatalf("zone state before: %+v %v", st, ok)
 			}
-			cs, err := store.OpenScreeningCase(ctx, ss, st.ZoneID, "held.test", store.CategorySanctions, "test", "tester")
+			cs, err := OpenScreeningCase(ctx, ss, st.ZoneID, "held.test", store.CategorySanctions, "test", "tester")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -136,12 +136,12 @@ func TestRefreshSeesAnotherNodesDecision(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, _ := c.ZoneState("far.test")
-	cs, err := store.OpenScreeningCase(ctx, s, st.ZoneID, "far.test", store.CategorySanctions, "test", "tester")
+	cs, err := OpenScreeningCase(ctx, s, st.ZoneID, "far.test", store.CategorySanctions, "test", "tester")
 	if err != nil {
 		t.Fatal(err)
 	}
 	before := stopped.Load()
-	if _, _, err := store.RecordDecision(ctx, s, cs.ID, store.ActionSuspend, "decided elsewhere", "node2"); err != nil {
+	if _, _, err := RecordDecision(ctx, s, cs.ID, store.ActionSuspend, "decided elsewhere", "node2"); err != nil {
 		t.Fatal(err)
 	}
 	if !c.Serves("far.test") {

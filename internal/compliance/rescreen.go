@@ -3,7 +3,6 @@ package compliance
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -247,7 +246,7 @@ func (c *Service) rescreen(ctx context.Context, cur *lists.Snapshot, results []l
 		}
 		accUpd = append(accUpd, cleared...)
 		if len(accUpd) > 0 {
-			if err := setStatuses(ctx, tx, store.SubjectAccount, accUpd, whyS); err != nil {
+			if _, err := setStatuses(ctx, tx, store.SubjectAccount, accUpd, whyS); err != nil {
 				return err
 			}
 		}
@@ -284,18 +283,8 @@ func (c *Service) rescreen(ctx context.Context, cur *lists.Snapshot, results []l
 		for _, h := range zoneHits {
 			rep.ZoneHits = append(rep.ZoneHits, h.id)
 			summary := strings.Join(h.reasons, "; ")
-			cs, err := tx.FindActiveCase(ctx, h.host, store.CategorySanctions)
-			if errors.Is(err, store.ErrNotFound) {
-				cs = store.Case{ID: store.NewID("case"), ZoneID: h.id, Host: h.host, Category: store.CategorySanctions, Status: store.CaseOpen,
-					Origin: store.OriginScreening, Summary: summary, Opened: now, LastReport: now}
-				if _, err := tx.Append(ctx, audit.Event{Actor: audit.ActorSystem, Action: audit.ActionCaseOpen, Subject: "case:" + cs.ID,
-					Data: audit.MustData(map[string]any{"host": h.host, "category": cs.Category, "origin": cs.Origin, "zone_id": h.id, "summary": summary})}); err != nil {
-					return err
-				}
-				if err := tx.CreateCase(ctx, &cs); err != nil {
-					return err
-				}
-			} else if err != nil {
+			cs, err := openScreeningCase(ctx, tx, h.id, h.host, store.CategorySanctions, summary, audit.ActorSystem)
+			if err != nil {
 				return err
 			}
 			rep.Cases = append(rep.Cases, cs.ID)
@@ -335,7 +324,7 @@ func (c *Service) rescreen(ctx context.Context, cur *lists.Snapshot, results []l
 			}
 		}
 		if len(zoneUpd) > 0 {
-			if err := setStatuses(ctx, tx, store.SubjectZone, zoneUpd, whyS); err != nil {
+			if _, err := setStatuses(ctx, tx, store.SubjectZone, zoneUpd, whyS); err != nil {
 				return err
 			}
 		}
@@ -362,18 +351,34 @@ func (c *Service) rescreen(ctx context.Context, cur *lists.Snapshot, results []l
 	return rep, nil
 }
 
-// setStatuses is store.ApplyStatuses inside an open transaction.
-func setStatuses(ctx context.Context, tx store.Tx, subject string, updates []store.StatusUpdate, why string) error {
+// ApplyStatuses is the status workflow, the only one: it sets many
+// statuses (a re-screening's outcome) and appends one status.batch audit
+// entry naming how many changed and why, in one transaction, and returns
+// how many rows changed. actor is recorded as the system.
+func ApplyStatuses(ctx context.Context, s store.Store, subject string, updates []store.StatusUpdate, why string) (int, error) {
+	n := 0
+	err := s.Tx(ctx, func(tx store.Tx) error {
+		var err error
+		n, err = setStatuses(ctx, tx, subject, updates, why)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("applying %d %s statuses: %w", len(updates), subject, err)
+	}
+	return n, nil
+}
+
+// setStatuses is ApplyStatuses inside an open transaction.
+func setStatuses(ctx context.Context, tx store.Tx, subject string, updates []store.StatusUpdate, why string) (int, error) {
 	ids := make([]string, 0, min(len(updates), 1000))
 	for _, u := range updates[:min(len(updates), 1000)] {
 		ids = append(ids, u.ID+"="+u.Status)
 	}
 	if _, err := tx.Append(ctx, audit.Event{Actor: audit.ActorSystem, Action: audit.ActionStatusBatch, Subject: subject,
 		Data: audit.MustData(map[string]any{"count": len(updates), "why": why, "updates": ids})}); err != nil {
-		return err
+		return 0, err
 	}
-	_, err := tx.SetStatuses(ctx, subject, updates)
-	return err
+	return tx.SetStatuses(ctx, subject, updates)
 }
 
 func addScreening(ctx context.Context, tx store.Tx, sc *store.Screening) error {

@@ -77,6 +77,7 @@ func (c *Config) applyDefaults(src *source) {
 		{"timeouts.origin_idle", &t.OriginIdle, 90 * time.Second},
 		{"timeouts.shutdown", &t.Shutdown, 30 * time.Second},
 		{"timeouts.store", &t.Store, 5 * time.Second},
+		{"cluster.poll", &c.Cluster.Poll, DefaultClusterPoll},
 	}
 	for _, d := range durations {
 		if unset(d.path) {

@@ -13,7 +13,13 @@ type Config struct {
 	// Store is "" for SQLite in DataDir, or a postgres:// URL.
 	Store   string  `yaml:"store"`
 	Cluster Cluster `yaml:"cluster"`
-	TLS     TLS     `yaml:"tls"`
+	// PublicURL is the base of the links the edge shows (the 451's
+	// Link rel="blocked-by", the report form's action, the case pages),
+	// such as "https://edge.example.org", without a trailing slash. Empty
+	// means compliance.blocked_by_url, or else the admin listener's
+	// address (fine for one node on one machine only).
+	PublicURL string `yaml:"public_url"`
+	TLS       TLS    `yaml:"tls"`
 	// TrustedProxies lists the CIDRs whose X-Forwarded-For / Forwarded
 	// headers are believed. Empty means no incoming forwarding header is
 	// trusted and the TCP peer is the client.
@@ -76,6 +82,15 @@ type Listen struct {
 // Cluster configures the shared state between edge nodes.
 type Cluster struct {
 	Redis string `yaml:"redis"`
+	// NodeID names this node in the store's node table and in GET
+	// /v1/nodes. Empty means the id kept in data_dir/node-id (created
+	// once, random).
+	NodeID string `yaml:"node_id"`
+	// Poll is how often the node reads the store's desired-state version
+	// (default 1s), on top of the PostgreSQL notifications that wake it
+	// at once; a lost notification costs at most this long. It is also
+	// the heartbeat of the node's row in the node table.
+	Poll time.Duration `yaml:"poll"`
 }
 
 // TLS configures certificates. Certificates are chosen by SNI.

@@ -48,6 +48,7 @@ func (c *Config) Validate() error {
 	if c.Cluster.Redis != "" {
 		v.url("cluster.redis", c.Cluster.Redis, "redis", "rediss")
 	}
+	v.cluster(c)
 	for i, p := range c.TrustedProxies {
 		if _, err := parsePrefix(p); err != nil {
 			v.errorf(fmt.Sprintf("trusted_proxies[%d]", i), "%v", err)

@@ -46,6 +46,7 @@ import (
 
 	"github.com/rampart-edge/rampart/internal/accesslog"
 	"github.com/rampart-edge/rampart/internal/config"
+	"github.com/rampart-edge/rampart/internal/inflight"
 	"github.com/rampart-edge/rampart/internal/metrics"
 	"github.com/rampart-edge/rampart/internal/reqctx"
 	"github.com/rampart-edge/rampart/internal/reqpath"
@@ -136,6 +137,12 @@ type Zone struct {
 	// HSTS is the Strict-Transport-Security value sent on every HTTPS
 	// and HTTP/3 response of the zone ("" sends none).
 	HSTS string
+	// InFlight, when set, counts the zone's requests (hijacked ones until
+	// their handler returns), so that the app closes the zone's parts
+	// when the last one ends after the zone was replaced or removed. A
+	// request that finds it retired is routed again on the current
+	// routes.
+	InFlight *inflight.Counter
 }
 
 // Routes is the routing state of the edge, replaced as a whole on reload.
@@ -167,17 +174,17 @@ type Routes struct {
 	refs      atomic.Int64
 	drainOnce sync.Once
 	drained   chan struct{} // closed when no request uses these routes any more
-	done      chan struct{} // closed when these and all older routes are drained
-	prev      *Routes
 }
 
 const retiredBias = 1 << 62
 
 // Drained returns a channel closed once these routes have been replaced and
-// neither they nor any routes older than them serve a request any more, so
-// that the handlers only they used can be closed. A hijacked connection
-// (WebSocket) counts until its handler returns.
-func (rt *Routes) Drained() <-chan struct{} { return rt.done }
+// serve no request any more. A hijacked connection (WebSocket) counts
+// until its handler returns. Routes are not chained: a WebSocket that
+// started on old routes keeps only those (and the zone parts its request
+// holds through Zone.InFlight) alive, not every routes replaced after
+// them; Server.InFlight counts the requests of all routes.
+func (rt *Routes) Drained() <-chan struct{} { return rt.drained }
 
 func (rt *Routes) acquire() bool {
 	if rt.refs.Add(1) > 0 {
@@ -197,14 +204,6 @@ func (rt *Routes) retire() {
 	if rt.refs.Add(-retiredBias) == -retiredBias {
 		rt.drainOnce.Do(func() { close(rt.drained) })
 	}
-	go func() {
-		if rt.prev != nil {
-			<-rt.prev.done
-			rt.prev = nil
-		}
-		<-rt.drained
-		close(rt.done)
-	}()
 }
 
 // Options configure a Server.
@@ -244,6 +243,8 @@ type Server struct {
 	// TLS once HTTP/3 is served (serve_h3.go); nil before.
 	altSvc atomic.Pointer[[]string]
 	protos *protoCounters // requests by protocol; nil without metrics
+	// inflight counts the requests being served on any routes.
+	inflight atomic.Int64
 
 	mu      sync.Mutex
 	servers []listenerServer
@@ -279,7 +280,6 @@ func New(opts Options) *Server {
 // old.Drained() before closing what only the old routes used.
 func (s *Server) SetRoutes(rt *Routes) (old *Routes) {
 	rt.drained = make(chan struct{})
-	rt.done = make(chan struct{})
 	if rt.ACMEChallenge != nil {
 		rt.acme = rt.ACMEChallenge(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			var z *Zone
@@ -288,11 +288,14 @@ func (s *Server) SetRoutes(rt *Routes) (old *Routes) {
 	}
 	old = s.routes.Swap(rt)
 	if old != nil {
-		rt.prev = old
 		old.retire()
 	}
 	return old
 }
+
+// InFlight returns the number of requests being served, on any routes
+// (hijacked connections until their handler returns).
+func (s *Server) InFlight() int64 { return s.inflight.Load() }
 
 // acquireRoutes returns the current routes, counted as in use until
 // release.
@@ -346,6 +349,8 @@ func newRequestContext(ctx context.Context) context.Context {
 
 // ServeHTTP runs the request path (see the package comment).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.inflight.Add(1)
+	defer s.inflight.Add(-1)
 	rt := s.acquireRoutes()
 	defer rt.release()
 
@@ -447,6 +452,20 @@ func (s *Server) plainHTTP(rt *Routes, w http.ResponseWriter, r *http.Request, i
 // host.
 func (s *Server) route(rt *Routes, w http.ResponseWriter, r *http.Request, info *reqctx.Info, zp **Zone) {
 	z, ok := rt.Lookup(r.Host)
+	if ok && z != nil && z.InFlight != nil && !z.InFlight.Acquire() {
+		// The zone was replaced or removed between the routes' lookup
+		// and now: its parts may be closing. Take the current routes.
+		cur := s.acquireRoutes()
+		defer cur.release()
+		z, ok = cur.Lookup(r.Host)
+		if ok && z != nil && z.InFlight != nil && !z.InFlight.Acquire() {
+			ok = false
+		} else if ok && z != nil && z.InFlight != nil {
+			defer z.InFlight.Release()
+		}
+	} else if ok && z != nil && z.InFlight != nil {
+		defer z.InFlight.Release()
+	}
 	if !ok || z == nil {
 		writeError(w, http.StatusMisdirectedRequest, "no site is configured for this host", info.ID)
 		return

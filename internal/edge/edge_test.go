@@ -436,3 +436,53 @@ func TestSlowHeaderTimeout(t *testing.T) {
 		}
 	})
 }
+
+// TestRoutesDrainUnchained (issue 14): a long request (a WebSocket, say)
+// on old routes holds only those: routes replaced after them drain on
+// their own, and InFlight counts the request until it ends.
+func TestRoutesDrainUnchained(t *testing.T) {
+	release := make(chan struct{})
+	started := make(chan struct{})
+	slow := &Zone{Name: "slow.test", Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		<-release
+	})}
+	s, base := testEdge(t, Options{}, &Routes{Lookup: mapLookup(map[string]*Zone{"slow.test": slow})})
+	first := s.Routes()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		req, _ := http.NewRequest("GET", base+"/", nil)
+		req.Host = "slow.test"
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	<-started
+	second := &Routes{Lookup: first.Lookup}
+	s.SetRoutes(second)
+	s.SetRoutes(&Routes{Lookup: first.Lookup})
+	select {
+	case <-second.Drained():
+	case <-time.After(5 * time.Second):
+		t.Fatal("routes replaced after a long request's routes never drained")
+	}
+	if n := s.InFlight(); n != 1 {
+		t.Errorf("InFlight = %d, want 1", n)
+	}
+	select {
+	case <-first.Drained():
+		t.Fatal("the long request's routes drained while it runs")
+	default:
+	}
+	close(release)
+	<-done
+	<-first.Drained()
+	deadline := time.Now().Add(5 * time.Second)
+	for s.InFlight() != 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := s.InFlight(); n != 0 {
+		t.Errorf("InFlight = %d after the request ended", n)
+	}
+}

@@ -295,6 +295,9 @@ func (p *Proxy) Close() {
 	})
 }
 
+// Closed returns a channel closed once Close was called.
+func (p *Proxy) Closed() <-chan struct{} { return p.stop }
+
 // closed reports whether Close was called.
 func (p *Proxy) closed() bool {
 	select {

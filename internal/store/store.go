@@ -10,7 +10,8 @@
 // belong together go through Store.Tx, which runs a function in one
 // transaction (committed when it returns nil, rolled back otherwise), or
 // through the composite functions of this package (CreateAccountWithScreening,
-// CreateZoneWithScreening, RecordReport, RecordDecision, ApplyStatuses),
+// CreateZoneWithScreening, RecordReport; the decision and status workflows
+// are compliance.RecordDecision and compliance.ApplyStatuses),
 // which use Tx and also append the matching audit entries in the same
 // transaction, so a crash leaves all of a change or none of it.
 //
@@ -217,6 +218,27 @@ type TokenRecord struct {
 	Hash    string
 }
 
+// StateChannel is the PostgreSQL NOTIFY channel of desired-state changes.
+const StateChannel = "rampart_state"
+
+// Node is one edge node sharing the store, as it last reported itself.
+type Node struct {
+	ID      string `json:"id"`
+	Address string `json:"address"` // the node's admin listener (or public_url)
+	Version string `json:"version"` // build version
+	// StateVersion is the desired-state version the node has applied.
+	StateVersion int64 `json:"state_version"`
+	// Lists are the list versions the node screens with (source →
+	// version).
+	Lists map[string]string `json:"lists"`
+	// Healthy is false while the node cannot apply the current state;
+	// Problem says why.
+	Healthy  bool      `json:"healthy"`
+	Problem  string    `json:"problem,omitempty"`
+	Started  time.Time `json:"started"`
+	LastSeen time.Time `json:"last_seen"`
+}
+
 // CaseFilter selects cases; empty fields match everything. Limit 0 means
 // 100; cases come newest-opened first.
 type CaseFilter struct {
@@ -359,6 +381,16 @@ type Store interface {
 	// Entries and Head make the store an audit.Source.
 	Entries(ctx context.Context, from int64) iter.Seq2[audit.Entry, error]
 	Head(ctx context.Context) (audit.Head, error)
+
+	// StateVersion is the desired-state version: a counter bumped in the
+	// transaction of every write the nodes apply (zones, accounts,
+	// statuses, cases and decisions, tokens). On PostgreSQL each bump also
+	// notifies StateChannel when its transaction commits.
+	StateVersion(ctx context.Context) (int64, error)
+	// PutNode records a node's heartbeat (insert or replace by id).
+	PutNode(ctx context.Context, n Node) error
+	// ListNodes lists the nodes that ever registered, by id.
+	ListNodes(ctx context.Context) ([]Node, error)
 
 	// Dialect names the database: "sqlite" or "postgres".
 	Dialect() string

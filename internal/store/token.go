@@ -2,14 +2,8 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/rampart-edge/rampart/internal/audit"
@@ -34,11 +28,6 @@ type TokenStore struct {
 
 var _ token.Store = (*TokenStore)(nil)
 
-const (
-	tokenIDBytes     = 8
-	tokenSecretBytes = 32
-)
-
 func (ts *TokenStore) ctx() (context.Context, context.CancelFunc) {
 	d := ts.Timeout
 	if d <= 0 {
@@ -56,21 +45,15 @@ func (ts *TokenStore) actor() string {
 
 // Create issues a token; see token.Store.
 func (ts *TokenStore) Create(scope token.Scope, note string) (string, token.Token, error) {
-	if !scope.Valid() {
-		return "", token.Token{}, fmt.Errorf("creating token: unknown scope %q", scope)
+	plain, tok, hash, err := token.Issue(scope, note, time.Now()) // one way to issue: internal/token's
+	if err != nil {
+		return "", token.Token{}, err
 	}
-	var raw [tokenIDBytes + tokenSecretBytes]byte
-	if _, err := rand.Read(raw[:]); err != nil {
-		return "", token.Token{}, fmt.Errorf("creating token: reading random bytes: %w", err)
-	}
-	id := hex.EncodeToString(raw[:tokenIDBytes])
-	secret := base64.RawURLEncoding.EncodeToString(raw[tokenIDBytes:])
-	sum := sha256.Sum256([]byte(secret))
-	rec := TokenRecord{ID: id, Scope: string(scope), Note: note, Created: time.Now().UTC().Truncate(time.Second),
-		Hash: hex.EncodeToString(sum[:])}
+	id := tok.ID
+	rec := TokenRecord{ID: id, Scope: string(scope), Note: note, Created: tok.Created, Hash: hash}
 	ctx, cancel := ts.ctx()
 	defer cancel()
-	err := ts.S.Tx(ctx, func(tx Tx) error {
+	err = ts.S.Tx(ctx, func(tx Tx) error {
 		if _, err := tx.Append(ctx, audit.Event{Actor: ts.actor(), Action: audit.ActionTokenCreate, Subject: "token:" + id,
 			Data: audit.MustData(map[string]any{"scope": string(scope), "note": note})}); err != nil {
 			return err
@@ -80,15 +63,12 @@ func (ts *TokenStore) Create(scope token.Scope, note string) (string, token.Toke
 	if err != nil {
 		return "", token.Token{}, fmt.Errorf("creating token: %w", err)
 	}
-	return token.Prefix + id + "_" + secret, recToken(rec), nil
+	return plain, recToken(rec), nil
 }
 
 func recToken(r TokenRecord) token.Token {
 	return token.Token{ID: r.ID, Scope: token.Scope(r.Scope), Note: r.Note, Created: r.Created, Revoked: r.Revoked}
 }
-
-// dummyHash is compared against for unknown ids.
-var dummyHash = strings.Repeat("00", sha256.Size)
 
 // Verify checks a plaintext token; see token.Store. A database error
 // counts as a failed verification (the request is refused).
@@ -118,11 +98,9 @@ func (ts *TokenStore) Check(plaintext string) (token.Token, error) {
 	found := err == nil
 	hash := rec.Hash
 	if !found {
-		hash = dummyHash
+		hash = "" // compared against a dummy: an unknown id costs what a wrong secret does
 	}
-	want, herr := hex.DecodeString(hash)
-	got := sha256.Sum256([]byte(secret))
-	ok := herr == nil && len(want) == sha256.Size && subtle.ConstantTimeCompare(got[:], want) == 1
+	ok := token.Matches(hash, secret) // one way to check: internal/token's
 	if !found || !ok || !rec.Revoked.IsZero() {
 		return token.Token{}, errRefused
 	}

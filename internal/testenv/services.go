@@ -77,6 +77,52 @@ func StopServices() {
 	}
 }
 
+// InterruptPostgres stops the ephemeral PostgreSQL server this process
+// started (fast shutdown: every connection is cut), keeping its data, and
+// returns the function that starts it again on the same port. It is for
+// tests of what clients do while the database is away; the test fails
+// when the server came from RAMPART_TEST_POSTGRES.
+func InterruptPostgres(tb testing.TB) (restart func()) {
+	tb.Helper()
+	Postgres(tb)
+	return pgService.interrupt(tb)
+}
+
+// InterruptRedis is InterruptPostgres for the Redis server (which keeps
+// no data: it comes back empty).
+func InterruptRedis(tb testing.TB) (restart func()) {
+	tb.Helper()
+	Redis(tb)
+	return redisService.interrupt(tb)
+}
+
+func (s *service) interrupt(tb testing.TB) func() {
+	tb.Helper()
+	s.mu.Lock()
+	p := s.proc
+	s.mu.Unlock()
+	if p == nil || p.again == nil {
+		tb.Fatal("testenv: the server was not started by this process; it cannot be interrupted")
+	}
+	_ = p.cmd.Process.Signal(p.stopSig)
+	select {
+	case <-p.done:
+	case <-time.After(15 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+	return func() {
+		tb.Helper()
+		np, err := p.again()
+		if err != nil {
+			tb.Fatalf("testenv: restarting the server: %v", err)
+		}
+		s.mu.Lock()
+		s.proc = np
+		s.mu.Unlock()
+	}
+}
+
 // service is one lazily started server, shared by the process's tests.
 type service struct {
 	mu      sync.Mutex
@@ -189,6 +235,8 @@ type process struct {
 	stopSig  syscall.Signal
 	logFile  string
 	stopOnce sync.Once
+	// again starts the server anew on the same port and data (Interrupt).
+	again func() (*process, error)
 }
 
 // start starts cmd so that it gets deathSig when this process ends,
@@ -427,7 +475,7 @@ func startPostgres() (string, *process, error) {
 			os.RemoveAll(dir)
 			return "", nil, err
 		}
-		p, err := startPostgresOn(postgresBin, dir, data, port, cred)
+		p, err := startPostgresOn(postgresBin, dir, data, port, cred, true)
 		if err == nil {
 			return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/test?sslmode=disable", port), p, nil
 		}
@@ -437,7 +485,7 @@ func startPostgres() (string, *process, error) {
 	return "", nil, lastErr
 }
 
-func startPostgresOn(bin, dir, data string, port int, cred *syscall.Credential) (*process, error) {
+func startPostgresOn(bin, dir, data string, port int, cred *syscall.Credential, create bool) (*process, error) {
 	logFile := filepath.Join(dir, fmt.Sprintf("postgres-%d.log", port))
 	log, err := os.Create(logFile)
 	if err != nil {
@@ -477,6 +525,11 @@ func startPostgresOn(bin, dir, data string, port int, cred *syscall.Credential) 
 			return nil, fmt.Errorf("postgres not ready on port %d after %s: %v: %s", port, startTimeout, err, p.logTail())
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+	p.again = func() (*process, error) { return startPostgresOn(bin, dir, data, port, cred, false) }
+	if !create {
+		p.dir = dir
+		return p, nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -577,6 +630,7 @@ func startRedisOn(bin, dir string, port int) (*process, error) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	p.dir = dir
+	p.again = func() (*process, error) { return startRedisOn(bin, dir, port) }
 	return p, nil
 }
 

@@ -183,3 +183,24 @@ func (rec *record) check(secret string) bool {
 // dummyHash is compared against when the id is unknown, so that unknown ids
 // and wrong secrets cost the same.
 var dummyHash = record{Hash: strings.Repeat("00", sha256.Size)}
+
+// Issue makes a fresh token for any store (the file store here, the
+// control-plane store's store.TokenStore): its plaintext, shown once, its
+// description, and the hex SHA-256 of its secret, the only part stores
+// keep.
+func Issue(scope Scope, note string, now time.Time) (plaintext string, tok Token, hash string, err error) {
+	p, rec, err := newToken(scope, note, now)
+	return p, rec.Token, rec.Hash, err
+}
+
+// Matches reports, in constant time, whether secret hashes to hash (hex
+// SHA-256, as Issue returns it). A store that does not know the token's
+// id passes "", which is compared against a dummy hash, so that an
+// unknown id costs the same as a wrong secret.
+func Matches(hash, secret string) bool {
+	r := dummyHash
+	if hash != "" {
+		r = record{Hash: hash}
+	}
+	return r.check(secret) && hash != ""
+}

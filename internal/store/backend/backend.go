@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/rampart-edge/rampart/internal/store"
 	"github.com/rampart-edge/rampart/internal/store/postgres"
 	"github.com/rampart-edge/rampart/internal/store/sqlcore"
 	"github.com/rampart-edge/rampart/internal/store/sqlite"
@@ -25,4 +26,21 @@ func Open(ctx context.Context, dataDir, storeURL string) (*sqlcore.DB, error) {
 	}
 	scheme, _, _ := strings.Cut(storeURL, ":")
 	return nil, fmt.Errorf("opening store: unsupported scheme %q (want \"\" for SQLite or postgres://)", scheme)
+}
+
+// WatchOptions are postgres.ListenOptions.
+type WatchOptions = postgres.ListenOptions
+
+// Watch wakes o.Notify on every desired-state change committed on the
+// PostgreSQL store at storeURL (LISTEN on store.StateChannel over a
+// dedicated connection, reconnecting with backoff) until ctx is done. On
+// SQLite, a single node's store, there is nothing to listen to and it
+// returns false at once: the node's own changes wake it in process and
+// polling the state version catches writes of other processes.
+func Watch(ctx context.Context, storeURL string, o WatchOptions) bool {
+	if storeURL == "" {
+		return false
+	}
+	go postgres.Listen(ctx, storeURL, store.StateChannel, o)
+	return true
 }

@@ -48,7 +48,7 @@ func accountArgs(a *store.Account) []any {
 }
 
 // CreateAccount inserts an account; see store.Tx.
-func (o *ops) CreateAccount(ctx context.Context, a *store.Account) error {
+func (o *ops) createAccount(ctx context.Context, a *store.Account) error {
 	if err := prepAccount(a, store.Now()); err != nil {
 		return fmt.Errorf("creating account: %w", err)
 	}
@@ -74,7 +74,7 @@ func (o *ops) GetAccount(ctx context.Context, id string) (store.Account, error) 
 }
 
 // UpdateAccount rewrites an account; see store.Tx.
-func (o *ops) UpdateAccount(ctx context.Context, a *store.Account) error {
+func (o *ops) updateAccount(ctx context.Context, a *store.Account) error {
 	a.Updated = store.Now()
 	if len(a.Screening) == 0 {
 		a.Screening = json.RawMessage("{}")
@@ -114,7 +114,7 @@ func (o *ops) ListAccounts(ctx context.Context, f store.AccountFilter) ([]store.
 const insertChunk = 500
 
 // InsertAccounts inserts many accounts in one transaction; see store.Store.
-func (o *ops) InsertAccounts(ctx context.Context, as []store.Account) error {
+func (o *ops) insertAccounts(ctx context.Context, as []store.Account) error {
 	now := store.Now()
 	for i := range as {
 		if err := prepAccount(&as[i], now); err != nil {
@@ -188,7 +188,7 @@ func prepZone(z *store.Zone, now time.Time) error {
 }
 
 // CreateZone inserts a zone; see store.Tx.
-func (o *ops) CreateZone(ctx context.Context, z *store.Zone) error {
+func (o *ops) createZone(ctx context.Context, z *store.Zone) error {
 	if err := prepZone(z, store.Now()); err != nil {
 		return fmt.Errorf("creating zone %s: %w", z.Host, err)
 	}
@@ -225,7 +225,7 @@ func (o *ops) GetZoneByHost(ctx context.Context, host string) (store.Zone, error
 }
 
 // UpdateZone rewrites a zone; see store.Tx.
-func (o *ops) UpdateZone(ctx context.Context, z *store.Zone) error {
+func (o *ops) updateZone(ctx context.Context, z *store.Zone) error {
 	z.Updated = store.Now()
 	defaultJSON(&z.Aliases, "[]")
 	defaultJSON(&z.Origins, "[]")
@@ -245,7 +245,7 @@ func (o *ops) UpdateZone(ctx context.Context, z *store.Zone) error {
 }
 
 // DeleteZone removes a zone; see store.Tx.
-func (o *ops) DeleteZone(ctx context.Context, id string) error {
+func (o *ops) deleteZone(ctx context.Context, id string) error {
 	return o.atomic(ctx, func(t *ops) error {
 		if _, err := t.q.Exec(ctx, `UPDATE cases SET zone_id = NULL WHERE zone_id = ?`, id); err != nil {
 			return t.wrapErr(err, "deleting zone %s: detaching cases", id)
@@ -286,7 +286,7 @@ func (o *ops) Zones(ctx context.Context) iter.Seq2[store.Zone, error] {
 const statusChunk = 500
 
 // SetStatuses sets many statuses at once; see store.Tx.
-func (o *ops) SetStatuses(ctx context.Context, subject string, updates []store.StatusUpdate) (int, error) {
+func (o *ops) setStatuses(ctx context.Context, subject string, updates []store.StatusUpdate) (int, error) {
 	var table string
 	var allowed []string
 	switch subject {
@@ -515,7 +515,7 @@ func (o *ops) FindActiveCase(ctx context.Context, host, category string) (store.
 }
 
 // UpdateCase rewrites a case; see store.Tx.
-func (o *ops) UpdateCase(ctx context.Context, c *store.Case) error {
+func (o *ops) updateCase(ctx context.Context, c *store.Case) error {
 	c.Updated = store.Now()
 	if err := store.ValidateCase(c); err != nil {
 		return fmt.Errorf("updating case %s: %w", c.ID, err)
@@ -620,7 +620,7 @@ func scanDecision(r Rows) (store.Decision, error) {
 }
 
 // AddDecision inserts a decision; see store.Tx.
-func (o *ops) AddDecision(ctx context.Context, d *store.Decision) error {
+func (o *ops) addDecision(ctx context.Context, d *store.Decision) error {
 	if d.ID == "" {
 		d.ID = store.NewID("dec")
 	}
@@ -652,7 +652,7 @@ func scanToken(r Rows) (store.TokenRecord, error) {
 }
 
 // PutToken inserts a token record; see store.Tx.
-func (o *ops) PutToken(ctx context.Context, t store.TokenRecord) error {
+func (o *ops) putToken(ctx context.Context, t store.TokenRecord) error {
 	if err := store.ValidateToken(&t); err != nil {
 		return fmt.Errorf("storing token: %w", err)
 	}
@@ -684,7 +684,7 @@ func (o *ops) ListTokens(ctx context.Context) ([]store.TokenRecord, error) {
 }
 
 // RevokeToken revokes a token; see store.Tx.
-func (o *ops) RevokeToken(ctx context.Context, id string, at time.Time) error {
+func (o *ops) revokeToken(ctx context.Context, id string, at time.Time) error {
 	return o.atomic(ctx, func(t *ops) error {
 		if _, err := t.GetToken(ctx, id); err != nil {
 			return fmt.Errorf("revoking token: %w", err)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rampart-edge/rampart/internal/audit"
+	"github.com/rampart-edge/rampart/internal/compliance"
 	"github.com/rampart-edge/rampart/internal/store"
 )
 
@@ -51,7 +52,7 @@ func BenchBulk(b *testing.B, open func(b *testing.B) store.Store, n int) {
 			b.Fatalf("iterated %d accounts, want %d", count, n)
 		}
 		t2 := time.Now()
-		changed, err := store.ApplyStatuses(ctx, s, store.SubjectAccount, ups, "benchmark", audit.ActorSystem)
+		changed, err := compliance.ApplyStatuses(ctx, s, store.SubjectAccount, ups, "benchmark")
 		if err != nil || changed != len(ups) {
 			b.Fatalf("ApplyStatuses = %d, %v", changed, err)
 		}

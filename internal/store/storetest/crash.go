@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/rampart-edge/rampart/internal/audit"
+	"github.com/rampart-edge/rampart/internal/compliance"
 	"github.com/rampart-edge/rampart/internal/store"
 )
 
@@ -30,9 +31,9 @@ const crashFillers = 20
 // CrashChild writes transactions until it is killed: transaction i creates
 // account crash-i with crashFillers filler accounts, zone crash-i.example,
 // a screening and an audit entry "crash:i". After every second one it
-// applies a status batch to the previous one's fillers (store.ApplyStatuses),
+// applies a status batch to the previous one's fillers (compliance.ApplyStatuses),
 // after every third it files a report (store.RecordReport), and after every
-// sixth it suspends that report's case (store.RecordDecision), each in its
+// sixth it suspends that report's case (compliance.RecordDecision), each in its
 // own transaction. After each round it prints "committed i" on stdout. It
 // never returns.
 func CrashChild(s store.Store) {
@@ -77,7 +78,7 @@ func CrashChild(s store.Store) {
 			for k := range crashFillers {
 				ups = append(ups, store.StatusUpdate{ID: fmt.Sprintf("crash-%d-%d", i-1, k), Status: store.AccountReview})
 			}
-			if _, err := store.ApplyStatuses(ctx, s, store.SubjectAccount, ups, "crash test", audit.ActorSystem); err != nil {
+			if _, err := compliance.ApplyStatuses(ctx, s, store.SubjectAccount, ups, "crash test"); err != nil {
 				fmt.Fprintln(os.Stderr, "crash child:", err)
 				os.Exit(2)
 			}
@@ -89,7 +90,7 @@ func CrashChild(s store.Store) {
 				os.Exit(2)
 			}
 			if i%6 == 0 {
-				if _, _, err := store.RecordDecision(ctx, s, c.ID, store.ActionSuspend, "crash test", "tok"); err != nil {
+				if _, _, err := compliance.RecordDecision(ctx, s, c.ID, store.ActionSuspend, "crash test", "tok"); err != nil {
 					fmt.Fprintln(os.Stderr, "crash child:", err)
 					os.Exit(2)
 				}

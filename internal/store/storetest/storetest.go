@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/rampart-edge/rampart/internal/audit"
+	"github.com/rampart-edge/rampart/internal/compliance"
 	"github.com/rampart-edge/rampart/internal/store"
 	"github.com/rampart-edge/rampart/internal/token"
 )
@@ -49,6 +50,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AuditTampering", testAuditTampering},
 		{"AuditExportRoundTrip", testAuditExport},
 		{"AuditTenThousand", testAuditTenThousand},
+		{"StateVersion", testStateVersion},
+		{"Nodes", testNodes},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -458,7 +461,7 @@ func testReportsAndCases(t *testing.T, s store.Store) {
 	}
 	verifyOK(t, s, 7) // 3 case.open + 4 report.create (2 on one case)
 
-	sc, err := store.OpenScreeningCase(ctx, s, z.ID, z.Host, store.CategorySanctions, "new SDN entry", audit.ActorSystem)
+	sc, err := compliance.OpenScreeningCase(ctx, s, z.ID, z.Host, store.CategorySanctions, "new SDN entry", audit.ActorSystem)
 	must(t, err)
 	if sc.ID != c1.ID {
 		t.Errorf("screening hit opened a second active case for the host")
@@ -472,11 +475,11 @@ func testDecisions(t *testing.T, s store.Store) {
 	c, _, err := store.RecordReport(ctx, s, store.ReportInput{Host: z.Host, Category: store.CategorySanctions, Description: "x"})
 	must(t, err)
 
-	_, _, err = store.RecordDecision(ctx, s, c.ID, store.ActionSuspend, "", "tok1")
+	_, _, err = compliance.RecordDecision(ctx, s, c.ID, store.ActionSuspend, "", "tok1")
 	wantErr(t, err, store.ErrInvalid)
-	_, _, err = store.RecordDecision(ctx, s, c.ID, store.ActionReinstate, "not suspended", "tok1")
+	_, _, err = compliance.RecordDecision(ctx, s, c.ID, store.ActionReinstate, "not suspended", "tok1")
 	wantErr(t, err, store.ErrConflict)
-	_, _, err = store.RecordDecision(ctx, s, "case_missing", store.ActionSuspend, "r", "tok1")
+	_, _, err = compliance.RecordDecision(ctx, s, "case_missing", store.ActionSuspend, "r", "tok1")
 	wantErr(t, err, store.ErrNotFound)
 	before := verifyOK(t, s, 2)
 
@@ -489,7 +492,7 @@ func testDecisions(t *testing.T, s store.Store) {
 	}
 	for i, st := range steps {
 		reason := fmt.Sprintf("step %d: %s", i+1, st.action)
-		got, d, err := store.RecordDecision(ctx, s, c.ID, st.action, reason, "tok1")
+		got, d, err := compliance.RecordDecision(ctx, s, c.ID, st.action, reason, "tok1")
 		must(t, err)
 		if got.Status != st.caseStatus || got.DecisionReason != reason || got.DecidedBy != "tok1" || !got.DecidedAt.Equal(d.Created) {
 			t.Errorf("step %d: case = %+v", i+1, got)
@@ -500,14 +503,16 @@ func testDecisions(t *testing.T, s store.Store) {
 			t.Errorf("step %d: zone status = %s, want %s", i+1, zz.Status, st.zoneStatus)
 		}
 	}
-	_, _, err = store.RecordDecision(ctx, s, c.ID, store.ActionDismiss, "too late", "tok1")
+	_, _, err = compliance.RecordDecision(ctx, s, c.ID, store.ActionDismiss, "too late", "tok1")
 	wantErr(t, err, store.ErrConflict)
 	tl, err := store.GetCaseTimeline(ctx, s, c.ID)
 	must(t, err)
 	if len(tl.Decisions) != 3 || tl.Decisions[0].Action != store.ActionSuspend || tl.Decisions[1].Action != store.ActionReinstate {
 		t.Errorf("decisions = %+v", tl.Decisions)
 	}
-	rep := verifyOK(t, s, 5)
+	// Each decision that changes the zone appends case.decision and
+	// zone.update.
+	rep := verifyOK(t, s, 2+2*len(steps))
 	if rep.Head == before.Head {
 		t.Error("decisions were not audited")
 	}
@@ -517,7 +522,7 @@ func testDecisions(t *testing.T, s store.Store) {
 	must(t, s.CreateZone(ctx, &z2))
 	c2, _, err := store.RecordReport(ctx, s, store.ReportInput{Host: z2.Host, Category: store.CategoryAbuse})
 	must(t, err)
-	got, _, err := store.RecordDecision(ctx, s, c2.ID, store.ActionDismiss, "not abuse", "tok2")
+	got, _, err := compliance.RecordDecision(ctx, s, c2.ID, store.ActionDismiss, "not abuse", "tok2")
 	must(t, err)
 	if got.Status != store.CaseDismissed {
 		t.Errorf("dismissed case status = %s", got.Status)
@@ -625,7 +630,7 @@ func testBulk(t *testing.T, s store.Store) {
 		ups = append(ups, store.StatusUpdate{ID: fmt.Sprintf("acc_%06d", i), Status: store.AccountReview})
 	}
 	ups = append(ups, store.StatusUpdate{ID: "acc_unknown", Status: store.AccountBlocked})
-	changed, err := store.ApplyStatuses(ctx, s, store.SubjectAccount, ups, "list update ofac-sdn 2024-05-03", audit.ActorSystem)
+	changed, err := compliance.ApplyStatuses(ctx, s, store.SubjectAccount, ups, "list update ofac-sdn 2024-05-03")
 	must(t, err)
 	if changed != (n+1)/2 {
 		t.Errorf("SetStatuses changed %d rows, want %d", changed, (n+1)/2)
@@ -991,7 +996,7 @@ func testConcurrentCases(t *testing.T, s store.Store) {
 	results := make(chan error, workers)
 	for i := range workers {
 		go func() {
-			_, _, err := store.RecordDecision(ctx, s, cs[0].ID, store.ActionSuspend, fmt.Sprintf("reviewer %d", i), "tok")
+			_, _, err := compliance.RecordDecision(ctx, s, cs[0].ID, store.ActionSuspend, fmt.Sprintf("reviewer %d", i), "tok")
 			results <- err
 		}()
 	}
@@ -1013,7 +1018,7 @@ func testConcurrentCases(t *testing.T, s store.Store) {
 	if len(tl.Decisions) != 1 {
 		t.Errorf("%d decisions recorded, want 1", len(tl.Decisions))
 	}
-	verifyOK(t, s, 1+workers*each+1)
+	verifyOK(t, s, 1+workers*each+2) // the winning decision: case.decision and zone.update
 }
 
 // DropAuditTriggers removes the append-only triggers (migration 002), as

@@ -41,5 +41,10 @@ func (s *Server) handleNodes(w http.ResponseWriter, r *http.Request) {
 	for i, n := range ns {
 		out[i] = nodeView{Node: n, Stale: now.Sub(n.LastSeen) > staleAfter}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"nodes": out})
+	writeJSON(w, http.StatusOK, nodesAnswer{Nodes: out})
+}
+
+// nodesAnswer is the answer of GET /v1/nodes.
+type nodesAnswer struct {
+	Nodes []nodeView `json:"nodes"`
 }

@@ -114,6 +114,8 @@ var apiDocs = map[string]opDoc{
 	"POST /v1/lists/rollback": {summary: "Reactivate an earlier list version", body: rollbackRequest{}, ok: 200, answer: importResponse{},
 		errs: []int{400, 413, 415, 422, 503},
 		desc: "Activates an earlier version again, re-screens against it and audits it like an import; `reason` is kept in the audit log."},
+	"GET /v1/nodes": {summary: "The cluster's nodes", ok: 200, answer: nodesAnswer{}, errs: []int{503},
+		desc: "Every node on the store with its address, build version, desired-state version applied, list versions loaded, health and last heartbeat; `stale` after a minute without one."},
 	"POST /v1/screen": {summary: "Screen a name", body: screenRequest{}, ok: 200, answer: screenResponse{},
 		errs: []int{400, 413, 415, 422, 503},
 		desc: "Matches at or above the threshold, sorted by score, each with its explanation; `limit` 1..100 (default 10)."},

@@ -203,6 +203,9 @@ func (a *App) runCluster(ctx context.Context, d *desk, storeURL string, done cha
 			return
 		case <-t.C:
 		case <-c.wake:
+			if a.certs != nil {
+				a.certs.SyncTicketKeys() // a notification may be a new ticket key
+			}
 		case <-d.dirty:
 			local = true
 		}

@@ -78,6 +78,13 @@ func (a *App) openCompliance(cfg *config.Config) error {
 		return fmt.Errorf("opening the control-plane store: %w", err)
 	}
 	st.SetTimeout(cfg.Timeouts.Store) // every store call without a deadline gets this one
+	if st.Dialect() == "postgres" && a.certs != nil {
+		// Session ticket keys shared by the nodes (certs/tickets.go, issue
+		// 17); until the store answers, this process's own keys.
+		if err := a.certs.ShareTicketKeys(ctx, st); err != nil {
+			a.log.Warn("session ticket keys stay local to this node for now", "error", err)
+		}
+	}
 	svc, err := compliance.New(ctx, compliance.Options{
 		Store: st, Screening: a.screening, Embargoed: cfg.Compliance.EmbargoedRegions, OnHit: cfg.Compliance.OnHit,
 		Logger: a.log, OnZonesChanged: a.zonesChanged, OnStopped: a.cutStopped, // cutoff.go

@@ -105,7 +105,7 @@ func New(cfg *config.Config, opts Options) (*Manager, error) {
 		return nil, err
 	}
 	m.state.Store(st)
-	m.tickets = newTicketKeys()
+	m.tickets = newTicketKeys(log)
 	go m.runOCSP()
 	return m, nil
 }

@@ -29,6 +29,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"log/slog"
 	"time"
 
 	"github.com/rampart-edge/rampart/internal/audit"
@@ -239,6 +240,35 @@ type Node struct {
 	LastSeen time.Time `json:"last_seen"`
 }
 
+// TicketKey is a TLS session ticket key shared by the nodes. Its Secret
+// is never marshalled, formatted or logged: JSON omits it, and fmt and
+// slog print the id and times only.
+type TicketKey struct {
+	ID      string
+	Secret  [32]byte
+	Created time.Time
+	Expires time.Time
+}
+
+// MarshalJSON writes the id and times only.
+func (k TicketKey) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		ID      string    `json:"id"`
+		Created time.Time `json:"created"`
+		Expires time.Time `json:"expires"`
+	}{k.ID, k.Created, k.Expires})
+}
+
+// Format prints the id and times only, whatever the verb.
+func (k TicketKey) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "ticket key %s (created %s, expires %s)", k.ID, k.Created.Format(time.RFC3339), k.Expires.Format(time.RFC3339))
+}
+
+// LogValue logs the id and times only.
+func (k TicketKey) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("id", k.ID), slog.Time("created", k.Created), slog.Time("expires", k.Expires))
+}
+
 // CaseFilter selects cases; empty fields match everything. Limit 0 means
 // 100; cases come newest-opened first.
 type CaseFilter struct {
@@ -391,6 +421,17 @@ type Store interface {
 	PutNode(ctx context.Context, n Node) error
 	// ListNodes lists the nodes that ever registered, by id.
 	ListNodes(ctx context.Context) ([]Node, error)
+
+	// TicketKeys returns the TLS session ticket keys not expired at now,
+	// newest first (by Created, then ID): the first encrypts new tickets,
+	// all of them decrypt. Nodes on one PostgreSQL store share them.
+	TicketKeys(ctx context.Context, now time.Time) ([]TicketKey, error)
+	// RotateTicketKeys, in one transaction holding a lock that another
+	// node's call waits for, deletes the keys expired at now, adds a new
+	// random key (Created now, Expires now+lifetime) when there is none
+	// or the newest is at least rotation old, and returns the keys as
+	// TicketKeys does. Two nodes calling it at once add one key.
+	RotateTicketKeys(ctx context.Context, now time.Time, rotation, lifetime time.Duration) ([]TicketKey, error)
 
 	// Dialect names the database: "sqlite" or "postgres".
 	Dialect() string

@@ -52,6 +52,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AuditTenThousand", testAuditTenThousand},
 		{"StateVersion", testStateVersion},
 		{"Nodes", testNodes},
+		{"ListVersions", testListVersions},
+		{"Leases", testLeases},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

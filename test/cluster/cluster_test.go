@@ -741,15 +741,20 @@ func testLists(t *testing.T, c *cluster, figs figures) {
 		if code != 200 {
 			t.Fatalf("rollback to %.12s: %d %s", target, code, body)
 		}
+		answered := time.Now()
 		want := target
-		figs["list activation"] = append(figs["list activation"], c.waitAll("list activation", t0, a, func(nd *node) bool { return c.listVersion(nd) == want }))
+		check := func(nd *node) bool { return c.listVersion(nd) == want }
+		figs["list activation"] = append(figs["list activation"], c.waitAll("list activation", answered, a, check))
+		figs["list activation (call)"] = append(figs["list activation (call)"], c.waitAll("list activation", t0, a, check))
+		figs["list rollback on A"] = append(figs["list rollback on A"], answered.Sub(t0))
 		if target == v2023 {
 			target = v2024
 		} else {
 			target = v2023
 		}
 	}
-	figures{"list activation": figs["list activation"]}.print(t)
+	figures{"list activation": figs["list activation"], "list activation (call)": figs["list activation (call)"],
+		"list rollback on A": figs["list rollback on A"]}.print(t)
 
 	// A node stopped while the version changes starts with the store's
 	// version (not its own copy) and does not re-screen.

@@ -101,6 +101,8 @@ var apiDocs = map[string]opDoc{
 		desc: "No token; bind the admin listener to loopback or front it."},
 	"GET /v1/openapi.json": {summary: "This document", ok: 200, answer: map[string]any{},
 		desc: "The admin API as OpenAPI 3.1. No token."},
+	"GET /v1/nodes": {summary: "Edge nodes sharing the store", ok: 200, answer: map[string][]nodeView{}, errs: []int{503},
+		desc: "Each node's id, address, build version, desired-state version applied, list versions it screens with, health and last heartbeat; stale after a minute without one."},
 	"GET /v1/lists": {summary: "Active list versions", ok: 200, answer: listsStatus{}, errs: []int{503},
 		desc: "The active version of every source (sha256 of its files), its entity count and import time."},
 	"POST /v1/lists/import": {summary: "Import list files", ok: 200, answer: importResponse{},

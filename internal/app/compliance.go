@@ -81,9 +81,14 @@ func (a *App) openCompliance(cfg *config.Config) error {
 	lctx, lcancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	err = a.initSharedLists(lctx, st, ls)
 	lcancel()
-	if err != nil {
+	if err != nil && len(ls.Snapshot().Versions) == 0 {
 		st.Close()
 		return fmt.Errorf("loading the sanctions lists of the shared store: %w", err)
+	}
+	if err != nil {
+		// The node starts with the versions it has; the sync reports it
+		// degraded until it can load the store's (clusterlists.go).
+		a.log.Error("loading the sanctions lists of the shared store; serving with this node's own until it can", "error", err)
 	}
 	publishLists(ls, st, 5*time.Minute)
 	a.lists = ls

@@ -2,9 +2,11 @@
 # bench/cluster/run.sh: three rampart nodes on one PostgreSQL and one Redis
 # on this machine (test/cluster's TestCluster, with CHANGES changes of each
 # kind, default 100): how long a zone create, update and delete, a
-# suspension, a reinstatement and a token revocation made through node A
-# take to be applied on every node (p50, p99, max); a node killed with
-# kill -9 and restarted; PostgreSQL restarted; Redis down and back.
+# suspension, a reinstatement, a token revocation and a list activation
+# (rollbacks alternating between two OFAC SDN versions, 10-20 of them)
+# made through node A take to be applied on every node (p50, p99, max); a
+# node killed with kill -9 and restarted; PostgreSQL restarted; Redis down
+# and back.
 #
 # It installs nothing: go, and the PostgreSQL server programs (initdb,
 # postgres) and redis-server the test suite uses (see README "Running the

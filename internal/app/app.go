@@ -78,6 +78,8 @@ type App struct {
 	listLock    *lists.Lock        // the data directory's list lock (listfeeds.go)
 	feeds       *feeds.Scheduler   // nil without compliance.feeds
 	stopFeeds   func()
+	sharedLists sharedLists // clusterlists.go
+	feedLease   atomic.Bool // this node holds the list feeds' lease
 	version     string
 	feedBackoff time.Duration
 

@@ -250,12 +250,20 @@ func (a *App) syncState(ctx context.Context, d *desk, local bool, woke time.Time
 }
 
 // applyState brings the node to the store's desired state: the zone
-// states (decisions) and the running zones.
+// states (decisions), the running zones and the list versions
+// (clusterlists.go; a list that cannot be loaded keeps the previous one
+// and makes the node degraded, the zones are applied regardless).
 func (a *App) applyState(ctx context.Context, d *desk) error {
 	if err := d.svc.Refresh(ctx); err != nil {
 		return err
 	}
-	return a.rebuildZones()
+	if err := a.rebuildZones(); err != nil {
+		return err
+	}
+	if a.lists != nil {
+		return a.syncLists(ctx, d.store, a.lists)
+	}
+	return nil
 }
 
 // heartbeat writes the node's row of the node table.
@@ -266,6 +274,11 @@ func (a *App) heartbeat(ctx context.Context, d *desk) {
 		for src, v := range a.lists.Snapshot().Versions {
 			lists[src] = v.Hash
 		}
+	}
+	if a.feeds != nil && a.feedLease.Load() {
+		// Renew the list feeds' lease while this node holds it.
+		ok, err := d.store.TakeLease(ctx, FeedLease, c.nodeID, feedLeaseTTL(c.poll))
+		a.feedLease.Store(ok && err == nil)
 	}
 	problem := a.clusterProblem()
 	addr := a.addrs.Admin
@@ -289,4 +302,10 @@ func (a *App) clusterHealth() error {
 		return errors.New("degraded: " + p)
 	}
 	return nil
+}
+
+// feedLeaseTTL is how long the list feeds' lease lasts without renewal:
+// a few heartbeats, at least a minute.
+func feedLeaseTTL(poll time.Duration) time.Duration {
+	return max(3*poll, time.Minute)
 }

@@ -56,21 +56,6 @@ func (a *App) openCompliance(cfg *config.Config) error {
 	if err := a.lockLists(cfg); err != nil { // listfeeds.go
 		return err
 	}
-	ls, err := lists.Open(cfg.DataDir, cfg.Compliance.Lists)
-	if err != nil {
-		return fmt.Errorf("loading sanctions lists: %w", err)
-	}
-	a.lists = ls
-	a.screening = screening.NewService(ls, cfg.Compliance.Threshold)
-	n := 0
-	for _, v := range ls.Snapshot().Versions {
-		n += v.Entities
-	}
-	// Parsing the lists and building the index leave a lot of garbage;
-	// return it to the OS now rather than at the next GC cycles.
-	debug.FreeOSMemory()
-	a.log.Info("sanctions lists loaded", "sources", len(ls.Snapshot().Versions), "entities", n)
-
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	st, err := backend.Open(ctx, cfg.DataDir, cfg.Store)
@@ -85,6 +70,45 @@ func (a *App) openCompliance(cfg *config.Config) error {
 			a.log.Warn("session ticket keys stay local to this node for now", "error", err)
 		}
 	}
+	// The store's list versions are the ones every node screens with
+	// (clusterlists.go): with any there, the node loads them instead of
+	// its bundled or configured copies; on an empty store it publishes
+	// its own.
+	var ls *lists.Store
+	if vs, err := st.ActiveListVersions(ctx); err == nil && len(vs) > 0 {
+		ls, err = lists.OpenPersisted(cfg.DataDir)
+		if err != nil {
+			st.Close()
+			return fmt.Errorf("loading sanctions lists: %w", err)
+		}
+	} else if ls, err = lists.Open(cfg.DataDir, cfg.Compliance.Lists); err != nil {
+		st.Close()
+		return fmt.Errorf("loading sanctions lists: %w", err)
+	}
+	lctx, lcancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	err = a.initSharedLists(lctx, st, ls)
+	lcancel()
+	if err != nil && len(ls.Snapshot().Versions) == 0 {
+		st.Close()
+		return fmt.Errorf("loading the sanctions lists of the shared store: %w", err)
+	}
+	if err != nil {
+		// The node starts with the versions it has; the sync reports it
+		// degraded until it can load the store's (clusterlists.go).
+		a.log.Error("loading the sanctions lists of the shared store; serving with this node's own until it can", "error", err)
+	}
+	publishLists(ls, st, 5*time.Minute)
+	a.lists = ls
+	a.screening = screening.NewService(ls, cfg.Compliance.Threshold)
+	n := 0
+	for _, v := range ls.Snapshot().Versions {
+		n += v.Entities
+	}
+	// Parsing the lists and building the index leave a lot of garbage;
+	// return it to the OS now rather than at the next GC cycles.
+	debug.FreeOSMemory()
+	a.log.Info("sanctions lists loaded", "sources", len(ls.Snapshot().Versions), "entities", n)
+
 	svc, err := compliance.New(ctx, compliance.Options{
 		Store: st, Screening: a.screening, Embargoed: cfg.Compliance.EmbargoedRegions, OnHit: cfg.Compliance.OnHit,
 		Logger: a.log, OnZonesChanged: a.zonesChanged, OnStopped: a.cutStopped, // cutoff.go
@@ -114,14 +138,14 @@ func (a *App) openCompliance(cfg *config.Config) error {
 	}
 	ccancel()
 	a.registerComplianceMetrics(svc)
-	if err := a.startListFeeds(cfg, st); err != nil { // listfeeds.go
-		return err
-	}
-	a.syncConfigZones(cfg)
 	if err := a.openCluster(cfg); err != nil { // cluster.go
 		close(d.done)
 		return err
 	}
+	if err := a.startListFeeds(cfg, st); err != nil { // listfeeds.go
+		return err
+	}
+	a.syncConfigZones(cfg)
 	// Converge to the store's desired state before serving the first
 	// request (a node restarted after kill -9 included), then follow it:
 	// notifications, polling of the state version, local changes.

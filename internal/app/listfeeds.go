@@ -95,7 +95,7 @@ func (a *App) startListFeeds(cfg *config.Config, st store.Store) error {
 		return nil
 	}
 	s, err := feeds.New(feeds.Options{Store: ls, Feeds: cfg.Compliance.Feeds, DataDir: cfg.DataDir, Logger: a.log.With("component", "feeds"),
-		Registerer: reg, Version: a.version, Backoff: a.feedBackoff})
+		Registerer: reg, Version: a.version, Backoff: a.feedBackoff, Lease: a.feedLeaseFunc(cfg, st)})
 	if err != nil {
 		return err
 	}
@@ -128,5 +128,28 @@ func (c publishedCollector) Collect(ch chan<- prometheus.Metric) {
 		if !v.Published.IsZero() {
 			ch <- prometheus.MustNewConstMetric(publishedDesc, prometheus.GaugeValue, float64(v.Published.Unix()), src)
 		}
+	}
+}
+
+// feedLeaseFunc makes only one node sharing a PostgreSQL store check the
+// feeds at a time: the holder of the store's FeedLease (renewed by each
+// check and by the node's heartbeat, taken over by another node once it
+// expires). Its activations reach the other nodes through the store. A
+// single node (SQLite) needs no lease.
+func (a *App) feedLeaseFunc(cfg *config.Config, st store.Store) func(context.Context) bool {
+	if st.Dialect() != "postgres" {
+		return nil
+	}
+	return func(ctx context.Context) bool {
+		poll := cfg.Cluster.Poll
+		if poll <= 0 {
+			poll = config.DefaultClusterPoll
+		}
+		ok, err := st.TakeLease(ctx, FeedLease, a.cluster.nodeID, feedLeaseTTL(poll))
+		if err != nil {
+			a.log.Warn("list feeds: taking the lease", "error", err)
+		}
+		a.feedLease.Store(ok && err == nil)
+		return ok && err == nil
 	}
 }

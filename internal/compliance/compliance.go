@@ -139,9 +139,21 @@ func (c *Service) Stats() Stats {
 }
 
 // Subscribe makes every effective list import re-screen the accounts and
-// zones against the changed entities (see Rescreen).
+// zones against the changed entities (see Rescreen). Versions loaded from
+// the shared store (lists.Store.Load, results marked Loaded) are not
+// re-screened here: the node that activated them does it, and records
+// them as screened.
 func (c *Service) Subscribe(ls *lists.Store) {
-	ls.Subscribe(func(old, cur *lists.Snapshot, results []lists.ImportResult) {
+	ls.Subscribe(func(old, cur *lists.Snapshot, all []lists.ImportResult) {
+		var results []lists.ImportResult
+		for _, r := range all {
+			if !r.Loaded {
+				results = append(results, r)
+			}
+		}
+		if len(results) == 0 {
+			return
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()
 		if _, err := c.Rescreen(ctx, cur, results); err != nil {

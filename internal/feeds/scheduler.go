@@ -35,6 +35,10 @@ type Options struct {
 	// Backoff is the delay before the first retry, doubled for each
 	// next one (default 2s).
 	Backoff time.Duration
+	// Lease, when set, is asked before each scheduled check: false skips
+	// it (another node sharing the store holds the feeds' lease and
+	// checks; its activations reach this node through the store).
+	Lease func(ctx context.Context) bool
 }
 
 // Scheduler checks the feeds: on a schedule (Run) or once (Once).
@@ -48,6 +52,7 @@ type Scheduler struct {
 	version string
 	backoff time.Duration
 	started time.Time
+	lease   func(ctx context.Context) bool
 
 	mu     sync.Mutex
 	states map[string]*feedState
@@ -77,7 +82,7 @@ func New(o Options) (*Scheduler, error) {
 		tr = http.DefaultTransport.(*http.Transport).Clone()
 	}
 	s := &Scheduler{store: o.Store, feeds: o.Feeds, log: o.Logger, m: newMetrics(o.Registerer), client: newClient(tr),
-		version: o.Version, backoff: o.Backoff, started: time.Now(), states: map[string]*feedState{}, run: map[string]*sync.Mutex{}}
+		version: o.Version, backoff: o.Backoff, started: time.Now(), lease: o.Lease, states: map[string]*feedState{}, run: map[string]*sync.Mutex{}}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -137,7 +142,9 @@ func (s *Scheduler) Run(ctx context.Context) {
 		go func() {
 			defer wg.Done()
 			for {
-				s.Check(ctx, f, nil)
+				if s.lease == nil || s.lease(ctx) {
+					s.Check(ctx, f, nil)
+				}
 				d := f.Interval - time.Duration(rand.Int64N(int64(f.Interval)/10+1))
 				t := time.NewTimer(d)
 				select {

@@ -80,6 +80,10 @@ type ImportResult struct {
 	// Unchanged is true when the files were identical to the active
 	// version; nothing was stored or swapped then.
 	Unchanged bool `json:"unchanged"`
+	// Loaded is true when the version was activated elsewhere and loaded
+	// here from the shared store (Load): the node that activated it
+	// re-screens, the loading nodes do not.
+	Loaded bool `json:"-"`
 	// Warnings flag imports that are valid but probably not what was
 	// meant, e.g. an OFAC sdn.csv without the alt.csv and add.csv the
 	// previous version had (its aliases and addresses are dropped).
@@ -101,6 +105,7 @@ type active struct {
 	version  Version
 	entities []entity.Entity
 	digests  map[string][32]byte // entity id -> content hash
+	files    []file              // the files, kept only in memory (dir == "")
 }
 
 // Store holds the active list versions. It is safe for concurrent use;
@@ -117,6 +122,122 @@ type Store struct {
 	diffs       map[string]Diff // in memory: "source/hash" -> diff that led to it
 
 	snap atomic.Pointer[Snapshot]
+
+	// publish, when set, stores every activation in the shared store
+	// before it takes effect here (SetPublisher).
+	publish func([]Activation) error
+}
+
+// Activation is one version being activated, with its files (canonical
+// name -> content), as handed to the publisher.
+type Activation struct {
+	Version Version
+	Files   map[string][]byte
+}
+
+// SetPublisher makes every activation (imports, feeds, rollbacks; not
+// Load) call fn first, with the lists' mutex held: an error from fn fails
+// the import and changes nothing here. The app uses it to write the
+// version and its files into the shared store, in the transaction that
+// activates them for every node.
+func (s *Store) SetPublisher(fn func([]Activation) error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.publish = fn
+}
+
+// Loaded is a version activated elsewhere, with its files, for Load.
+type Loaded struct {
+	Version Version
+	Files   map[string][]byte
+}
+
+// Load activates versions that another node activated and published in
+// the shared store: their files are hashed (a mismatch is an error),
+// parsed (a parse error is an error) and activated without the
+// verification policy and without calling the publisher; on any error
+// nothing changes. The subscribers are called with results marked
+// Loaded, so the re-screening is left to the node that activated. The
+// versions keep their metadata (origin, actor, imported, reason).
+// Versions equal to the active ones are skipped.
+func (s *Store) Load(vs []Loaded) ([]ImportResult, error) {
+	var ps []parsed
+	var meta []Version
+	cur := s.Snapshot().Versions
+	for _, l := range vs {
+		if err := validVersion(l.Version); err != nil {
+			return nil, fmt.Errorf("loading list versions: %w", err)
+		}
+		if a, ok := cur[l.Version.Source]; ok && a.Hash == l.Version.Hash {
+			continue
+		}
+		st := &set{source: l.Version.Source, list: l.Version.List, origin: "store"}
+		for name, b := range l.Files {
+			st.files = append(st.files, file{name: name, data: b})
+		}
+		sortFiles(st.files)
+		ps = append(ps, parsed{set: st})
+		meta = append(meta, l.Version)
+	}
+	if len(ps) == 0 {
+		return nil, nil
+	}
+	var wg sync.WaitGroup
+	for i := range ps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st := ps[i].set
+			ps[i].hash = st.hash()
+			if ps[i].hash != meta[i].Hash {
+				ps[i].err = fmt.Errorf("the files of %s version %s hash to %s", st.source, short(meta[i].Hash), short(ps[i].hash))
+				return
+			}
+			ps[i].ents, ps[i].err = st.parse()
+		}()
+	}
+	wg.Wait()
+	for i, p := range ps {
+		if p.err != nil {
+			return nil, fmt.Errorf("loading list %s version %s: %w", p.set.source, short(meta[i].Hash), p.err)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	next := make(map[string]*active, len(s.sources)+len(ps))
+	for k, v := range s.sources {
+		next[k] = v
+	}
+	results := make([]ImportResult, 0, len(ps))
+	var toPersist []parsed
+	for i, p := range ps {
+		v := meta[i]
+		v.Entities = len(p.ents)
+		prev := s.sources[v.Source]
+		r := ImportResult{Version: v, Loaded: true}
+		var old map[string][32]byte
+		if prev != nil {
+			if prev.version.Hash == v.Hash {
+				continue
+			}
+			pv := prev.version
+			r.Previous = &pv
+			old = prev.digests
+		}
+		d := digests(p.ents)
+		r.Diff = diff(old, d)
+		r.Summary = summarise(r.Diff, v.Source, v.Hash)
+		results = append(results, r)
+		next[v.Source] = &active{version: v, entities: p.ents, digests: d, files: s.memFiles(p.set)}
+		toPersist = append(toPersist, p)
+	}
+	if len(results) == 0 {
+		return nil, nil
+	}
+	if err := s.activate(next, toPersist, results, false); err != nil {
+		return nil, err
+	}
+	return results, nil
 }
 
 // manifest is the content of active.json.
@@ -283,6 +404,48 @@ func (s *Store) loadVersion(v Version) ([]entity.Entity, error) {
 		return nil, fmt.Errorf("loading list %s version %s: %w", v.Source, short(v.Hash), err)
 	}
 	return ents, nil
+}
+
+// memFiles is st's files for an in-memory store, nil otherwise (the data
+// directory has them).
+func (s *Store) memFiles(st *set) []file {
+	if s.dir != "" {
+		return nil
+	}
+	return st.files
+}
+
+// Active returns every active version with its files, by source (the
+// first node on an empty shared store publishes them).
+func (s *Store) Active() ([]Activation, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	names := make([]string, 0, len(s.sources))
+	for k := range s.sources {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	out := make([]Activation, 0, len(names))
+	for _, k := range names {
+		a := s.sources[k]
+		files := map[string][]byte{}
+		if s.dir == "" {
+			for _, f := range a.files {
+				files[f.name] = f.data
+			}
+		} else {
+			dir := s.versionDir(k, a.version.Hash)
+			for _, name := range a.version.Files {
+				b, err := os.ReadFile(filepath.Join(dir, name))
+				if err != nil {
+					return nil, fmt.Errorf("reading list %s version %s: %w", k, short(a.version.Hash), err)
+				}
+				files[name] = b
+			}
+		}
+		out = append(out, Activation{Version: a.version, Files: files})
+	}
+	return out, nil
 }
 
 // Snapshot returns the current snapshot. It is one atomic load.
@@ -480,7 +643,7 @@ func (s *Store) importSets(sets []*set, opts ImportOptions) ([]ImportResult, err
 		}
 		r.Summary = summarise(r.Diff, v.Source, v.Hash)
 		results[i] = r
-		next[p.set.source] = &active{version: r.Version, entities: p.ents, digests: d}
+		next[p.set.source] = &active{version: r.Version, entities: p.ents, digests: d, files: s.memFiles(p.set)}
 		toPersist = append(toPersist, p)
 		changed = true
 	}
@@ -495,16 +658,32 @@ func (s *Store) importSets(sets []*set, opts ImportOptions) ([]ImportResult, err
 	if !changed {
 		return results, nil
 	}
-	if err := s.activate(next, toPersist, results); err != nil {
+	if err := s.activate(next, toPersist, results, true); err != nil {
 		return nil, err
 	}
 	return results, nil
 }
 
-// activate persists the new versions, records them in the history and
+// activate publishes (when publish and a publisher is set) and persists the new versions, records them in the history and
 // their diffs, writes the manifest, swaps the snapshot in and calls the
 // subscribers. s.mu is held.
-func (s *Store) activate(next map[string]*active, toPersist []parsed, results []ImportResult) error {
+func (s *Store) activate(next map[string]*active, toPersist []parsed, results []ImportResult, publish bool) error {
+	if publish && s.publish != nil {
+		var acts []Activation
+		for _, p := range toPersist {
+			a := next[p.set.source]
+			files := make(map[string][]byte, len(p.set.files))
+			for _, f := range p.set.files {
+				files[f.name] = f.data
+			}
+			acts = append(acts, Activation{Version: a.version, Files: files})
+		}
+		if len(acts) > 0 {
+			if err := s.publish(acts); err != nil {
+				return fmt.Errorf("activating in the shared store: %w", err)
+			}
+		}
+	}
 	if s.dir != "" {
 		for _, p := range toPersist {
 			if err := s.persistSet(p.set, p.hash); err != nil {

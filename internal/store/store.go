@@ -222,6 +222,26 @@ type TokenRecord struct {
 // StateChannel is the PostgreSQL NOTIFY channel of desired-state changes.
 const StateChannel = "rampart_state"
 
+// ListVersion is one version of a sanctions list kept in the store
+// (package lists describes the fields).
+type ListVersion struct {
+	Source string `json:"source"`
+	List   string `json:"list"`
+	Hash   string `json:"hash"`
+	// Files maps each canonical file name to the SHA-256 (hex) of its
+	// content, the key of ListFile.
+	Files     map[string]string `json:"files"`
+	Entities  int               `json:"entities"`
+	Published time.Time         `json:"published,omitzero"`
+	Imported  time.Time         `json:"imported"`
+	Origin    string            `json:"origin"`
+	Actor     string            `json:"actor"`
+	Forced    bool              `json:"forced"`
+	Reason    string            `json:"reason"`
+	// Seq is the activation sequence: higher was activated later.
+	Seq int64 `json:"seq"`
+}
+
 // Node is one edge node sharing the store, as it last reported itself.
 type Node struct {
 	ID      string `json:"id"`
@@ -432,6 +452,23 @@ type Store interface {
 	// or the newest is at least rotation old, and returns the keys as
 	// TicketKeys does. Two nodes calling it at once add one key.
 	RotateTicketKeys(ctx context.Context, now time.Time, rotation, lifetime time.Duration) ([]TicketKey, error)
+	// ActivateListVersions stores files (content-addressed by their
+	// SHA-256; files already stored are kept) and makes each of vs the
+	// active version of its source, in one transaction that bumps the
+	// state version, so that every node loads them. Every file a version
+	// names must be among files or already stored. With onlyIfEmpty it
+	// does nothing and returns false when any version is active already
+	// (the first node on an empty store publishing its lists).
+	ActivateListVersions(ctx context.Context, vs []ListVersion, files [][]byte, onlyIfEmpty bool) (bool, error)
+	// ActiveListVersions returns the active version of each source, by
+	// source.
+	ActiveListVersions(ctx context.Context) ([]ListVersion, error)
+	// ListFile returns the content of the list file with the given
+	// SHA-256 (hex); ErrNotFound if none.
+	ListFile(ctx context.Context, hash string) ([]byte, error)
+	// TakeLease takes or renews the lease name for holder until now+ttl:
+	// true when holder has it (it was free, expired, or already its own).
+	TakeLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
 
 	// Dialect names the database: "sqlite" or "postgres".
 	Dialect() string

@@ -464,6 +464,11 @@ func TestCluster(t *testing.T) {
 	})
 	figs.print(t)
 
+	t.Run("lists", func(t *testing.T) {
+		c.t = t
+		testLists(t, c, figs)
+	})
+
 	t.Run("kill9", func(t *testing.T) {
 		c.t = t
 		c.kill9(cc)
@@ -605,4 +610,169 @@ func TestCluster(t *testing.T) {
 			time.Sleep(500 * time.Millisecond)
 		}
 	})
+}
+
+// listVersion is what GET /v1/lists says of ofac-sdn on nd.
+func (c *cluster) listVersion(nd *node) string {
+	_, body := c.api(nd, c.read, "GET", "/v1/lists", "")
+	var r struct {
+		Lists []struct{ Source, Version string }
+	}
+	_ = json.Unmarshal([]byte(body), &r)
+	for _, l := range r.Lists {
+		if l.Source == "ofac-sdn" {
+			return l.Version
+		}
+	}
+	return ""
+}
+
+// nodeLists is what GET /v1/nodes (through A) says nd screens with.
+func (c *cluster) nodeLists(nd *node) string {
+	_, body := c.api(c.nodes[0], c.read, "GET", "/v1/nodes", "")
+	var r struct {
+		Nodes []struct {
+			ID    string            `json:"id"`
+			Lists map[string]string `json:"lists"`
+		} `json:"nodes"`
+	}
+	_ = json.Unmarshal([]byte(body), &r)
+	for _, x := range r.Nodes {
+		if x.ID == "node-"+nd.name {
+			return x.Lists["ofac-sdn"]
+		}
+	}
+	return ""
+}
+
+// rescreens is nd's rampart_rescreen_runs_total.
+func (c *cluster) rescreens(nd *node) int {
+	resp, err := c.client.Get("http://" + nd.admin + "/metrics")
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "rampart_rescreen_runs_total "); ok {
+			n, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return int(n)
+		}
+	}
+	return 0
+}
+
+// testLists (issue 14): the real 2024-05-03 SDN update imported through
+// A's API is the version every node screens with: B and C load it from
+// the store (GET /v1/lists, GET /v1/nodes), an account named after an
+// entity it adds goes to review when onboarded through B, only A
+// re-screened; rollbacks alternating between two versions measure the
+// list activation propagation; a node stopped while the version changed
+// starts with the store's version, not its own copy, and does not
+// re-screen.
+func testLists(t *testing.T, c *cluster, figs figures) {
+	a, b, cc := c.nodes[0], c.nodes[1], c.nodes[2]
+	v2023 := c.listVersion(a)
+	if v2023 == "" {
+		t.Fatal("node A has no ofac-sdn version")
+	}
+	for _, nd := range c.nodes {
+		if v := c.listVersion(nd); v != v2023 {
+			t.Fatalf("node %s starts with ofac-sdn %.12s, A with %.12s", nd.name, v, v2023)
+		}
+	}
+	// Before: onboarding a company the 2024 list adds is active through B.
+	code, body := c.api(b, c.admin, "POST", "/v1/accounts", `{"name":"Social Design Agency","kind":"organization","country":"RU"}`)
+	if code != 201 || !strings.Contains(body, `"status":"active"`) {
+		t.Fatalf("onboarding before the 2024 list: %d %s", code, body)
+	}
+	before := map[string]int{}
+	for _, nd := range c.nodes {
+		before[nd.name] = c.rescreens(nd)
+	}
+	sdn, err := os.ReadFile("../../testdata/sanctions/ofac-2024-05-03/sdn.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	req, _ := http.NewRequest("POST", "http://"+a.admin+"/v1/lists/import?name=sdn.csv&force=true&reason=2024+update+without+its+companion+files", strings.NewReader(string(sdn)))
+	req.Header.Set("Authorization", "Bearer "+c.admin)
+	req.Header.Set("Content-Type", "text/csv")
+	client := &http.Client{Timeout: 2 * time.Minute}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("import through A: %d %s", resp.StatusCode, rb)
+	}
+	v2024 := c.listVersion(a)
+	if v2024 == v2023 || v2024 == "" {
+		t.Fatalf("A still screens with %.12s after the import", v2024)
+	}
+	d := c.waitAll("2024 list loaded", t0, a, func(nd *node) bool { return c.listVersion(nd) == v2024 })
+	t.Logf("2024 SDN update (import through A, parse on each node) loaded by B and C %.0f ms after the import call started", ms(d))
+	c.waitAll("2024 list reported in /v1/nodes", time.Now(), nil, func(nd *node) bool { return c.nodeLists(nd) == v2024 })
+
+	code, body = c.api(b, c.admin, "POST", "/v1/accounts", `{"name":"Social Design Agency","kind":"organization","country":"RU"}`)
+	if code != 201 || !strings.Contains(body, `"status":"review"`) {
+		t.Fatalf("onboarding a company the 2024 list adds, through B: %d %s; want review", code, body)
+	}
+	// Only A re-screened (its list subscriber); B and C loaded.
+	time.Sleep(500 * time.Millisecond)
+	for _, nd := range c.nodes {
+		n := c.rescreens(nd) - before[nd.name]
+		want := 0
+		if nd == a {
+			want = 1
+		}
+		if n != want {
+			t.Errorf("node %s re-screened %d times after the import through A, want %d", nd.name, n, want)
+		}
+	}
+
+	// Propagation: rollbacks through A alternating between the versions.
+	target := v2023
+	for i := range max(10, min(changes(), 20)) {
+		t0 := time.Now()
+		code, body := c.api(a, c.admin, "POST", "/v1/lists/rollback", fmt.Sprintf(`{"version":%q,"reason":"propagation run %d"}`, target, i))
+		if code != 200 {
+			t.Fatalf("rollback to %.12s: %d %s", target, code, body)
+		}
+		answered := time.Now()
+		want := target
+		check := func(nd *node) bool { return c.listVersion(nd) == want }
+		figs["list activation"] = append(figs["list activation"], c.waitAll("list activation", answered, a, check))
+		figs["list activation (call)"] = append(figs["list activation (call)"], c.waitAll("list activation", t0, a, check))
+		figs["list rollback on A"] = append(figs["list rollback on A"], answered.Sub(t0))
+		if target == v2023 {
+			target = v2024
+		} else {
+			target = v2023
+		}
+	}
+	figures{"list activation": figs["list activation"], "list activation (call)": figs["list activation (call)"],
+		"list rollback on A": figs["list rollback on A"]}.print(t)
+
+	// A node stopped while the version changes starts with the store's
+	// version (not its own copy) and does not re-screen.
+	c.stop(cc)
+	cur := c.listVersion(a)
+	next := v2023
+	if cur == v2023 {
+		next = v2024
+	}
+	if code, body := c.api(a, c.admin, "POST", "/v1/lists/rollback", fmt.Sprintf(`{"version":%q,"reason":"while C is down"}`, next)); code != 200 {
+		t.Fatalf("rollback: %d %s", code, body)
+	}
+	c.start(cc)
+	c.waitHealthy(cc)
+	if v := c.listVersion(cc); v != next {
+		t.Errorf("restarted node C screens with %.12s, the store's version is %.12s", v, next)
+	}
+	if n := c.rescreens(cc); n != 0 {
+		t.Errorf("restarted node C re-screened %d times at start, want 0", n)
+	}
 }

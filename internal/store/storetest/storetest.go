@@ -54,6 +54,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Nodes", testNodes},
 		{"TicketKeys", testTicketKeys},
 		{"TicketKeysConcurrentRotation", testTicketKeysConcurrent},
+		{"ListVersions", testListVersions},
+		{"Leases", testLeases},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -97,28 +97,11 @@ func newListsImportCmd() *cobra.Command {
 				return fmt.Errorf("--force needs --reason TEXT, which the audit log records")
 			}
 			opts := lists.ImportOptions{Origin: "cli", Actor: "cli", Force: force, Reason: reason}
-			lock, owner, err := lists.TryLock(dataDir, lists.Owner{PID: os.Getpid()})
-			if err == lists.ErrLocked {
-				res, err := h.importFiles(cmd.Context(), owner, args, opts)
-				if err != nil {
-					return err
-				}
-				return printImport(cmd.OutOrStdout(), res, f.json)
-			}
-			if err != nil {
-				return err
-			}
-			defer lock.Unlock()
-			s, closeAudit, err := openLocalLists(cmd.Context(), &f, dataDir, false)
-			if err != nil {
-				return err
-			}
-			defer closeAudit()
-			res, err := s.ImportWith(opts, args...)
-			if err != nil {
-				return err
-			}
-			return printImport(cmd.OutOrStdout(), res, f.json)
+			return activateLists(cmd, &f, dataDir,
+				func(owner lists.Owner) ([]lists.ImportResult, error) {
+					return h.importFiles(cmd.Context(), owner, args, opts)
+				},
+				func(s *lists.Store) ([]lists.ImportResult, error) { return s.ImportWith(opts, args...) })
 		},
 	}
 	f.register(cmd)
@@ -126,6 +109,34 @@ func newListsImportCmd() *cobra.Command {
 	cmd.Flags().BoolVar(&force, "force", false, "activate even if verification refuses the update (needs --reason; audited)")
 	cmd.Flags().StringVar(&reason, "reason", "", "why verification is overridden (with --force), recorded in the audit log")
 	return cmd
+}
+
+// activateLists runs an activation (import or rollback) once: handed to
+// the server that holds the data directory's list lock (remote), or, with
+// no server running, on the local list store under the lock (local); it
+// prints the results.
+func activateLists(cmd *cobra.Command, f *listsFlags, dataDir string,
+	remote func(lists.Owner) ([]lists.ImportResult, error), local func(*lists.Store) ([]lists.ImportResult, error)) error {
+	lock, owner, err := lists.TryLock(dataDir, lists.Owner{PID: os.Getpid()})
+	var res []lists.ImportResult
+	switch {
+	case err == lists.ErrLocked:
+		res, err = remote(owner)
+	case err != nil:
+		return err
+	default:
+		defer lock.Unlock()
+		s, closeAudit, oerr := openLocalLists(cmd.Context(), f, dataDir, false)
+		if oerr != nil {
+			return oerr
+		}
+		defer closeAudit()
+		res, err = local(s)
+	}
+	if err != nil {
+		return err
+	}
+	return printImport(cmd.OutOrStdout(), res, f.json)
 }
 
 func newListsRollbackCmd() *cobra.Command {
@@ -145,28 +156,11 @@ func newListsRollbackCmd() *cobra.Command {
 				return err
 			}
 			opts := lists.ImportOptions{Actor: "cli", Reason: reason}
-			lock, owner, err := lists.TryLock(dataDir, lists.Owner{PID: os.Getpid()})
-			if err == lists.ErrLocked {
-				res, err := h.rollback(cmd.Context(), owner, args[0], reason)
-				if err != nil {
-					return err
-				}
-				return printImport(cmd.OutOrStdout(), res, f.json)
-			}
-			if err != nil {
-				return err
-			}
-			defer lock.Unlock()
-			s, closeAudit, err := openLocalLists(cmd.Context(), &f, dataDir, false)
-			if err != nil {
-				return err
-			}
-			defer closeAudit()
-			res, err := s.Rollback(args[0], opts)
-			if err != nil {
-				return err
-			}
-			return printImport(cmd.OutOrStdout(), res, f.json)
+			return activateLists(cmd, &f, dataDir,
+				func(owner lists.Owner) ([]lists.ImportResult, error) {
+					return h.rollback(cmd.Context(), owner, args[0], reason)
+				},
+				func(s *lists.Store) ([]lists.ImportResult, error) { return s.Rollback(args[0], opts) })
 		},
 	}
 	f.register(cmd)

@@ -12,7 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rampart-edge/rampart/internal/config"
 	"github.com/rampart-edge/rampart/internal/store/backend"
 )
 
@@ -31,19 +30,9 @@ func newNodesCmd() *cobra.Command {
 			"silent for a minute is marked stale.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			dir, storeURL := dataDir, ""
-			if cfgPath != "" {
-				cfg, err := config.Load(cfgPath)
-				if err != nil {
-					return err
-				}
-				storeURL = cfg.Store
-				if dir == "" {
-					dir = cfg.DataDir
-				}
-			}
-			if dir == "" {
-				dir = defaultDataDir
+			dir, storeURL, err := storeLocation(dataDir, cfgPath)
+			if err != nil {
+				return err
 			}
 			return runNodes(cmd.OutOrStdout(), dir, storeURL, asJSON)
 		},

@@ -44,19 +44,9 @@ func newTokenCreateCmd() *cobra.Command {
 			"accepts the new token within a second.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			dir, storeURL := dataDir, ""
-			if cfgPath != "" {
-				cfg, err := config.Load(cfgPath)
-				if err != nil {
-					return err
-				}
-				storeURL = cfg.Store
-				if dir == "" {
-					dir = cfg.DataDir
-				}
-			}
-			if dir == "" {
-				dir = defaultDataDir
+			dir, storeURL, err := storeLocation(dataDir, cfgPath)
+			if err != nil {
+				return err
 			}
 			return runTokenCreate(cmd.OutOrStdout(), cmd.ErrOrStderr(), dir, storeURL, scope, note)
 		},
@@ -96,4 +86,26 @@ func runTokenCreate(stdout, stderr io.Writer, dataDir, storeURL, scopeName, note
 	fmt.Fprintln(stdout, plain)
 	fmt.Fprintf(stderr, "created %s token %s in %s; it is shown only this once\n", tok.Scope, tok.ID, where)
 	return nil
+}
+
+// storeLocation is the control-plane store of the CLI commands that open
+// it: the data directory (--data-dir, else data_dir from --config, else
+// the default) and the PostgreSQL URL of the config's store: ("" for
+// SQLite in the data directory).
+func storeLocation(dataDir, cfgPath string) (dir, storeURL string, err error) {
+	dir = dataDir
+	if cfgPath != "" {
+		cfg, err := config.Load(cfgPath)
+		if err != nil {
+			return "", "", err
+		}
+		storeURL = cfg.Store
+		if dir == "" {
+			dir = cfg.DataDir
+		}
+	}
+	if dir == "" {
+		dir = defaultDataDir
+	}
+	return dir, storeURL, nil
 }

@@ -252,30 +252,6 @@ func TestSessionTickets(t *testing.T) {
 	t.Cleanup(m.Close)
 	pool := x509.NewCertPool()
 	pool.AddCert(ca.cert)
-	serve := func(c *tls.Config) string {
-		ln, err := tls.Listen("tcp", "127.0.0.1:0", c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { ln.Close() })
-		go func() {
-			for {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				go func() {
-					defer c.Close()
-					_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-					// Tickets of TLS 1.3 are sent after the handshake:
-					// write a byte so the client reads them.
-					_, _ = c.Write([]byte{1})
-					_, _ = io.Copy(io.Discard, c)
-				}()
-			}
-		}()
-		return ln.Addr().String()
-	}
 	resumed := func(addr string, version uint16, cache tls.ClientSessionCache) bool {
 		t.Helper()
 		c, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: pool, ServerName: "t.test", MinVersion: version, MaxVersion: version, ClientSessionCache: cache})
@@ -286,10 +262,10 @@ func TestSessionTickets(t *testing.T) {
 		_, _ = c.Read(make([]byte, 1))
 		return c.ConnectionState().DidResume
 	}
-	tcp := serve(m.TLSConfig())
+	tcp := ticketServer(t, m.TLSConfig())
 	quicCfg := m.QUICTLSConfig()
 	quicCfg.NextProtos = nil
-	quicLike := serve(quicCfg)
+	quicLike := ticketServer(t, quicCfg)
 
 	c12 := tls.NewLRUClientSessionCache(4)
 	resumed(tcp, tls.VersionTLS12, c12)

@@ -452,19 +452,19 @@ func (s *Server) plainHTTP(rt *Routes, w http.ResponseWriter, r *http.Request, i
 // host.
 func (s *Server) route(rt *Routes, w http.ResponseWriter, r *http.Request, info *reqctx.Info, zp **Zone) {
 	z, ok := rt.Lookup(r.Host)
-	if ok && z != nil && z.InFlight != nil && !z.InFlight.Acquire() {
-		// The zone was replaced or removed between the routes' lookup
-		// and now: its parts may be closing. Take the current routes.
-		cur := s.acquireRoutes()
-		defer cur.release()
-		z, ok = cur.Lookup(r.Host)
-		if ok && z != nil && z.InFlight != nil && !z.InFlight.Acquire() {
-			ok = false
-		} else if ok && z != nil && z.InFlight != nil {
+	if ok && z != nil && z.InFlight != nil {
+		if !z.InFlight.Acquire() {
+			// The zone was replaced or removed between the routes'
+			// lookup and now: its parts may be closing. Take the
+			// current routes.
+			cur := s.acquireRoutes()
+			defer cur.release()
+			z, ok = cur.Lookup(r.Host)
+			ok = ok && z != nil && (z.InFlight == nil || z.InFlight.Acquire())
+		}
+		if ok && z.InFlight != nil {
 			defer z.InFlight.Release()
 		}
-	} else if ok && z != nil && z.InFlight != nil {
-		defer z.InFlight.Release()
 	}
 	if !ok || z == nil {
 		writeError(w, http.StatusMisdirectedRequest, "no site is configured for this host", info.ID)

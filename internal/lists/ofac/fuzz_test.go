@@ -30,7 +30,7 @@ func FuzzOFAC(f *testing.F) {
 	}
 	f.Add([]byte("1,\"A, B\",\"individual\",\"X] [Y\",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,\"a.k.a. ''; DOB ; Passport (Iran) issued\"\r\n\x1a"))
 	f.Fuzz(func(t *testing.T, sdn []byte) {
-		ents, err := ofac.Parse(ofac.Files{SDN: sdn})
+		ents, err := ofac.Parse(ofac.Files{Main: sdn})
 		if err != nil {
 			return
 		}

@@ -451,7 +451,7 @@ func (s *Store) Active() ([]Activation, error) {
 		files := map[string][]byte{}
 		if s.dir == "" {
 			for _, f := range a.files {
-				files[f.name] = f.data
+				files[f.name] = orEmpty(f.data)
 			}
 		} else {
 			dir := s.versionDir(k, a.version.Hash)
@@ -695,7 +695,7 @@ func (s *Store) activate(next map[string]*active, toPersist []parsed, results []
 			a := next[p.set.source]
 			files := make(map[string][]byte, len(p.set.files))
 			for _, f := range p.set.files {
-				files[f.name] = f.data
+				files[f.name] = orEmpty(f.data)
 			}
 			acts = append(acts, Activation{Version: a.version, Files: files})
 		}
@@ -805,6 +805,16 @@ func diff(old, cur map[string][32]byte) Diff {
 	sort.Strings(d.Removed)
 	sort.Strings(d.Changed)
 	return d
+}
+
+// orEmpty returns b, or an empty non-nil slice for nil: an empty file
+// (OFAC publishes cons_comments.csv empty) is stored in the shared store
+// as empty content, which a nil slice (SQL NULL) would not be.
+func orEmpty(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
 }
 
 // short returns the first 12 characters of a hash.

@@ -151,10 +151,11 @@ func mainFile(source string) string {
 	return source
 }
 
-// mayBeEmpty reports whether a companion file may lose all its rows from
-// one publication to the next: the comments files only hold the overflow
-// of long remarks, and OFAC has published cons_comments.csv empty.
-func mayBeEmpty(name string) bool {
+// MayBeEmpty reports whether a list file (by its lower-case name) may be
+// empty in a real publication, or lose all its rows from one publication
+// to the next: the OFAC comments files only hold the overflow of long
+// remarks, and OFAC has published cons_comments.csv empty.
+func MayBeEmpty(name string) bool {
 	return name == ofac.CommentsFile || name == ofac.ConsCommentsFile
 }
 
@@ -168,7 +169,7 @@ func (p Policy) verify(prev *active, v Version, d Diff, empty map[string]bool) *
 				return &Refusal{Source: v.Source, File: f, Kind: RefusedIncomplete,
 					Reason: fmt.Sprintf("the active version has %s, this update does not", f)}
 			}
-			if empty[f] && !prev.empty[f] && !mayBeEmpty(f) {
+			if empty[f] && !prev.empty[f] && !MayBeEmpty(f) {
 				return &Refusal{Source: v.Source, File: f, Kind: RefusedIncomplete,
 					Reason: fmt.Sprintf("the active version's %s has rows, this update's is empty", f)}
 			}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampart-edge/rampart/internal/app"
 	"github.com/rampart-edge/rampart/internal/compliance"
 	"github.com/rampart-edge/rampart/internal/config"
 	"github.com/rampart-edge/rampart/internal/feeds"
@@ -172,5 +173,19 @@ func TestListSource(t *testing.T) {
 		if got := feeds.ListSource(feed); got != want {
 			t.Errorf("ListSource(%s) = %q, want %q", feed, got, want)
 		}
+	}
+}
+
+// TestListPolicyConsolidatedFloor: a feed's min_entities is the floor of
+// the list it imports into (ofac-consolidated -> ofac-cons).
+func TestListPolicyConsolidatedFloor(t *testing.T) {
+	cfg := &config.Config{}
+	cfg.Compliance.Feeds = []config.Feed{{Source: config.FeedOFACConsolidated, MinEntities: 300}, {Source: config.FeedOFACSDN, MinEntities: 9000}}
+	p := app.ListPolicy(cfg)
+	if p.Floors["ofac-cons"] != 300 || p.Floors["ofac-sdn"] != 9000 || p.Floors["un"] != 500 {
+		t.Errorf("floors %v", p.Floors)
+	}
+	if _, ok := p.Floors["ofac-consolidated"]; ok {
+		t.Error("a floor keyed by the feed source, not the list source")
 	}
 }

@@ -77,7 +77,8 @@ func newListsImportCmd() *cobra.Command {
 		Use:   "import PATH...",
 		Short: "Import sanctions list files or folders",
 		Long: "Import parses and verifies the lists at the given paths and makes them the active versions.\n" +
-			"A path is a UN consolidated XML, an OFAC folder (sdn.csv with alt.csv, add.csv, sdn_comments.csv),\n" +
+			"A path is a UN consolidated XML, an OFAC folder (sdn.csv with alt.csv, add.csv, sdn_comments.csv;\n" +
+			"cons_prim.csv with cons_alt.csv, cons_add.csv, cons_comments.csv: the consolidated non-SDN list),\n" +
 			"a UK folder (subjects.csv, subject_names.csv) or a parent folder of such folders.\n" +
 			"An update that does not parse, lacks a file the active version has, holds fewer entities than the\n" +
 			"list's floor or removes more than compliance.max_removed_share (5%) of it is refused, and the\n" +

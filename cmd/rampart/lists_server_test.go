@@ -173,4 +173,50 @@ func TestListsImportAgainstRunningServer(t *testing.T) {
 	if err != nil || version() != before {
 		t.Fatalf("rollback: %v\n%s", err, out)
 	}
+
+	// The OFAC consolidated (non-SDN) set, its empty cons_comments.csv
+	// included, handed over: a second OFAC list next to the SDN one.
+	out, err = runRampart(t, "lists", "import", "--data-dir", data, "--token", tok, filepath.Join(sanctionsDir, "ofac-consolidated"))
+	if err != nil || !strings.Contains(out, "ofac-cons") || !strings.Contains(out, "639 entities") {
+		t.Fatalf("consolidated import: %v\n%s", err, out)
+	}
+	_, body = api("GET", "/v1/lists", nil)
+	var ls struct {
+		Lists []struct {
+			Source, List string
+			Entities     int
+		}
+	}
+	if err := json.Unmarshal(body, &ls); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, l := range ls.Lists {
+		got[l.Source] = l.Entities
+	}
+	if got["ofac-cons"] != 639 || got["ofac-sdn"] != 13821 {
+		t.Errorf("GET /v1/lists: %s", body)
+	}
+	code, body = api("POST", "/v1/screen", map[string]string{"name": "Bank of Kunlun", "kind": "organization"})
+	if code != 200 || !strings.Contains(string(body), `"id":"ofac-cons:15268"`) || !strings.Contains(string(body), `"list":"OFAC Consolidated (non-SDN)"`) {
+		t.Errorf("POST /v1/screen: %d %.1500s", code, body)
+	}
+	// A truncated cons_prim.csv is refused by the server; the 2018 set stays.
+	cut := t.TempDir()
+	for _, f := range []string{"cons_prim.csv", "cons_alt.csv", "cons_add.csv", "cons_comments.csv"} {
+		b, err := os.ReadFile(filepath.Join(sanctionsDir, "ofac-consolidated", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f == "cons_prim.csv" {
+			b = bytes.Join(bytes.SplitAfter(b, []byte("\n"))[:100], nil)
+		}
+		if err := os.WriteFile(filepath.Join(cut, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err = runRampart(t, "lists", "import", "--data-dir", data, "--token", tok, cut)
+	if err == nil || !strings.Contains(err.Error(), "implausible") || !strings.Contains(err.Error(), "100 entities, fewer than the 200") {
+		t.Fatalf("truncated consolidated import: %v\n%s", err, out)
+	}
 }

@@ -81,3 +81,43 @@ func TestListsImportRefusesBadFile(t *testing.T) {
 		t.Fatalf("error %v\n%s", err, out)
 	}
 }
+
+// TestListsConsolidated: the consolidated folder imports as ofac-cons,
+// shows in lists status next to the other lists, and rampart screen finds
+// its entries with their ofac-cons ids.
+func TestListsConsolidated(t *testing.T) {
+	data := t.TempDir()
+	cons := filepath.Join(sanctionsDir, "ofac-consolidated")
+	out, err := runRampart(t, "lists", "import", "--data-dir", data, cons, filepath.Join(sanctionsDir, "un"))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, want := range []string{"ofac-cons", "OFAC Consolidated (non-SDN)", "639 entities", "+639 -0 ~0"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("import output lacks %q:\n%s", want, out)
+		}
+	}
+	out, err = runRampart(t, "lists", "status", "--data-dir", data, "--json")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var st struct {
+		Versions []struct {
+			Source   string
+			Entities int
+			Files    []string
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	// The bundled lists fill in the sources not stored (SDN, UK); the
+	// consolidated list is not bundled.
+	if len(st.Versions) != 4 || st.Versions[0].Source != "ofac-cons" || st.Versions[0].Entities != 639 || len(st.Versions[0].Files) != 4 || st.Versions[1].Source != "ofac-sdn" {
+		t.Errorf("status %+v", st)
+	}
+	out, err = runRampart(t, "screen", "--json", "--lists", cons, "--kind", "organization", "Central Bank of Iran")
+	if err != nil || !strings.Contains(out, `"id":"ofac-cons:4632"`) {
+		t.Errorf("screen: %v\n%s", err, out)
+	}
+}

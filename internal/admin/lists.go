@@ -236,7 +236,7 @@ func readMultipart(r *http.Request, boundary string) (map[string][]byte, error) 
 			}
 			return nil, badRequest("reading file %s: %v", name, err)
 		}
-		if len(data) == 0 {
+		if len(data) == 0 && !lists.MayBeEmpty(strings.ToLower(name)) {
 			return nil, badRequest("file %s is empty", name)
 		}
 		files[name] = data

@@ -23,8 +23,8 @@ func ListPolicy(cfg *config.Config) lists.Policy {
 		p.Floors[k] = v
 	}
 	for _, f := range cfg.Compliance.Feeds {
-		if f.Source == config.FeedOFACSDN || f.Source == config.FeedUN || f.Source == config.FeedUK {
-			p.Floors[f.Source] = f.MinEntities
+		if src := feeds.ListSource(f.Source); src != "" {
+			p.Floors[src] = f.MinEntities
 		}
 	}
 	return p

@@ -37,7 +37,8 @@ type Feed struct {
 	// MaxSize caps one file in bytes (default 64 MiB).
 	MaxSize int64 `yaml:"max_size"`
 	// MinEntities is the floor below which a publication is implausible
-	// (default per source: ofac-sdn 5000, un 500, uk 1000).
+	// (default per source: ofac-sdn 5000, ofac-consolidated 200, un 500,
+	// uk 1000).
 	MinEntities int `yaml:"min_entities"`
 	// MaxAge: a feed whose newest publication is older is stale (default
 	// 168h = 7 days); so is one whose last successful check is older than
@@ -59,7 +60,9 @@ const (
 
 // FeedDefaultURLs are the official publication URLs. For the OFAC sets it
 // is the Sanctions List Service folder the official file names are
-// fetched from (SDN.CSV, ADD.CSV, ALT.CSV, SDN_COMMENTS.CSV).
+// fetched from: SDN.CSV, ADD.CSV, ALT.CSV, SDN_COMMENTS.CSV (ofac-sdn);
+// CONS_PRIM.CSV, CONS_ADD.CSV, CONS_ALT.CSV, CONS_COMMENTS.CSV
+// (ofac-consolidated).
 var FeedDefaultURLs = map[string]string{
 	FeedOFACSDN:          "https://sanctionslistservice.ofac.treas.gov/api/PublicationPreview/exports/",
 	FeedOFACConsolidated: "https://sanctionslistservice.ofac.treas.gov/api/PublicationPreview/exports/",
@@ -78,7 +81,7 @@ const (
 )
 
 // DefaultFeedFloors are the default min_entities per source.
-var DefaultFeedFloors = map[string]int{FeedOFACSDN: 5000, FeedUN: 500, FeedUK: 1000}
+var DefaultFeedFloors = map[string]int{FeedOFACSDN: 5000, FeedOFACConsolidated: 200, FeedUN: 500, FeedUK: 1000}
 
 // feeds validates and defaults compliance.feeds and
 // compliance.max_removed_share.
@@ -94,13 +97,13 @@ func (v *validator) feeds(c *Compliance) {
 		f := &c.Feeds[i]
 		field := fmt.Sprintf("compliance.feeds[%d]", i)
 		switch f.Source {
-		case FeedOFACSDN, FeedUN:
+		case FeedOFACSDN, FeedOFACConsolidated, FeedUN:
 		case FeedUK:
 			if f.URL == "" {
 				v.errorf(field+".url", "the uk feed needs a url: rampart does not parse the FCDO's own format yet (no real published file to build the parser from); "+
 					"give a folder serving subjects.csv and subject_names.csv, the format rampart reads")
 			}
-		case FeedOFACConsolidated, FeedEU:
+		case FeedEU:
 			v.errorf(field+".source", "%s: not available yet: rampart parses a format only from a real published file, and none of this list is at hand", f.Source)
 			continue
 		case "":

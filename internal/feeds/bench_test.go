@@ -73,3 +73,61 @@ func BenchmarkFullSDNUpdate(b *testing.B) {
 	}
 	b.ReportMetric(float64(cpuTime()-c0)/float64(b.N), "cpu-ns/op")
 }
+
+// BenchmarkCheckNotModifiedConsolidated is BenchmarkCheckNotModified for
+// the consolidated feed (four CONS_*.CSV files answered 304).
+func BenchmarkCheckNotModifiedConsolidated(b *testing.B) {
+	ls, err := lists.Open("", []string{filepath.Join(sanctions, "ofac-consolidated")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := newPubServer(b, consPublication(b), time.Date(2018, 5, 25, 0, 0, 0, 0, time.UTC))
+	f := consFeed(srv.URL + "/exports/")
+	s, err := feeds.New(feeds.Options{Store: ls, Feeds: []config.Feed{f}, DataDir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	if res := s.Check(ctx, f, nil); res.Outcome != feeds.OutcomeUnchanged {
+		b.Fatalf("priming: %+v", res)
+	}
+	b.ResetTimer()
+	c0 := cpuTime()
+	for b.Loop() {
+		if res := s.Check(ctx, f, nil); res.Outcome != feeds.OutcomeNotModified {
+			b.Fatalf("%+v", res)
+		}
+	}
+	b.ReportMetric(float64(cpuTime()-c0)/float64(b.N), "cpu-ns/op")
+}
+
+// BenchmarkFullConsolidatedUpdate activates a full consolidated
+// publication next to the active SDN list, the download excluded (as
+// BenchmarkFullSDNUpdate): it alternates the real 2018 set and the same
+// set without its last 10 entries. The screening index is rebuilt over
+// both lists on every activation.
+func BenchmarkFullConsolidatedUpdate(b *testing.B) {
+	ls, err := lists.Open(b.TempDir(), []string{filepath.Join(sanctions, "ofac"), filepath.Join(sanctions, "ofac-consolidated")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ls.SetPolicy(lists.Policy{Floors: lists.DefaultFloors})
+	screening.NewService(ls, 0)
+	canon := func(p publication) map[string][]byte {
+		return map[string][]byte{"cons_prim.csv": p["CONS_PRIM.CSV"], "cons_add.csv": p["CONS_ADD.CSV"], "cons_alt.csv": p["CONS_ALT.CSV"], "cons_comments.csv": p["CONS_COMMENTS.CSV"]}
+	}
+	full := canon(consPublication(b))
+	fewer := canon(consPublication(b))
+	fewer["cons_prim.csv"] = cutLines(full["cons_prim.csv"], 629)
+	sets := []map[string][]byte{fewer, full}
+	i := 0
+	c0 := cpuTime()
+	for b.Loop() {
+		res, err := ls.ImportSource("ofac-cons", sets[i%2], lists.ImportOptions{Origin: "bench"})
+		if err != nil || res[0].Unchanged {
+			b.Fatalf("%v %+v", err, res)
+		}
+		i++
+	}
+	b.ReportMetric(float64(cpuTime()-c0)/float64(b.N), "cpu-ns/op")
+}

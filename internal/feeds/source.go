@@ -37,6 +37,13 @@ var layouts = map[string]layout{
 		{"ALT.CSV", ofac.AltFile, false},
 		{"SDN_COMMENTS.CSV", ofac.CommentsFile, false},
 	}},
+	// The OFAC consolidated (non-SDN) set, from the same folder.
+	config.FeedOFACConsolidated: {store: ofac.ConsSource, files: []remoteFile{
+		{"CONS_PRIM.CSV", ofac.ConsPrimFile, true},
+		{"CONS_ADD.CSV", ofac.ConsAddFile, false},
+		{"CONS_ALT.CSV", ofac.ConsAltFile, false},
+		{"CONS_COMMENTS.CSV", ofac.ConsCommentsFile, false},
+	}},
 	// The UN consolidated XML is one file: the URL is the file.
 	config.FeedUN: {store: un.Source, files: []remoteFile{{"", un.FileName, true}}},
 	// Until a parser of the FCDO's own format exists, the uk feed reads
@@ -45,6 +52,13 @@ var layouts = map[string]layout{
 		{uk.SubjectsFile, uk.SubjectsFile, true},
 		{uk.NamesFile, uk.NamesFile, true},
 	}},
+}
+
+// ListSource is the list store source (the entity id prefix) a feed
+// source imports into: "ofac-cons" for ofac-consolidated, the feed source
+// itself otherwise; "" for a source without a feed layout.
+func ListSource(feedSource string) string {
+	return layouts[feedSource].store
 }
 
 // fileURL is the URL of f under the feed URL base.

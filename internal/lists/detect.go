@@ -1,6 +1,7 @@
 package lists
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -86,6 +87,18 @@ func (s *set) names() []string {
 	return out
 }
 
+// emptyFiles names the set's files that hold no rows: nothing but
+// whitespace and the 0x1A end-of-file byte.
+func (s *set) emptyFiles() map[string]bool {
+	out := map[string]bool{}
+	for _, f := range s.files {
+		if len(bytes.TrimRight(f.data, "\x1a\r\n\t ")) == 0 {
+			out[f.name] = true
+		}
+	}
+	return out
+}
+
 func (s *set) get(name string) []byte {
 	for _, f := range s.files {
 		if f.name == name {
@@ -100,12 +113,13 @@ func (s *set) parse() ([]entity.Entity, error) {
 	var ents []entity.Entity
 	var err error
 	switch s.source {
-	case ofac.Source:
-		ents, err = ofac.Parse(ofac.Files{
-			SDN:      s.get(ofac.SDNFile),
-			Alt:      s.get(ofac.AltFile),
-			Add:      s.get(ofac.AddFile),
-			Comments: s.get(ofac.CommentsFile),
+	case ofac.Source, ofac.ConsSource:
+		oset, _ := ofacSet(s.source)
+		ents, err = oset.Parse(ofac.Files{
+			Main:     s.get(oset.Main),
+			Alt:      s.get(oset.Alt),
+			Add:      s.get(oset.Add),
+			Comments: s.get(oset.Comments),
 		})
 	case un.Source:
 		ents, err = un.Parse(s.get(un.FileName))
@@ -120,8 +134,19 @@ func (s *set) parse() ([]entity.Entity, error) {
 	return ents, nil
 }
 
+// ofacSet returns the OFAC CSV set of a source.
+func ofacSet(source string) (ofac.Set, bool) {
+	for _, oset := range ofac.Sets {
+		if oset.Source == source {
+			return oset, true
+		}
+	}
+	return ofac.Set{}, false
+}
+
 // detectFS finds the list sets in dir of fsys. A folder holding sdn.csv is
-// an OFAC set; one holding subjects.csv and subject_names.csv is a UK set;
+// an OFAC SDN set, one holding cons_prim.csv an OFAC consolidated set
+// (both may share a folder, as on OFAC's Sanctions List Service); one holding subjects.csv and subject_names.csv is a UK set;
 // an XML file whose root is CONSOLIDATED_LIST is a UN set. A folder that
 // is none of these is searched for list folders, maxDepth levels deep.
 func detectFS(fsys fs.FS, dir, origin string, depth int) ([]*set, error) {
@@ -151,9 +176,12 @@ func detectFS(fsys fs.FS, dir, origin string, depth int) ([]*set, error) {
 		return b, nil
 	}
 	var sets []*set
-	if _, ok := lower[ofac.SDNFile]; ok {
-		s := &set{source: ofac.Source, list: ofac.ListName, origin: origin}
-		for _, n := range []string{ofac.SDNFile, ofac.AltFile, ofac.AddFile, ofac.CommentsFile} {
+	for _, oset := range ofac.Sets {
+		if _, ok := lower[oset.Main]; !ok {
+			continue
+		}
+		s := &set{source: oset.Source, list: oset.List, origin: origin}
+		for _, n := range oset.Names() {
 			actual, ok := lower[n]
 			if !ok {
 				continue
@@ -219,7 +247,7 @@ func detectPath(p string) ([]*set, error) {
 			return nil, err
 		}
 		if len(sets) == 0 {
-			return nil, fmt.Errorf("reading %s: no sanctions list found (want a folder with sdn.csv, a UN consolidated XML, or subjects.csv with subject_names.csv)", p)
+			return nil, fmt.Errorf("reading %s: no sanctions list found (want a folder with sdn.csv or cons_prim.csv, a UN consolidated XML, or subjects.csv with subject_names.csv)", p)
 		}
 		return sets, nil
 	}
@@ -231,22 +259,26 @@ func detectPath(p string) ([]*set, error) {
 		return nil, fmt.Errorf("reading %s: %w", p, err)
 	}
 	base := filepath.Base(p)
-	switch {
-	case un.IsConsolidated(data):
+	if un.IsConsolidated(data) {
 		return []*set{{source: un.Source, list: un.ListName, origin: p, files: []file{{name: un.FileName, data: data}}}}, nil
-	case strings.EqualFold(base, ofac.SDNFile):
-		// A lone sdn.csv: its folder's optional OFAC files come along.
+	}
+	for _, oset := range ofac.Sets {
+		if !strings.EqualFold(base, oset.Main) {
+			continue
+		}
+		// A lone sdn.csv or cons_prim.csv: its folder's optional files of
+		// the same set come along.
 		sets, err := detectFS(os.DirFS(filepath.Dir(p)), ".", filepath.Dir(p), maxDepth)
 		if err != nil {
 			return nil, err
 		}
 		for _, s := range sets {
-			if s.source == ofac.Source {
+			if s.source == oset.Source {
 				return []*set{s}, nil
 			}
 		}
 	}
-	return nil, fmt.Errorf("reading %s: not a known sanctions list file (want a UN consolidated XML or an OFAC sdn.csv; give folders for the OFAC and UK sets)", p)
+	return nil, fmt.Errorf("reading %s: not a known sanctions list file (want a UN consolidated XML, an OFAC sdn.csv or cons_prim.csv; give folders for the OFAC and UK sets)", p)
 }
 
 // detectFiles groups uploaded files (name -> content) into list sets.
@@ -276,11 +308,15 @@ func detectFiles(files map[string][]byte) ([]*set, error) {
 	for _, d := range dirs {
 		g := groups[d]
 		used := map[string]bool{}
-		if sdn, ok := g[ofac.SDNFile]; ok {
-			s := &set{source: ofac.Source, list: ofac.ListName, origin: d + ofac.SDNFile}
-			s.files = append(s.files, file{name: ofac.SDNFile, data: sdn})
-			used[ofac.SDNFile] = true
-			for _, n := range []string{ofac.AltFile, ofac.AddFile, ofac.CommentsFile} {
+		for _, oset := range ofac.Sets {
+			main, ok := g[oset.Main]
+			if !ok {
+				continue
+			}
+			s := &set{source: oset.Source, list: oset.List, origin: d + oset.Main}
+			s.files = append(s.files, file{name: oset.Main, data: main})
+			used[oset.Main] = true
+			for _, n := range oset.Names()[1:] {
 				if b, ok := g[n]; ok {
 					s.files = append(s.files, file{name: n, data: b})
 					used[n] = true
@@ -310,7 +346,7 @@ func detectFiles(files map[string][]byte) ([]*set, error) {
 		}
 		if len(unknown) > 0 {
 			sort.Strings(unknown)
-			return nil, fmt.Errorf("importing %s: not part of a known sanctions list (want sdn.csv with alt.csv, add.csv, sdn_comments.csv; a UN consolidated XML; or subjects.csv with subject_names.csv)", strings.Join(unknown, ", "))
+			return nil, fmt.Errorf("importing %s: not part of a known sanctions list (want sdn.csv with alt.csv, add.csv, sdn_comments.csv; cons_prim.csv with cons_alt.csv, cons_add.csv, cons_comments.csv; a UN consolidated XML; or subjects.csv with subject_names.csv)", strings.Join(unknown, ", "))
 		}
 	}
 	return sets, nil

@@ -36,7 +36,7 @@ import (
 
 // Version identifies one imported copy of one list.
 type Version struct {
-	// Source is the entity id prefix: "ofac-sdn", "un", "uk".
+	// Source is the entity id prefix: "ofac-sdn", "ofac-cons", "un", "uk".
 	Source string `json:"source"`
 	// List is the display name: "OFAC SDN".
 	List string `json:"list"`
@@ -106,6 +106,7 @@ type active struct {
 	entities []entity.Entity
 	digests  map[string][32]byte // entity id -> content hash
 	files    []file              // the files, kept only in memory (dir == "")
+	empty    map[string]bool     // the files that hold no rows
 }
 
 // Store holds the active list versions. It is safe for concurrent use;
@@ -228,7 +229,7 @@ func (s *Store) Load(vs []Loaded) ([]ImportResult, error) {
 		r.Diff = diff(old, d)
 		r.Summary = summarise(r.Diff, v.Source, v.Hash)
 		results = append(results, r)
-		next[v.Source] = &active{version: v, entities: p.ents, digests: d, files: s.memFiles(p.set)}
+		next[v.Source] = &active{version: v, entities: p.ents, digests: d, files: s.memFiles(p.set), empty: p.set.emptyFiles()}
 		toPersist = append(toPersist, p)
 	}
 	if len(results) == 0 {
@@ -268,7 +269,7 @@ func Open(dataDir string, defaults []string) (*Store, error) {
 			}
 			sets = append(sets, found...)
 		}
-	} else if len(s.sources) < len(allowedFiles) {
+	} else if s.missingAny(bundledSources) {
 		origin = "bundled"
 		fsys, err := bundled.FS()
 		if err != nil {
@@ -317,9 +318,10 @@ func OpenPersisted(dataDir string) (*Store, error) {
 		return nil, fmt.Errorf("reading list manifest %s: %w", s.manifestPath(), err)
 	}
 	type loaded struct {
-		v    Version
-		ents []entity.Entity
-		err  error
+		v     Version
+		ents  []entity.Entity
+		empty map[string]bool
+		err   error
 	}
 	res := make([]loaded, len(m.Versions))
 	var wg sync.WaitGroup
@@ -334,8 +336,8 @@ func OpenPersisted(dataDir string) (*Store, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ents, err := s.loadVersion(v)
-			res[i] = loaded{v, ents, err}
+			ents, empty, err := s.loadVersion(v)
+			res[i] = loaded{v, ents, empty, err}
 		}()
 	}
 	wg.Wait()
@@ -343,7 +345,7 @@ func OpenPersisted(dataDir string) (*Store, error) {
 		if r.err != nil {
 			return nil, r.err
 		}
-		s.sources[r.v.Source] = &active{version: r.v, entities: r.ents, digests: digests(r.ents)}
+		s.sources[r.v.Source] = &active{version: r.v, entities: r.ents, digests: digests(r.ents), empty: r.empty}
 	}
 	s.snap.Store(s.build())
 	return s, nil
@@ -354,9 +356,26 @@ var hashRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
 // allowedFiles are the only file names a version may hold, so that a
 // tampered manifest cannot point outside the version folder.
 var allowedFiles = map[string][]string{
-	ofac.Source: {ofac.SDNFile, ofac.AltFile, ofac.AddFile, ofac.CommentsFile},
-	un.Source:   {un.FileName},
-	uk.Source:   {uk.SubjectsFile, uk.NamesFile},
+	ofac.Source:     ofac.SDN.Names(),
+	ofac.ConsSource: ofac.Consolidated.Names(),
+	un.Source:       {un.FileName},
+	uk.Source:       {uk.SubjectsFile, uk.NamesFile},
+}
+
+// bundledSources are the sources of the lists bundled into the binary
+// (package bundled). The OFAC consolidated list is not bundled: its only
+// real sample is a 2018 publication, 43% of whose entries OFAC has removed
+// since (README, "Sanctions lists").
+var bundledSources = []string{ofac.Source, un.Source, uk.Source}
+
+// missingAny reports whether a source of srcs has no active version.
+func (s *Store) missingAny(srcs []string) bool {
+	for _, src := range srcs {
+		if _, ok := s.sources[src]; !ok {
+			return true
+		}
+	}
+	return false
 }
 
 func validVersion(v Version) error {
@@ -384,26 +403,27 @@ func (s *Store) versionDir(source, hash string) string {
 	return filepath.Join(s.dir, source, hash)
 }
 
-// loadVersion reads, verifies and parses a persisted version.
-func (s *Store) loadVersion(v Version) ([]entity.Entity, error) {
+// loadVersion reads, verifies and parses a persisted version; it returns
+// the entities and the version's files that hold no rows.
+func (s *Store) loadVersion(v Version) ([]entity.Entity, map[string]bool, error) {
 	dir := s.versionDir(v.Source, v.Hash)
 	st := &set{source: v.Source, list: v.List, origin: dir}
 	for _, name := range v.Files {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
-			return nil, fmt.Errorf("loading list %s version %s: %w", v.Source, short(v.Hash), err)
+			return nil, nil, fmt.Errorf("loading list %s version %s: %w", v.Source, short(v.Hash), err)
 		}
 		st.files = append(st.files, file{name: name, data: b})
 	}
 	sortFiles(st.files)
 	if h := st.hash(); h != v.Hash {
-		return nil, fmt.Errorf("loading list %s: files in %s hash to %s, the manifest says %s", v.Source, dir, short(h), short(v.Hash))
+		return nil, nil, fmt.Errorf("loading list %s: files in %s hash to %s, the manifest says %s", v.Source, dir, short(h), short(v.Hash))
 	}
 	ents, err := st.parse()
 	if err != nil {
-		return nil, fmt.Errorf("loading list %s version %s: %w", v.Source, short(v.Hash), err)
+		return nil, nil, fmt.Errorf("loading list %s version %s: %w", v.Source, short(v.Hash), err)
 	}
-	return ents, nil
+	return ents, st.emptyFiles(), nil
 }
 
 // memFiles is st's files for an in-memory store, nil otherwise (the data
@@ -431,7 +451,7 @@ func (s *Store) Active() ([]Activation, error) {
 		files := map[string][]byte{}
 		if s.dir == "" {
 			for _, f := range a.files {
-				files[f.name] = f.data
+				files[f.name] = orEmpty(f.data)
 			}
 		} else {
 			dir := s.versionDir(k, a.version.Hash)
@@ -526,7 +546,7 @@ func (s *Store) ImportSource(source string, files map[string][]byte, opts Import
 	return s.importSets([]*set{st}, opts)
 }
 
-var listNames = map[string]string{ofac.Source: ofac.ListName, un.Source: un.ListName, uk.Source: uk.ListName}
+var listNames = map[string]string{ofac.Source: ofac.ListName, ofac.ConsSource: ofac.ConsListName, un.Source: un.ListName, uk.Source: uk.ListName}
 
 // refuseDetect turns a file over the size cap found while detecting into
 // a refusal; other errors are returned as they are.
@@ -632,7 +652,8 @@ func (s *Store) importSets(sets []*set, opts ImportOptions) ([]ImportResult, err
 			old = prev.digests
 		}
 		r.Diff = diff(old, d)
-		if ref := s.policy.verify(prev, v, r.Diff); ref != nil {
+		empty := p.set.emptyFiles()
+		if ref := s.policy.verify(prev, v, r.Diff, empty); ref != nil {
 			ref.Feed, ref.Actor, ref.Origin = opts.Feed, opts.Actor, opts.Origin
 			if !opts.Force {
 				refusals = append(refusals, *ref)
@@ -643,7 +664,7 @@ func (s *Store) importSets(sets []*set, opts ImportOptions) ([]ImportResult, err
 		}
 		r.Summary = summarise(r.Diff, v.Source, v.Hash)
 		results[i] = r
-		next[p.set.source] = &active{version: r.Version, entities: p.ents, digests: d, files: s.memFiles(p.set)}
+		next[p.set.source] = &active{version: r.Version, entities: p.ents, digests: d, files: s.memFiles(p.set), empty: empty}
 		toPersist = append(toPersist, p)
 		changed = true
 	}
@@ -674,7 +695,7 @@ func (s *Store) activate(next map[string]*active, toPersist []parsed, results []
 			a := next[p.set.source]
 			files := make(map[string][]byte, len(p.set.files))
 			for _, f := range p.set.files {
-				files[f.name] = f.data
+				files[f.name] = orEmpty(f.data)
 			}
 			acts = append(acts, Activation{Version: a.version, Files: files})
 		}
@@ -784,6 +805,16 @@ func diff(old, cur map[string][32]byte) Diff {
 	sort.Strings(d.Removed)
 	sort.Strings(d.Changed)
 	return d
+}
+
+// orEmpty returns b, or an empty non-nil slice for nil: an empty file
+// (OFAC publishes cons_comments.csv empty) is stored in the shared store
+// as empty content, which a nil slice (SQL NULL) would not be.
+func orEmpty(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
 }
 
 // short returns the first 12 characters of a hash.

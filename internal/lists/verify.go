@@ -28,10 +28,19 @@ const DefaultMaxRemovedShare = 0.05
 // list holds. The real lists are far above them (testdata/sanctions: OFAC
 // SDN 13,821 in 2023, UN 1,003, UK 6,046 subjects); a file below is cut or
 // not the list.
+//
+// The OFAC consolidated (non-SDN) list is small and shrinking: 639
+// entries in the 2018 publication of testdata/sanctions/ofac-consolidated,
+// 443 in two public copies of 2025 (PROVENANCE.md there). Its floor, 200,
+// is under half of the smallest real publication seen, so a publication
+// that loses entries as the list did from 2018 to 2025 still passes, while
+// an empty, cut-to-a-few-lines or wrong file fails; a cut that keeps more
+// than 200 entries is caught by MaxRemovedShare once a version is active.
 var DefaultFloors = map[string]int{
-	ofac.Source: 5000,
-	un.Source:   500,
-	uk.Source:   1000,
+	ofac.Source:     5000,
+	ofac.ConsSource: 200,
+	un.Source:       500,
+	uk.Source:       1000,
 }
 
 // Policy is what an update must pass to be activated without force.
@@ -130,9 +139,10 @@ func (s *Store) Refuse(r Refusal) {
 
 // mainFile is the file named in a refusal of source.
 func mainFile(source string) string {
+	if oset, ok := ofacSet(source); ok {
+		return oset.Main
+	}
 	switch source {
-	case ofac.Source:
-		return ofac.SDNFile
 	case un.Source:
 		return un.FileName
 	case uk.Source:
@@ -141,14 +151,27 @@ func mainFile(source string) string {
 	return source
 }
 
+// MayBeEmpty reports whether a list file (by its lower-case name) may be
+// empty in a real publication, or lose all its rows from one publication
+// to the next: the OFAC comments files only hold the overflow of long
+// remarks, and OFAC has published cons_comments.csv empty.
+func MayBeEmpty(name string) bool {
+	return name == ofac.CommentsFile || name == ofac.ConsCommentsFile
+}
+
 // verify checks an update of one source against the active version prev
-// (nil for the first). It returns the refusal, or nil.
-func (p Policy) verify(prev *active, v Version, d Diff) *Refusal {
+// (nil for the first); empty names the update's files that hold no rows.
+// It returns the refusal, or nil.
+func (p Policy) verify(prev *active, v Version, d Diff, empty map[string]bool) *Refusal {
 	if prev != nil {
 		for _, f := range prev.version.Files {
 			if !slices.Contains(v.Files, f) {
 				return &Refusal{Source: v.Source, File: f, Kind: RefusedIncomplete,
 					Reason: fmt.Sprintf("the active version has %s, this update does not", f)}
+			}
+			if empty[f] && !prev.empty[f] && !MayBeEmpty(f) {
+				return &Refusal{Source: v.Source, File: f, Kind: RefusedIncomplete,
+					Reason: fmt.Sprintf("the active version's %s has rows, this update's is empty", f)}
 			}
 		}
 	}

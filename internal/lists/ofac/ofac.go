@@ -1,11 +1,17 @@
-// Package ofac reads OFAC's legacy CSV distribution of the Specially
-// Designated Nationals list (SDN.CSV, ALT.CSV, ADD.CSV, SDN_COMMENTS.CSV)
-// into entity.Entity values.
+// Package ofac reads OFAC's legacy CSV distributions into entity.Entity
+// values: the Specially Designated Nationals list (SDN.CSV, ALT.CSV,
+// ADD.CSV, SDN_COMMENTS.CSV; ids ofac-sdn:ENT_NUM) and the Consolidated
+// Sanctions List of OFAC's non-SDN lists (CONS_PRIM.CSV, CONS_ALT.CSV,
+// CONS_ADD.CSV, CONS_COMMENTS.CSV; ids ofac-cons:ENT_NUM). OFAC keeps the
+// SDN column layout in the consolidated files (cons_dat_spec.txt), so one
+// parser reads both, parametrised by a Set.
 //
 // The files have no header row, use CRLF line ends, write "-0-" for an
-// empty field and may end with a 0x1A (DOS end-of-file) byte. sdn.csv is
-// required; the other three are optional. The State Department's Foreign
-// Terrorist Organization designations appear here as program tag FTO.
+// empty field and may end with a 0x1A (DOS end-of-file) byte. The main
+// file (sdn.csv, cons_prim.csv) is required; the other three are
+// optional, and may be empty (OFAC has published an empty
+// cons_comments.csv). The State Department's Foreign Terrorist
+// Organization designations appear in the SDN list as program tag FTO.
 //
 // Parsing is strict: a row with the wrong number of columns, a non-numeric
 // ent_num, a duplicate ent_num, an unknown SDN_Type or an empty list is an
@@ -35,8 +41,8 @@ const Source = "ofac-sdn"
 // ListName is the display name of the SDN list.
 const ListName = "OFAC SDN"
 
-// File names as distributed (OFAC publishes them in upper case; both cases
-// are accepted).
+// File names of the SDN set as distributed (OFAC publishes them in upper
+// case; both cases are accepted).
 const (
 	SDNFile      = "sdn.csv"
 	AltFile      = "alt.csv"
@@ -44,7 +50,42 @@ const (
 	CommentsFile = "sdn_comments.csv"
 )
 
-// Column counts of each file.
+// ConsSource is the entity id prefix and source name of the Consolidated
+// (non-SDN) list; the product spec names its ids ofac-cons:ENT_NUM.
+const ConsSource = "ofac-cons"
+
+// ConsListName is the display name of the Consolidated (non-SDN) list.
+const ConsListName = "OFAC Consolidated (non-SDN)"
+
+// File names of the consolidated set (CONS_PRIM.CSV etc. on OFAC's
+// Sanctions List Service).
+const (
+	ConsPrimFile     = "cons_prim.csv"
+	ConsAltFile      = "cons_alt.csv"
+	ConsAddFile      = "cons_add.csv"
+	ConsCommentsFile = "cons_comments.csv"
+)
+
+// Set is one of OFAC's legacy CSV sets: its source (the id prefix), its
+// display name and its four canonical (lower-case) file names.
+type Set struct {
+	Source, List             string
+	Main, Alt, Add, Comments string
+}
+
+// The two sets OFAC publishes in this layout.
+var (
+	SDN          = Set{Source: Source, List: ListName, Main: SDNFile, Alt: AltFile, Add: AddFile, Comments: CommentsFile}
+	Consolidated = Set{Source: ConsSource, List: ConsListName, Main: ConsPrimFile, Alt: ConsAltFile, Add: ConsAddFile, Comments: ConsCommentsFile}
+)
+
+// Sets are the OFAC CSV sets, SDN first.
+var Sets = []Set{SDN, Consolidated}
+
+// Names returns the set's canonical file names, the main file first.
+func (s Set) Names() []string { return []string{s.Main, s.Alt, s.Add, s.Comments} }
+
+// Column counts of each file (the same in both sets).
 const (
 	sdnCols      = 12
 	altCols      = 5
@@ -52,46 +93,60 @@ const (
 	commentsCols = 2
 )
 
-// Files holds the raw content of one OFAC legacy CSV set. SDN is required;
-// nil optional files are skipped.
+// Files holds the raw content of one OFAC legacy CSV set. Main (sdn.csv
+// or cons_prim.csv) is required; nil optional files are skipped, empty
+// ones have no rows.
 type Files struct {
-	SDN, Alt, Add, Comments []byte
+	Main, Alt, Add, Comments []byte
 }
 
-// ReadDir reads the CSV set from a directory. See ReadFS.
-func ReadDir(dir string) ([]entity.Entity, error) {
-	return ReadFS(os.DirFS(dir))
+// ReadDir reads the SDN set from a directory. See Set.ReadFS.
+func ReadDir(dir string) ([]entity.Entity, error) { return SDN.ReadDir(dir) }
+
+// ReadFS reads the SDN set from the root of fsys. See Set.ReadFS.
+func ReadFS(fsys fs.FS) ([]entity.Entity, error) { return SDN.ReadFS(fsys) }
+
+// Parse maps the SDN set's files to entities. See Set.Parse.
+func Parse(f Files) ([]entity.Entity, error) { return SDN.Parse(f) }
+
+// FileNames returns the actual names of the SDN set's files present at the
+// root of fsys. See Set.FileNames.
+func FileNames(fsys fs.FS) []string { return SDN.FileNames(fsys) }
+
+// ReadDir reads the set from a directory. See ReadFS.
+func (s Set) ReadDir(dir string) ([]entity.Entity, error) {
+	return s.ReadFS(os.DirFS(dir))
 }
 
-// ReadFS reads the CSV set from the root of fsys: sdn.csv is required,
-// alt.csv, add.csv and sdn_comments.csv are optional. Names are matched in
-// lower or upper case.
-func ReadFS(fsys fs.FS) ([]entity.Entity, error) {
+// ReadFS reads the set from the root of fsys: the main file is required,
+// the other three are optional. Names are matched in lower or upper case.
+func (s Set) ReadFS(fsys fs.FS) ([]entity.Entity, error) {
 	var f Files
 	var err error
-	if f.SDN, err = readOptional(fsys, SDNFile); err != nil {
+	if f.Main, err = readOptional(fsys, s.Main); err != nil {
 		return nil, err
 	}
-	if f.SDN == nil {
-		return nil, fmt.Errorf("reading %s: %w", SDNFile, fs.ErrNotExist)
+	if f.Main == nil {
+		return nil, fmt.Errorf("reading %s: %w", s.Main, fs.ErrNotExist)
 	}
-	if f.Alt, err = readOptional(fsys, AltFile); err != nil {
+	if f.Alt, err = readOptional(fsys, s.Alt); err != nil {
 		return nil, err
 	}
-	if f.Add, err = readOptional(fsys, AddFile); err != nil {
+	if f.Add, err = readOptional(fsys, s.Add); err != nil {
 		return nil, err
 	}
-	if f.Comments, err = readOptional(fsys, CommentsFile); err != nil {
+	if f.Comments, err = readOptional(fsys, s.Comments); err != nil {
 		return nil, err
 	}
-	return Parse(f)
+	return s.Parse(f)
 }
 
 // FileNames returns the actual names of the set's files present at the
-// root of fsys, sdn.csv first; it is empty when there is no sdn.csv.
-func FileNames(fsys fs.FS) []string {
+// root of fsys, the main file first; it is empty when there is no main
+// file.
+func (s Set) FileNames(fsys fs.FS) []string {
 	var out []string
-	for _, n := range []string{SDNFile, AltFile, AddFile, CommentsFile} {
+	for _, n := range s.Names() {
 		for _, c := range []string{n, strings.ToUpper(n)} {
 			if st, err := fs.Stat(fsys, c); err == nil && st.Mode().IsRegular() {
 				out = append(out, c)
@@ -105,10 +160,15 @@ func FileNames(fsys fs.FS) []string {
 	return out
 }
 
+// readOptional reads name (or its upper-case spelling); nil if neither
+// exists, a non-nil empty slice for an empty file.
 func readOptional(fsys fs.FS, name string) ([]byte, error) {
 	for _, n := range []string{name, strings.ToUpper(name)} {
 		b, err := fs.ReadFile(fsys, n)
 		if err == nil {
+			if b == nil {
+				b = []byte{}
+			}
 			return b, nil
 		}
 		if !errors.Is(err, fs.ErrNotExist) {
@@ -118,19 +178,19 @@ func readOptional(fsys fs.FS, name string) ([]byte, error) {
 	return nil, nil
 }
 
-// Parse maps one CSV set to entities, in sdn.csv order. Rows of the
-// optional files that refer to an ent_num missing from sdn.csv are
+// Parse maps one CSV set to entities, in main-file order. Rows of the
+// optional files that refer to an ent_num missing from the main file are
 // ignored (OFAC's own files are consistent; trimmed copies are not).
-func Parse(f Files) ([]entity.Entity, error) {
-	ents, index, err := parseSDN(f.SDN)
+func (s Set) Parse(f Files) ([]entity.Entity, error) {
+	ents, index, err := s.parseMain(f.Main)
 	if err != nil {
 		return nil, err
 	}
 	if f.Comments != nil {
-		err := eachRow(CommentsFile, f.Comments, commentsCols, func(line int, rec []string) error {
+		err := eachRow(s.Comments, f.Comments, commentsCols, func(line int, rec []string) error {
 			n, err := entNum(rec[0])
 			if err != nil {
-				return fmt.Errorf("parsing %s line %d: %w", CommentsFile, line, err)
+				return fmt.Errorf("parsing %s line %d: %w", s.Comments, line, err)
 			}
 			if i, ok := index[n]; ok {
 				ents[i].Remarks += field(rec[1])
@@ -145,10 +205,10 @@ func Parse(f Files) ([]entity.Entity, error) {
 		applyRemarks(&ents[i])
 	}
 	if f.Alt != nil {
-		err := eachRow(AltFile, f.Alt, altCols, func(line int, rec []string) error {
+		err := eachRow(s.Alt, f.Alt, altCols, func(line int, rec []string) error {
 			n, err := entNum(rec[0])
 			if err != nil {
-				return fmt.Errorf("parsing %s line %d: %w", AltFile, line, err)
+				return fmt.Errorf("parsing %s line %d: %w", s.Alt, line, err)
 			}
 			i, ok := index[n]
 			if !ok {
@@ -156,7 +216,7 @@ func Parse(f Files) ([]entity.Entity, error) {
 			}
 			name := field(rec[3])
 			if name == "" {
-				return fmt.Errorf("parsing %s line %d: empty alt_name", AltFile, line)
+				return fmt.Errorf("parsing %s line %d: empty alt_name", s.Alt, line)
 			}
 			var typ entity.NameType
 			switch strings.ToLower(field(rec[2])) {
@@ -167,7 +227,7 @@ func Parse(f Files) ([]entity.Entity, error) {
 			case "nka":
 				typ = entity.NKA
 			default:
-				return fmt.Errorf("parsing %s line %d: unknown alt_type %q", AltFile, line, rec[2])
+				return fmt.Errorf("parsing %s line %d: unknown alt_type %q", s.Alt, line, rec[2])
 			}
 			nm := makeName(ents[i].Kind, name, typ, entity.Strong)
 			nm.Remark = field(rec[4])
@@ -179,10 +239,10 @@ func Parse(f Files) ([]entity.Entity, error) {
 		}
 	}
 	if f.Add != nil {
-		err := eachRow(AddFile, f.Add, addCols, func(line int, rec []string) error {
+		err := eachRow(s.Add, f.Add, addCols, func(line int, rec []string) error {
 			n, err := entNum(rec[0])
 			if err != nil {
-				return fmt.Errorf("parsing %s line %d: %w", AddFile, line, err)
+				return fmt.Errorf("parsing %s line %d: %w", s.Add, line, err)
 			}
 			i, ok := index[n]
 			if !ok {
@@ -218,20 +278,20 @@ func Parse(f Files) ([]entity.Entity, error) {
 	return ents, nil
 }
 
-func parseSDN(data []byte) ([]entity.Entity, map[int]int, error) {
+func (s Set) parseMain(data []byte) ([]entity.Entity, map[int]int, error) {
 	var ents []entity.Entity
 	index := make(map[int]int)
-	err := eachRow(SDNFile, data, sdnCols, func(line int, rec []string) error {
+	err := eachRow(s.Main, data, sdnCols, func(line int, rec []string) error {
 		n, err := entNum(rec[0])
 		if err != nil {
-			return fmt.Errorf("parsing %s line %d: %w", SDNFile, line, err)
+			return fmt.Errorf("parsing %s line %d: %w", s.Main, line, err)
 		}
 		if _, dup := index[n]; dup {
-			return fmt.Errorf("parsing %s line %d: duplicate ent_num %d", SDNFile, line, n)
+			return fmt.Errorf("parsing %s line %d: duplicate ent_num %d", s.Main, line, n)
 		}
 		name := field(rec[1])
 		if name == "" {
-			return fmt.Errorf("parsing %s line %d: ent_num %d has an empty SDN_Name", SDNFile, line, n)
+			return fmt.Errorf("parsing %s line %d: ent_num %d has an empty SDN_Name", s.Main, line, n)
 		}
 		var kind entity.Kind
 		switch strings.ToLower(field(rec[2])) {
@@ -244,12 +304,12 @@ func parseSDN(data []byte) ([]entity.Entity, map[int]int, error) {
 		case "aircraft":
 			kind = entity.Aircraft
 		default:
-			return fmt.Errorf("parsing %s line %d: ent_num %d has unknown SDN_Type %q", SDNFile, line, n, rec[2])
+			return fmt.Errorf("parsing %s line %d: ent_num %d has unknown SDN_Type %q", s.Main, line, n, rec[2])
 		}
 		e := entity.Entity{
-			ID:       Source + ":" + strconv.Itoa(n),
-			Source:   Source,
-			List:     ListName,
+			ID:       s.Source + ":" + strconv.Itoa(n),
+			Source:   s.Source,
+			List:     s.List,
 			Kind:     kind,
 			Title:    field(rec[4]),
 			Programs: splitPrograms(field(rec[3])),
@@ -284,7 +344,7 @@ func parseSDN(data []byte) ([]entity.Entity, map[int]int, error) {
 		return nil, nil, err
 	}
 	if len(ents) == 0 {
-		return nil, nil, fmt.Errorf("parsing %s: no entries", SDNFile)
+		return nil, nil, fmt.Errorf("parsing %s: no entries", s.Main)
 	}
 	return ents, index, nil
 }

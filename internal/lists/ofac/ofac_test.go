@@ -259,7 +259,7 @@ func TestRealRecords(t *testing.T) {
 
 func TestWebsiteWithTrailingSentence(t *testing.T) {
 	data := "9,\"RIHS\",-0- ,\"SDGT\",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,\"Website www.alturath.org. Revival of Islamic Heritage Society Offices Worldwide; Email Address info@x.example.; Digital Currency Address - XBT 1abc.\"\r\n"
-	ents, err := ofac.Parse(ofac.Files{SDN: []byte(data)})
+	ents, err := ofac.Parse(ofac.Files{Main: []byte(data)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,7 +330,7 @@ func TestMalformed(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = ofac.Parse(ofac.Files{SDN: data})
+			_, err = ofac.Parse(ofac.Files{Main: data})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want one containing %q", err, tc.want)
 			}

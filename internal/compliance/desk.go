@@ -101,9 +101,12 @@ func (c *Service) ReviewMatch(ctx context.Context, caseID, matchID, subjectType,
 	default:
 		return store.MatchReview{}, invalid("verdict: %q is not confirmed, no_match or whitelisted", verdict)
 	}
-	reason, err := cleanText("reason", reason, store.MaxReviewReason, verdict == store.VerdictWhitelisted)
+	reason, err := cleanText("reason", reason, store.MaxReviewReason, false)
 	if err != nil {
 		return store.MatchReview{}, err
+	}
+	if reason == "" && verdict == store.VerdictWhitelisted {
+		return store.MatchReview{}, invalid("reason: required to whitelist a match")
 	}
 	if matchID = strings.TrimSpace(matchID); matchID == "" || len(matchID) > 200 {
 		return store.MatchReview{}, invalid("match_id: required, at most 200 bytes")

@@ -43,6 +43,26 @@ type reviewRow struct {
 	Verdict *store.MatchReview
 }
 
+// Selected is the verdict the row's form shows: the refused form's,
+// else the current verdict.
+func (r reviewRow) Selected(f *failedReview) string {
+	if f != nil && f.Match == r.Match.ID {
+		return f.Verdict
+	}
+	if r.Verdict != nil {
+		return r.Verdict.Verdict
+	}
+	return ""
+}
+
+// Typed is the reason a refused form of this row held.
+func (r reviewRow) Typed(f *failedReview) string {
+	if f != nil && f.Match == r.Match.ID {
+		return f.Reason
+	}
+	return ""
+}
+
 // maxReviewRows bounds the matches listed for review.
 const maxReviewRows = 100
 

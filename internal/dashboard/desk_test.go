@@ -81,11 +81,11 @@ func TestCaseDesk(t *testing.T) {
 	}
 	// The timeline's link leads to the entry on the audit page.
 	seq := regexp.MustCompile(`/dashboard/audit\?from=(\d+)#seq-(\d+)`).FindStringSubmatch(body)
-	if seq == nil || seq[1] != seq[2] {
-		t.Fatalf("timeline link: %v", seq)
+	if seq == nil {
+		t.Fatal("no timeline link to the audit page")
 	}
-	if code, body, _ = get(t, c, r.srv.URL+"/dashboard/audit?from="+seq[1]); code != 200 || !strings.Contains(body, `id="seq-`+seq[1]+`"`) {
-		t.Fatalf("audit page from %s: %d", seq[1], code)
+	if code, body, _ = get(t, c, r.srv.URL+"/dashboard/audit?from="+seq[1]); code != 200 || !strings.Contains(body, `id="seq-`+seq[2]+`"`) {
+		t.Fatalf("audit page from %s lacks entry %s: %d", seq[1], seq[2], code)
 	}
 
 	// The queue: the account's name (not account:acc_…) linking to the

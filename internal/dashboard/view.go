@@ -106,8 +106,11 @@ var funcs = template.FuncMap{
 	"qs":       urlQueryEscape,
 	"truncate": truncate,
 	"path":     url.PathEscape,
-	"list":     jsonList,
-	"verdict":  func(s string) string { return strings.ReplaceAll(s, "_", " ") },
+	// auditFrom is the audit page's first entry that shows entry seq
+	// mid-page (the page lists 50 from there, newest first).
+	"auditFrom": func(seq int64) int64 { return max(1, seq-24) },
+	"list":      jsonList,
+	"verdict":   func(s string) string { return strings.ReplaceAll(s, "_", " ") },
 }
 
 // jsonList prints a JSON array of strings (a zone's aliases, origins) as

@@ -118,7 +118,7 @@ func TestCaseDeskAPI(t *testing.T) {
 					t.Errorf("cases?%s: %d %s, want %d cases", q, code, body, want)
 				}
 			}
-			code, body = call(token.Read, "GET", "/v1/cases/"+cs.ID, "")
+			code, _ = call(token.Read, "GET", "/v1/cases/"+cs.ID, "")
 			if code != 403 {
 				t.Errorf("case with a read token: %d", code)
 			}

@@ -61,7 +61,7 @@ func TestCaseDesk(t *testing.T) {
 	if code != http.StatusSeeOther {
 		t.Fatalf("comment: %d %s", code, h.Get("Location"))
 	}
-	if code, body, _ = postForm(t, c, caseURL+"/comments", url.Values{"csrf": {csrf}, "body": {"  "}}); code != http.StatusUnprocessableEntity {
+	if code, body, _ = postForm(t, c, caseURL+"/comments", url.Values{"csrf": {csrf}, "body": {"  "}}); code != http.StatusUnprocessableEntity || !strings.Contains(body, "body: required") {
 		t.Fatalf("empty comment: %d", code)
 	}
 	// Another case goes to a named colleague.

@@ -248,3 +248,42 @@ func testCaseDeskRescreen(t *testing.T, s store.Store) {
 		t.Errorf("whitelist after a confirmed verdict: %+v", wl)
 	}
 }
+
+// TestRescreenRemovalOpensAccountCase: a blocked account whose last
+// screening matched an entity the list drops goes to review for a human
+// to clear, with its case opened in the same transaction.
+func TestRescreenRemovalOpensAccountCase(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			s := b.open(t)
+			c := newService(t, s, sharedScreening(t), config.OnHitReview)
+			acc := store.Account{ID: "acc_removed", Name: "Delisted Trading FZE", Kind: store.KindOrganization, Status: store.AccountBlocked, Screening: json.RawMessage(`{}`)}
+			if err := s.InsertAccounts(ctx, []store.Account{acc}); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.AddScreening(ctx, &store.Screening{SubjectType: store.SubjectAccount, SubjectID: acc.ID, Result: store.AccountBlocked,
+				Matches: json.RawMessage(`[{"id":"ofac-sdn:990010","name":"DELISTED TRADING FZE"}]`)}); err != nil {
+				t.Fatal(err)
+			}
+			ls, err := lists.Open("", []string{ofac2023})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err := c.Rescreen(ctx, ls.Snapshot(), []lists.ImportResult{{Diff: lists.Diff{Removed: []string{"ofac-sdn:990010"}}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(rep.ClearedForReview, []string{acc.ID}) || len(rep.Cases) != 1 {
+				t.Fatalf("report %+v", rep)
+			}
+			if a, _ := s.GetAccount(ctx, acc.ID); a.Status != store.AccountReview {
+				t.Errorf("account %s, want review", a.Status)
+			}
+			cs, err := s.FindActiveCase(ctx, AccountCaseHost(acc.ID), store.CategorySanctions)
+			if err != nil || cs.ID != rep.Cases[0] || !strings.Contains(cs.Summary, "removed from the list") {
+				t.Fatalf("case %+v %v", cs, err)
+			}
+		})
+	}
+}

@@ -118,6 +118,11 @@ func TestCaseDesk(t *testing.T) {
 		t.Errorf("zone aliases on the case page: %.200s", body[strings.Index(body, "Aliases"):])
 	}
 
+	// The account's page links its case.
+	if _, body, _ := get(t, c, r.srv.URL+"/dashboard/accounts/"+sd.held); !strings.Contains(body, `href="/dashboard/cases/`+accCase.ID+`"`) {
+		t.Errorf("the account page does not link its case")
+	}
+
 	// Stored and audited with the token id.
 	tl, err := r.desk.CaseTimeline(ctx, accCase.ID)
 	if err != nil {

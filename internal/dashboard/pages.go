@@ -435,7 +435,9 @@ func (d *Dashboard) pageAccounts(w http.ResponseWriter, r *http.Request, v *view
 }
 
 type accountData struct {
-	Account    store.Account
+	Account store.Account
+	// Cases are the account's own cases (its holds), newest first.
+	Cases      []store.Case
 	Summary    map[string]any
 	Screenings []matchSet
 	Zones      []store.Zone
@@ -461,6 +463,11 @@ func (d *Dashboard) pageAccount(w http.ResponseWriter, r *http.Request, v *view)
 		return err
 	}
 	ad := accountData{Account: a, Screenings: decodeScreenings("account "+a.Name, scs), Zones: zs}
+	if v.CanDecide {
+		if ad.Cases, err = st.ListCases(ctx, store.CaseFilter{Host: compliance.AccountCaseHost(a.ID), Limit: 20}); err != nil {
+			return err
+		}
+	}
 	_ = json.Unmarshal(a.Screening, &ad.Summary)
 	for _, act := range []string{"clear", "review", "block"} {
 		if map[string]string{"clear": store.AccountActive, "review": store.AccountReview, "block": store.AccountBlocked}[act] != a.Status {

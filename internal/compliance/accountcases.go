@@ -22,9 +22,8 @@ import (
 //
 // and an account decision taken on the account itself (POST
 // /v1/accounts/{id}/decision) closes or reopens its case in the same
-// transaction. A hold that a re-screening puts on an account does not
-// open a case yet (the dashboard's queue lists the accounts in review
-// beside the cases).
+// transaction. A hold that a re-screening puts on an account opens (or
+// joins) its case too, in the re-screening's transaction (rescreen.go).
 
 // AccountCasePrefix starts the host of an account's case.
 const AccountCasePrefix = "account:"

@@ -31,9 +31,17 @@ func auditScreening(actor string, sc *store.Screening) audit.Event {
 func (c *Service) SyncConfigZones(ctx context.Context, zones []config.Zone) (map[string]string, error) {
 	blocked := map[string]string{}
 	for _, zc := range zones {
-		status, reasons, ms, lv := c.ScreenZone(zc, nil)
-		sc := store.Screening{Result: status, Lists: lv, Matches: matchesJSON(ms)}
 		cur, err := c.s.GetZoneByHost(ctx, zc.Host)
+		var skip map[string]bool
+		if err == nil {
+			wl, werr := c.loadWhitelist(ctx, store.SubjectZone, cur.ID)
+			if werr != nil {
+				return nil, werr
+			}
+			skip = wl[subjectKey(store.SubjectZone, cur.ID)]
+		}
+		status, reasons, ms, lv := c.screenZone(zc, nil, skip)
+		sc := store.Screening{Result: status, Lists: lv, Matches: matchesJSON(ms)}
 		// Under a suspended zone (cover.go): a new zone goes to review
 		// with a case; one held in review for it stays there until a
 		// decision clears it.

@@ -219,10 +219,20 @@ func (c *Service) screenHost(h string) []screening.Match {
 // identifiers (a listed domain or a parent of it rejects the zone), and
 // the account's status (blocked rejects, review puts the zone in review).
 func (c *Service) ScreenZone(z config.Zone, acc *store.Account) (status string, reasons []string, ms []screening.Match, lists json.RawMessage) {
+	return c.screenZone(z, acc, nil)
+}
+
+// screenZone is ScreenZone without the matches whitelisted for the zone
+// (the entity ids in skip; desk.go).
+func (c *Service) screenZone(z config.Zone, acc *store.Account, skip map[string]bool) (status string, reasons []string, ms []screening.Match, lists json.RawMessage) {
 	status, reasons = store.ZoneActive, []string{}
 	lists = listVersions(c.scr.ScreenIdentifier(entity.Website, "example.invalid"))
 	for _, h := range append([]string{z.Host}, z.Aliases...) {
-		if hit := c.screenHost(h); len(hit) > 0 {
+		hit := c.screenHost(h)
+		if len(skip) > 0 {
+			hit = slices.DeleteFunc(hit, func(m screening.Match) bool { return skip[m.ID] })
+		}
+		if len(hit) > 0 {
 			status = store.ZoneRejected
 			ms = append(ms, hit...)
 			reasons = append(reasons, fmt.Sprintf("host %s is listed as a website of %s (%s)", h, hit[0].ID, hit[0].Name))
@@ -383,7 +393,11 @@ func (c *Service) UpdateZone(ctx context.Context, id string, patch json.RawMessa
 	if cov := c.coveredNames(added, curState); len(cov) > 0 {
 		return store.Zone{}, invalid("aliases: %s", strings.Join(cov, "; "))
 	}
-	status, reasons, ms, lv := c.ScreenZone(zc, &acc)
+	wl, err := c.loadWhitelist(ctx, store.SubjectZone, id)
+	if err != nil {
+		return store.Zone{}, err
+	}
+	status, reasons, ms, lv := c.screenZone(zc, &acc, wl[subjectKey(store.SubjectZone, id)])
 	if z.Status == store.ZoneSuspended {
 		status = store.ZoneSuspended
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -14,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/rampart-edge/rampart/internal/audit"
 	"github.com/rampart-edge/rampart/internal/config"
 	"github.com/rampart-edge/rampart/internal/store"
 )
@@ -235,23 +237,41 @@ func (c *Service) Decide(ctx context.Context, caseID, action, reason, actor stri
 	return cs, d, nil
 }
 
-// Timeline is a case with its reports, decisions and the screenings of
-// its zone.
+// Timeline is a case with its reports, decisions, match reviews,
+// comments, the screenings of its zone, and its timeline read from the
+// audit log.
 type Timeline struct {
 	store.CaseTimeline
 	Screenings []store.Screening `json:"screenings"`
+	// Reviews are the verdicts on the case's matches, oldest first (the
+	// latest of a match is its verdict).
+	Reviews []store.MatchReview `json:"match_reviews"`
+	// Comments are the case's comments, oldest first.
+	Comments []store.Comment `json:"comments"`
 	// KnownSince is when the operator first knew: the case's opening.
 	KnownSince string `json:"known_since"`
-	// Events are every dated step, oldest first.
+	// Events are the audit log's entries about the case, its zone and
+	// its account (reports, screenings, reviews, comments, assignments,
+	// decisions, status changes), oldest first; the newest
+	// TimelineMax are kept.
 	Events []TimelineEvent `json:"events"`
 }
 
-// TimelineEvent is one dated step of a case.
+// TimelineMax bounds the audit entries of a case's timeline.
+const TimelineMax = 200
+
+// TimelineEvent is one audit entry of a case's timeline.
 type TimelineEvent struct {
+	// Seq is the entry's number in the audit log.
+	Seq  int64  `json:"seq"`
 	Time string `json:"time"`
-	Kind string `json:"kind"` // opened | report | screening | decision
-	ID   string `json:"id,omitempty"`
-	Text string `json:"text"`
+	// Kind is the audit action, such as case.open, report.create,
+	// screening.run, case.review, case.comment, case.assign,
+	// case.decision, zone.update.
+	Kind    string `json:"kind"`
+	Actor   string `json:"actor"`
+	Subject string `json:"subject"`
+	Text    string `json:"text"`
 }
 
 // CaseTimeline returns a case's full timeline.
@@ -260,7 +280,7 @@ func (c *Service) CaseTimeline(ctx context.Context, id string) (Timeline, error)
 	if err != nil {
 		return Timeline{}, fmt.Errorf("reading case %s: %w", id, err)
 	}
-	t := Timeline{CaseTimeline: ct, Screenings: []store.Screening{}}
+	t := Timeline{CaseTimeline: ct, Screenings: []store.Screening{}, Events: []TimelineEvent{}}
 	if t.Reports == nil {
 		t.Reports = []store.Report{}
 	}
@@ -269,33 +289,106 @@ func (c *Service) CaseTimeline(ctx context.Context, id string) (Timeline, error)
 	}
 	const tf = "2006-01-02T15:04:05.000000Z07:00"
 	t.KnownSince = ct.Case.Opened.UTC().Format(tf)
-	t.Events = append(t.Events, TimelineEvent{Time: t.KnownSince, Kind: "opened", ID: ct.Case.ID,
-		Text: "case opened (" + ct.Case.Origin + ", " + ct.Case.Category + ")"})
 	if ct.Case.ZoneID != "" {
 		scs, err := c.s.Screenings(ctx, store.SubjectZone, ct.Case.ZoneID, 50)
 		if err == nil {
 			t.Screenings = scs
 		}
 	}
-	var evs []TimelineEvent
-	for _, r := range t.Reports {
-		evs = append(evs, TimelineEvent{Time: r.Created.UTC().Format(tf), Kind: "report", ID: r.ID, Text: r.Description})
+	if t.Reviews, err = c.s.MatchReviews(ctx, id); err != nil {
+		return Timeline{}, fmt.Errorf("reading the reviews of case %s: %w", id, err)
 	}
-	for _, s := range t.Screenings {
-		evs = append(evs, TimelineEvent{Time: s.Created.UTC().Format(tf), Kind: "screening", ID: s.ID, Text: "screening result " + s.Result})
+	if t.Comments, err = c.s.Comments(ctx, id); err != nil {
+		return Timeline{}, fmt.Errorf("reading the comments of case %s: %w", id, err)
 	}
-	for _, d := range t.Decisions {
-		evs = append(evs, TimelineEvent{Time: d.Created.UTC().Format(tf), Kind: "decision", ID: d.ID, Text: d.Action + " by " + d.Actor + ": " + d.Reason})
+	if t.Reviews == nil {
+		t.Reviews = []store.MatchReview{}
 	}
-	sortEvents(evs)
-	t.Events = append(t.Events, evs...)
+	if t.Comments == nil {
+		t.Comments = []store.Comment{}
+	}
+	sub, err := caseSubjects(ctx, c.s, ct.Case)
+	if err != nil {
+		return Timeline{}, fmt.Errorf("reading the subjects of case %s: %w", id, err)
+	}
+	es, err := c.s.AuditBySubjects(ctx, sub.auditSubjects(id), TimelineMax)
+	if err != nil {
+		return Timeline{}, fmt.Errorf("reading the audit entries of case %s: %w", id, err)
+	}
+	for _, e := range es {
+		t.Events = append(t.Events, TimelineEvent{Seq: e.Seq, Time: e.Time.UTC().Format(tf), Kind: e.Action, Actor: e.Actor,
+			Subject: e.Subject, Text: eventText(e)})
+	}
 	return t, nil
 }
 
-func sortEvents(evs []TimelineEvent) {
-	for i := 1; i < len(evs); i++ {
-		for j := i; j > 0 && evs[j].Time < evs[j-1].Time; j-- {
-			evs[j], evs[j-1] = evs[j-1], evs[j]
+// eventText is a one-line account of an audit entry for a timeline.
+func eventText(e audit.Entry) string {
+	var d map[string]any
+	_ = json.Unmarshal(e.Data, &d)
+	str := func(k string) string {
+		switch v := d[k].(type) {
+		case string:
+			return v
+		case float64:
+			return strconv.FormatFloat(v, 'f', -1, 64)
+		case nil:
+			return ""
+		default:
+			b, _ := json.Marshal(v)
+			return string(b)
 		}
 	}
+	var out string
+	switch e.Action {
+	case audit.ActionCaseOpen:
+		out = "case opened (" + str("origin") + ", " + str("category") + ")"
+		if s := str("summary"); s != "" {
+			out += ": " + s
+		}
+	case audit.ActionReportCreate:
+		out = "public report (" + str("category") + "): " + str("description")
+	case audit.ActionScreeningRun:
+		n := 0
+		if ms, ok := d["matches"].([]any); ok {
+			n = len(ms)
+		}
+		out = fmt.Sprintf("screening of %s: %s, %d match(es)", e.Subject, str("result"), n)
+	case audit.ActionCaseDecision:
+		out = "decision " + str("action") + ": " + str("reason")
+	case ActionCaseReview:
+		out = "match " + str("match_id") + " of " + str("subject_type") + " " + str("subject_id") + " reviewed: " + str("verdict")
+		if r := str("reason"); r != "" {
+			out += " (" + r + ")"
+		}
+	case ActionCaseComment:
+		who := str("author_name")
+		if who == "" {
+			who = e.Actor
+		}
+		out = "comment by " + who + ": " + str("body")
+	case ActionCaseAssign:
+		if a := str("assignee"); a != "" {
+			out = "assigned to " + a
+		} else {
+			out = "unassigned"
+		}
+	case audit.ActionZoneCreate, audit.ActionZoneUpdate, audit.ActionZoneDelete:
+		out = e.Action + " " + str("host") + ": status " + str("status")
+	case audit.ActionAccountCreate, audit.ActionAccountUpdate:
+		out = e.Action + ": status " + str("status")
+		if a := str("decision"); a != "" {
+			out += ", decision " + a
+		}
+		if r := str("reason"); r != "" {
+			out += " (" + r + ")"
+		}
+	default:
+		out = e.Action
+	}
+	const maxText = 400
+	if len(out) > maxText {
+		out = strings.ToValidUTF8(out[:maxText], "") + "…"
+	}
+	return out
 }

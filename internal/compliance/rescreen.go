@@ -94,6 +94,11 @@ func (c *Service) rescreen(ctx context.Context, cur *lists.Snapshot, results []l
 	}
 	lv := mustJSON(versions)
 	threshold := c.scr.Threshold()
+	// Whitelisted matches (desk.go) do not hold their subject again.
+	wl, werr := c.loadWhitelist(ctx, "", "")
+	if werr != nil {
+		return rep, werr
+	}
 
 	var accHits, zoneHits []hit
 	var reviewAcc, reviewZone []string // non-active subjects to check against removed entities
@@ -118,7 +123,7 @@ func (c *Service) rescreen(ctx context.Context, cur *lists.Snapshot, results []l
 			if ix.Len() == 0 {
 				continue
 			}
-			ms := ix.Search(screening.Query{Name: a.Name, Kind: entity.Kind(a.Kind), Country: a.Country}, threshold)
+			ms := wl.drop(store.SubjectAccount, a.ID, ix.Search(screening.Query{Name: a.Name, Kind: entity.Kind(a.Kind), Country: a.Country}, threshold))
 			status := ""
 			var reasons []string
 			if len(ms) > 0 {
@@ -126,14 +131,14 @@ func (c *Service) rescreen(ctx context.Context, cur *lists.Snapshot, results []l
 				reasons = append(reasons, fmt.Sprintf("name matches %s (score %.2f)", ms[0].ID, ms[0].Score))
 			}
 			if a.Email != "" {
-				if im := ix.MatchIdentifier(entity.Email, a.Email); len(im) > 0 {
+				if im := wl.drop(store.SubjectAccount, a.ID, ix.MatchIdentifier(entity.Email, a.Email)); len(im) > 0 {
 					status = store.AccountBlocked
 					ms = append(im, ms...)
 					reasons = append(reasons, "e-mail listed on "+im[0].ID)
 				}
 			}
 			if a.Address != "" {
-				if am := ix.MatchAddress(a.Address); len(am) > 0 {
+				if am := wl.drop(store.SubjectAccount, a.ID, ix.MatchAddress(a.Address)); len(am) > 0 {
 					if status == "" {
 						status = store.AccountReview
 					}
@@ -169,7 +174,7 @@ func (c *Service) rescreen(ctx context.Context, cur *lists.Snapshot, results []l
 			var ms []screening.Match
 			var reasons []string
 			for _, h := range append([]string{z.Host}, aliases...) {
-				if m := ix.MatchIdentifier(entity.Website, strings.TrimPrefix(h, "*.")); len(m) > 0 {
+				if m := wl.drop(store.SubjectZone, z.ID, ix.MatchIdentifier(entity.Website, strings.TrimPrefix(h, "*."))); len(m) > 0 {
 					ms = append(ms, m...)
 					reasons = append(reasons, fmt.Sprintf("host %s is listed as a website of %s (%s)", h, m[0].ID, m[0].Name))
 				}
@@ -260,6 +265,22 @@ func (c *Service) rescreen(ctx context.Context, cur *lists.Snapshot, results []l
 				return err
 			}
 		}
+		// Every hold becomes work: an account the re-screening holds
+		// opens a case (or updates its active one), as at onboarding.
+		for _, h := range accHits {
+			cs, err := rescreenAccountCase(ctx, tx, h.id, "re-screening hit: "+strings.Join(h.reasons, "; "), now)
+			if err != nil {
+				return err
+			}
+			rep.Cases = append(rep.Cases, cs.ID)
+		}
+		for _, u := range cleared {
+			cs, err := rescreenAccountCase(ctx, tx, u.ID, "re-screening: a listed entity it matched was removed from the list: review to clear", now)
+			if err != nil {
+				return err
+			}
+			rep.Cases = append(rep.Cases, cs.ID)
+		}
 		var zoneUpd []store.StatusUpdate
 		zoneUpd = append(zoneUpd, clearedZones...)
 		// Zones follow their account hit: review holds active zones in
@@ -349,6 +370,17 @@ func (c *Service) rescreen(ctx context.Context, cur *lists.Snapshot, results []l
 		c.changed(ctx)
 	}
 	return rep, nil
+}
+
+// rescreenAccountCase opens the case of an account a re-screening holds,
+// or marks the new detection on its active case (LastReport).
+func rescreenAccountCase(ctx context.Context, tx store.Tx, accID, summary string, now time.Time) (store.Case, error) {
+	cs, err := openAccountCaseTx(ctx, tx, store.Account{ID: accID}, summary, audit.ActorSystem)
+	if err != nil || !cs.LastReport.Before(now) {
+		return cs, err
+	}
+	cs.LastReport = now
+	return cs, tx.UpdateCase(ctx, &cs)
 }
 
 // ApplyStatuses is the status workflow, the only one: it sets many

@@ -122,14 +122,26 @@ func TestRescreenRealUpdate(t *testing.T) {
 				if covered != (onHit == config.OnHitSuspend) || (covered && cov.ZoneID != hitZone1) {
 					t.Errorf("shop.www.sp-agency.ru covered = %v by %+v", covered, cov)
 				}
+				// A case per zone hit and per account hit (every hold
+				// becomes work, issue 15).
 				cases, err := s.ListCases(ctx, store.CaseFilter{})
-				if err != nil || len(cases) != 2 {
+				if err != nil || len(cases) != 4 {
 					t.Fatalf("cases = %+v, %v", cases, err)
 				}
+				var hosts []string
 				for _, cs := range cases {
+					hosts = append(hosts, cs.Host)
 					if cs.Origin != store.OriginScreening || cs.Category != store.CategorySanctions {
 						t.Errorf("case %+v", cs)
 					}
+				}
+				for _, h := range []string{"www.sp-agency.ru", "shop.structura.pro", AccountCaseHost(hitAcc1), AccountCaseHost(hitAcc2)} {
+					if !slices.Contains(hosts, h) {
+						t.Errorf("no case for %s among %v", h, hosts)
+					}
+				}
+				if len(reports[0].Cases) != 4 {
+					t.Errorf("report cases %v, want 4", reports[0].Cases)
 				}
 				st := c.Stats()
 				if st.Rescreens != 1 || st.AccountHits != 2 || st.ZoneHits != 2 {

@@ -171,12 +171,34 @@ func (d *Dashboard) listVersions() ([]lists.Version, int) {
 type casesData struct {
 	Status string
 	Tabs   []string
-	Cases  []store.Case
+	Rows   []queueRow
 	Offset int
 	More   bool
-	// Held are the accounts the gate or a decision holds in review: work
-	// for the desk like an open case (decided on the account's page).
+	// Who filters by assignee: "" everyone, "mine", "unassigned".
+	Who string
+	// Me is the session's token name (the "mine" filter).
+	Me string
+	// Held are the accounts in review without an active case (held
+	// before cases were opened for every hold): work for the desk
+	// like an open case (decided on the account's page).
 	Held []store.Account
+}
+
+// queueRow is a case of the queue; an account's case shows the
+// account's name.
+type queueRow struct {
+	store.Case
+	AccountID   string
+	AccountName string
+}
+
+// Query is the queue's query string for a status and assignee filter.
+func (cd casesData) Query(status, who string) string {
+	q := "status=" + urlQueryEscape(status)
+	if who != "" {
+		q += "&who=" + urlQueryEscape(who)
+	}
+	return q
 }
 
 func (d *Dashboard) pageCases(w http.ResponseWriter, r *http.Request, v *view) error {
@@ -192,22 +214,50 @@ func (d *Dashboard) pageCases(w http.ResponseWriter, r *http.Request, v *view) e
 		status = oneOf(status, store.CaseOpen, store.CaseSuspended, store.CaseDismissed, store.CaseReinstated)
 	}
 	off := offsetParam(r)
+	who := oneOf(q.Get("who"), "mine", "unassigned")
+	me := tokenName(sessionOf(r))
 	f := store.CaseFilter{Status: status, Oldest: true, Limit: pageSize + 1, Offset: off}
 	if status == "all" {
 		f.Status = ""
 	}
-	cs, err := d.opts.Compliance.Store().ListCases(r.Context(), f)
+	switch who {
+	case "mine":
+		f.Assignee = me
+	case "unassigned":
+		f.Unassigned = true
+	}
+	ctx := r.Context()
+	st := d.opts.Compliance.Store()
+	cs, err := st.ListCases(ctx, f)
 	if err != nil {
 		return err
 	}
-	cd := casesData{Status: status, Tabs: []string{store.CaseOpen, store.CaseSuspended, store.CaseDismissed, store.CaseReinstated, "all"}, Offset: off}
+	cd := casesData{Status: status, Tabs: []string{store.CaseOpen, store.CaseSuspended, store.CaseDismissed, store.CaseReinstated, "all"},
+		Offset: off, Who: who, Me: me}
 	if len(cs) > pageSize {
 		cs, cd.More = cs[:pageSize], true
 	}
-	cd.Cases = cs
-	if status == store.CaseOpen && off == 0 {
-		if cd.Held, err = d.opts.Compliance.Store().ListAccounts(r.Context(), store.AccountFilter{Status: store.AccountReview, Limit: pageSize}); err != nil {
+	for _, c := range cs {
+		row := queueRow{Case: c}
+		if id, ok := compliance.AccountOfCase(c); ok {
+			row.AccountID, row.AccountName = id, id
+			if a, err := st.GetAccount(ctx, id); err == nil {
+				row.AccountName = a.Name
+			}
+		}
+		cd.Rows = append(cd.Rows, row)
+	}
+	if status == store.CaseOpen && off == 0 && who == "" {
+		held, err := st.ListAccounts(ctx, store.AccountFilter{Status: store.AccountReview, Limit: pageSize})
+		if err != nil {
 			return err
+		}
+		for _, a := range held {
+			if _, err := st.FindActiveCase(ctx, compliance.AccountCaseHost(a.ID), store.CategorySanctions); errors.Is(err, store.ErrNotFound) {
+				cd.Held = append(cd.Held, a)
+			} else if err != nil {
+				return err
+			}
 		}
 	}
 	v.Title, v.Section, v.Data = "Case queue", "cases", cd
@@ -233,13 +283,28 @@ func decodeScreenings(subject string, scs []store.Screening) []matchSet {
 
 type caseData struct {
 	compliance.Timeline
+	// Title names the case: its host, or its account's name.
+	Title      string
 	Zone       *store.Zone
 	Account    *store.Account
 	Screenings []matchSet
+	// Review lists the distinct matches with their verdicts.
+	Review   []reviewRow
+	Verdicts []string
 	// Actions are the decisions the case's status allows.
 	Actions []string
 	Reason  string
 	Action  string
+	// Assignee and Comment keep what a refused form held; Failed the
+	// review that was refused.
+	Assignee string
+	Comment  string
+	Failed   *failedReview
+}
+
+// failedReview is a refused review form's input.
+type failedReview struct {
+	Match, Verdict, Reason string
 }
 
 func allowedActions(status string) []string {
@@ -263,7 +328,8 @@ func (d *Dashboard) caseData(r *http.Request, id string) (*caseData, error) {
 	if err != nil {
 		return nil, err
 	}
-	cd := &caseData{Timeline: t, Actions: allowedActions(t.Case.Status)}
+	cd := &caseData{Timeline: t, Title: t.Case.Host, Actions: allowedActions(t.Case.Status), Assignee: t.Case.Assignee,
+		Verdicts: []string{store.VerdictConfirmed, store.VerdictNoMatch, store.VerdictWhitelisted}}
 	st := d.opts.Compliance.Store()
 	if t.Case.ZoneID != "" {
 		if z, err := st.GetZone(ctx, t.Case.ZoneID); err == nil {
@@ -290,7 +356,11 @@ func (d *Dashboard) caseData(r *http.Request, id string) (*caseData, error) {
 			return nil, err
 		}
 		cd.Screenings = append(cd.Screenings, decodeScreenings("account "+cd.Account.Name, scs)...)
+		if _, ok := compliance.AccountOfCase(t.Case); ok {
+			cd.Title = cd.Account.Name + " (account)"
+		}
 	}
+	cd.Review = reviewRows(cd.Screenings, t.Reviews)
 	return cd, nil
 }
 
@@ -299,7 +369,7 @@ func (d *Dashboard) pageCase(w http.ResponseWriter, r *http.Request, v *view) er
 	if err != nil {
 		return err
 	}
-	v.Title, v.Section, v.Data = "Case "+cd.Case.Host, "cases", cd
+	v.Title, v.Section, v.Data = "Case "+cd.Title, "cases", cd
 	return d.render(w, v, http.StatusOK, "case")
 }
 
@@ -328,7 +398,7 @@ func (d *Dashboard) postCaseDecision(w http.ResponseWriter, r *http.Request, v *
 			return err2
 		}
 		cd.Reason, cd.Action = reason, action
-		v.Title, v.Section, v.Data = "Case "+cd.Case.Host, "cases", cd
+		v.Title, v.Section, v.Data = "Case "+cd.Title, "cases", cd
 		v.Error = "The decision was not recorded: " + strings.ReplaceAll(err.Error(), compliance.ErrInvalid.Error()+": ", "")
 		return d.render(w, v, code, "case")
 	}
@@ -365,7 +435,9 @@ func (d *Dashboard) pageAccounts(w http.ResponseWriter, r *http.Request, v *view
 }
 
 type accountData struct {
-	Account    store.Account
+	Account store.Account
+	// Cases are the account's own cases (its holds), newest first.
+	Cases      []store.Case
 	Summary    map[string]any
 	Screenings []matchSet
 	Zones      []store.Zone
@@ -391,6 +463,11 @@ func (d *Dashboard) pageAccount(w http.ResponseWriter, r *http.Request, v *view)
 		return err
 	}
 	ad := accountData{Account: a, Screenings: decodeScreenings("account "+a.Name, scs), Zones: zs}
+	if v.CanDecide {
+		if ad.Cases, err = st.ListCases(ctx, store.CaseFilter{Host: compliance.AccountCaseHost(a.ID), Limit: 20}); err != nil {
+			return err
+		}
+	}
 	_ = json.Unmarshal(a.Screening, &ad.Summary)
 	for _, act := range []string{"clear", "review", "block"} {
 		if map[string]string{"clear": store.AccountActive, "review": store.AccountReview, "block": store.AccountBlocked}[act] != a.Status {

@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -60,6 +61,14 @@ func noticeText(code string) string {
 		return "Signed out."
 	case code == "account-refused":
 		return "The account decision was not recorded: the account already has that status, or the reason or action is missing."
+	case kind == "reviewed" && (action == "confirmed" || action == "no_match" || action == "whitelisted"):
+		return "Match review recorded: " + strings.ReplaceAll(action, "_", " ") + "."
+	case code == "commented":
+		return "Comment added."
+	case code == "assigned":
+		return "Case assigned."
+	case code == "unassigned":
+		return "Case unassigned."
 	case kind == "decided" && known[action]:
 		return "Decision recorded: " + action + "."
 	case kind == "account" && known[action]:
@@ -96,6 +105,25 @@ var funcs = template.FuncMap{
 	"chart":    chartSVG,
 	"qs":       urlQueryEscape,
 	"truncate": truncate,
+	"path":     url.PathEscape,
+	// auditFrom is the audit page's first entry that shows entry seq
+	// mid-page (the page lists 50 from there, newest first).
+	"auditFrom": func(seq int64) int64 { return max(1, seq-24) },
+	"list":      jsonList,
+	"verdict":   func(s string) string { return strings.ReplaceAll(s, "_", " ") },
+}
+
+// jsonList prints a JSON array of strings (a zone's aliases, origins) as
+// a comma-separated list, "none" when empty.
+func jsonList(raw json.RawMessage) string {
+	var xs []string
+	if err := json.Unmarshal(raw, &xs); err != nil {
+		return string(raw)
+	}
+	if len(xs) == 0 {
+		return "none"
+	}
+	return strings.Join(xs, ", ")
 }
 
 func ago(d time.Duration) string {
@@ -171,11 +199,11 @@ func truncate(n int, s string) string {
 // badgeClass maps a status to its CSS badge class.
 func badgeClass(status string) string {
 	switch status {
-	case "active", "dismissed", "reinstated", "ok", "clear":
+	case "active", "dismissed", "reinstated", "ok", "clear", "no_match", "whitelisted":
 		return "badge good"
 	case "review", "open":
 		return "badge warn"
-	case "blocked", "suspended", "rejected", "broken":
+	case "blocked", "suspended", "rejected", "broken", "confirmed":
 		return "badge bad"
 	}
 	return "badge"

@@ -179,7 +179,10 @@ type Case struct {
 	DecisionAction string    `json:"decision_action,omitempty"`
 	DecisionReason string    `json:"decision_reason,omitempty"`
 	DecidedBy      string    `json:"decided_by,omitempty"`
-	Updated        time.Time `json:"updated"`
+	// Assignee is the person working the case (free text, such as a
+	// token's name); "" when unassigned.
+	Assignee string    `json:"assignee,omitempty"`
+	Updated  time.Time `json:"updated"`
 }
 
 // Report is one public report about a host.
@@ -300,6 +303,10 @@ type CaseFilter struct {
 	Offset   int
 	// Oldest lists the oldest-opened first (the dashboard's queue).
 	Oldest bool
+	// Assignee selects the cases assigned to this name; Unassigned the
+	// cases assigned to nobody.
+	Assignee   string
+	Unassigned bool
 }
 
 // AccountFilter selects accounts; empty fields match everything. Limit 0
@@ -378,6 +385,21 @@ type Tx interface {
 	AddDecision(ctx context.Context, d *Decision) error
 	Decisions(ctx context.Context, caseID string) ([]Decision, error)
 
+	// AddMatchReview records a verdict on a match of a case and keeps
+	// the whitelist with it: a whitelisted verdict puts the pair
+	// (subject, match id) on it, any other verdict takes the pair off.
+	AddMatchReview(ctx context.Context, r *MatchReview) error
+	// MatchReviews lists a case's match reviews, oldest first.
+	MatchReviews(ctx context.Context, caseID string) ([]MatchReview, error)
+	// Whitelist returns the reviews that whitelist a pair now (the
+	// latest review of the pair), of one subject, or of every subject
+	// when subjectType and subjectID are "".
+	Whitelist(ctx context.Context, subjectType, subjectID string) ([]MatchReview, error)
+	// AddComment adds a comment to a case.
+	AddComment(ctx context.Context, c *Comment) error
+	// Comments lists a case's comments, oldest first.
+	Comments(ctx context.Context, caseID string) ([]Comment, error)
+
 	PutToken(ctx context.Context, t TokenRecord) error
 	GetToken(ctx context.Context, id string) (TokenRecord, error)
 	ListTokens(ctx context.Context) ([]TokenRecord, error)
@@ -431,6 +453,10 @@ type Store interface {
 	// Entries and Head make the store an audit.Source.
 	Entries(ctx context.Context, from int64) iter.Seq2[audit.Entry, error]
 	Head(ctx context.Context) (audit.Head, error)
+	// AuditBySubjects returns the newest limit audit entries whose
+	// subject is one of subjects (such as "case:ID", "zone:ID",
+	// "account:ID"), oldest first. Limit 0 means 200.
+	AuditBySubjects(ctx context.Context, subjects []string, limit int) ([]audit.Entry, error)
 
 	// StateVersion is the desired-state version: a counter bumped in the
 	// transaction of every write the nodes apply (zones, accounts,

@@ -132,6 +132,9 @@ func ValidateCase(c *Case) error {
 	if c.ReportCount < 0 {
 		return invalid("case", "report_count", "is negative")
 	}
+	if err := checkText("case", "assignee", c.Assignee, MaxAssignee, false); err != nil {
+		return err
+	}
 	return checkText("case", "summary", c.Summary, 10000, false)
 }
 

@@ -21,7 +21,9 @@
       new uPlot({
         width: width, height: 160,
         series: [{}, { label: s.Label, stroke: "#1d4ed8", width: 1.5 }],
-        axes: [{}, { size: 60 }],
+        // x: at least 110 px between time labels, so that they do
+        // not crowd on a narrow chart; y: room for large numbers.
+        axes: [{ space: 110 }, { size: 60 }],
         legend: { show: true }
       }, [data.x, s.Values || []], holder);
       box.classList.add("has-uplot");

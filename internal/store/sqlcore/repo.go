@@ -446,14 +446,14 @@ func (o *ops) Screenings(ctx context.Context, subjectType, subjectID string, lim
 // ---- cases, reports, decisions ----
 
 const caseCols = `id, zone_id, host, category, status, origin, summary, opened, last_report, report_count,
-	decided_at, decision_action, decision_reason, decided_by, updated`
+	decided_at, decision_action, decision_reason, decided_by, updated, assignee`
 
 func scanCase(r Rows) (store.Case, error) {
 	var c store.Case
 	var count int64
 	err := r.Scan(&c.ID, scanStr{&c.ZoneID}, &c.Host, &c.Category, &c.Status, &c.Origin, &c.Summary,
 		scanTime{&c.Opened}, scanTime{&c.LastReport}, &count, scanTime{&c.DecidedAt},
-		&c.DecisionAction, &c.DecisionReason, &c.DecidedBy, scanTime{&c.Updated})
+		&c.DecisionAction, &c.DecisionReason, &c.DecidedBy, scanTime{&c.Updated}, &c.Assignee)
 	c.ReportCount = int(count)
 	return c, err
 }
@@ -480,10 +480,10 @@ func (o *ops) CreateCase(ctx context.Context, c *store.Case) error {
 	if err := store.ValidateCase(c); err != nil {
 		return fmt.Errorf("creating case: %w", err)
 	}
-	_, err := o.q.Exec(ctx, `INSERT INTO cases (`+caseCols+`) VALUES `+placeholders(15),
+	_, err := o.q.Exec(ctx, `INSERT INTO cases (`+caseCols+`) VALUES `+placeholders(16),
 		c.ID, strArg(c.ZoneID), c.Host, c.Category, c.Status, c.Origin, c.Summary, timeArg(c.Opened),
 		timeArg(c.LastReport), c.ReportCount, timeArg(c.DecidedAt), c.DecisionAction, c.DecisionReason,
-		c.DecidedBy, timeArg(c.Updated))
+		c.DecidedBy, timeArg(c.Updated), c.Assignee)
 	return o.wrapErr(err, "creating case for %s", c.Host)
 }
 
@@ -522,10 +522,10 @@ func (o *ops) updateCase(ctx context.Context, c *store.Case) error {
 	}
 	n, err := o.q.Exec(ctx, `UPDATE cases SET zone_id = ?, host = ?, category = ?, status = ?, origin = ?, summary = ?,
 		opened = ?, last_report = ?, report_count = ?, decided_at = ?, decision_action = ?, decision_reason = ?,
-		decided_by = ?, updated = ? WHERE id = ?`,
+		decided_by = ?, updated = ?, assignee = ? WHERE id = ?`,
 		strArg(c.ZoneID), c.Host, c.Category, c.Status, c.Origin, c.Summary, timeArg(c.Opened),
 		timeArg(c.LastReport), c.ReportCount, timeArg(c.DecidedAt), c.DecisionAction, c.DecisionReason,
-		c.DecidedBy, timeArg(c.Updated), c.ID)
+		c.DecidedBy, timeArg(c.Updated), c.Assignee, c.ID)
 	if err == nil && n == 0 {
 		err = store.ErrNotFound
 	}
@@ -536,11 +536,14 @@ func (o *ops) updateCase(ctx context.Context, c *store.Case) error {
 func (o *ops) ListCases(ctx context.Context, f store.CaseFilter) ([]store.Case, error) {
 	var where []string
 	var args []any
-	for _, c := range []struct{ col, v string }{{"status", f.Status}, {"category", f.Category}, {"host", f.Host}, {"zone_id", f.ZoneID}} {
+	for _, c := range []struct{ col, v string }{{"status", f.Status}, {"category", f.Category}, {"host", f.Host}, {"zone_id", f.ZoneID}, {"assignee", f.Assignee}} {
 		if c.v != "" {
 			where = append(where, c.col+" = ?")
 			args = append(args, c.v)
 		}
+	}
+	if f.Unassigned {
+		where = append(where, "assignee = ''")
 	}
 	q := `SELECT ` + caseCols + ` FROM cases`
 	if len(where) > 0 {

@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ScreenedVersions", testScreenedVersions},
 		{"ReportsAndCases", testReportsAndCases},
 		{"Decisions", testDecisions},
+		{"CaseDesk", testCaseDesk},
 		{"ConcurrentReportsAndDecisions", testConcurrentCases},
 		{"Tokens", testTokens},
 		{"BulkIterateAndStatuses", testBulk},

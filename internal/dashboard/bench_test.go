@@ -68,7 +68,10 @@ func bigRig(b *testing.B) (*rig, seeded, *http.Cookie) {
 	}
 	// A session of a compliance token, without the sign-in round trip.
 	tok, _ := r.store.Verify(r.tokens[token.Compliance])
-	id, _ := r.d.sessions.create(r.tokens[token.Compliance], tok, time.Now())
+	id, err := r.d.sessions.create(context.Background(), r.tokens[token.Compliance], tok, time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
 	return r, s, &http.Cookie{Name: sessionCookie, Value: id}
 }
 

@@ -27,7 +27,9 @@ func openSQLite(t *testing.T) store.Store {
 // failingSink refuses every write.
 type failingSink struct{ Sink }
 
-func (failingSink) PutTraffic(context.Context, []store.TrafficRow) error { return errors.New("store down") }
+func (failingSink) PutTraffic(context.Context, []store.TrafficRow) error {
+	return errors.New("store down")
+}
 
 // TestFlush: a flush writes each changed minute once (zones and the
 // all-zones row), writes a minute again when it grows, writes nothing

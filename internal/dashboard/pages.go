@@ -696,7 +696,7 @@ func (d *Dashboard) pageTraffic(w http.ResponseWriter, r *http.Request, v *view)
 		td.Enabled, td.Shared = true, d.traffic.Shared()
 		n, step := 60, 1
 		if td.Range == "day" {
-			n, step = rollup.Minutes, 15
+			n, step = rollup.Minutes, 10
 		}
 		var err error
 		if td.Points, err = d.series(r.Context(), td.Zone, v.Now, n, step); err != nil {

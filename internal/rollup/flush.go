@@ -97,7 +97,8 @@ type pending struct {
 
 // Flush writes the minutes of the last Lookback+1 minutes that changed
 // since they were last written (every zone's, and the node's all-zones
-// sum as zone "") and returns how many rows it wrote. On error nothing
+// sum as zone ""), with the ten-minute sums they belong to, and returns
+// how many rows it wrote. On error nothing
 // is marked written, so the next flush writes them again.
 func (f *Flusher) Flush(ctx context.Context) (int, error) {
 	lookback := f.Lookback
@@ -121,6 +122,7 @@ func (f *Flusher) Flush(ctx context.Context) (int, error) {
 	var rows []store.TrafficRow
 	var marks []pending
 	for _, nz := range zs {
+		tens := int64(-1) // the last ten-minute group written for this zone
 		for m := end - int64(lookback); m <= end; m++ {
 			b := &nz.z.buckets[m%Minutes]
 			if b.minute.Load() != m {
@@ -134,6 +136,20 @@ func (f *Flusher) Flush(ctx context.Context) (int, error) {
 			}
 			rows = append(rows, p.row(f.Node, nz.name, m))
 			marks = append(marks, pending{b, m, sum})
+			if g := m - m%10; g != tens {
+				// The minute's ten-minute group changed with it: written
+				// again whole, from the ring.
+				tens = g
+				var t Point
+				for k := g; k < g+10; k++ {
+					if kb := &nz.z.buckets[k%Minutes]; kb.minute.Load() == k {
+						t.add(kb)
+					}
+				}
+				r := t.row(f.Node, nz.name, g)
+				r.Span = store.SpanTenMinutes
+				rows = append(rows, r)
+			}
 		}
 	}
 	if len(rows) == 0 {

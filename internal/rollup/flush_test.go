@@ -51,18 +51,19 @@ func TestFlush(t *testing.T) {
 		t.Fatal("a failed write reported no error")
 	}
 	f.Sink = db
-	// 16 minutes looked at: a.example has requests in each, the node's
-	// sum too, b.example in one.
+	// 16 minutes looked at (10:15 to 10:30): a.example has requests in
+	// each, the node's sum too, b.example in one; and their ten-minute
+	// groups (10:10, 10:20, 10:30).
 	n, err := f.Flush(ctx)
-	if err != nil || n != 16+16+1 {
-		t.Fatalf("first flush wrote %d rows, %v; want 33", n, err)
+	if err != nil || n != 16+16+1+3+3+1 {
+		t.Fatalf("first flush wrote %d rows, %v; want 40", n, err)
 	}
 	if n, err := f.Flush(ctx); err != nil || n != 0 {
 		t.Fatalf("flush without a change wrote %d rows, %v", n, err)
 	}
 	s.Record(Request{Zone: "a.example", Time: now, Status: 500, Bytes: 10})
-	if n, err := f.Flush(ctx); err != nil || n != 2 {
-		t.Fatalf("flush after one request wrote %d rows, %v; want 2 (the zone and the sum)", n, err)
+	if n, err := f.Flush(ctx); err != nil || n != 4 {
+		t.Fatalf("flush after one request wrote %d rows, %v; want 4 (the zone and the sum, minute and ten minutes)", n, err)
 	}
 	src := DB{db}
 	mem := Local{s}
@@ -81,9 +82,20 @@ func TestFlush(t *testing.T) {
 			}
 		}
 	}
-	// 32: the 16 minutes flushed (31 requests) and the 500.
+	// Ten-minute steps read the ten-minute rows, aligned: 10:10 to 10:30
+	// for the last 16 minutes.
+	tens, err := src.Series(ctx, "a.example", now, 16, 10)
+	if err != nil || len(tens) != 3 || !tens[0].Minute.Equal(time.Date(2026, 12, 7, 10, 10, 0, 0, time.UTC)) {
+		t.Fatalf("ten-minute series: %+v, %v", tens, err)
+	}
+	mine, _ := mem.Series(ctx, "a.example", now, 21, 1)
+	if got, want := Total(tens), Total(mine); got.Requests != want.Requests || got.Bytes != want.Bytes || got.Latency != want.Latency {
+		t.Fatalf("ten-minute total %+v, memory %+v", got, want)
+	}
+	// Totals read the ten-minute rows, written whole from the ring: all
+	// 40 requests (10:10:50 to 10:30:20) and the 500.
 	tot, err := src.Totals(ctx, now, 60, 10)
-	if err != nil || len(tot) != 2 || tot[0].Zone != "a.example" || tot[0].Requests != 32 || tot[0].Status[5] != 1 || tot[1].Legal != 1 {
+	if err != nil || len(tot) != 2 || tot[0].Zone != "a.example" || tot[0].Requests != 41 || tot[0].Status[5] != 1 || tot[1].Legal != 1 {
 		t.Fatalf("totals from the store: %+v, %v", tot, err)
 	}
 	if !src.Shared() || mem.Shared() {

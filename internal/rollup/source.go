@@ -42,8 +42,8 @@ func (Local) Shared() bool { return false }
 
 // Reader is the part of store.Store that DB reads.
 type Reader interface {
-	TrafficSeries(ctx context.Context, zone string, from, to int64, step int) ([]store.TrafficRow, error)
-	TrafficTotals(ctx context.Context, from, to int64, limit int) ([]store.TrafficRow, error)
+	TrafficSeries(ctx context.Context, zone string, span int, from, to int64, step int) ([]store.TrafficRow, error)
+	TrafficTotals(ctx context.Context, span int, from, to int64, limit int) ([]store.TrafficRow, error)
 }
 
 // DB reads the rollups every node flushed to the shared store (Flusher),
@@ -51,13 +51,20 @@ type Reader interface {
 // old.
 type DB struct{ R Reader }
 
-// Series implements Source; minutes without rows are zero points.
+// Series implements Source; minutes without rows are zero points. A step
+// that is a multiple of ten minutes reads the ten-minute rows, with the
+// points aligned on them (the first may start up to 9 minutes before the
+// n minutes).
 func (d DB) Series(ctx context.Context, zone string, now time.Time, n, step int) ([]Point, error) {
 	n = min(n, Minutes)
 	step = max(step, 1)
 	end := now.Unix() / 60
 	first := end - int64(n) + 1
-	rows, err := d.R.TrafficSeries(ctx, zone, first, end, step)
+	span := store.SpanMinute
+	if step%10 == 0 {
+		span, first = store.SpanTenMinutes, first-first%10
+	}
+	rows, err := d.R.TrafficSeries(ctx, zone, span, first, end, step)
 	if err != nil {
 		return nil, err
 	}
@@ -74,10 +81,13 @@ func (d DB) Series(ctx context.Context, zone string, now time.Time, n, step int)
 	return out, nil
 }
 
-// Totals implements Source.
+// Totals implements Source. It reads the ten-minute rows: the window
+// starts at the ten-minute boundary at or before n minutes ago (so it is
+// up to 9 minutes longer).
 func (d DB) Totals(ctx context.Context, now time.Time, n, limit int) ([]ZoneTotal, error) {
 	end := now.Unix() / 60
-	rows, err := d.R.TrafficTotals(ctx, end-int64(min(n, Minutes))+1, end, limit)
+	first := end - int64(min(n, Minutes)) + 1
+	rows, err := d.R.TrafficTotals(ctx, store.SpanTenMinutes, first-first%10, end, limit)
 	if err != nil {
 		return nil, err
 	}

@@ -15,9 +15,21 @@ import (
 // then unbounded).
 const TrafficLatencyBuckets = 10
 
-// TrafficRow is the traffic of one node to one zone in one minute, or,
-// as read back by TrafficSeries and TrafficTotals, a sum of such rows.
+// The spans of traffic rows: a minute, or ten minutes (the same counters
+// summed, written by the same flushes, so that a day's series and the
+// busiest zones of an hour read a tenth of the rows).
+const (
+	SpanMinute     = 1
+	SpanTenMinutes = 10
+)
+
+// TrafficRow is the traffic of one node to one zone in one minute (or ten
+// minutes), or, as read back by TrafficSeries and TrafficTotals, a sum of
+// such rows.
 type TrafficRow struct {
+	// Span is SpanMinute (also for 0) or SpanTenMinutes, whose Minute is
+	// a multiple of 10.
+	Span int
 	// Node is the node that counted (empty in sums over nodes).
 	Node string
 	// Zone is the zone's host; "" is the node's sum over all its zones.
@@ -58,23 +70,26 @@ type DashboardSession struct {
 
 // Dashboard is the part of Store the dashboard's shared data needs.
 type Dashboard interface {
-	// PutTraffic inserts or replaces rows by (node, zone, minute): a node
-	// writes the running totals of its minutes, again as they grow. At
-	// most MaxTrafficRows rows; a row without node or with a negative
-	// count is ErrInvalid and nothing is written.
+	// PutTraffic inserts or replaces rows by (span, node, zone, minute):
+	// a node writes the running totals of its minutes, again as they
+	// grow. At most MaxTrafficRows rows; a row without node, with a
+	// negative count, an unknown span or a ten-minute row whose minute is
+	// not a multiple of 10 is ErrInvalid and nothing is written.
 	PutTraffic(ctx context.Context, rows []TrafficRow) error
-	// TrafficSeries sums zone's rows (zone "" for the all-zones rows)
-	// over the nodes, for the minutes from..to inclusive, in groups of
-	// step minutes starting at from. It returns the groups that have
-	// rows, oldest first; Minute is the group's first minute.
-	TrafficSeries(ctx context.Context, zone string, from, to int64, step int) ([]TrafficRow, error)
-	// TrafficTotals sums each zone's rows (not the all-zones rows) over
-	// the nodes and the minutes from..to inclusive, busiest first (by
-	// requests, then zone), at most limit zones. Only the Zone, Requests,
-	// Bytes, Status[5], CacheHits and the mitigated counts are filled.
-	TrafficTotals(ctx context.Context, from, to int64, limit int) ([]TrafficRow, error)
-	// PruneTraffic deletes the rows of minutes before before and returns
-	// how many.
+	// TrafficSeries sums zone's rows of span (zone "" for the all-zones
+	// rows) over the nodes, for the rows whose minute is in from..to
+	// inclusive, in groups of step minutes starting at from. It returns
+	// the groups that have rows, oldest first; Minute is the group's
+	// first minute.
+	TrafficSeries(ctx context.Context, zone string, span int, from, to int64, step int) ([]TrafficRow, error)
+	// TrafficTotals sums each zone's rows of span (not the all-zones
+	// rows) over the nodes and the rows whose minute is in from..to
+	// inclusive, busiest first (by requests, then zone), at most limit
+	// zones. Only the Zone, Requests, Bytes, Status[5], CacheHits and the
+	// mitigated counts are filled.
+	TrafficTotals(ctx context.Context, span int, from, to int64, limit int) ([]TrafficRow, error)
+	// PruneTraffic deletes the rows (of both spans) of minutes before
+	// before and returns how many.
 	PruneTraffic(ctx context.Context, before int64) (int64, error)
 
 	// CreateSession stores a new session; a hash already stored is

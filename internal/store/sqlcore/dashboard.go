@@ -61,7 +61,24 @@ func trafficPtrs(r *store.TrafficRow) []any {
 	return append(out, &r.RateLimited, &r.Challenged, &r.WAFBlocked, &r.Legal)
 }
 
+// trafficTable is the table of a span; "" for an unknown one.
+func trafficTable(span int) string {
+	switch span {
+	case 0, store.SpanMinute:
+		return "traffic_rollups"
+	case store.SpanTenMinutes:
+		return "traffic_rollups_10m"
+	}
+	return ""
+}
+
 func checkTraffic(i int, r *store.TrafficRow) error {
+	if trafficTable(r.Span) == "" {
+		return fmt.Errorf("row %d: %w: span %d is neither 1 nor 10", i+1, store.ErrInvalid, r.Span)
+	}
+	if r.Span == store.SpanTenMinutes && r.Minute%10 != 0 {
+		return fmt.Errorf("row %d: %w: a ten-minute row's minute %d is not a multiple of 10", i+1, store.ErrInvalid, r.Minute)
+	}
 	if r.Node == "" || len(r.Node) > 255 {
 		return fmt.Errorf("row %d: %w: node must be 1 to 255 bytes", i+1, store.ErrInvalid)
 	}
@@ -93,25 +110,44 @@ func (o *ops) PutTraffic(ctx context.Context, rows []store.TrafficRow) error {
 		return nil
 	}
 	return o.atomic(ctx, func(t *ops) error {
-		for start := 0; start < len(rows); start += trafficChunk {
-			end := min(start+trafficChunk, len(rows))
-			var sb strings.Builder
-			sb.WriteString(`INSERT INTO traffic_rollups (` + trafficCols + `) VALUES `)
-			args := make([]any, 0, (end-start)*numTrafficCols)
-			for i := start; i < end; i++ {
-				if i > start {
-					sb.WriteString(", ")
+		for _, span := range []int{store.SpanMinute, store.SpanTenMinutes} {
+			table := trafficTable(span)
+			var chunk []*store.TrafficRow
+			flush := func() error {
+				if len(chunk) == 0 {
+					return nil
 				}
-				sb.WriteString(placeholders(numTrafficCols))
-				r := &rows[i]
-				args = append(args, r.Minute, r.Zone, r.Node)
-				for _, p := range trafficPtrs(r) {
-					args = append(args, *p.(*int64))
+				var sb strings.Builder
+				sb.WriteString(`INSERT INTO ` + table + ` (` + trafficCols + `) VALUES `)
+				args := make([]any, 0, len(chunk)*numTrafficCols)
+				for i, r := range chunk {
+					if i > 0 {
+						sb.WriteString(", ")
+					}
+					sb.WriteString(placeholders(numTrafficCols))
+					args = append(args, r.Minute, r.Zone, r.Node)
+					for _, p := range trafficPtrs(r) {
+						args = append(args, *p.(*int64))
+					}
+				}
+				sb.WriteString(` ON CONFLICT (zone, minute, node) DO UPDATE SET ` + trafficUpdate)
+				_, err := t.q.Exec(ctx, sb.String(), args...)
+				chunk = chunk[:0]
+				return t.wrapErr(err, "storing traffic rows")
+			}
+			for i := range rows {
+				if trafficTable(rows[i].Span) != table {
+					continue
+				}
+				chunk = append(chunk, &rows[i])
+				if len(chunk) == trafficChunk {
+					if err := flush(); err != nil {
+						return err
+					}
 				}
 			}
-			sb.WriteString(` ON CONFLICT (zone, minute, node) DO UPDATE SET ` + trafficUpdate)
-			if _, err := t.q.Exec(ctx, sb.String(), args...); err != nil {
-				return t.wrapErr(err, "storing traffic rows %d to %d", start+1, end)
+			if err := flush(); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -120,15 +156,19 @@ func (o *ops) PutTraffic(ctx context.Context, rows []store.TrafficRow) error {
 
 // TrafficSeries sums a zone's rows over the nodes in groups of step
 // minutes; see store.Dashboard.
-func (o *ops) TrafficSeries(ctx context.Context, zone string, from, to int64, step int) ([]store.TrafficRow, error) {
+func (o *ops) TrafficSeries(ctx context.Context, zone string, span int, from, to int64, step int) ([]store.TrafficRow, error) {
+	table := trafficTable(span)
+	if table == "" {
+		return nil, fmt.Errorf("reading traffic series: %w: span %d", store.ErrInvalid, span)
+	}
 	if step < 1 {
 		step = 1
 	}
-	q := `SELECT (minute - ?) / ? AS g, ` + trafficSums + ` FROM traffic_rollups
+	q := `SELECT (minute - ?) / ? AS g, ` + trafficSums + ` FROM ` + table + `
 WHERE zone = ? AND minute >= ? AND minute <= ? GROUP BY g ORDER BY g`
 	args := []any{from, int64(step), zone, from, to}
 	return collect(iterate(ctx, o.q, "traffic series", q, args, func(r Rows) (store.TrafficRow, error) {
-		row := store.TrafficRow{Zone: zone}
+		row := store.TrafficRow{Zone: zone, Span: span}
 		var g int64
 		err := r.Scan(append([]any{&g}, trafficPtrs(&row)...)...)
 		row.Minute = from + g*int64(step)
@@ -138,12 +178,16 @@ WHERE zone = ? AND minute >= ? AND minute <= ? GROUP BY g ORDER BY g`
 
 // TrafficTotals sums each zone's rows over a window, busiest first; see
 // store.Dashboard.
-func (o *ops) TrafficTotals(ctx context.Context, from, to int64, limit int) ([]store.TrafficRow, error) {
+func (o *ops) TrafficTotals(ctx context.Context, span int, from, to int64, limit int) ([]store.TrafficRow, error) {
+	table := trafficTable(span)
+	if table == "" {
+		return nil, fmt.Errorf("reading traffic totals: %w: span %d", store.ErrInvalid, span)
+	}
 	q := `SELECT zone, CAST(SUM(requests) AS BIGINT) AS r, CAST(SUM(bytes) AS BIGINT), CAST(SUM(st5) AS BIGINT), CAST(SUM(cache_hits) AS BIGINT),
  CAST(SUM(rate_limited) AS BIGINT), CAST(SUM(challenged) AS BIGINT), CAST(SUM(waf_blocked) AS BIGINT), CAST(SUM(legal) AS BIGINT)
-FROM traffic_rollups WHERE minute >= ? AND minute <= ? AND zone <> '' GROUP BY zone ORDER BY r DESC, zone LIMIT ?`
+FROM ` + table + ` WHERE minute >= ? AND minute <= ? AND zone <> '' GROUP BY zone ORDER BY r DESC, zone LIMIT ?`
 	return collect(iterate(ctx, o.q, "traffic totals", q, []any{from, to, limitOr(limit, 100)}, func(r Rows) (store.TrafficRow, error) {
-		var row store.TrafficRow
+		row := store.TrafficRow{Span: span}
 		err := r.Scan(&row.Zone, &row.Requests, &row.Bytes, &row.Status[5], &row.CacheHits, &row.RateLimited, &row.Challenged, &row.WAFBlocked, &row.Legal)
 		return row, err
 	}))
@@ -153,7 +197,11 @@ FROM traffic_rollups WHERE minute >= ? AND minute <= ? AND zone <> '' GROUP BY z
 // store.Dashboard.
 func (o *ops) PruneTraffic(ctx context.Context, before int64) (int64, error) {
 	n, err := o.q.Exec(ctx, `DELETE FROM traffic_rollups WHERE minute < ?`, before)
-	return n, o.wrapErr(err, "pruning traffic rollups")
+	if err != nil {
+		return 0, o.wrapErr(err, "pruning traffic rollups")
+	}
+	m, err := o.q.Exec(ctx, `DELETE FROM traffic_rollups_10m WHERE minute < ?`, before)
+	return n + m, o.wrapErr(err, "pruning traffic rollups")
 }
 
 const sessionCols = `id_hash, token_id, created, seen, expires, revoked`

@@ -34,7 +34,7 @@ func testTraffic(t *testing.T, s store.Store) {
 	// The running total of n1's minute 29 grows: replaced, not added.
 	must(t, s.PutTraffic(ctx, []store.TrafficRow{trafficRow("n1", "a.example", m0+29, 20)}))
 
-	got, err := s.TrafficSeries(ctx, "a.example", m0, m0+29, 1)
+	got, err := s.TrafficSeries(ctx, "a.example", store.SpanMinute, m0, m0+29, 1)
 	must(t, err)
 	if len(got) != 30 || got[0].Minute != m0 || got[0].Requests != 15 || got[29].Requests != 25 || got[29].Minute != m0+29 {
 		t.Fatalf("series per minute: %d points, first %+v, last %+v", len(got), got[0], got[len(got)-1])
@@ -44,29 +44,29 @@ func testTraffic(t *testing.T, s store.Store) {
 		p.Latency[1] != 13 || p.Latency[9] != 2 || p.RateLimited != 2 || p.Challenged != 4 || p.WAFBlocked != 6 || p.Legal != 8 || p.Zone != "a.example" {
 		t.Fatalf("summed point %+v", p)
 	}
-	got, err = s.TrafficSeries(ctx, "a.example", m0+5, m0+29, 10)
+	got, err = s.TrafficSeries(ctx, "a.example", store.SpanMinute, m0+5, m0+29, 10)
 	must(t, err)
 	if len(got) != 3 || got[0].Minute != m0+5 || got[0].Requests != 150 || got[1].Minute != m0+15 || got[2].Minute != m0+25 || got[2].Requests != 15*4+25 {
 		t.Fatalf("series per 10 minutes: %+v", got)
 	}
-	all, err := s.TrafficSeries(ctx, "", m0, m0+29, 30)
+	all, err := s.TrafficSeries(ctx, "", store.SpanMinute, m0, m0+29, 30)
 	must(t, err)
 	if len(all) != 1 || all[0].Requests != 30*16 {
 		t.Fatalf("all-zones series: %+v", all)
 	}
-	none, err := s.TrafficSeries(ctx, "c.example", m0, m0+29, 1)
+	none, err := s.TrafficSeries(ctx, "c.example", store.SpanMinute, m0, m0+29, 1)
 	must(t, err)
 	if len(none) != 0 {
 		t.Fatalf("series of a zone without traffic: %+v", none)
 	}
 
-	tot, err := s.TrafficTotals(ctx, m0+20, m0+29, 10)
+	tot, err := s.TrafficTotals(ctx, store.SpanMinute, m0+20, m0+29, 10)
 	must(t, err)
 	if len(tot) != 2 || tot[0].Zone != "a.example" || tot[0].Requests != 9*15+25 || tot[0].Status[5] != 20 || tot[0].Legal != 80 ||
 		tot[1].Zone != "b.example" || tot[1].Requests != 1 {
 		t.Fatalf("totals: %+v", tot)
 	}
-	if tot, err := s.TrafficTotals(ctx, m0+20, m0+29, 1); err != nil || len(tot) != 1 {
+	if tot, err := s.TrafficTotals(ctx, store.SpanMinute, m0+20, m0+29, 1); err != nil || len(tot) != 1 {
 		t.Fatalf("totals limit 1: %+v, %v", tot, err)
 	}
 
@@ -75,16 +75,43 @@ func testTraffic(t *testing.T, s store.Store) {
 	neg := trafficRow("n3", "c.example", m0, 1)
 	neg.Bytes = -1
 	wantErr(t, s.PutTraffic(ctx, []store.TrafficRow{neg}), store.ErrInvalid)
-	if tot, _ := s.TrafficTotals(ctx, m0, m0+29, 10); len(tot) != 2 {
+	if tot, _ := s.TrafficTotals(ctx, store.SpanMinute, m0, m0+29, 10); len(tot) != 2 {
 		t.Fatalf("a refused batch wrote rows: %+v", tot)
 	}
 
+	// Ten-minute rows: their own table, read by span.
+	ten := trafficRow("n1", "a.example", m0, 100)
+	ten.Span = store.SpanTenMinutes
+	ten2 := trafficRow("n2", "a.example", m0, 50)
+	ten2.Span = store.SpanTenMinutes
+	ten3 := trafficRow("n1", "a.example", m0+20, 7)
+	ten3.Span = store.SpanTenMinutes
+	must(t, s.PutTraffic(ctx, []store.TrafficRow{ten, ten2, ten3}))
+	got, err = s.TrafficSeries(ctx, "a.example", store.SpanTenMinutes, m0, m0+29, 10)
+	must(t, err)
+	if len(got) != 2 || got[0].Requests != 150 || got[0].Span != store.SpanTenMinutes || got[1].Minute != m0+20 || got[1].Requests != 7 {
+		t.Fatalf("ten-minute series: %+v", got)
+	}
+	if tot, err := s.TrafficTotals(ctx, store.SpanTenMinutes, m0, m0+29, 10); err != nil || len(tot) != 1 || tot[0].Requests != 157 {
+		t.Fatalf("ten-minute totals: %+v, %v", tot, err)
+	}
+	if got, _ := s.TrafficSeries(ctx, "a.example", store.SpanMinute, m0, m0, 1); got[0].Requests != 15 {
+		t.Fatalf("ten-minute rows changed the minute rows: %+v", got)
+	}
+	odd := ten
+	odd.Minute = m0 + 3
+	wantErr(t, s.PutTraffic(ctx, []store.TrafficRow{odd}), store.ErrInvalid)
+	odd.Span = 5
+	wantErr(t, s.PutTraffic(ctx, []store.TrafficRow{odd}), store.ErrInvalid)
+	_, err = s.TrafficSeries(ctx, "a.example", 5, m0, m0+29, 10)
+	wantErr(t, err, store.ErrInvalid)
+
 	n, err := s.PruneTraffic(ctx, m0+10)
 	must(t, err)
-	if n != 10*4 {
-		t.Fatalf("pruned %d rows, want 40", n)
+	if n != 10*4+2 {
+		t.Fatalf("pruned %d rows, want 42", n)
 	}
-	if got, _ := s.TrafficSeries(ctx, "a.example", m0, m0+29, 1); len(got) != 20 || got[0].Minute != m0+10 {
+	if got, _ := s.TrafficSeries(ctx, "a.example", store.SpanMinute, m0, m0+29, 1); len(got) != 20 || got[0].Minute != m0+10 {
 		t.Fatalf("after pruning: %d points", len(got))
 	}
 }

@@ -60,10 +60,17 @@ func (d *Dashboard) originHealth(zone string) healthData {
 			hd.Origins = append(hd.Origins, o)
 		}
 	}
-	slices.SortFunc(hd.Origins, func(a, b OriginHealth) int {
-		return cmp.Or(strings.Compare(a.Zone, b.Zone), strings.Compare(a.Origin, b.Origin))
+	slices.SortFunc(hd.Origins, func(a, b OriginHealth) int { // the down ones first
+		return cmp.Or(strings.Compare(a.Zone, b.Zone), cmp.Compare(btoi(a.Healthy), btoi(b.Healthy)), strings.Compare(a.Origin, b.Origin))
 	})
 	return hd
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // trafficTimeout bounds a traffic page's reads of the shared store.

@@ -2,8 +2,10 @@ package proxy
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"strings"
 	"time"
 )
@@ -80,6 +82,10 @@ func (p *Proxy) checkOnce(client *http.Client, url, host string) (bool, string) 
 	req.Header.Set("User-Agent", "rampart-health-check")
 	resp, err := client.Do(req)
 	if err != nil {
+		var ue *neturl.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the URL is the origin's, shown beside it
+		}
 		return false, err.Error()
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))

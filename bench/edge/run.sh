@@ -24,7 +24,8 @@
 # third rampart with the dashboard's traffic rollups off, dashboard:
 # {traffic: false}, row "rampart-nr", and prints the CPU per request of
 # rampart (rollups on) against it: what the rollups cost the edge),
-# RAMPART_LISTS (see below).
+# PEERS (1, default, measures nginx and Caddy; 0 leaves them out, for a
+# quicker rollups on/off run with more rounds), RAMPART_LISTS (see below).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -38,6 +39,7 @@ HAPROXY=${HAPROXY:-0}
 NETHTTP=${NETHTTP:-1}
 RAMPART_NETHTTP=${RAMPART_NETHTTP:-1}
 ROLLUPS=${ROLLUPS:-1}
+PEERS=${PEERS:-1}
 
 ORIGIN_PORT=18080 NGINX_PORT=18081 CADDY_PORT=18082 RAMPART_PORT=18083
 PROXYONLY_PORT=18084 HAPROXY_PORT=18085 NETHTTP_PORT=18086 ADMIN_PORT=18090
@@ -223,7 +225,8 @@ wait_ok() {
 }
 
 # name:port:pid of every proxy measured.
-PROXIES=("nginx:$NGINX_PORT:$NGINX_PID" "caddy:$CADDY_PORT:$CADDY_PID")
+PROXIES=()
+[ "$PEERS" = 1 ] && PROXIES+=("nginx:$NGINX_PORT:$NGINX_PID" "caddy:$CADDY_PORT:$CADDY_PID")
 [ -n "$RAMPART_PID" ] && PROXIES+=("rampart:$RAMPART_PORT:$RAMPART_PID")
 [ -n "$RAMPART_NH_PID" ] && PROXIES+=("rampart-nh:$RAMPART_NH_PORT:$RAMPART_NH_PID")
 [ -n "$RAMPART_NR_PID" ] && PROXIES+=("rampart-nr:$RAMPART_NR_PORT:$RAMPART_NR_PID")
@@ -261,8 +264,15 @@ RESULTS="$W/results.tsv"
 : >"$RESULTS"
 echo "# $(date -u +%FT%TZ) $(nproc) cores; wrk -t$THREADS -d$DURATION; rounds $ROUNDS; origin nginx static 1 KiB" >&2
 for round in $(seq "$ROUNDS"); do
+	# Every other round in reverse order, so that no proxy always runs
+	# right after the same one.
+	ORDER=("${PROXIES[@]}")
+	if [ $((round % 2)) = 0 ]; then
+		ORDER=()
+		for ((i = ${#PROXIES[@]} - 1; i >= 0; i--)); do ORDER+=("${PROXIES[$i]}"); done
+	fi
 	for c in $CONNS; do
-		for p in "${PROXIES[@]}"; do
+		for p in "${ORDER[@]}"; do
 			IFS=: read -r name port pid <<<"$p"
 			wrk -t"$THREADS" -c"$c" -d2s "http://127.0.0.1:$port/1k" >/dev/null # warm-up
 			before=$(cpu_ticks "$pid")
@@ -307,6 +317,7 @@ function median(list,    n, a, i, j, t) {
 	if (!(k in seen)) { seen[k] = 1; order[++n] = k }
 	if (!($2 in cseen)) { cseen[$2] = 1; cs[++nc] = $2 }
 	rps[k] = rps[k] " " $4; p50[k] = p50[k] " " $5; p99[k] = p99[k] " " $6; cpu[k] = cpu[k] " " $7
+	rcpu[$1 SUBSEP $2 SUBSEP $3] = $7; if ($3 > nrounds) nrounds = $3
 	if ($8 > rss[k]) rss[k] = $8
 	if ($9 != "0") bad[k] = bad[k] " r" $3 ":" $9
 }
@@ -330,7 +341,16 @@ END {
 			}
 		}
 		on = "rampart" SUBSEP c; off = "rampart-nr" SUBSEP c
-		if ((on in m_rps) && (off in m_rps))
+		if ((on in m_rps) && (off in m_rps)) {
+			# The same ratio per round (on and off run one after the
+			# other), whose median is less moved by the load drifting
+			# between rounds.
+			pr = ""
+			for (r = 1; r <= nrounds; r++)
+				if (((on SUBSEP r) in rcpu) && ((off SUBSEP r) in rcpu) && rcpu[off SUBSEP r] > 0)
+					pr = pr " " rcpu[on SUBSEP r] / rcpu[off SUBSEP r]
+			printf "c%-4s rollups on/off, median of the per-round ratios: %.3fx (%+.1f%%)\n", c, median(pr), 100 * (median(pr) - 1)
 			printf "c%-4s rollups on/off (rampart/rampart-nr): CPU per request %.1f / %.1f us = %.3fx (%+.1f%% of the edge'"'"'s CPU per request), requests/s %.2fx\n", c, m_cpu[on], m_cpu[off], m_cpu[on] / m_cpu[off], 100 * (m_cpu[on] - m_cpu[off]) / m_cpu[on], m_rps[on] / m_rps[off]
+		}
 	}
 }' "$RESULTS"

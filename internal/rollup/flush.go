@@ -77,7 +77,8 @@ func (f *Flusher) Run(ctx context.Context) {
 			log.Warn("flushing the traffic rollups (kept in memory, tried again)", "error", err)
 		}
 		if now := f.now(); now.Sub(lastPrune) >= pruneEvery {
-			if _, err := f.Sink.PruneTraffic(fctx, now.Unix()/60-Minutes); err != nil && ctx.Err() == nil {
+			// A day and the ten minutes a ten-minute group may reach back.
+			if _, err := f.Sink.PruneTraffic(fctx, now.Unix()/60-Minutes-10); err != nil && ctx.Err() == nil {
 				log.Warn("pruning the traffic rollups", "error", err)
 			} else {
 				lastPrune = now

@@ -288,3 +288,55 @@ func TestOriginHealthPages(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedSessionExpiry: a shared session ends after its idle time
+// without requests and after its whole life however busy; its seen time
+// is written at most once a minute.
+func TestSharedSessionExpiry(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	ds := &dbSessions{st: r.db, idle: time.Hour, max: 3 * time.Hour}
+	tok, _ := r.store.Verify(r.tokens[token.Read])
+	t0 := time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)
+	id, err := ds.create(ctx, "", tok, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := func() time.Time {
+		rec, err := r.db.GetSession(ctx, hashOf(id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rec.Seen
+	}
+	for _, tc := range []struct {
+		at       time.Duration
+		live     bool
+		wantSeen time.Duration
+	}{
+		{30 * time.Second, true, 0},                // not written: under a minute
+		{50 * time.Minute, true, 50 * time.Minute}, // written
+		{50*time.Minute + 20*time.Second, true, 50 * time.Minute},
+		{100 * time.Minute, true, 100 * time.Minute}, // idle 50 min: alive
+		{150 * time.Minute, true, 150 * time.Minute},
+		{3*time.Hour + time.Second, false, 150 * time.Minute}, // past its life
+	} {
+		s, err := ds.get(ctx, id, t0.Add(tc.at))
+		if err != nil || (s != nil) != tc.live {
+			t.Fatalf("at +%s: session %v, %v; want live %v", tc.at, s, err, tc.live)
+		}
+		if s != nil && (s.tokID != tok.ID || s.csrf != csrfOf(id)) {
+			t.Fatalf("at +%s: session %+v", tc.at, s)
+		}
+		if got := seen(); !got.Equal(t0.Add(tc.wantSeen)) {
+			t.Fatalf("at +%s: seen %s, want +%s", tc.at, got, tc.wantSeen)
+		}
+	}
+	id2, _ := ds.create(ctx, "", tok, t0)
+	if s, _ := ds.get(ctx, id2, t0.Add(61*time.Minute)); s != nil {
+		t.Fatal("a session idle for 61 minutes still lives")
+	}
+	if s, _ := ds.get(ctx, "no such cookie", t0); s != nil {
+		t.Fatal("an unknown cookie has a session")
+	}
+}

@@ -20,7 +20,12 @@
 # server answering 1 KiB itself: the floor of any proxy built on net/http's
 # server), RAMPART_NETHTTP (1, default, also measures a second rampart with
 # listen.server: net/http, the standard library's server loop instead of
-# internal/h1, row "rampart-nh"), RAMPART_LISTS (see below).
+# internal/h1, row "rampart-nh"), ROLLUPS (1, default, also measures a
+# third rampart with the dashboard's traffic rollups off, dashboard:
+# {traffic: false}, row "rampart-nr", and prints the CPU per request of
+# rampart (rollups on) against it: what the rollups cost the edge),
+# PEERS (1, default, measures nginx and Caddy; 0 leaves them out, for a
+# quicker rollups on/off run with more rounds), RAMPART_LISTS (see below).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -33,17 +38,20 @@ PROXYONLY=${PROXYONLY:-1}
 HAPROXY=${HAPROXY:-0}
 NETHTTP=${NETHTTP:-1}
 RAMPART_NETHTTP=${RAMPART_NETHTTP:-1}
+ROLLUPS=${ROLLUPS:-1}
+PEERS=${PEERS:-1}
 
 ORIGIN_PORT=18080 NGINX_PORT=18081 CADDY_PORT=18082 RAMPART_PORT=18083
 PROXYONLY_PORT=18084 HAPROXY_PORT=18085 NETHTTP_PORT=18086 ADMIN_PORT=18090
-RAMPART_NH_PORT=18087 ADMIN_NH_PORT=18091
+RAMPART_NH_PORT=18087 ADMIN_NH_PORT=18091 RAMPART_NR_PORT=18088 ADMIN_NR_PORT=18092
 
 for tool in wrk nginx caddy go curl; do
 	command -v "$tool" >/dev/null || { echo "run.sh: $tool not found on PATH (install it first)" >&2; exit 1; }
 done
 if [ "$HAPROXY" = 1 ]; then command -v haproxy >/dev/null || { echo "run.sh: haproxy not found" >&2; exit 1; }; fi
 . bench/lib.sh
-ports_free $ORIGIN_PORT $NGINX_PORT $CADDY_PORT $RAMPART_PORT $PROXYONLY_PORT $HAPROXY_PORT $NETHTTP_PORT $ADMIN_PORT $RAMPART_NH_PORT $ADMIN_NH_PORT
+ports_free $ORIGIN_PORT $NGINX_PORT $CADDY_PORT $RAMPART_PORT $PROXYONLY_PORT $HAPROXY_PORT $NETHTTP_PORT $ADMIN_PORT $RAMPART_NH_PORT $ADMIN_NH_PORT \
+	$RAMPART_NR_PORT $ADMIN_NR_PORT
 
 workdir edge
 
@@ -153,6 +161,18 @@ if [ -n "$RAMPART_PID" ] && [ "$RAMPART_NETHTTP" = 1 ]; then
 	STARTED+=($RAMPART_NH_PID)
 fi
 
+# The same rampart with the dashboard's traffic rollups off: the rollups'
+# cost is rampart's CPU per request against this one's, in the same run.
+RAMPART_NR_PID=
+if [ -n "$RAMPART_PID" ] && [ "$ROLLUPS" = 1 ] && [ -n "$ADMIN_ADDR" ]; then
+	sed -e "s|^listen: .*|listen: {http: \"127.0.0.1:$RAMPART_NR_PORT\", admin: \"127.0.0.1:$ADMIN_NR_PORT\"}|" \
+		-e "s|^data_dir: .*|data_dir: $W/rampart-nr-data|" "$W/rampart.yaml" >"$W/rampart-nr.yaml"
+	echo "dashboard: {traffic: false}" >>"$W/rampart-nr.yaml"
+	"$W/rampart" serve --config "$W/rampart-nr.yaml" >"$W/rampart-nr.log" 2>&1 &
+	RAMPART_NR_PID=$!
+	STARTED+=($RAMPART_NR_PID)
+fi
+
 PROXYONLY_PID=
 if [ "$PROXYONLY" = 1 ]; then
 	"$W/proxyonly" -listen 127.0.0.1:$PROXYONLY_PORT -origin http://127.0.0.1:$ORIGIN_PORT >"$W/proxyonly.log" 2>&1 &
@@ -205,9 +225,11 @@ wait_ok() {
 }
 
 # name:port:pid of every proxy measured.
-PROXIES=("nginx:$NGINX_PORT:$NGINX_PID" "caddy:$CADDY_PORT:$CADDY_PID")
+PROXIES=()
+[ "$PEERS" = 1 ] && PROXIES+=("nginx:$NGINX_PORT:$NGINX_PID" "caddy:$CADDY_PORT:$CADDY_PID")
 [ -n "$RAMPART_PID" ] && PROXIES+=("rampart:$RAMPART_PORT:$RAMPART_PID")
 [ -n "$RAMPART_NH_PID" ] && PROXIES+=("rampart-nh:$RAMPART_NH_PORT:$RAMPART_NH_PID")
+[ -n "$RAMPART_NR_PID" ] && PROXIES+=("rampart-nr:$RAMPART_NR_PORT:$RAMPART_NR_PID")
 [ -n "$PROXYONLY_PID" ] && PROXIES+=("proxyonly:$PROXYONLY_PORT:$PROXYONLY_PID")
 [ -n "$HAPROXY_PID" ] && PROXIES+=("haproxy:$HAPROXY_PORT:$HAPROXY_PID")
 [ -n "$NETHTTP_PID" ] && PROXIES+=("go-nethttp:$NETHTTP_PORT:$NETHTTP_PID")
@@ -242,8 +264,15 @@ RESULTS="$W/results.tsv"
 : >"$RESULTS"
 echo "# $(date -u +%FT%TZ) $(nproc) cores; wrk -t$THREADS -d$DURATION; rounds $ROUNDS; origin nginx static 1 KiB" >&2
 for round in $(seq "$ROUNDS"); do
+	# Every other round in reverse order, so that no proxy always runs
+	# right after the same one.
+	ORDER=("${PROXIES[@]}")
+	if [ $((round % 2)) = 0 ]; then
+		ORDER=()
+		for ((i = ${#PROXIES[@]} - 1; i >= 0; i--)); do ORDER+=("${PROXIES[$i]}"); done
+	fi
 	for c in $CONNS; do
-		for p in "${PROXIES[@]}"; do
+		for p in "${ORDER[@]}"; do
 			IFS=: read -r name port pid <<<"$p"
 			wrk -t"$THREADS" -c"$c" -d2s "http://127.0.0.1:$port/1k" >/dev/null # warm-up
 			before=$(cpu_ticks "$pid")
@@ -288,6 +317,7 @@ function median(list,    n, a, i, j, t) {
 	if (!(k in seen)) { seen[k] = 1; order[++n] = k }
 	if (!($2 in cseen)) { cseen[$2] = 1; cs[++nc] = $2 }
 	rps[k] = rps[k] " " $4; p50[k] = p50[k] " " $5; p99[k] = p99[k] " " $6; cpu[k] = cpu[k] " " $7
+	rcpu[$1 SUBSEP $2 SUBSEP $3] = $7; if ($3 > nrounds) nrounds = $3
 	if ($8 > rss[k]) rss[k] = $8
 	if ($9 != "0") bad[k] = bad[k] " r" $3 ":" $9
 }
@@ -309,6 +339,18 @@ END {
 				if (!((peer SUBSEP c) in m_rps)) continue
 				printf "c%-4s %s/%s: CPU per request %.2fx, requests/s %.2fx\n", c, me, peer, m_cpu[me SUBSEP c] / m_cpu[peer SUBSEP c], m_rps[me SUBSEP c] / m_rps[peer SUBSEP c]
 			}
+		}
+		on = "rampart" SUBSEP c; off = "rampart-nr" SUBSEP c
+		if ((on in m_rps) && (off in m_rps)) {
+			# The same ratio per round (on and off run one after the
+			# other), whose median is less moved by the load drifting
+			# between rounds.
+			pr = ""
+			for (r = 1; r <= nrounds; r++)
+				if (((on SUBSEP r) in rcpu) && ((off SUBSEP r) in rcpu) && rcpu[off SUBSEP r] > 0)
+					pr = pr " " rcpu[on SUBSEP r] / rcpu[off SUBSEP r]
+			printf "c%-4s rollups on/off, median of the per-round ratios: %.3fx (%+.1f%%)\n", c, median(pr), 100 * (median(pr) - 1)
+			printf "c%-4s rollups on/off (rampart/rampart-nr): CPU per request %.1f / %.1f us = %.3fx (%+.1f%% of the edge'"'"'s CPU per request), requests/s %.2fx\n", c, m_cpu[on], m_cpu[off], m_cpu[on] / m_cpu[off], 100 * (m_cpu[on] - m_cpu[off]) / m_cpu[on], m_rps[on] / m_rps[off]
 		}
 	}
 }' "$RESULTS"

@@ -178,7 +178,7 @@ func New(cfg *config.Config, opts Options) (_ *App, err error) {
 		return nil, fmt.Errorf("loading certificates: %w", err)
 	}
 	eo := edge.Options{Timeouts: cfg.Timeouts, Metrics: a.metrics, AccessLog: a.access, Logger: log.With("component", "edge"), Server: cfg.Listen.Server}
-	if cfg.Listen.Admin != "" {
+	if cfg.Listen.Admin != "" && cfg.Dashboard.Traffic {
 		a.traffic = rollup.New(0, 2000) // the dashboard's traffic pages (H15)
 		eo.Traffic = a.traffic
 	}

@@ -33,6 +33,9 @@ type desk struct {
 	done     chan struct{}
 	// dirty asks the rebuild loop to reload the zones from the store.
 	dirty chan struct{}
+	// flushed is closed after the rollup flusher's last flush (nil
+	// without one; dashboard.go).
+	flushed chan struct{}
 
 	parsedMu sync.Mutex
 	parsed   map[string]parsedZone // API zone settings by zone id
@@ -154,6 +157,7 @@ func (a *App) openCompliance(cfg *config.Config) error {
 	a.heartbeat(sctx, d)
 	scancel()
 	go a.runCluster(bg, d, cfg.Store, d.done)
+	d.flushed = a.startTrafficFlusher(bg, d) // dashboard.go
 	return nil
 }
 
@@ -201,6 +205,9 @@ func (a *App) closeCompliance() {
 	}
 	d.stop()
 	<-d.done
+	if d.flushed != nil {
+		<-d.flushed
+	}
 	if err := d.store.Close(); err != nil {
 		a.log.Error("closing the control-plane store", "error", err)
 	}
@@ -386,6 +393,7 @@ func (a *App) adminHandler(cfg *config.Config, tokens token.Store) (http.Handler
 	if d != nil {
 		do.Compliance, do.Store = d.svc, d.store
 	}
+	do.TrafficSource, do.Origins = trafficSource(d), a.originHealth // dashboard.go
 	dash, err := dashboard.New(do)
 	if err != nil {
 		return nil, err

@@ -104,6 +104,7 @@ func (a *App) setProtectPhases(z *edge.Zone, zc config.Zone, cfg *config.Config)
 	if err != nil {
 		return err
 	}
+	a.setEventsGeo(geo) // dashboard.go
 	allow, err := config.AccessRules(zc.Access.Allow)
 	if err != nil {
 		return fmt.Errorf("building zone %q: access.allow: %w", zone, err)

@@ -56,6 +56,9 @@ func (c *Config) applyDefaults(src *source) {
 		c.Listen.HTTP3 = c.Listen.HTTPS
 	}
 	c.QUIC.applyDefaults(unset) // http3.go
+	if unset("dashboard.traffic") {
+		c.Dashboard.Traffic = true
+	}
 	if c.Listen.Server == "" {
 		c.Listen.Server = ServerRampart
 	}

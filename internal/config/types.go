@@ -43,6 +43,9 @@ type Config struct {
 	// QUIC tunes the HTTP/3 listener (http3.go).
 	QUIC QUIC `yaml:"quic"`
 
+	// Dashboard tunes the web dashboard of the admin listener.
+	Dashboard Dashboard `yaml:"dashboard"`
+
 	Zones []Zone `yaml:"zones"`
 
 	// Path is the file the config was read from ("" when built in code).
@@ -77,6 +80,15 @@ type Listen struct {
 	// net/http) or "net/http" (the standard library's for everything, the
 	// way back). Fixed at start.
 	Server string `yaml:"server"`
+}
+
+// Dashboard tunes the web dashboard (issue 15).
+type Dashboard struct {
+	// Traffic keeps the per-minute traffic rollups and sampled security
+	// events of the dashboard's operator pages (default true, with an
+	// admin listener); false takes them off the request path. Fixed at
+	// start.
+	Traffic bool `yaml:"traffic"`
 }
 
 // Cluster configures the shared state between edge nodes.

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/exec"
@@ -26,6 +27,7 @@ import (
 
 	"github.com/rampart-edge/rampart/internal/app"
 	"github.com/rampart-edge/rampart/internal/config"
+	"github.com/rampart-edge/rampart/internal/geoip/geoiptest"
 	"github.com/rampart-edge/rampart/internal/store"
 	"github.com/rampart-edge/rampart/internal/store/backend"
 	"github.com/rampart-edge/rampart/internal/testlog"
@@ -81,16 +83,34 @@ func startNode(t *testing.T) *node {
 		fmt.Fprintf(w, "<!doctype html><html lang=en><title>Shop</title><h1>The shop at %s</h1>", r.Host)
 	}))
 	t.Cleanup(n.origin.Close)
+	// GeoIP: the test's clients on 127.0.0.0/8 come from France, AS64500,
+	// so that the security events carry a country and an ASN.
+	geo := filepath.Join(t.TempDir(), "geo.mmdb")
+	if err := geoiptest.Write(geo, []geoiptest.Entry{{Network: netip.MustParsePrefix("127.0.0.0/8"), Country: "FR", ASN: 64500, Org: "Loopback SA"}}); err != nil {
+		t.Fatal(err)
+	}
+	// down.example's second origin refuses connections: its active health
+	// check marks it down for the overview.
+	dead, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadURL := "http://" + dead.Addr().String()
+	dead.Close()
 	cfg, err := config.Parse(filepath.Join(t.TempDir(), "rampart.yaml"), fmt.Appendf(nil, `
 log: {format: "off"}
 data_dir: %s
+geoip: {country_db: %s, asn_db: %s}
 compliance:
   lists: [%s]
   embargoed_regions: [IR, KP]
 zones:
   - host: config.example
     origins: [%s]
-`, dataDir, ofac, n.origin.URL))
+  - host: down.example
+    origins: [%s, %s]
+    health_check: {path: /, interval: 100ms, timeout: 1s, unhealthy: 1, healthy: 1}
+`, dataDir, geo, geo, ofac, n.origin.URL, n.origin.URL, deadURL))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -456,8 +476,20 @@ func TestBrowserComplianceFlow(t *testing.T) {
 	}
 	page("traffic-zone-day", adminURL+"/dashboard/traffic?zone=shop.example&range=day")
 	ev := page("events", adminURL+"/dashboard/events?zone=shop.example")
-	if !strings.Contains(ev, "legal_451") {
-		t.Fatalf("the 451 answers are not among the security events: %s", ev)
+	if !strings.Contains(ev, "legal_451") || !strings.Contains(ev, "AS64500") {
+		t.Fatalf("the 451 answers are not among the security events, with their country and ASN: %s", ev)
+	}
+	ev = page("events-country", adminURL+"/dashboard/events?country=FR&asn=AS64500")
+	if !strings.Contains(ev, "asn:64500") || !strings.Contains(ev, "legal_451") {
+		t.Fatalf("events of AS64500: %s", ev)
+	}
+	// Origin health: down.example's dead origin on the overview and on
+	// the zone's traffic page.
+	if h := page("traffic-zone-health", adminURL+"/dashboard/traffic?zone=down.example"); !strings.Contains(h, "Origins: 2, 1 down") || !strings.Contains(h, "connection refused") {
+		t.Fatalf("down.example's origin health: %s", h)
+	}
+	if h := page("home-health", adminURL+"/dashboard/"); !regexp.MustCompile(`\b1 of [0-9]+ origins down`).MatchString(h) {
+		t.Fatalf("overview's origin health: %s", h)
 	}
 	// With JavaScript, uPlot draws the charts (no CSP violation stops it).
 	if err := chromedp.Do(ctx, chromedp.Navigate(adminURL+"/dashboard/traffic"), chromedp.WaitVisible(".uplot")); err != nil {

@@ -20,8 +20,16 @@
 // Content-Security-Policy allows scripts, styles and images from the
 // dashboard itself only: no inline script or style.
 //
-// Sessions live in the memory of the node that served the sign-in; behind
-// a load balancer, pin the admin listener to one node.
+// Sessions live in the control-plane store when there is one (only the
+// SHA-256 of the cookie and the token's id), so that behind a load
+// balancer a session works on every node sharing a PostgreSQL store and a
+// sign-out on one node ends it on all; without a store, in the memory of
+// the node.
+//
+// Traffic. The operator pages read the per-minute rollups through a
+// rollup.Source: the sum over the nodes in the shared store (rollup.DB,
+// each node flushing its minutes every 10 s) or this node's memory
+// (rollup.Local). Origin health is the node's own view (Options.Origins).
 package dashboard
 
 import (
@@ -78,8 +86,15 @@ type Options struct {
 	// Lists and Screening serve the lists and search pages.
 	Lists     ListStore
 	Screening Screener
-	// Traffic holds the per-minute rollups and security events.
+	// Traffic holds the node's per-minute rollups and security events.
 	Traffic *rollup.Store
+	// TrafficSource is where the traffic pages read the rollups: the
+	// shared store's sum over the nodes (rollup.DB); nil reads Traffic
+	// (rollup.Local).
+	TrafficSource rollup.Source
+	// Origins reports the health of every zone's origins as this node's
+	// health checks see them; nil shows none.
+	Origins func() []OriginHealth
 	// Purger empties a zone's cache (the zone page's purge form, admin
 	// scope); the app's cache implements it (admin.Purger).
 	Purger Purger
@@ -99,7 +114,8 @@ type Options struct {
 type Dashboard struct {
 	opts     Options
 	log      *slog.Logger
-	sessions *sessions
+	sessions sessionTable
+	traffic  rollup.Source // nil without rollups
 	pages    map[string]*template.Template
 	mux      *http.ServeMux
 }
@@ -130,7 +146,18 @@ func New(opts Options) (*Dashboard, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	d := &Dashboard{opts: opts, log: opts.Logger, sessions: newSessions(opts.SessionIdle, opts.SessionMax)}
+	d := &Dashboard{opts: opts, log: opts.Logger}
+	if opts.Store != nil {
+		d.sessions = &dbSessions{st: opts.Store, idle: opts.SessionIdle, max: opts.SessionMax}
+	} else {
+		d.sessions = newMemSessions(opts.SessionIdle, opts.SessionMax)
+	}
+	switch {
+	case opts.TrafficSource != nil:
+		d.traffic = opts.TrafficSource
+	case opts.Traffic != nil:
+		d.traffic = rollup.Local{S: opts.Traffic}
+	}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
 	}
@@ -209,18 +236,10 @@ func (d *Dashboard) wrap(p page) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d.secHeaders(w)
 		w.Header().Set("Cache-Control", "no-store")
-		var s *session
-		if c, err := r.Cookie(sessionCookie); err == nil {
-			if ss, ok := d.sessions.get(c.Value, d.opts.Now()); ok {
-				// The token is checked again: a revoked token ends the
-				// session at once.
-				if tok, ok := d.opts.Tokens.Verify(ss.plain); ok {
-					ss.tok = tok
-					s = ss
-				} else {
-					d.sessions.revoke(c.Value)
-				}
-			}
+		s, err := d.session(r)
+		if err != nil {
+			d.handleError(w, d.newView(r, nil), err)
+			return
 		}
 		v := d.newView(r, s)
 		if p.scope != "" {
@@ -251,6 +270,32 @@ func (d *Dashboard) wrap(p page) http.Handler {
 			d.handleError(w, v, err)
 		}
 	})
+}
+
+// session returns the request's live session (nil when it has none).
+// The token is checked again: a revoked token ends the session at once.
+func (d *Dashboard) session(r *http.Request) (*session, error) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return nil, nil
+	}
+	now := d.opts.Now()
+	s, err := d.sessions.get(r.Context(), c.Value, now)
+	if s == nil || err != nil {
+		return nil, err
+	}
+	tok, ok, err := d.liveToken(s)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		if err := d.sessions.revoke(r.Context(), c.Value, now); err != nil {
+			d.log.Warn("ending the session of a revoked token", "error", err)
+		}
+		return nil, nil
+	}
+	s.tok = tok
+	return s, nil
 }
 
 // checkCSRF checks the form's csrf field: against the session's token,

@@ -83,7 +83,10 @@ func (d *Dashboard) postSignin(w http.ResponseWriter, r *http.Request, v *view) 
 		d.log.Error("auditing a dashboard sign-in", "error", err)
 		return &httpError{http.StatusServiceUnavailable, "The audit log is not writable; sign-in refused."}
 	}
-	id, _ := d.sessions.create(plain, tok, d.opts.Now())
+	id, err := d.sessions.create(r.Context(), plain, tok, d.opts.Now())
+	if err != nil {
+		return err
+	}
 	d.setCookie(w, r, sessionCookie, id, int(d.opts.SessionMax.Seconds()))
 	d.setCookie(w, r, preCookie, "", -1)
 	http.Redirect(w, r, safeNext(r.PostForm.Get("next")), http.StatusSeeOther)
@@ -93,7 +96,9 @@ func (d *Dashboard) postSignin(w http.ResponseWriter, r *http.Request, v *view) 
 func (d *Dashboard) postSignout(w http.ResponseWriter, r *http.Request, v *view) error {
 	s := sessionOf(r)
 	if c, err := r.Cookie(sessionCookie); err == nil {
-		d.sessions.revoke(c.Value)
+		if err := d.sessions.revoke(r.Context(), c.Value, d.opts.Now()); err != nil {
+			return err // the session still lives: say so rather than pretend
+		}
 	}
 	d.setCookie(w, r, sessionCookie, "", -1)
 	if s != nil {
@@ -115,6 +120,8 @@ type homeData struct {
 	Entities   int
 	Traffic    *rollup.Point
 	Series     []float64
+	Shared     bool
+	Health     healthData
 }
 
 func (d *Dashboard) pageHome(w http.ResponseWriter, r *http.Request, v *view) error {
@@ -136,14 +143,15 @@ func (d *Dashboard) pageHome(w http.ResponseWriter, r *http.Request, v *view) er
 		}
 	}
 	hd.Lists, hd.Entities = d.listVersions()
-	if t := d.opts.Traffic; t != nil {
-		ps := t.Series("", v.Now, 60, 1)
-		tot := rollup.Total(ps)
-		hd.Traffic = &tot
-		for _, p := range ps {
-			hd.Series = append(hd.Series, float64(p.Requests))
+	if d.traffic != nil {
+		ps, err := d.series(ctx, "", v.Now, 60, 1)
+		if err != nil {
+			return err
 		}
+		tot := rollup.Total(ps)
+		hd.Traffic, hd.Series, hd.Shared = &tot, requestsOf(ps), d.traffic.Shared()
 	}
+	hd.Health = d.originHealth("")
 	v.Data = hd
 	return d.render(w, v, http.StatusOK, "home")
 }
@@ -531,6 +539,7 @@ type zoneData struct {
 	Cases      []store.Case
 	Traffic    *rollup.Point
 	Series     []float64
+	Health     healthData
 }
 
 func (d *Dashboard) pageZone(w http.ResponseWriter, r *http.Request, v *view) error {
@@ -554,14 +563,15 @@ func (d *Dashboard) pageZone(w http.ResponseWriter, r *http.Request, v *view) er
 			return err
 		}
 	}
-	if t := d.opts.Traffic; t != nil {
-		ps := t.Series(z.Host, v.Now, 60, 1)
-		tot := rollup.Total(ps)
-		zd.Traffic = &tot
-		for _, p := range ps {
-			zd.Series = append(zd.Series, float64(p.Requests))
+	if d.traffic != nil {
+		ps, err := d.series(ctx, z.Host, v.Now, 60, 1)
+		if err != nil {
+			return err
 		}
+		tot := rollup.Total(ps)
+		zd.Traffic, zd.Series = &tot, requestsOf(ps)
 	}
+	zd.Health = d.originHealth(z.Host)
 	v.Title, v.Section, v.Data = "Zone "+z.Host, "zones", zd
 	return d.render(w, v, http.StatusOK, "zone")
 }
@@ -737,6 +747,8 @@ type trafficData struct {
 	Charts  []chartData
 	JSON    any
 	Enabled bool
+	Shared  bool
+	Health  healthData
 }
 
 type chartData struct {
@@ -754,13 +766,19 @@ func (d *Dashboard) pageTraffic(w http.ResponseWriter, r *http.Request, v *view)
 	if td.Zone != "" {
 		v.Title = "Traffic of " + td.Zone
 	}
-	if t := d.opts.Traffic; t != nil {
-		td.Enabled = true
+	if len(td.Zone) > 255 {
+		return &httpError{http.StatusBadRequest, "A zone is at most 255 bytes."}
+	}
+	if d.traffic != nil {
+		td.Enabled, td.Shared = true, d.traffic.Shared()
 		n, step := 60, 1
 		if td.Range == "day" {
-			n, step = rollup.Minutes, 15
+			n, step = rollup.Minutes, 10
 		}
-		td.Points = t.Series(td.Zone, v.Now, n, step)
+		var err error
+		if td.Points, err = d.series(r.Context(), td.Zone, v.Now, n, step); err != nil {
+			return err
+		}
 		td.Total = rollup.Total(td.Points)
 		series := map[string][]float64{}
 		var xs []int64
@@ -778,12 +796,12 @@ func (d *Dashboard) pageTraffic(w http.ResponseWriter, r *http.Request, v *view)
 		}
 		td.JSON = map[string]any{"x": xs, "series": td.Charts}
 		if td.Zone == "" {
-			td.Zones = t.Totals(v.Now, 60)
-			if len(td.Zones) > 100 {
-				td.Zones = td.Zones[:100]
+			if td.Zones, err = d.totals(r.Context(), v.Now, 60, 100); err != nil {
+				return err
 			}
 		}
 	}
+	td.Health = d.originHealth(td.Zone)
 	v.Data = td
 	return d.render(w, v, http.StatusOK, "traffic")
 }
@@ -791,43 +809,53 @@ func (d *Dashboard) pageTraffic(w http.ResponseWriter, r *http.Request, v *view)
 // --- security events ---
 
 type eventsData struct {
-	Filter  rollup.EventFilter
-	Events  []rollup.Event
-	Query   string
-	Rule    string
-	Actions []string
-	Enabled bool
+	Filter   rollup.EventFilter
+	Events   []rollup.Event
+	Query    string
+	Rule     string
+	RuleFor  string
+	RuleJSON string
+	Actions  []string
+	Enabled  bool
 }
 
-func eventFilter(r *http.Request) rollup.EventFilter {
+func eventFilter(r *http.Request) (rollup.EventFilter, error) {
 	q := r.URL.Query()
-	return rollup.EventFilter{Zone: strings.TrimSpace(q.Get("zone")), Action: oneOf(q.Get("action"), "rate_limited", "challenged", "waf_blocked", "legal_451"),
+	f := rollup.EventFilter{Zone: strings.TrimSpace(q.Get("zone")), Action: oneOf(q.Get("action"), "rate_limited", "challenged", "waf_blocked", "legal_451"),
 		ClientIP: strings.TrimSpace(q.Get("ip")), Country: strings.ToUpper(strings.TrimSpace(q.Get("country"))),
 		RuleID: strings.TrimSpace(q.Get("rule")), Path: strings.TrimSpace(q.Get("path")), Limit: 200}
+	return f, checkEventFilter(&f, strings.TrimSpace(q.Get("asn")))
 }
 
 func (d *Dashboard) pageEvents(w http.ResponseWriter, r *http.Request, v *view) error {
-	ed := eventsData{Filter: eventFilter(r), Query: r.URL.RawQuery, Actions: []string{"rate_limited", "challenged", "waf_blocked", "legal_451"}}
+	f, err := eventFilter(r)
+	if err != nil {
+		return err
+	}
+	ed := eventsData{Filter: f, Query: r.URL.RawQuery, Actions: []string{"rate_limited", "challenged", "waf_blocked", "legal_451"}}
 	if d.opts.Traffic != nil {
 		ed.Enabled = true
 		ed.Events = d.opts.Traffic.Events(ed.Filter)
 	}
 	// "Create an access rule from this filter": the zone's access entry
 	// that denies what the filter names.
-	switch f := ed.Filter; {
-	case f.ClientIP != "":
-		ed.Rule = "access: {deny: [\"" + f.ClientIP + "\"]}"
-	case f.Country != "":
-		ed.Rule = "access: {deny: [\"country:" + f.Country + "\"]}"
+	if entry, what := accessRule(ed.Filter); entry != "" {
+		ed.Rule, ed.RuleFor = "access:\n  deny:\n    - \""+entry+"\"", what
+		b, _ := json.Marshal(map[string]any{"access": map[string]any{"deny": []string{entry}}})
+		ed.RuleJSON = string(b)
 	}
 	v.Title, v.Section, v.Data = "Security events", "events", ed
 	return d.render(w, v, http.StatusOK, "events")
 }
 
 func (d *Dashboard) eventsJSON(w http.ResponseWriter, r *http.Request, v *view) error {
+	f, err := eventFilter(r)
+	if err != nil {
+		return err
+	}
 	evs := []rollup.Event{}
 	if d.opts.Traffic != nil {
-		evs = d.opts.Traffic.Events(eventFilter(r))
+		evs = d.opts.Traffic.Events(f)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Disposition", `attachment; filename="rampart-security-events.json"`)

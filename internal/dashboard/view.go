@@ -246,10 +246,10 @@ func (d *Dashboard) parseTemplates() error {
 	}
 	for _, n := range names {
 		base := path.Base(n)
-		if base == "layout.html" || base == "matches.html" {
+		if base == "layout.html" || base == "matches.html" || base == "health.html" {
 			continue
 		}
-		t, err := template.New(base).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/matches.html", n)
+		t, err := template.New(base).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/matches.html", "templates/health.html", n)
 		if err != nil {
 			return fmt.Errorf("parsing dashboard template %s: %w", base, err)
 		}

@@ -2,8 +2,10 @@ package proxy
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"strings"
 	"time"
 )
@@ -40,7 +42,8 @@ func (p *Proxy) checkLoop(o *origin) {
 			return
 		case <-tk.C:
 		}
-		pass := p.checkOnce(client, url, host)
+		pass, why := p.checkOnce(client, url, host)
+		o.lastCheck.Store(&checkResult{at: time.Now(), err: why})
 		if pass {
 			ok, bad = ok+1, 0
 			if ok >= p.hc.Healthy && !o.healthy.Load() {
@@ -57,8 +60,9 @@ func (p *Proxy) checkLoop(o *origin) {
 	}
 }
 
-// checkOnce performs one health-check request.
-func (p *Proxy) checkOnce(client *http.Client, url, host string) bool {
+// checkOnce performs one health-check request: whether it passed, and
+// why not.
+func (p *Proxy) checkOnce(client *http.Client, url, host string) (bool, string) {
 	ctx, cancel := context.WithTimeout(context.Background(), p.hc.Timeout)
 	defer cancel()
 	go func() {
@@ -70,7 +74,7 @@ func (p *Proxy) checkOnce(client *http.Client, url, host string) bool {
 	}()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return false
+		return false, err.Error()
 	}
 	if host != "" {
 		req.Host = host
@@ -78,9 +82,16 @@ func (p *Proxy) checkOnce(client *http.Client, url, host string) bool {
 	req.Header.Set("User-Agent", "rampart-health-check")
 	resp, err := client.Do(req)
 	if err != nil {
-		return false
+		var ue *neturl.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the URL is the origin's, shown beside it
+		}
+		return false, err.Error()
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
-	return resp.StatusCode >= 200 && resp.StatusCode < 400
+	if resp.StatusCode < 200 || resp.StatusCode >= 400 {
+		return false, "status " + resp.Status
+	}
+	return true, ""
 }

@@ -39,9 +39,18 @@ type origin struct {
 	// fails counts consecutive proxy failures for passive ejection.
 	fails  atomic.Int32
 	active atomic.Int64
+	// lastCheck is the latest active health check (nil before the first).
+	lastCheck atomic.Pointer[checkResult]
 
 	mu   sync.Mutex
 	idle []*originConn
+}
+
+// checkResult is one active health check: when, and why it failed (""
+// when it passed).
+type checkResult struct {
+	at  time.Time
+	err string
 }
 
 // originConn is a keep-alive HTTP/1.1 connection to an origin, with its

@@ -115,6 +115,10 @@ type OriginStatus struct {
 	URL     string
 	Healthy bool  // active checks pass and not passively ejected
 	Active  int64 // requests in flight
+	// LastCheck is the latest active health check (zero before the first
+	// or without health checks), LastError why it failed ("" if passed).
+	LastCheck time.Time
+	LastError string
 }
 
 // Proxy forwards requests to the origins of one zone. It is safe for
@@ -313,6 +317,9 @@ func (p *Proxy) Origins() []OriginStatus {
 	out := make([]OriginStatus, len(p.origins))
 	for i, o := range p.origins {
 		out[i] = OriginStatus{URL: o.raw, Healthy: o.available(), Active: o.active.Load()}
+		if c := o.lastCheck.Load(); c != nil {
+			out[i].LastCheck, out[i].LastError = c.at, c.err
+		}
 	}
 	return out
 }

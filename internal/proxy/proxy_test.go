@@ -490,6 +490,10 @@ func TestActiveHealthCheck(t *testing.T) {
 	c := newClient(t)
 	up.Store(false)
 	waitFor(t, func() bool { return !tp.Origins()[0].Healthy })
+	// The dashboard shows the last check and why it failed.
+	if st := tp.Origins()[0]; st.LastCheck.IsZero() || time.Since(st.LastCheck) > 10*time.Second || st.LastError != "status 500 Internal Server Error" {
+		t.Errorf("down origin's last check %v, error %q", st.LastCheck, st.LastError)
+	}
 	for i := 0; i < 10; i++ {
 		if got := get(t, c, tp.URL+"/"); got != "o1" {
 			t.Fatalf("request %d went to %s while o0 was down", i, got)
@@ -497,6 +501,9 @@ func TestActiveHealthCheck(t *testing.T) {
 	}
 	up.Store(true)
 	waitFor(t, func() bool { return tp.Origins()[0].Healthy })
+	if st := tp.Origins()[0]; st.LastError != "" {
+		t.Errorf("recovered origin's last error %q", st.LastError)
+	}
 	seen := map[string]bool{}
 	for i := 0; i < 10; i++ {
 		seen[get(t, c, tp.URL+"/")] = true

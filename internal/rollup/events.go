@@ -1,9 +1,12 @@
 package rollup
 
 import (
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/rampart-edge/rampart/internal/geoip"
 )
 
 // Event is one sampled security event: a request the edge blocked or
@@ -53,9 +56,35 @@ func newEvents(n int) *events {
 	return &events{ring: make([]Event, n)}
 }
 
+// Geo maps an address to its country and ASN; *geoip.DB implements it.
+type Geo interface {
+	Lookup(ip netip.Addr) geoip.Info
+}
+
+type geoHolder struct{ g Geo }
+
+// SetGeo sets the GeoIP databases that give the sampled events their
+// country and ASN (nil for none); safe to call while recording, as
+// databases are opened or replaced at a reload.
+func (s *Store) SetGeo(g Geo) {
+	if g == nil {
+		s.geo.Store(nil)
+		return
+	}
+	s.geo.Store(&geoHolder{g})
+}
+
 // RecordEvent keeps ev in the sample (the latest events, oldest
-// overwritten). It copies the struct and does not allocate.
+// overwritten), with the country and ASN of its client address when
+// SetGeo gave databases and ev has neither. It copies the struct and,
+// without databases, does not allocate.
 func (s *Store) RecordEvent(ev Event) {
+	if h := s.geo.Load(); h != nil && ev.Country == "" && ev.ASN == 0 {
+		if ip, err := netip.ParseAddr(ev.ClientIP); err == nil {
+			info := h.g.Lookup(ip)
+			ev.Country, ev.ASN = info.Country, info.ASN
+		}
+	}
 	e := s.events
 	e.mu.Lock()
 	e.ring[e.next] = ev
@@ -72,6 +101,7 @@ type EventFilter struct {
 	Action   string
 	ClientIP string
 	Country  string
+	ASN      uint32
 	RuleID   string
 	// Path matches events whose path starts with it.
 	Path  string
@@ -82,7 +112,7 @@ type EventFilter struct {
 func (f EventFilter) Match(ev Event) bool {
 	return (f.Zone == "" || ev.Zone == f.Zone) && (f.Action == "" || ev.Action == f.Action) &&
 		(f.ClientIP == "" || ev.ClientIP == f.ClientIP) && (f.Country == "" || strings.EqualFold(ev.Country, f.Country)) &&
-		(f.RuleID == "" || ev.RuleID == f.RuleID) && (f.Path == "" || strings.HasPrefix(ev.Path, f.Path))
+		(f.ASN == 0 || ev.ASN == f.ASN) && (f.RuleID == "" || ev.RuleID == f.RuleID) && (f.Path == "" || strings.HasPrefix(ev.Path, f.Path))
 }
 
 // Events returns the sampled events that pass f, newest first.

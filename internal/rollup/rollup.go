@@ -10,9 +10,11 @@
 // reset by the first request of a new minute, under the zone's short
 // lock). Reading (Series, Totals) copies the buckets it needs.
 //
-// The rollups are per node. With PostgreSQL every node's traffic should
-// be seen; that store (a flush of these buckets to a table once a minute)
-// is not built yet: see the README's dashboard section.
+// The rollups are per node. A Flusher (flush.go) writes each node's
+// minutes to the control-plane store (every 10 s, an upsert of the running
+// totals per node, zone and minute), so that with PostgreSQL the dashboard
+// of any node reads the sum over the nodes through DB (source.go); a
+// single node reads its memory through Local.
 package rollup
 
 import (
@@ -70,6 +72,12 @@ type bucket struct {
 	latSum   atomic.Int64 // microseconds
 	latency  [numLatency]atomic.Int64
 	outcome  [5]atomic.Int64
+
+	// Written by the flusher only (flush.go): the minute and the sum of
+	// the counters it last stored, so that it stores a bucket again only
+	// when it changed.
+	flushedMinute atomic.Int64
+	flushedSum    atomic.Int64
 }
 
 // zone is the ring of one zone.
@@ -88,6 +96,8 @@ type Store struct {
 	// all sums every zone, so that the all-zones series reads one ring.
 	all    zone
 	events *events
+	// geo gives the country and ASN of the sampled events (SetGeo).
+	geo atomic.Pointer[geoHolder]
 }
 
 // New returns an empty store tracking at most maxZones zones (0 means

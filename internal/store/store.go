@@ -495,6 +495,9 @@ type Store interface {
 	// TakeLease takes or renews the lease name for holder until now+ttl:
 	// true when holder has it (it was free, expired, or already its own).
 	TakeLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
+	// Dashboard holds the dashboard's traffic rollups and sessions
+	// (dashboard.go).
+	Dashboard
 
 	// Dialect names the database: "sqlite" or "postgres".
 	Dialect() string

@@ -107,6 +107,20 @@ func (ts *TokenStore) Check(plaintext string) (token.Token, error) {
 	return recToken(rec), nil
 }
 
+// Lookup returns the token named id, revoked or not (the dashboard's
+// shared sessions keep a token's id, not its secret, and check it again
+// on every request). An unknown id wraps ErrNotFound; a store that did
+// not answer, ErrUnavailable.
+func (ts *TokenStore) Lookup(id string) (token.Token, error) {
+	ctx, cancel := ts.ctx()
+	defer cancel()
+	rec, err := ts.S.GetToken(ctx, id)
+	if err != nil {
+		return token.Token{}, fmt.Errorf("looking up token %s: %w", id, err)
+	}
+	return recToken(rec), nil
+}
+
 // List returns every token oldest first; see token.Store.
 func (ts *TokenStore) List() ([]token.Token, error) {
 	ctx, cancel := ts.ctx()

@@ -57,6 +57,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TicketKeysConcurrentRotation", testTicketKeysConcurrent},
 		{"ListVersions", testListVersions},
 		{"Leases", testLeases},
+		{"Traffic", testTraffic},
+		{"DashboardSessions", testSessions},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

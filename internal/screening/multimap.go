@@ -1,7 +1,5 @@
 package screening
 
-import "slices"
-
 // multiMap maps a 64-bit hash to one or more vocabulary ids without a
 // slice per key: most keys hold a single id, stored inline; keys with more
 // point into an overflow table. It keeps index builds fast and light on the
@@ -52,20 +50,4 @@ func (mm *multiMap) each(h uint64, fn func(int32)) {
 	for _, id := range mm.over[v&^overflowBit] {
 		fn(id)
 	}
-}
-
-// compact moves the overflow lists into one shared array without spare
-// capacity. Adding after it still works (a full list reallocates).
-func (mm *multiMap) compact() {
-	n := 0
-	for _, o := range mm.over {
-		n += len(o)
-	}
-	flat := make([]int32, 0, n)
-	for i, o := range mm.over {
-		start := len(flat)
-		flat = append(flat, o...)
-		mm.over[i] = flat[start:len(flat):len(flat)]
-	}
-	mm.over = slices.Clip(mm.over)
 }

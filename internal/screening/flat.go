@@ -159,12 +159,12 @@ type Index struct {
 	names []nameHdr
 	toks  []nameTok
 
-	entOff  []uint32 // entity -> entBlob[entOff[i]:entOff[i+1]] (entity records, see appendEntity)
-	entBlob []byte
-	jsonOff []uint32 // entity -> its JSON, for Entity and the identifier and address checks
+	entOff   []uint32 // entity -> entBlob[entOff[i]:entOff[i+1]] (entity records, see appendEntity)
+	entBlob  []byte
+	jsonOff  []uint32 // entity -> its JSON, for Entity and the identifier and address checks
 	jsonBlob []byte
-	idTab   []uint32  // open addressing by hashSkip(id): entity index + 1
-	idents  hashTable // hashIdent -> entity indexes
+	idTab    []uint32  // open addressing by hashSkip(id): entity index + 1
+	idents   hashTable // hashIdent -> entity indexes
 
 	pool sync.Pool // *scratch
 

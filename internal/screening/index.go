@@ -307,4 +307,3 @@ func appendUniqueID(s []int32, id int32) []int32 {
 	}
 	return append(s, id)
 }
-

@@ -993,7 +993,6 @@ func absDiff(a, b int) int {
 	return b - a
 }
 
-
 // toMatch turns a scored name into a Match with its explanation.
 func (ix *Index) toMatch(qt []qtok, sc scored) Match {
 	r := ix.rec(sc.nid)
@@ -1356,4 +1355,3 @@ func (ix *Index) TokenInfo(text string) (info float64, common, found bool) {
 	}
 	return ix.info(id), !ix.informative(id), true
 }
-

@@ -34,6 +34,30 @@ func BenchmarkSearch(b *testing.B) {
 	b.ReportMetric(float64(cpuTime()-cpu0)/float64(n), "cpu-ns/op")
 }
 
+// BenchmarkSearchMapped is BenchmarkSearch on the index mapped from its
+// file (issue 16), as rampart serve searches it.
+func BenchmarkSearchMapped(b *testing.B) {
+	_, ents := sdnIndex(b)
+	ix := mappedIndex(b, ents)
+	cases, err := screeneval.Load(repoPath("testdata", "screening-eval", "dev.jsonl"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	qs := make([]screening.Query, len(cases))
+	for i, c := range cases {
+		qs[i] = screening.Query{Name: c.Query, Kind: c.EntityKind(), Limit: 10}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	n := 0
+	for i := 0; b.Loop(); i++ {
+		ix.Search(qs[i%len(qs)], operatingThreshold)
+		n++
+	}
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(n), "cpu-ns/op")
+}
+
 // cpuTime returns the process's user plus system CPU time in nanoseconds.
 func cpuTime() int64 {
 	var ru syscall.Rusage

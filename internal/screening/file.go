@@ -51,9 +51,8 @@ type FileMeta struct {
 	Key string `json:"key"`
 	// Lists maps each list source to the version hash the file was
 	// built from.
-	Lists            map[string]string `json:"lists"`
-	NoOriginalScript bool              `json:"no_original_script,omitempty"`
-	Built            time.Time         `json:"built"`
+	Lists map[string]string `json:"lists"`
+	Built time.Time         `json:"built"`
 
 	Entities  int  `json:"entities"`
 	NbrShift  uint `json:"nbr_shift"`
@@ -270,12 +269,6 @@ func OpenFile(path, wantKey string) (*Index, FileMeta, error) {
 	if _, err := f.ReadAt(head, 0); err != nil {
 		return nil, meta, fmt.Errorf("%s: %w", path, err)
 	}
-	if err := json.Unmarshal(head[headerSize:headerSize+metaLen], &meta); err != nil {
-		return nil, meta, fmt.Errorf("%s: meta: %v: corrupt", path, err)
-	}
-	if wantKey != "" && meta.Key != wantKey {
-		return nil, meta, fmt.Errorf("%s: built for %.12s: %w", path, meta.Key, ErrStale)
-	}
 	// The checksum, read with pread rather than through the mapping, so
 	// that checking it does not make every page resident in this process.
 	crc := crc32.Update(0, castagnoli, hdr[:24])
@@ -292,6 +285,12 @@ func OpenFile(path, wantKey string) (*Index, FileMeta, error) {
 	}
 	if want := binary.LittleEndian.Uint32(hdr[24:]); crc != want {
 		return nil, meta, fmt.Errorf("%s: checksum %08x, header says %08x: corrupt", path, crc, want)
+	}
+	if err := json.Unmarshal(head[headerSize:headerSize+metaLen], &meta); err != nil {
+		return nil, meta, fmt.Errorf("%s: meta: %v: corrupt", path, err)
+	}
+	if wantKey != "" && meta.Key != wantKey {
+		return nil, meta, fmt.Errorf("%s: built for %.12s: %w", path, meta.Key, ErrStale)
 	}
 	data, err := unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
 	if err != nil {

@@ -116,8 +116,11 @@ func (t *hashTable) each(h uint64, fn func(int32)) {
 // newHashTable builds a table from keys (any order) and their values.
 func newHashTable(keys []uint64, valsOf func(k uint64) []int32) hashTable {
 	slices.Sort(keys)
+	// About eight keys a bucket: the directory stays small enough to be
+	// cached (a few hundred KiB for the bundled lists), and a bucket's
+	// keys are one or two cache lines.
 	nb := 0
-	if n := len(keys) / 2; n > 1 {
+	if n := len(keys) / 8; n > 1 {
 		nb = min(bits.Len(uint(n))-1, 24)
 	}
 	t := hashTable{shift: uint(64 - nb), dir: make([]uint32, (1<<nb)+1), keys: keys, vals: make([]uint32, len(keys))}
@@ -386,16 +389,41 @@ func (ix *Index) entKind(ei int32) entity.Kind {
 }
 
 // entMatch returns the fields of a Match that come from entity ei,
-// copied to the heap.
+// copied to the heap in one string (and the programs in one slice).
 func (ix *Index) entMatch(ei int32) Match {
 	r := ix.entReader(ei)
-	m := Match{ID: strings.Clone(r.str()), List: strings.Clone(r.str()), Name: strings.Clone(r.str()), Kind: entity.Kind(strings.Clone(r.str()))}
-	if n := r.num(); n > 0 {
-		m.Programs = make([]string, n-1)
-		for i := range m.Programs {
-			m.Programs[i] = strings.Clone(r.str())
+	var f [4]string
+	n := 0
+	for i := range f {
+		f[i] = r.str()
+		n += len(f[i])
+	}
+	var progs []string
+	if k := r.num(); k > 0 {
+		progs = make([]string, k-1)
+		for i := range progs {
+			progs[i] = r.str()
+			n += len(progs[i])
 		}
 	}
+	all := make([]byte, 0, n)
+	for _, x := range f {
+		all = append(all, x...)
+	}
+	for _, x := range progs {
+		all = append(all, x...)
+	}
+	one := unsafeString(all) // all is not changed after this
+	at := 0
+	cut := func(x string) string {
+		at += len(x)
+		return one[at-len(x) : at]
+	}
+	m := Match{ID: cut(f[0]), List: cut(f[1]), Name: cut(f[2]), Kind: entity.Kind(cut(f[3]))}
+	for i := range progs {
+		progs[i] = cut(progs[i])
+	}
+	m.Programs = progs
 	return m
 }
 
@@ -451,13 +479,28 @@ func (ix *Index) displayName(rec *nameRec) (string, entity.Name) {
 	}
 	r.skip(3 * int(rec.nameIdx))
 	full := strings.Clone(r.str())
-	typ := entity.NameType(strings.Clone(r.str()))
-	str := entity.Strength(strings.Clone(r.str()))
+	typ := entity.NameType(known(r.str(), nameTypes))
+	str := entity.Strength(known(r.str(), strengths))
 	return full, entity.Name{Full: full, Type: typ, Strength: str}
 }
 
+var (
+	nameTypes = []string{string(entity.Primary), string(entity.AKA), string(entity.FKA), string(entity.NKA), string(entity.Variant), string(entity.Native)}
+	strengths = []string{string(entity.Strong), string(entity.Weak)}
+)
+
+// known returns the string of set equal to s, or a heap copy of s.
+func known(s string, set []string) string {
+	for _, k := range set {
+		if k == s {
+			return k
+		}
+	}
+	return strings.Clone(s)
+}
+
 // freeze turns a built index into its flat form.
-func (ix *builder) freeze(opts IndexOptions) *Index {
+func (ix *builder) freeze() *Index {
 	out := &Index{nEnts: len(ix.ents)}
 	// Vocabulary and its texts.
 	out.vocab = make([]vocabRec, len(ix.vocab))
@@ -561,7 +604,6 @@ func (ix *builder) freeze(opts IndexOptions) *Index {
 	}
 	out.entBlob = slices.Clip(out.entBlob)
 	out.jsonBlob = slices.Clip(out.jsonBlob)
-	keys = keys[:0]
 	idents := make(map[uint64][]int32, len(ix.idents))
 	for _, k := range slices.SortedFunc(maps.Keys(ix.idents), func(a, b identKey) int {
 		if c := strings.Compare(string(a.t), string(b.t)); c != 0 {
@@ -575,7 +617,6 @@ func (ix *builder) freeze(opts IndexOptions) *Index {
 		}
 	}
 	out.idents = newHashTable(slices.Collect(maps.Keys(idents)), func(k uint64) []int32 { return idents[k] })
-	_ = opts
 	return out
 }
 

@@ -161,7 +161,7 @@ func NewIndexWith(ents []entity.Entity, opts IndexOptions) *Index {
 		ix.addIdentifiers(int32(ei), e)
 		ix.addAddresses(int32(ei), e)
 	}
-	return ix.freeze(opts)
+	return ix.freeze()
 }
 
 func (ix *builder) addName(ei, ni int32, n entity.Name, folded string) {

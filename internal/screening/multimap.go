@@ -1,7 +1,7 @@
 package screening
 
 // multiMap maps a 64-bit hash to one or more vocabulary ids without a
-// slice per key: most keys hold a single id, stored inline; keys with more
+// slice per key, while an index is built (freeze makes a hashTable of it): most keys hold a single id, stored inline; keys with more
 // point into an overflow table. It keeps index builds fast and light on the
 // garbage collector (about a million keys for the SDN list).
 type multiMap struct {
@@ -34,20 +34,5 @@ func (mm *multiMap) add(h uint64, id int32) {
 			}
 		}
 		*o = append(*o, id)
-	}
-}
-
-// each calls fn with every id recorded under h.
-func (mm *multiMap) each(h uint64, fn func(int32)) {
-	v, ok := mm.m[h]
-	if !ok {
-		return
-	}
-	if v&overflowBit == 0 {
-		fn(int32(v))
-		return
-	}
-	for _, id := range mm.over[v&^overflowBit] {
-		fn(id)
 	}
 }

@@ -1,10 +1,10 @@
 package screening
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"math/bits"
 	"runtime"
 	"slices"
@@ -113,35 +113,99 @@ func (t *hashTable) each(h uint64, fn func(int32)) {
 	}
 }
 
-// newHashTable builds a table from keys (any order) and their values.
-func newHashTable(keys []uint64, valsOf func(k uint64) []int32) hashTable {
-	slices.Sort(keys)
+// overflowBit marks a hashTable value that is the index of a run.
+const overflowBit = 1 << 31
+
+// hashPair is one value recorded under a hash while an index is built.
+type hashPair struct {
+	h  uint64
+	id int32
+}
+
+// newHashTable builds a table from pairs (any order; reordered in place).
+// A key's values come out in ascending order, each once: the order in
+// which the builder adds them, since it adds ids in ascending order.
+func newHashTable(ps []hashPair) hashTable {
+	// Counting sort by the top bits (about two pairs a bucket), then
+	// insertion sort in each bucket by hash and value: linear time for
+	// the million pairs of the bundled lists.
+	sb := 0
+	if n := len(ps) / 2; n > 1 {
+		sb = min(bits.Len(uint(n))-1, 24)
+	}
+	sshift := uint(64 - sb)
+	start := make([]uint32, (1<<sb)+1)
+	for _, p := range ps {
+		start[(p.h>>sshift)+1]++
+	}
+	for i := 1; i < len(start); i++ {
+		start[i] += start[i-1]
+	}
+	sorted := make([]hashPair, len(ps))
+	next := slices.Clone(start[:len(start)-1])
+	for _, p := range ps {
+		b := p.h >> sshift
+		sorted[next[b]] = p
+		next[b]++
+	}
+	less := func(a, b hashPair) bool { return a.h < b.h || a.h == b.h && a.id < b.id }
+	for b := 0; b+1 < len(start); b++ {
+		bucket := sorted[start[b]:start[b+1]]
+		for i := 1; i < len(bucket); i++ {
+			for j := i; j > 0 && less(bucket[j], bucket[j-1]); j-- {
+				bucket[j], bucket[j-1] = bucket[j-1], bucket[j]
+			}
+		}
+	}
+	// Distinct keys, each with its distinct values.
+	nkeys := 0
+	for i := range sorted {
+		if i == 0 || sorted[i].h != sorted[i-1].h {
+			nkeys++
+		}
+	}
 	// About eight keys a bucket: the directory stays small enough to be
 	// cached (a few hundred KiB for the bundled lists), and a bucket's
 	// keys are one or two cache lines.
 	nb := 0
-	if n := len(keys) / 8; n > 1 {
+	if n := nkeys / 8; n > 1 {
 		nb = min(bits.Len(uint(n))-1, 24)
 	}
-	t := hashTable{shift: uint(64 - nb), dir: make([]uint32, (1<<nb)+1), keys: keys, vals: make([]uint32, len(keys))}
-	for i, k := range keys {
-		vs := valsOf(k)
-		if len(vs) == 1 {
-			t.vals[i] = uint32(vs[0])
-			continue
+	t := hashTable{shift: uint(64 - nb), dir: make([]uint32, (1<<nb)+1), keys: make([]uint64, 0, nkeys), vals: make([]uint32, 0, nkeys)}
+	for i := 0; i < len(sorted); {
+		j := i + 1
+		for j < len(sorted) && sorted[j].h == sorted[i].h {
+			j++
 		}
-		t.vals[i] = overflowBit | uint32(len(t.over))
-		t.over = append(t.over, int32(len(vs)))
-		t.over = append(t.over, vs...)
+		run := sorted[i:j]
+		n := 1
+		for k := 1; k < len(run); k++ {
+			if run[k].id != run[k-1].id {
+				n++
+			}
+		}
+		t.keys = append(t.keys, run[0].h)
+		if n == 1 {
+			t.vals = append(t.vals, uint32(run[0].id))
+		} else {
+			t.vals = append(t.vals, overflowBit|uint32(len(t.over)))
+			t.over = append(t.over, int32(n))
+			for k := range run {
+				if k == 0 || run[k].id != run[k-1].id {
+					t.over = append(t.over, run[k].id)
+				}
+			}
+		}
+		i = j
 	}
 	b := 0
-	for i, k := range keys {
+	for i, k := range t.keys {
 		for kb := int(k >> t.shift); b <= kb; b++ {
 			t.dir[b] = uint32(i)
 		}
 	}
 	for ; b < len(t.dir); b++ {
-		t.dir[b] = uint32(len(keys))
+		t.dir[b] = uint32(len(t.keys))
 	}
 	return t
 }
@@ -533,25 +597,15 @@ func (ix *builder) freeze() *Index {
 		}
 	}
 	// Look-up tables.
-	keys := make([]uint64, 0, len(ix.nbr.m))
-	for k := range ix.nbr.m {
-		keys = append(keys, k)
-	}
-	var one [1]int32
-	out.nbr = newHashTable(keys, func(k uint64) []int32 {
-		v := ix.nbr.m[k]
-		if v&overflowBit == 0 {
-			one[0] = int32(v)
-			return one[:]
+	out.nbr = newHashTable(ix.nbr)
+	ix.nbr = nil
+	var skels []hashPair
+	for sk, ids := range ix.bySkel {
+		for _, id := range ids {
+			skels = append(skels, hashPair{hashSkip(sk, -1), id})
 		}
-		return ix.nbr.over[v&^overflowBit]
-	})
-	skels := make(map[uint64][]int32, len(ix.bySkel))
-	for _, sk := range slices.Sorted(maps.Keys(ix.bySkel)) {
-		h := hashSkip(sk, -1)
-		skels[h] = append(skels[h], ix.bySkel[sk]...)
 	}
-	out.skel = newHashTable(slices.Collect(maps.Keys(skels)), func(k uint64) []int32 { return skels[k] })
+	out.skel = newHashTable(skels)
 	// Postings.
 	out.postOff = make([]uint32, len(ix.postings)+1)
 	n = 0
@@ -581,21 +635,22 @@ func (ix *builder) freeze() *Index {
 	out.entOff = make([]uint32, len(ix.ents)+1)
 	out.jsonOff = make([]uint32, len(ix.ents)+1)
 	out.idTab = openTable(len(ix.ents))
+	var js bytes.Buffer // every entity's JSON, one a line
+	enc := json.NewEncoder(&js)
 	for i := range ix.ents {
 		e := &ix.ents[i]
 		out.entOff[i] = uint32(len(out.entBlob))
 		out.entBlob = appendEntity(out.entBlob, e)
-		out.jsonOff[i] = uint32(len(out.jsonBlob))
-		js, err := json.Marshal(e)
-		if err != nil {
-			// Entities are plain data; Marshal cannot fail on them.
+		out.jsonOff[i] = uint32(js.Len())
+		if err := enc.Encode(e); err != nil {
+			// Entities are plain data; Encode cannot fail on them.
 			panic(fmt.Sprintf("encoding entity %s: %v", e.ID, err))
 		}
-		out.jsonBlob = append(out.jsonBlob, js...)
-		if len(out.entBlob) > 1<<32-1 || len(out.jsonBlob) > 1<<32-1 {
+		if len(out.entBlob) > 1<<32-1 || js.Len() > 1<<32-1 {
 			panic("screening index: entity records over 4 GiB")
 		}
 	}
+	out.jsonBlob = js.Bytes()
 	out.entOff[len(ix.ents)] = uint32(len(out.entBlob))
 	out.jsonOff[len(ix.ents)] = uint32(len(out.jsonBlob))
 	for i := range ix.ents {
@@ -604,19 +659,13 @@ func (ix *builder) freeze() *Index {
 	}
 	out.entBlob = slices.Clip(out.entBlob)
 	out.jsonBlob = slices.Clip(out.jsonBlob)
-	idents := make(map[uint64][]int32, len(ix.idents))
-	for _, k := range slices.SortedFunc(maps.Keys(ix.idents), func(a, b identKey) int {
-		if c := strings.Compare(string(a.t), string(b.t)); c != 0 {
-			return c
-		}
-		return strings.Compare(a.v, b.v)
-	}) {
-		h := hashIdent(k.t, k.v)
-		for _, ei := range ix.idents[k] {
-			idents[h] = appendUniqueID(idents[h], ei)
+	var idents []hashPair
+	for k, eis := range ix.idents {
+		for _, ei := range eis {
+			idents = append(idents, hashPair{hashIdent(k.t, k.v), ei})
 		}
 	}
-	out.idents = newHashTable(slices.Collect(maps.Keys(idents)), func(k uint64) []int32 { return idents[k] })
+	out.idents = newHashTable(idents)
 	return out
 }
 

@@ -100,7 +100,7 @@ type builder struct {
 	// vocab ids. One probe per string finds keys equal to it or one
 	// insertion away; probing a query's deletes finds keys one deletion,
 	// substitution or transposition away. Hits are always verified.
-	nbr      multiMap
+	nbr      []hashPair
 	postings [][]int32 // vocab id -> name ids
 
 	idents map[identKey][]int32 // normalised identifier -> entity indexes
@@ -137,7 +137,7 @@ func NewIndexWith(ents []entity.Entity, opts IndexOptions) *Index {
 		ents:   ents,
 		byText: make(map[string]int32),
 		bySkel: make(map[string][]int32, names),
-		nbr:    newMultiMap(32 * names),
+		nbr:    make([]hashPair, 0, 32*names),
 		idents: make(map[identKey][]int32),
 	}
 	seen := make(map[string]bool)
@@ -247,12 +247,12 @@ func (ix *builder) vocabID(t textnorm.Token, joined bool) int32 {
 		return id
 	}
 	ix.addXKey(id, t.Text) // consonant key, for queries in Arabic script (xscript.go)
-	ix.nbr.add(hashSkip(t.Key, -1), id)
+	ix.nbr = append(ix.nbr, hashPair{hashSkip(t.Key, -1), id})
 	if len(t.Key) >= 4 && len(skel) >= 3 {
 		ix.bySkel[skel] = append(ix.bySkel[skel], id)
 	}
 	if len(t.Key) >= 4 {
-		addDelete := func(d uint64) { ix.nbr.add(d, id) }
+		addDelete := func(d uint64) { ix.nbr = append(ix.nbr, hashPair{d, id}) }
 		forDeletes(t.Key, addDelete)
 		if t.Text != t.Key {
 			// Typing errors can change what canonicalisation does

@@ -105,7 +105,7 @@ func (ix *builder) addXKey(id int32, text string) {
 	var buf [64]byte
 	k := translit.AppendLatinKey(buf[:0], text)
 	if len(k) >= 2 {
-		ix.nbr.add(hashXKey(k), id)
+		ix.nbr = append(ix.nbr, hashPair{hashXKey(k), id})
 	}
 }
 

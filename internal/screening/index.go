@@ -8,7 +8,10 @@
 // Candidates come from inverted indexes (exact tokens, canonical keys,
 // one-deletion neighbourhoods and consonant skeletons), never from a scan of
 // every entity, so a search costs well under a tenth of a millisecond on
-// the full SDN list.
+// the full SDN list. The index is made of flat arrays of plain types
+// (flat.go), so that it can be written once per list version to a file
+// and memory-mapped (file.go, filestore.go): a Service with a folder keeps
+// it there, off the Go heap and shared through the page cache.
 //
 // Scoring. Both names are split into words, particles, titles and legal
 // forms (package textnorm); query and listed tokens are aligned one to one

@@ -215,7 +215,9 @@ func New(cfg *config.Config, opts Options) (_ *App, err error) {
 	a.metrics.SetOriginSource(a.originStates)
 
 	if a.adminLn != nil {
-		if !opts.SkipCompliance {
+		// A node that does not screen (compliance.screening: false) loads
+		// no list and maps no index, as one without an admin listener.
+		if !opts.SkipCompliance && cfg.Compliance.ScreeningOn() {
 			if err := a.openCompliance(cfg); err != nil {
 				return nil, err
 			}

@@ -102,7 +102,13 @@ func (a *App) openCompliance(cfg *config.Config) error {
 	}
 	publishLists(ls, st, 5*time.Minute)
 	a.lists = ls
-	a.screening = screening.NewService(ls, cfg.Compliance.Threshold)
+	// The index of each list version is a file in data_dir/screening,
+	// memory-mapped: the Go heap holds none of it (issue 16).
+	scrDir := ""
+	if cfg.DataDir != "" {
+		scrDir = filepath.Join(cfg.DataDir, "screening")
+	}
+	a.screening = screening.NewServiceWith(ls, screening.ServiceOptions{Threshold: cfg.Compliance.Threshold, Dir: scrDir, Logger: a.log})
 	n := 0
 	for _, v := range ls.Snapshot().Versions {
 		n += v.Entities

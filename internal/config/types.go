@@ -159,6 +159,11 @@ type Compliance struct {
 	Lists            []string `yaml:"lists"`
 	Threshold        float64  `yaml:"threshold"` // default 0.90
 	EmbargoedRegions []string `yaml:"embargoed_regions"`
+	// Screening false makes a node that does not screen: it loads no
+	// sanctions list and no screening index, and runs no compliance desk
+	// (as a node without an admin listener), even with the admin
+	// listener on. Default true. Read at start.
+	Screening *bool `yaml:"screening"`
 
 	// --- compliance desk (H14) ---
 	// OnHit is what a re-screening hit does to a zone: "review" (the
@@ -181,6 +186,10 @@ type Compliance struct {
 	// remove without --force (default 0.05); every import is held to it.
 	MaxRemovedShare float64 `yaml:"max_removed_share"`
 }
+
+// ScreeningOn reports whether the node screens (compliance.screening,
+// default true).
+func (c Compliance) ScreeningOn() bool { return c.Screening == nil || *c.Screening }
 
 // ComplianceReports are the limits of public reports, counted on each
 // node (validate_compliance.go has the defaults):

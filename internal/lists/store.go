@@ -766,7 +766,12 @@ func (s *Store) build() *Snapshot {
 	for _, k := range names {
 		a := s.sources[k]
 		snap.Versions[k] = a.version
+		start := len(snap.Entities)
 		snap.Entities = append(snap.Entities, a.entities...)
+		// The source keeps its part of the snapshot rather than a second
+		// copy of every entity (both are read-only): 7 MiB less heap
+		// with the bundled lists (issue 16).
+		a.entities = snap.Entities[start:len(snap.Entities):len(snap.Entities)]
 	}
 	return snap
 }

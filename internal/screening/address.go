@@ -23,7 +23,7 @@ func addressKey(line string) string {
 }
 
 // addAddresses indexes the entity's street lines.
-func (ix *Index) addAddresses(ei int32, e *entity.Entity) {
+func (ix *builder) addAddresses(ei int32, e *entity.Entity) {
 	for _, a := range e.Addresses {
 		if k := addressKey(a.Street); k != "" {
 			ik := identKey{listedAddress, k}
@@ -41,6 +41,7 @@ func (ix *Index) addAddresses(ei int32, e *entity.Entity) {
 // one to review, not as proof of identity; the score is 1 and the
 // explanation names the listed address.
 func (ix *Index) MatchAddress(addr string) []Match {
+	defer keepAlive(ix)
 	folded := " " + strings.Join(strings.Fields(textnorm.Fold(addr)), " ") + " "
 	var out []Match
 	seen := map[int32]bool{}
@@ -49,29 +50,23 @@ func (ix *Index) MatchAddress(addr string) []Match {
 		if k == "" {
 			continue
 		}
-		for _, ei := range ix.idents[identKey{listedAddress, k}] {
-			e := &ix.ents[ei]
+		ix.idents.each(hashIdent(listedAddress, k), func(ei int32) {
 			if seen[ei] {
-				continue
+				return
 			}
+			e := ix.entity(ei)
 			for _, a := range e.Addresses {
 				if addressKey(a.Street) != k || !sameLocality(folded, a) {
 					continue
 				}
 				seen[ei] = true
-				out = append(out, Match{
-					ID:          e.ID,
-					List:        e.List,
-					Name:        e.Name,
-					MatchedName: a.Street + ", " + a.City,
-					Kind:        e.Kind,
-					Programs:    e.Programs,
-					Score:       1,
-					Explanation: "address matched a listed address: street " + quote(a.Street) + " in " + quote(firstNonEmpty(a.City, a.Country)),
-				})
+				m := ix.entMatch(ei)
+				m.MatchedName, m.Score = a.Street+", "+a.City, 1
+				m.Explanation = "address matched a listed address: street " + quote(a.Street) + " in " + quote(firstNonEmpty(a.City, a.Country))
+				out = append(out, m)
 				break
 			}
-		}
+		})
 	}
 	return out
 }

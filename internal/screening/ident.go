@@ -19,7 +19,7 @@ type identKey struct {
 
 // addIdentifiers indexes the entity's website, e-mail and digital currency
 // identifiers.
-func (ix *Index) addIdentifiers(ei int32, e *entity.Entity) {
+func (ix *builder) addIdentifiers(ei int32, e *entity.Entity) {
 	for _, id := range e.Identifiers {
 		switch id.Type {
 		case entity.Website, entity.Email, entity.DigitalCurrency:
@@ -108,6 +108,7 @@ func hostOf(v string) (string, bool) {
 // "example.org" or "shop.example.org", but a listed "example.org" never
 // matches "org" or "other.org". Matches score 1.
 func (ix *Index) MatchIdentifier(t entity.IDType, value string) []Match {
+	defer keepAlive(ix)
 	v, ok := NormalizeIdentifier(t, value)
 	if !ok {
 		return nil
@@ -115,7 +116,10 @@ func (ix *Index) MatchIdentifier(t entity.IDType, value string) []Match {
 	var hits []int32
 	var how []string
 	try := func(key string, why string) {
-		for _, ei := range ix.idents[identKey{t, key}] {
+		ix.idents.each(hashIdent(t, key), func(ei int32) {
+			if !ix.hasIdentifier(ei, t, key) {
+				return // another identifier with the same hash
+			}
 			dup := false
 			for _, h := range hits {
 				if h == ei {
@@ -126,7 +130,7 @@ func (ix *Index) MatchIdentifier(t entity.IDType, value string) []Match {
 				hits = append(hits, ei)
 				how = append(how, why)
 			}
-		}
+		})
 	}
 	if t == entity.Website {
 		reg, err := publicsuffix.EffectiveTLDPlusOne(v)
@@ -147,17 +151,33 @@ func (ix *Index) MatchIdentifier(t entity.IDType, value string) []Match {
 	}
 	out := make([]Match, 0, len(hits))
 	for k, ei := range hits {
-		e := &ix.ents[ei]
-		out = append(out, Match{
-			ID:          e.ID,
-			List:        e.List,
-			Name:        e.Name,
-			MatchedName: v,
-			Kind:        e.Kind,
-			Programs:    e.Programs,
-			Score:       1,
-			Explanation: "identifier matched exactly: " + how[k],
-		})
+		m := ix.entMatch(ei)
+		m.MatchedName, m.Score, m.Explanation = v, 1, "identifier matched exactly: "+how[k]
+		out = append(out, m)
 	}
 	return out
+}
+
+// hasIdentifier reports whether entity ei lists an identifier of type t
+// that normalises to key (or, for listedAddress, a street line with that
+// key): the look-up table is by hash, and a hit is checked.
+func (ix *Index) hasIdentifier(ei int32, t entity.IDType, key string) bool {
+	e := ix.entity(ei)
+	if t == listedAddress {
+		for _, a := range e.Addresses {
+			if addressKey(a.Street) == key {
+				return true
+			}
+		}
+		return false
+	}
+	for _, id := range e.Identifiers {
+		if id.Type != t {
+			continue
+		}
+		if v, ok := NormalizeIdentifier(id.Type, id.Value); ok && v == key {
+			return true
+		}
+	}
+	return false
 }

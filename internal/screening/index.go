@@ -8,7 +8,10 @@
 // Candidates come from inverted indexes (exact tokens, canonical keys,
 // one-deletion neighbourhoods and consonant skeletons), never from a scan of
 // every entity, so a search costs well under a tenth of a millisecond on
-// the full SDN list.
+// the full SDN list. The index is made of flat arrays of plain types
+// (flat.go), so that it can be written once per list version to a file
+// and memory-mapped (file.go, filestore.go): a Service with a folder keeps
+// it there, off the Go heap and shared through the page cache.
 //
 // Scoring. Both names are split into words, particles, titles and legal
 // forms (package textnorm); query and listed tokens are aligned one to one
@@ -59,8 +62,6 @@
 package screening
 
 import (
-	"sync"
-
 	"github.com/rampart-edge/rampart/internal/entity"
 	"github.com/rampart-edge/rampart/internal/textnorm"
 )
@@ -87,26 +88,10 @@ type vocabEntry struct {
 	joined bool
 }
 
-// nameTok is one token of one listed name.
-type nameTok struct {
-	vid    int32
-	class  textnorm.Class
-	weight float32
-}
-
-// nameRec is one listed name of one entity.
-type nameRec struct {
-	ent     int32
-	nameIdx int32
-	toks    []nameTok
-	weight  float32 // total token weight
-	words   int16   // number of Word tokens
-	weak    bool
-}
-
-// Index answers searches over a fixed set of entities. It is immutable once
-// built and safe for concurrent use.
-type Index struct {
+// builder holds an index while it is built: maps and slices that grow.
+// freeze turns it into an Index of flat arrays (flat.go), the form that
+// is searched, written to a file and memory-mapped (file.go).
+type builder struct {
 	ents  []entity.Entity
 	names []nameRec
 
@@ -118,13 +103,10 @@ type Index struct {
 	// vocab ids. One probe per string finds keys equal to it or one
 	// insertion away; probing a query's deletes finds keys one deletion,
 	// substitution or transposition away. Hits are always verified.
-	nbr      multiMap
+	nbr      []hashPair
 	postings [][]int32 // vocab id -> name ids
 
 	idents map[identKey][]int32 // normalised identifier -> entity indexes
-	byID   map[string]int32     // entity id -> index
-
-	pool sync.Pool // *scratch
 }
 
 // IndexOptions change what NewIndexWith indexes.
@@ -154,18 +136,16 @@ func NewIndexWith(ents []entity.Entity, opts IndexOptions) *Index {
 	for i := range ents {
 		names += len(ents[i].Names)
 	}
-	ix := &Index{
+	ix := &builder{
 		ents:   ents,
 		byText: make(map[string]int32),
 		bySkel: make(map[string][]int32, names),
-		nbr:    newMultiMap(32 * names),
+		nbr:    make([]hashPair, 0, 32*names),
 		idents: make(map[identKey][]int32),
-		byID:   make(map[string]int32, len(ents)),
 	}
 	seen := make(map[string]bool)
 	for ei := range ents {
 		e := &ents[ei]
-		ix.byID[e.ID] = int32(ei)
 		clear(seen)
 		for ni, n := range e.Names {
 			if opts.NoOriginalScript && (n.Type == entity.Native || n.Script != "") {
@@ -184,40 +164,10 @@ func NewIndexWith(ents []entity.Entity, opts IndexOptions) *Index {
 		ix.addIdentifiers(int32(ei), e)
 		ix.addAddresses(int32(ei), e)
 	}
-	ix.compactPostings()
-	ix.nbr.compact()
-	return ix
+	return ix.freeze()
 }
 
-// compactPostings moves every posting list, and every list of the
-// skeleton map, into one shared array each, without
-// the spare capacity that appending left, so that the index holds no more
-// than it uses (this and multiMap.compact pay for the consonant keys of
-// xscript.go).
-func (ix *Index) compactPostings() {
-	n := 0
-	for _, p := range ix.postings {
-		n += len(p)
-	}
-	flat := make([]int32, 0, n)
-	for i, p := range ix.postings {
-		start := len(flat)
-		flat = append(flat, p...)
-		ix.postings[i] = flat[start:len(flat):len(flat)]
-	}
-	n = 0
-	for _, ids := range ix.bySkel {
-		n += len(ids)
-	}
-	flat = make([]int32, 0, n)
-	for k, ids := range ix.bySkel {
-		start := len(flat)
-		flat = append(flat, ids...)
-		ix.bySkel[k] = flat[start:len(flat):len(flat)]
-	}
-}
-
-func (ix *Index) addName(ei, ni int32, n entity.Name, folded string) {
+func (ix *builder) addName(ei, ni int32, n entity.Name, folded string) {
 	toks := textnorm.AnalyzeFolded(folded)
 	if len(toks) == 0 {
 		return
@@ -269,7 +219,7 @@ func tokenWeight(t textnorm.Token) float32 {
 
 // vocabID returns the id of the token's vocabulary entry, adding it and its
 // look-up keys when new.
-func (ix *Index) vocabID(t textnorm.Token, joined bool) int32 {
+func (ix *builder) vocabID(t textnorm.Token, joined bool) int32 {
 	if t.Class == textnorm.LegalForm {
 		// Legal forms are kept per phrase ("co ltd", "company limited")
 		// and compared by code.
@@ -300,12 +250,12 @@ func (ix *Index) vocabID(t textnorm.Token, joined bool) int32 {
 		return id
 	}
 	ix.addXKey(id, t.Text) // consonant key, for queries in Arabic script (xscript.go)
-	ix.nbr.add(hashSkip(t.Key, -1), id)
+	ix.nbr = append(ix.nbr, hashPair{hashSkip(t.Key, -1), id})
 	if len(t.Key) >= 4 && len(skel) >= 3 {
 		ix.bySkel[skel] = append(ix.bySkel[skel], id)
 	}
 	if len(t.Key) >= 4 {
-		addDelete := func(d uint64) { ix.nbr.add(d, id) }
+		addDelete := func(d uint64) { ix.nbr = append(ix.nbr, hashPair{d, id}) }
 		forDeletes(t.Key, addDelete)
 		if t.Text != t.Key {
 			// Typing errors can change what canonicalisation does
@@ -318,7 +268,7 @@ func (ix *Index) vocabID(t textnorm.Token, joined bool) int32 {
 	return id
 }
 
-func (ix *Index) post(vid, nid int32) {
+func (ix *builder) post(vid, nid int32) {
 	p := ix.postings[vid]
 	if n := len(p); n > 0 && p[n-1] == nid {
 		return
@@ -359,29 +309,4 @@ func appendUniqueID(s []int32, id int32) []int32 {
 		}
 	}
 	return append(s, id)
-}
-
-// Len returns the number of indexed entities.
-func (ix *Index) Len() int { return len(ix.ents) }
-
-// Names returns the number of indexed names (primary names and aliases).
-func (ix *Index) Names() int { return len(ix.names) }
-
-// Entity returns the indexed entity with the given id, if any.
-func (ix *Index) Entity(id string) (entity.Entity, bool) {
-	i, ok := ix.byID[id]
-	if !ok {
-		return entity.Entity{}, false
-	}
-	return ix.ents[i], true
-}
-
-// displayName returns a listed name as shown in matches.
-func (ix *Index) displayName(rec *nameRec) (string, entity.Name) {
-	e := &ix.ents[rec.ent]
-	if rec.nameIdx < 0 {
-		return e.Name, entity.Name{Full: e.Name, Type: entity.Primary, Strength: entity.Strong}
-	}
-	n := e.Names[rec.nameIdx]
-	return n.Full, n
 }

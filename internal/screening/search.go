@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/rampart-edge/rampart/internal/country"
 	"github.com/rampart-edge/rampart/internal/entity"
 	"github.com/rampart-edge/rampart/internal/namequery"
 	"github.com/rampart-edge/rampart/internal/textnorm"
@@ -109,6 +108,7 @@ func (ix *Index) putScratch(s *scratch) {
 // blank name matches nothing; only the first 16 tokens of a name are used.
 // See the package documentation for the scoring and its calibration.
 func (ix *Index) Search(q Query, threshold float64) (res []Match) {
+	defer keepAlive(ix)
 	limit := q.Limit
 	if limit <= 0 {
 		limit = DefaultLimit
@@ -200,7 +200,7 @@ func (ix *Index) searchPart(p namequery.Part, q Query, threshold float64, limit 
 			continue
 		}
 		for _, e := range qt[i].exp {
-			for _, nid := range ix.postings[e.vid] {
+			for _, nid := range ix.posting(e.vid) {
 				a := s.slotFor(nid)
 				if e.sim > s.acc[a][i] {
 					s.acc[a][i] = e.sim
@@ -210,7 +210,7 @@ func (ix *Index) searchPart(p namequery.Part, q Query, threshold float64, limit 
 	}
 	for _, j := range joins {
 		for _, e := range j.exp {
-			for _, nid := range ix.postings[e.vid] {
+			for _, nid := range ix.posting(e.vid) {
 				a := s.slotFor(nid)
 				for k := j.first; k < j.first+j.span; k++ {
 					if e.sim > s.acc[a][k] {
@@ -273,7 +273,8 @@ func (ix *Index) searchPart(p namequery.Part, q Query, threshold float64, limit 
 
 	best := make(map[int32]scored, len(s.cands))
 	for _, c := range s.cands {
-		rec := &ix.names[c.nid]
+		r := ix.rec(c.nid)
+		rec := &r
 		sc := ix.scoreName(qt, wq, rec, q)
 		if sc.score < threshold {
 			continue
@@ -391,7 +392,7 @@ func (ix *Index) lookup(text, key string, exactOnly bool, out []simVID) []simVID
 				return
 			}
 		}
-		v := &ix.vocab[id]
+		v := ix.voc(id)
 		if v.key != key && absDiff(len(v.text), len(text)) > 3 {
 			return // cannot reach minTokenSim
 		}
@@ -401,7 +402,7 @@ func (ix *Index) lookup(text, key string, exactOnly bool, out []simVID) []simVID
 		}
 	}
 	known := false
-	if id, ok := ix.byText[text]; ok {
+	if id, ok := ix.textID(text); ok {
 		add(id)
 		known = !ix.vocab[id].joined
 	}
@@ -411,9 +412,7 @@ func (ix *Index) lookup(text, key string, exactOnly bool, out []simVID) []simVID
 	ix.nbr.each(hashSkip(key, -1), add)
 	if len(key) >= 4 {
 		if sk := textnorm.Skeleton(key); len(sk) >= 3 {
-			for _, id := range ix.bySkel[sk] {
-				add(id)
-			}
+			ix.skel.each(hashSkip(sk, -1), add)
 		}
 		forDeletes(key, func(d uint64) { ix.nbr.each(d, add) })
 		// A token that is itself a listed word is taken as spelled
@@ -433,11 +432,11 @@ func (ix *Index) lookup(text, key string, exactOnly bool, out []simVID) []simVID
 // equals the given ones.
 func (ix *Index) lookupExact(text, key string) []simVID {
 	var out []simVID
-	if id, ok := ix.byText[text]; ok {
+	if id, ok := ix.textID(text); ok {
 		out = append(out, simVID{id, 1})
 	}
 	ix.nbr.each(hashSkip(key, -1), func(id int32) {
-		v := &ix.vocab[id]
+		v := ix.voc(id)
 		if v.key == key && v.text != text {
 			out = append(out, simVID{id, 0.98})
 		}
@@ -507,7 +506,7 @@ type pair struct {
 
 // sim returns the similarity of query token i and listed token lt.
 func (ix *Index) sim(t *qtok, lt nameTok) float64 {
-	v := &ix.vocab[lt.vid]
+	v := ix.voc(lt.vid)
 	switch {
 	case t.tok.Class == textnorm.LegalForm && lt.class == textnorm.LegalForm:
 		if t.tok.Key == v.key {
@@ -618,7 +617,7 @@ func (ix *Index) scoreName(qt []qtok, wq float32, rec *nameRec, q Query) scored 
 				b = append(b, qt[k].tok.Text...)
 			}
 			for j, lt := range rec.toks {
-				v := &ix.vocab[lt.vid]
+				v := ix.voc(lt.vid)
 				if lt.class != textnorm.Word || v.text[0] != b[0] || absDiff(len(v.text), len(b)) > 3 {
 					continue
 				}
@@ -651,7 +650,7 @@ func (ix *Index) scoreName(qt []qtok, wq float32, rec *nameRec, q Query) scored 
 			}
 			b := jb[:0]
 			for k := j; k < j+n; k++ {
-				for _, ch := range []byte(ix.vocab[rec.toks[k].vid].text) {
+				for _, ch := range []byte(ix.vtext(rec.toks[k].vid)) {
 					if ch != ' ' {
 						b = append(b, ch)
 					}
@@ -709,7 +708,7 @@ func (ix *Index) scoreName(qt []qtok, wq float32, rec *nameRec, q Query) scored 
 			// different name.
 			eff = p.sim
 		}
-		if p.qn == 1 && p.ln == 1 && eff < p.sim && lc == textnorm.Word && ix.shortTypo(qt[p.qi].tok.Text, ix.vocab[rec.toks[p.li].vid].text) && ix.rareBeside(rec, sc.pairs, p) {
+		if p.qn == 1 && p.ln == 1 && eff < p.sim && lc == textnorm.Word && ix.shortTypo(qt[p.qi].tok.Text, ix.vtext(rec.toks[p.li].vid)) && ix.rareBeside(rec, sc.pairs, p) {
 			// One typing error in a word of two to four letters
 			// ("Ars" for ARAS, "Alu" for ALI) costs what its
 			// similarity says, not twice, next to a rare word
@@ -749,10 +748,10 @@ func (ix *Index) scoreName(qt []qtok, wq float32, rec *nameRec, q Query) scored 
 	if legalMatched {
 		strong += 0.5
 	}
-	ent := &ix.ents[rec.ent]
+	entKind := ix.entKind(rec.ent)
 	otherLegal := hasUnmatchedLegal(rec, coveredL)
 	var dropped uint64
-	if ent.Kind != entity.Person {
+	if entKind != entity.Person {
 		var d float64
 		d, dropped = ix.dropOptional(qt, rec, &sc, usedQ, usedL, otherLegal)
 		wQ -= d
@@ -786,21 +785,20 @@ func (ix *Index) scoreName(qt []qtok, wq float32, rec *nameRec, q Query) scored 
 	}
 	// An organisation's name that shares only common words with the
 	// query ("global trading", "mohammed ali") is another name.
-	if ent.Kind != entity.Person && unmatchedListedWords > 0 && score > singleTokenCap && !ix.informativeMatch(qt, rec, sc.pairs) {
+	if entKind != entity.Person && unmatchedListedWords > 0 && score > singleTokenCap && !ix.informativeMatch(qt, rec, sc.pairs) {
 		score = singleTokenCap
 		sc.notes = append(sc.notes, "only common words matched")
 	}
-	e := ent
-	if q.Kind != "" && e.Kind != q.Kind {
+	if q.Kind != "" && entKind != q.Kind {
 		score *= kindMismatch
-		sc.notes = append(sc.notes, fmt.Sprintf("kind differs (listed as %s)", e.Kind))
+		sc.notes = append(sc.notes, fmt.Sprintf("kind differs (listed as %s)", entKind))
 	}
 	if rec.weak {
 		score *= weakAlias
 		sc.notes = append(sc.notes, "weak alias discounted")
 	}
 	if q.Country != "" {
-		if has, known := entityCountry(e, q.Country); known && !has {
+		if has, known := ix.entityCountry(rec.ent, q.Country); known && !has {
 			score *= countryMismatch
 			sc.notes = append(sc.notes, "country differs")
 		} else if has {
@@ -822,7 +820,7 @@ func (ix *Index) absorbLegalWords(qt []qtok, rec *nameRec, sc *scored, usedQ uin
 		if lt.class != textnorm.LegalForm || j >= 64 {
 			continue
 		}
-		phrase := ix.vocab[lt.vid].text
+		phrase := ix.vtext(lt.vid)
 		if !strings.Contains(phrase, " ") {
 			continue
 		}
@@ -995,29 +993,10 @@ func absDiff(a, b int) int {
 	return b - a
 }
 
-// entityCountry reports whether the entity is tied to country cc, and
-// whether the list records any country for it at all.
-func entityCountry(e *entity.Entity, cc string) (has, known bool) {
-	cc = strings.ToUpper(strings.TrimSpace(cc))
-	for _, c := range e.Countries {
-		known = true
-		if c == cc {
-			return true, true
-		}
-	}
-	for _, c := range e.Nationalities {
-		known = true
-		if c == cc {
-			return true, true
-		}
-	}
-	return false, known
-}
-
 // toMatch turns a scored name into a Match with its explanation.
 func (ix *Index) toMatch(qt []qtok, sc scored) Match {
-	rec := &ix.names[sc.nid]
-	e := &ix.ents[rec.ent]
+	r := ix.rec(sc.nid)
+	rec := &r
 	full, n := ix.displayName(rec)
 	var b strings.Builder
 	what := "primary name"
@@ -1039,12 +1018,12 @@ func (ix *Index) toMatch(qt []qtok, sc scored) Match {
 		qtext := joinTexts(qt, p.qi, p.qn)
 		var lts []string
 		for j := p.li; j < p.li+p.ln; j++ {
-			lts = append(lts, ix.vocab[rec.toks[j].vid].text)
+			lts = append(lts, ix.vtext(rec.toks[j].vid))
 		}
 		ltext := strings.Join(lts, " ")
 		if qt[p.qi].tok.Class == textnorm.LegalForm {
 			legal = true
-			ltext = ix.vocab[rec.toks[p.li].vid].text
+			ltext = ix.vtext(rec.toks[p.li].vid)
 			if p.sim == 1 {
 				fmt.Fprintf(&b, "%s=%s(legal form)", qt[p.qi].tok.Text, ltext)
 			} else {
@@ -1092,7 +1071,7 @@ func (ix *Index) toMatch(qt []qtok, sc scored) Match {
 			if lt.class == textnorm.LegalForm {
 				legal = true
 			}
-			unL = append(unL, ix.vocab[lt.vid].text)
+			unL = append(unL, ix.vtext(lt.vid))
 		}
 	}
 	if len(unQ) > 0 {
@@ -1114,16 +1093,11 @@ func (ix *Index) toMatch(qt []qtok, sc scored) Match {
 		b.WriteString("; ")
 		b.WriteString(note)
 	}
-	return Match{
-		ID:          e.ID,
-		List:        e.List,
-		Name:        e.Name,
-		MatchedName: full,
-		Kind:        e.Kind,
-		Programs:    e.Programs,
-		Score:       sc.score,
-		Explanation: b.String(),
-	}
+	m := ix.entMatch(rec.ent)
+	m.MatchedName = full
+	m.Score = sc.score
+	m.Explanation = b.String()
+	return m
 }
 
 func joinTexts(qt []qtok, i, n int) string {
@@ -1151,17 +1125,17 @@ const (
 // a name. Its document frequency is the length of its postings list, so
 // nothing more is stored for it.
 func (ix *Index) informative(vid int32) bool {
-	df := float64(len(ix.postings[vid]))
+	df := float64(ix.postingLen(vid))
 	if df >= max(commonMin, commonShare*float64(len(ix.names))) {
 		return false
 	}
-	return !textnorm.CommonNameWord(ix.vocab[vid].text)
+	return !textnorm.CommonNameWord(ix.vtext(vid))
 }
 
 // info returns the information (inverse document frequency, log2 of the
 // number of names over the names holding it) of listed token vid.
 func (ix *Index) info(vid int32) float64 {
-	df := max(1, len(ix.postings[vid]))
+	df := max(1, ix.postingLen(vid))
 	return math.Log2(float64(len(ix.names)) / float64(df))
 }
 
@@ -1225,7 +1199,7 @@ func (ix *Index) informativeMatch(qt []qtok, rec *nameRec, ps []pair) bool {
 		}
 	}
 	for j, lt := range rec.toks {
-		if lt.class == textnorm.Word && (j >= 64 || usedL&(1<<uint(j)) == 0) && textnorm.WordRole(ix.vocab[lt.vid].text, 1) == textnorm.None {
+		if lt.class == textnorm.Word && (j >= 64 || usedL&(1<<uint(j)) == 0) && textnorm.WordRole(ix.vtext(lt.vid), 1) == textnorm.None {
 			missed += ix.info(lt.vid)
 		}
 	}
@@ -1271,7 +1245,7 @@ func (ix *Index) dropOptional(qt []qtok, rec *nameRec, sc *scored, usedQ, usedL 
 		if j >= 64 || usedL&(1<<uint(j)) != 0 {
 			continue
 		}
-		text := ix.vocab[lt.vid].text
+		text := ix.vtext(lt.vid)
 		switch lt.class {
 		case textnorm.Word:
 			switch textnorm.WordRole(text, 1) {
@@ -1313,7 +1287,7 @@ func (ix *Index) dropOptional(qt []qtok, rec *nameRec, sc *scored, usedQ, usedL 
 			}
 			// A word naming one of the entity's own places (its
 			// addresses' cities, regions and countries) is a place.
-			if qt[k].tok.Class != textnorm.Word || listedWord || listedPlace || !entityPlace(&ix.ents[rec.ent], qt[k].tok.Text) {
+			if qt[k].tok.Class != textnorm.Word || listedWord || listedPlace || !ix.entityPlace(rec.ent, qt[k].tok.Text) {
 				continue
 			}
 		case textnorm.Article:
@@ -1374,32 +1348,10 @@ func partTexts(ps []namequery.Part) string {
 // (log2 of the number of names over the names holding it; a word in no
 // listed name is not found) and whether it is common (see informative).
 func (ix *Index) TokenInfo(text string) (info float64, common, found bool) {
-	id, ok := ix.byText[text]
-	if !ok || len(ix.postings[id]) == 0 {
+	defer keepAlive(ix)
+	id, ok := ix.textID(text)
+	if !ok || ix.postingLen(id) == 0 {
 		return 0, false, false
 	}
 	return ix.info(id), !ix.informative(id), true
-}
-
-// entityPlace reports whether folded word w is a word of one of the
-// entity's places: the city, region or country of a listed address, or
-// the name of a listed country.
-func entityPlace(e *entity.Entity, w string) bool {
-	if len(w) < 3 {
-		return false
-	}
-	in := func(s string) bool {
-		return s != "" && containsWord(strings.Join(strings.Fields(textnorm.Fold(s)), " "), w)
-	}
-	for _, a := range e.Addresses {
-		if in(a.City) || in(a.Region) || in(a.Country) {
-			return true
-		}
-	}
-	for _, c := range e.Countries {
-		if in(country.Name(c)) {
-			return true
-		}
-	}
-	return false
 }

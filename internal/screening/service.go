@@ -1,8 +1,10 @@
 package screening
 
 import (
+	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/rampart-edge/rampart/internal/entity"
 	"github.com/rampart-edge/rampart/internal/lists"
@@ -21,28 +23,70 @@ type state struct {
 	snap  *lists.Snapshot
 	ix    *Index
 	lists map[string]string
+	load  LoadInfo
 }
 
 // Service screens against the store's active lists. It keeps one index for
-// the store's current snapshot and, on every effective import, builds a new
+// the store's current snapshot and, on every effective import, loads a new
 // one and swaps it in atomically: a search sees either the old lists or
 // the new ones, never a mix. It is safe for concurrent use.
+//
+// With ServiceOptions.Dir set, the index of each list version is a file
+// there (file.go), built on the first activation of those versions and
+// memory-mapped on every later one (a restart maps it in milliseconds);
+// the Go heap then holds none of it. Without Dir, the index is built in
+// the heap.
 type Service struct {
 	threshold float64
+	dir       string
+	log       *slog.Logger
 	mu        sync.Mutex // serialises rebuilds
 	cur       atomic.Pointer[state]
 }
 
+// ServiceOptions configure NewServiceWith.
+type ServiceOptions struct {
+	// Threshold is the score reported as a match (0 or less: 0.90).
+	Threshold float64
+	// Dir keeps the index files ("" builds the index in the heap).
+	Dir string
+	// Logger receives one line per index loaded (nil: none).
+	Logger *slog.Logger
+}
+
+// LoadInfo tells how the current index was loaded.
+type LoadInfo struct {
+	// Path is the index file ("" when the index is in the heap).
+	Path string
+	// Built is true when the index was built on this activation (no
+	// file yet, or the file was stale or corrupt: Reason says which).
+	Built  bool
+	Reason string
+	// Build is the time spent building the index (and writing its
+	// file); Open the time spent checking and mapping the file.
+	Build, Open time.Duration
+	// Bytes is the size of the file.
+	Bytes    int64
+	Entities int
+}
+
 // NewService returns a service over store's lists that reports matches
-// scoring at or above threshold (0 or less means the default 0.90). The
-// first index is built before NewService returns (about half a second for
-// the SDN list); later ones are built in the importing goroutine, before
-// the import returns.
+// scoring at or above threshold (0 or less means the default 0.90), with
+// its index in the heap. The first index is built before NewService
+// returns (about half a second for the SDN list); later ones are built in
+// the importing goroutine, before the import returns.
 func NewService(store *lists.Store, threshold float64) *Service {
+	return NewServiceWith(store, ServiceOptions{Threshold: threshold})
+}
+
+// NewServiceWith is NewService with options: with opts.Dir, the index is
+// a memory-mapped file there.
+func NewServiceWith(store *lists.Store, opts ServiceOptions) *Service {
+	threshold := opts.Threshold
 	if threshold <= 0 {
 		threshold = DefaultThreshold
 	}
-	s := &Service{threshold: threshold}
+	s := &Service{threshold: threshold, dir: opts.Dir, log: opts.Logger}
 	store.Subscribe(func(_, cur *lists.Snapshot, _ []lists.ImportResult) {
 		s.install(cur)
 	})
@@ -54,7 +98,7 @@ func NewService(store *lists.Store, threshold float64) *Service {
 // configured (PRODUCT.md compliance.threshold).
 const DefaultThreshold = 0.90
 
-// install builds the index for snap unless it is already installed.
+// install loads the index for snap unless it is already installed.
 func (s *Service) install(snap *lists.Snapshot) {
 	if snap == nil {
 		return
@@ -68,8 +112,31 @@ func (s *Service) install(snap *lists.Snapshot) {
 	for src, v := range snap.Versions {
 		vs[src] = v.Hash
 	}
-	s.cur.Store(&state{snap: snap, ix: NewIndex(snap.Entities), lists: vs})
+	var ix *Index
+	var info LoadInfo
+	if s.dir != "" {
+		var err error
+		ix, info, err = LoadFile(s.dir, vs, snap.Entities)
+		if err != nil && s.log != nil {
+			// Screening must go on: the index is built in the heap.
+			s.log.Error("screening index file unusable; building the index in memory", "dir", s.dir, "error", err)
+		}
+	}
+	if ix == nil {
+		t0 := time.Now()
+		ix = NewIndex(snap.Entities)
+		info = LoadInfo{Built: true, Build: time.Since(t0), Entities: ix.Len()}
+	}
+	if s.log != nil {
+		s.log.Info("screening index ready", "file", info.Path, "built", info.Built, "reason", info.Reason,
+			"build_ms", info.Build.Milliseconds(), "open_ms", float64(info.Open.Microseconds())/1000,
+			"bytes", info.Bytes, "entities", info.Entities)
+	}
+	s.cur.Store(&state{snap: snap, ix: ix, lists: vs, load: info})
 }
+
+// LastLoad tells how the current index was loaded.
+func (s *Service) LastLoad() LoadInfo { return s.cur.Load().load }
 
 // Threshold returns the operating threshold.
 func (s *Service) Threshold() float64 { return s.threshold }

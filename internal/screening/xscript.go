@@ -101,11 +101,11 @@ func hashXKey(key []byte) uint64 {
 }
 
 // addXKey records the consonant key of a listed word (or joined pair).
-func (ix *Index) addXKey(id int32, text string) {
+func (ix *builder) addXKey(id int32, text string) {
 	var buf [64]byte
 	k := translit.AppendLatinKey(buf[:0], text)
 	if len(k) >= 2 {
-		ix.nbr.add(hashXKey(k), id)
+		ix.nbr = append(ix.nbr, hashPair{hashXKey(k), id})
 	}
 }
 
@@ -204,7 +204,7 @@ func (ix *Index) crossScriptKeys(q Query, threshold float64) []Match {
 			var vids []int32
 			look := func(k []byte) {
 				ix.nbr.each(hashXKey(k), func(id int32) {
-					v := &ix.vocab[id]
+					v := ix.voc(id)
 					var vb [64]byte
 					if v.class == textnorm.Word && string(translit.AppendLatinKey(vb[:0], v.text)) == string(k) {
 						vids = append(vids, id)
@@ -232,7 +232,7 @@ func (ix *Index) crossScriptKeys(q Query, threshold float64) []Match {
 	for _, u := range units {
 		m := uint32(maskOf(u.first, u.n))
 		for _, id := range u.vids {
-			p := ix.postings[id]
+			p := ix.posting(id)
 			if len(p) > xscriptMaxPosting {
 				continue
 			}
@@ -306,7 +306,7 @@ func (ix *Index) crossScriptKeys(q Query, threshold float64) []Match {
 				missing = 0
 				for i := range short {
 					set := &short[i]
-					if !set.holdsAny(ix.names[nid].toks) {
+					if !set.holdsAny(ix.rec(nid).toks) {
 						missing++
 					}
 				}
@@ -381,9 +381,9 @@ func (ix *Index) crossScriptKeys(q Query, threshold float64) []Match {
 		if !ok {
 			continue
 		}
-		rec := &ix.names[c.nid]
-		if b, ok := best[rec.ent]; !ok || m.Score > b.Score {
-			best[rec.ent] = m
+		ent := ix.names[c.nid].ent
+		if b, ok := best[ent]; !ok || m.Score > b.Score {
+			best[ent] = m
 		}
 	}
 	out := make([]Match, 0, len(best))
@@ -439,7 +439,7 @@ func (ix *Index) shortWordSets(keys []translit.Word) []shortSet {
 				continue
 			}
 			ix.nbr.each(hashXKey([]byte(key)), func(id int32) {
-				v := &ix.vocab[id]
+				v := ix.voc(id)
 				var vb [64]byte
 				if v.class == textnorm.Word && len(set) <= xscriptMaxPosting && string(translit.AppendLatinKey(vb[:0], v.text)) == key {
 					set = append(set, id)
@@ -472,7 +472,8 @@ func appendCollapsed[K string | []byte](b []byte, key K) []byte {
 // It reports false, without building the explanation, when the score is
 // below threshold.
 func (ix *Index) scoreXScript(keys []translit.Word, units []xunit, nid int32, q Query, threshold float64) (Match, bool) {
-	rec := &ix.names[nid]
+	r := ix.rec(nid)
+	rec := &r
 	// The listed tokens that count: words, particles other than the
 	// article, legal forms and titles with their weights.
 	type ltok struct {
@@ -487,10 +488,10 @@ func (ix *Index) scoreXScript(keys []translit.Word, units []xunit, nid int32, q 
 	lts, ar := ltBuf[:0], arena[:0]
 	var wL float64
 	for j, t := range rec.toks {
-		v := &ix.vocab[t.vid]
+		v := ix.voc(t.vid)
 		next := ""
 		if j+1 < len(rec.toks) {
-			next = ix.vocab[rec.toks[j+1].vid].text
+			next = ix.vtext(rec.toks[j+1].vid)
 		}
 		if t.class == textnorm.Particle && translit.IsArticle(v.text, next) {
 			continue
@@ -599,7 +600,7 @@ func (ix *Index) scoreXScript(keys []translit.Word, units []xunit, nid int32, q 
 	required := maskOf(0, len(lts))
 	for k, lt := range lts {
 		t := rec.toks[lt.j]
-		if usedL&(1<<uint(k)) == 0 && t.class == textnorm.Word && textnorm.WordRole(ix.vocab[t.vid].text, lt.j) != textnorm.None {
+		if usedL&(1<<uint(k)) == 0 && t.class == textnorm.Word && textnorm.WordRole(ix.vtext(t.vid), lt.j) != textnorm.None {
 			wL -= 0.8 * lt.w // optional: a fifth of its weight, a tie-breaker
 			required &^= 1 << uint(k)
 		}
@@ -612,17 +613,17 @@ func (ix *Index) scoreXScript(keys []translit.Word, units []xunit, nid int32, q 
 		score = singleTokenCap
 		notes = append(notes, "only one word matched")
 	}
-	e := &ix.ents[rec.ent]
-	if q.Kind != "" && e.Kind != q.Kind {
+	entKind := ix.entKind(rec.ent)
+	if q.Kind != "" && entKind != q.Kind {
 		score *= kindMismatch
-		notes = append(notes, fmt.Sprintf("kind differs (listed as %s)", e.Kind))
+		notes = append(notes, fmt.Sprintf("kind differs (listed as %s)", entKind))
 	}
 	if rec.weak {
 		score *= weakAlias
 		notes = append(notes, "weak alias discounted")
 	}
 	if q.Country != "" {
-		if has, known := entityCountry(e, q.Country); known && !has {
+		if has, known := ix.entityCountry(rec.ent, q.Country); known && !has {
 			score *= countryMismatch
 			notes = append(notes, "country differs")
 		} else if has {
@@ -651,7 +652,7 @@ func (ix *Index) scoreXScript(keys []translit.Word, units []xunit, nid int32, q 
 		}
 		var ws []string
 		for k := a.li; k < a.li+a.ln; k++ {
-			ws = append(ws, ix.vocab[rec.toks[lts[k].j].vid].text)
+			ws = append(ws, ix.vtext(rec.toks[lts[k].j].vid))
 		}
 		fmt.Fprintf(&b, "%s=%s(%s)", a.u.key, strings.Join(ws, " "), "vowels unknown")
 	}
@@ -662,7 +663,7 @@ func (ix *Index) scoreXScript(keys []translit.Word, units []xunit, nid int32, q 
 		var un []string
 		for k, lt := range lts {
 			if usedL&(1<<uint(k)) == 0 {
-				un = append(un, ix.vocab[rec.toks[lt.j].vid].text)
+				un = append(un, ix.vtext(rec.toks[lt.j].vid))
 			}
 		}
 		fmt.Fprintf(&b, "; unmatched listed tokens: %s", strings.Join(un, " "))
@@ -671,16 +672,11 @@ func (ix *Index) scoreXScript(keys []translit.Word, units []xunit, nid int32, q 
 		b.WriteString("; ")
 		b.WriteString(note)
 	}
-	return Match{
-		ID:          e.ID,
-		List:        e.List,
-		Name:        e.Name,
-		MatchedName: full,
-		Kind:        e.Kind,
-		Programs:    e.Programs,
-		Score:       score,
-		Explanation: b.String(),
-	}, true
+	m := ix.entMatch(rec.ent)
+	m.MatchedName = full
+	m.Score = score
+	m.Explanation = b.String()
+	return m, true
 }
 
 // mergeCrossScript adds the cross-script matches xs to ms: an entity in
@@ -735,7 +731,7 @@ func (ix *Index) keysOnly(s string) bool {
 		return false
 	}
 	for _, w := range strings.Fields(textnorm.Fold(s)) {
-		if _, ok := ix.byText[w]; !ok {
+		if _, ok := ix.textID(w); !ok {
 			return true
 		}
 	}

@@ -60,6 +60,9 @@ func registerRX() {
 type rxCompiled struct {
 	data string      // "(?sm)" + the pattern
 	re2  *re2.Regexp // nil: RE2 refused the pattern
+	// pf proves non-matches before any regular expression runs
+	// (prefilter.go); nil when nothing can be proved.
+	pf *prefilter
 
 	// std is Go's compiled regexp, for inputs that are not valid UTF-8
 	// (and every input when RE2 refused the pattern). It is compiled on
@@ -97,7 +100,7 @@ func newRX(options plugintypes.OperatorOptions) (plugintypes.Operator, error) {
 		if err != nil {
 			return nil, err
 		}
-		c := &rxCompiled{data: data}
+		c := &rxCompiled{data: data, pf: newPrefilter(data)}
 		if r, err := re2.Compile(data); err == nil {
 			c.re2 = r
 		} else {
@@ -121,6 +124,9 @@ func memoizeDo(m plugintypes.Memoizer, key string, fn func() (any, error)) (any,
 // Evaluate reports whether value matches, capturing the match and its
 // groups (up to 9) when the rule captures.
 func (o *rx) Evaluate(tx plugintypes.TransactionState, value string) bool {
+	if o.pf != nil && !o.pf.mayMatch(value) {
+		return false
+	}
 	if o.re2 == nil {
 		return o.capture(tx, value, true)
 	}

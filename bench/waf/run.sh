@@ -134,7 +134,7 @@ for s in "${SETUPS[@]}"; do
 	IFS=: read -r name port pid host <<<"$s"
 	code=$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $host" -H "User-Agent: $UA" "http://127.0.0.1:$port/?id=1%27%20OR%20%271%27%3D%271")
 	case $name in
-	block*|wrap*) [ "$code" = 403 ] || { echo "run.sh: $name answered $code to an SQL injection, want 403" >&2; exit 1; } ;;
+	block*|wrap*|base*) [ "$code" = 403 ] || { echo "run.sh: $name answered $code to an SQL injection, want 403" >&2; exit 1; } ;;
 	*) [ "$code" = 200 ] || { echo "run.sh: $name answered $code to an SQL injection, want 200 (not blocking)" >&2; exit 1; } ;;
 	esac
 done

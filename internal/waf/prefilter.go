@@ -18,19 +18,21 @@ import (
 // case-sensitive factor is weakened to a case-insensitive one (an input
 // containing "SELECT" contains "select" case-insensitively), which keeps
 // the condition necessary. They are derived from the parsed pattern
-// (regexp/syntax, the parser Go's regexp and Coraza use) by extractFactors.
+// (regexp/syntax, the parser Go's regexp and Coraza use) by extractor.
 //
 // Unicode case folding maps two non-ASCII runes onto ASCII letters: (?i)k
 // matches U+212A (KELVIN SIGN) and (?i)s matches U+017F (LATIN SMALL
-// LETTER LONG S). A pattern whose factors rely on such a letter is
-// filtered only on ASCII inputs (asciiOnly); other inputs run the regular
-// expression. Non-ASCII pattern runes never become factors, so an
-// invalid UTF-8 byte, which Go's regexp reads as U+FFFD, cannot match a
+// LETTER LONG S); the automaton reads those two runes as "k" and "s"
+// (acMatcher.contains). Non-ASCII pattern runes never become factors, so
+// an invalid UTF-8 byte, which Go's regexp reads as U+FFFD, cannot match a
 // factor byte: factor bytes are ASCII and an invalid byte is not.
 type prefilter struct {
-	minLen    int
-	ac        *acMatcher // nil: no sound factor set; only minLen applies
-	asciiOnly bool
+	minLen int
+	ac     *acMatcher // nil: no sound factor set; only minLen applies
+	// literal, when set, is the one factor, and it holds no letter: case
+	// and the two folded runes do not matter, so strings.Contains (which
+	// uses the CPU's vector instructions) decides instead of ac.
+	literal string
 }
 
 // mayMatch reports whether s can match the pattern; false is a proof
@@ -39,22 +41,13 @@ func (p *prefilter) mayMatch(s string) bool {
 	if len(s) < p.minLen {
 		return false
 	}
+	if p.literal != "" {
+		return strings.Contains(s, p.literal)
+	}
 	if p.ac == nil {
 		return true
 	}
-	if p.asciiOnly && !isASCII(s) {
-		return true
-	}
 	return p.ac.contains(s)
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
 }
 
 // Limits of the factor extraction: exact string sets grow by cross
@@ -76,13 +69,12 @@ func newPrefilter(expr string) *prefilter {
 	}
 	re = re.Simplify()
 	p := &prefilter{minLen: minBytes(re)}
-	var x extractor
-	f := x.info(re).condition()
-	if f != nil {
+	if f := factorsOf(re); len(f) == 1 && !hasLetter(f[0]) {
+		p.literal = f[0]
+	} else if f != nil {
 		p.ac = newACMatcher(f)
-		p.asciiOnly = x.asciiOnly
 	}
-	if p.minLen == 0 && p.ac == nil {
+	if p.minLen == 0 && p.ac == nil && p.literal == "" {
 		return nil
 	}
 	return p
@@ -173,10 +165,16 @@ func (i info) condition() []string {
 	return simplifyFactors(i.exact)
 }
 
-// extractor walks a parsed pattern; asciiOnly records that a factor came
-// from an ASCII letter that Unicode folding also matches as a non-ASCII
-// rune.
-type extractor struct{ asciiOnly bool }
+// factorsOf returns the factor set of a parsed (simplified) pattern: every
+// match contains one of them, ASCII case ignored; nil when there is no
+// such set.
+func factorsOf(re *syntax.Regexp) []string {
+	var x extractor
+	return x.info(re).condition()
+}
+
+// extractor walks a parsed pattern.
+type extractor struct{}
 
 func (x *extractor) info(re *syntax.Regexp) info {
 	switch re.Op {
@@ -259,9 +257,9 @@ func (x *extractor) info(re *syntax.Regexp) info {
 }
 
 // runeInfo is the exact set of one rune out of rs (folded when fold):
-// each as its lowercased ASCII string. Non-ASCII runes that are a fold of
-// an ASCII letter count as that letter (and the pattern is then filtered
-// on ASCII inputs only); any other non-ASCII rune makes the set unknown.
+// each as its lowercased ASCII string. U+017F and U+212A count as the
+// letters the automaton reads them as ("s", "k"); any other non-ASCII rune
+// makes the set unknown.
 func (x *extractor) runeInfo(rs []rune, fold bool) info {
 	var out []string
 	for _, r := range rs {
@@ -272,24 +270,16 @@ func (x *extractor) runeInfo(rs []rune, fold bool) info {
 			}
 		}
 		for _, o := range orbit {
-			if o < utf8.RuneSelf {
+			switch {
+			case o < utf8.RuneSelf:
 				out = append(out, string(rune(lowerASCII(byte(o)))))
-				continue
-			}
-			ascii := false
-			for f := unicode.SimpleFold(o); f != o; f = unicode.SimpleFold(f) {
-				if f < utf8.RuneSelf {
-					ascii = true
-				}
-			}
-			if !ascii {
+			case o == longS:
+				out = append(out, "s")
+			case o == kelvin:
+				out = append(out, "k")
+			default:
 				return unknown
 			}
-			// U+212A or U+017F: on an ASCII input it cannot occur; the
-			// ASCII letters of its orbit are in the set already when
-			// the pattern folds, and are added here when it lists the
-			// rune explicitly.
-			x.asciiOnly = true
 		}
 	}
 	out = dedupe(out)
@@ -419,6 +409,15 @@ func dedupe(fs []string) []string {
 	return slices.Compact(fs)
 }
 
+func hasLetter(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := lowerASCII(s[i]); 'a' <= c && c <= 'z' {
+			return true
+		}
+	}
+	return false
+}
+
 func lowerASCII(b byte) byte {
 	if 'A' <= b && b <= 'Z' {
 		return b + 'a' - 'A'
@@ -430,11 +429,13 @@ func lowerASCII(b byte) byte {
 // classes, ASCII-case-insensitive: it reports whether an input contains
 // any of its (lowercase) factors in one pass.
 type acMatcher struct {
-	class  [256]uint8 // byte -> class; 0: a byte in no factor
-	nclass int
-	delta  []uint16 // state*nclass + class -> state
-	out    []bool   // state ends a factor
+	class [256]uint8 // byte -> class; 0: a byte in no factor
+	// delta[state*nclass+class] is the next state times nclass (the
+	// offset of its row), with acOut set when that state ends a factor.
+	delta []uint32
 }
+
+const acOut = 1 << 31
 
 // newACMatcher builds the automaton of fs (non-empty, lowercase ASCII
 // strings); it returns nil when the automaton would be too large.
@@ -455,7 +456,6 @@ func newACMatcher(fs []string) *acMatcher {
 	for b := 'A'; b <= 'Z'; b++ {
 		m.class[b] = m.class[b+'a'-'A']
 	}
-	m.nclass = n
 	// The trie.
 	type node struct {
 		next map[uint8]int
@@ -477,41 +477,68 @@ func newACMatcher(fs []string) *acMatcher {
 		}
 		nodes[s].out = true
 	}
-	if len(nodes) > 1<<16 {
+	if len(nodes)*n >= acOut {
 		return nil
 	}
-	m.delta = make([]uint16, len(nodes)*n)
-	m.out = make([]bool, len(nodes))
+	delta := make([]int, len(nodes)*n) // state*nclass + class -> state
+	out := make([]bool, len(nodes))
 	// Breadth-first: each state's transitions are its trie edges, else its
 	// fail state's transitions (already filled).
 	queue := []int{0}
 	for len(queue) > 0 {
 		s := queue[0]
 		queue = queue[1:]
-		m.out[s] = nodes[s].out || m.out[nodes[s].fail]
+		out[s] = nodes[s].out || out[nodes[s].fail]
 		for c := 0; c < n; c++ {
 			if t, ok := nodes[s].next[uint8(c)]; ok && c != 0 {
 				if s != 0 {
-					nodes[t].fail = int(m.delta[nodes[s].fail*n+c])
+					nodes[t].fail = delta[nodes[s].fail*n+c]
 				}
-				m.delta[s*n+c] = uint16(t)
+				delta[s*n+c] = t
 				queue = append(queue, t)
 			} else if s != 0 {
-				m.delta[s*n+c] = m.delta[nodes[s].fail*n+c]
+				delta[s*n+c] = delta[nodes[s].fail*n+c]
 			}
+		}
+	}
+	m.delta = make([]uint32, len(delta))
+	for i, t := range delta {
+		m.delta[i] = uint32(t * n)
+		if out[t] {
+			m.delta[i] |= acOut
 		}
 	}
 	return m
 }
 
+// The two non-ASCII runes that Unicode case folding equates with ASCII
+// letters (U+017F with s and S, U+212A with k and K), and their UTF-8.
+const (
+	longS  = '\u017f'
+	kelvin = '\u212a'
+)
+
 // contains reports whether s contains one of the factors, ASCII case
-// ignored.
+// ignored, reading U+017F as "s" and U+212A as "k" (as (?i) matches them).
+// Any other byte >= 0x80 is in no factor. The two sequences start with a
+// UTF-8 lead byte, never a continuation byte, so where they occur Go's
+// regexp decodes them as those runes whatever precedes them.
 func (m *acMatcher) contains(s string) bool {
-	n := m.nclass
-	st := 0
+	var st uint32
 	for i := 0; i < len(s); i++ {
-		st = int(m.delta[st*n+int(m.class[s[i]])])
-		if m.out[st] {
+		b := s[i]
+		if b >= utf8.RuneSelf {
+			switch {
+			case b == 0xc5 && i+1 < len(s) && s[i+1] == 0xbf: // U+017F
+				b = 's'
+				i++
+			case b == 0xe2 && i+2 < len(s) && s[i+1] == 0x84 && s[i+2] == 0xaa: // U+212A
+				b = 'k'
+				i += 2
+			}
+		}
+		st = m.delta[st+uint32(m.class[b])]
+		if st&acOut != 0 {
 			return true
 		}
 	}

@@ -243,3 +243,23 @@ func FuzzPrefilter(f *testing.F) {
 		}
 	})
 }
+
+// TestRXPrefilterAllocs checks that a non-match the prefilter proves costs
+// no allocation, captures on or off.
+func TestRXPrefilterAllocs(t *testing.T) {
+	op, err := newRX(plugintypes.OperatorOptions{Arguments: `(?i)\bunion\b.{1,100}?\bselect\b`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+	for _, capturing := range []bool{false, true} {
+		st := &captureState{capturing: capturing}
+		if n := testing.AllocsPerRun(100, func() {
+			if op.Evaluate(st, in) {
+				t.Fatal("matched a benign User-Agent")
+			}
+		}); n != 0 {
+			t.Errorf("capturing %v: %v allocations per proved non-match, want 0", capturing, n)
+		}
+	}
+}

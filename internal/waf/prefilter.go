@@ -55,8 +55,9 @@ func (p *prefilter) mayMatch(s string) bool {
 // set with more than maxFactors strings is shortened to prefixes (a prefix
 // of a required string is required too) until it fits.
 const (
-	maxExact   = 64
-	maxFactors = 512
+	maxExact     = 64
+	maxFactors   = 512
+	maxFactorLen = 6
 )
 
 // newPrefilter returns the prefilter of expr, a pattern as Go's regexp
@@ -170,7 +171,18 @@ func (i info) condition() []string {
 // such set.
 func factorsOf(re *syntax.Regexp) []string {
 	var x extractor
-	return x.info(re).condition()
+	fs := x.info(re).condition()
+	if fs == nil {
+		return nil
+	}
+	// A prefix of a factor is a factor too; shorter ones make a smaller
+	// automaton and prune about as well.
+	for i, f := range fs {
+		if len(f) > maxFactorLen {
+			fs[i] = f[:maxFactorLen]
+		}
+	}
+	return simplifyFactors(fs)
 }
 
 // extractor walks a parsed pattern.

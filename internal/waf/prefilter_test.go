@@ -26,11 +26,11 @@ func TestPrefilterFactors(t *testing.T) {
 		{`(?i)SeLeCt`, []string{"select"}, 6},
 		{`SELECT`, []string{"select"}, 6}, // case-sensitive, weakened
 		{`union\s+select`, []string{"select"}, 12},
-		{`(?:union|select)\s`, []string{"union\t", "union\n", "union\f", "union\r", "union ", "select\t", "select\n", "select\f", "select\r", "select "}, 6},
+		{`(?:union|select)\s`, []string{"union\t", "union\n", "union\f", "union\r", "union ", "select"}, 6}, // cut to maxFactorLen
 		{`(?:union|select)\s*\(`, []string{"union", "select"}, 6},
 		{`a(?:b|c)d`, []string{"abd", "acd"}, 3},
 		{`ab?c`, []string{"abc", "ac"}, 2},
-		{`[<>]script`, []string{"<script", ">script"}, 7},
+		{`[<>]script`, []string{"<scrip", ">scrip"}, 7},
 		{`(?i)[k]ill`, []string{"kill"}, 4},
 		{`x*`, nil, 0},
 		{`^$`, nil, 0},

@@ -21,9 +21,15 @@ import (
 // Go's regexp package: it has no DFA, so each of the ~800 @rx evaluations
 // of a GET and, worse, each evaluation over a 4 KiB form field runs a
 // backtracker or the Pike VM over big alternations (25 ms of CPU for a
-// 4 KiB form at paranoia 1). This operator changes three things, none of
-// which changes what matches:
+// 4 KiB form at paranoia 1). This operator changes the following, none
+// of which changes what matches:
 //
+//   - a prefilter (prefilter.go) first tries to prove that the value
+//     cannot match: shorter than any match, or containing none of the
+//     literal factors every match contains (one Aho-Corasick automaton per
+//     pattern, ASCII case ignored). On the CRS regression inputs it proves
+//     three quarters of the non-matches, and no regular expression runs
+//     for them.
 //   - the pattern runs on RE2 (github.com/wasilibs/go-re2, RE2 compiled
 //     to WebAssembly and translated to Go: no cgo), whose lazy DFA scans
 //     an input once whatever the pattern size. RE2 and Go's regexp share
@@ -41,18 +47,26 @@ import (
 //     which RE2 answers from the DFA; the submatch search, ten times
 //     dearer, runs only on a match, which benign traffic rarely has.
 //
-// Coraza's experimental literal pre-filter (SecRxPreFilter) is not used,
-// here or in Directives: on CRS 4.25 it misses a match Go's regexp finds
-// (rule 932200's IMAP pattern on "\r\nd store 2 +FLAGS (\\Deleted)",
-// a CRS regression test), so it would cost detection.
+// Coraza's own experimental literal pre-filter (SecRxPreFilter) is not
+// used, here or in Directives: on CRS 4.25 it misses a match Go's regexp
+// finds (rule 932200's IMAP pattern on "\r\nd store 2 +FLAGS (\\Deleted)",
+// a CRS regression test), so it would cost detection. rampart's prefilter
+// is checked against Go's regexp on every CRS pattern and the CRS
+// regression inputs (TestPrefilterCRS) and fuzzed (FuzzPrefilter).
 // Patterns that match arbitrary bytes (not valid UTF-8 once unescaped)
 // run on rsc.io/binaryregexp as in Coraza.
 var registerRXOnce sync.Once
 
-// registerRX installs the operator. NewSet calls it, so that programs
-// using Coraza without a Set (bench/waf/wraphandler) keep Coraza's.
+// registerRX installs rampart's @rx, @pm and @pmFromFile (pm.go)
+// operators. NewSet calls it, so that programs using Coraza without a Set
+// (bench/waf/wraphandler) keep Coraza's.
 func registerRX() {
-	registerRXOnce.Do(func() { plugins.RegisterOperator("rx", newRX) })
+	registerRXOnce.Do(func() {
+		plugins.RegisterOperator("rx", newRX)
+		plugins.RegisterOperator("pm", newPM)
+		plugins.RegisterOperator("pmFromFile", newPMFromFile)
+		plugins.RegisterOperator("pmf", newPMFromFile)
+	})
 }
 
 // rxCompiled is what a pattern compiles to, shared by every rule and WAF

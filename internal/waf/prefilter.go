@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // A prefilter is a necessary condition for a regular expression to match:
@@ -443,11 +444,12 @@ func lowerASCII(b byte) byte {
 type acMatcher struct {
 	class [256]uint8 // byte -> class; 0: a byte in no factor
 	// delta[state*nclass+class] is the next state times nclass (the
-	// offset of its row), with acOut set when that state ends a factor.
-	delta []uint32
+	// offset of its row), with the top bit set when that state ends a
+	// factor: 16 bits wide when the table has at most 1<<15 entries (most
+	// patterns), else 32.
+	delta16 []uint16
+	delta32 []uint32
 }
-
-const acOut = 1 << 31
 
 // newACMatcher builds the automaton of fs (non-empty, lowercase ASCII
 // strings); it returns nil when the automaton would be too large.
@@ -489,7 +491,7 @@ func newACMatcher(fs []string) *acMatcher {
 		}
 		nodes[s].out = true
 	}
-	if len(nodes)*n >= acOut {
+	if len(nodes)*n >= 1<<31 {
 		return nil
 	}
 	delta := make([]int, len(nodes)*n) // state*nclass + class -> state
@@ -513,14 +515,24 @@ func newACMatcher(fs []string) *acMatcher {
 			}
 		}
 	}
-	m.delta = make([]uint32, len(delta))
-	for i, t := range delta {
-		m.delta[i] = uint32(t * n)
-		if out[t] {
-			m.delta[i] |= acOut
-		}
+	if len(delta) <= 1<<15 {
+		m.delta16 = premultiply[uint16](delta, out, n)
+	} else {
+		m.delta32 = premultiply[uint32](delta, out, n)
 	}
 	return m
+}
+
+func premultiply[T uint16 | uint32](delta []int, out []bool, n int) []T {
+	top := T(1) << (8*unsafe.Sizeof(T(0)) - 1)
+	d := make([]T, len(delta))
+	for i, t := range delta {
+		d[i] = T(t * n)
+		if out[t] {
+			d[i] |= top
+		}
+	}
+	return d
 }
 
 // The two non-ASCII runes that Unicode case folding equates with ASCII
@@ -536,7 +548,15 @@ const (
 // UTF-8 lead byte, never a continuation byte, so where they occur Go's
 // regexp decodes them as those runes whatever precedes them.
 func (m *acMatcher) contains(s string) bool {
-	var st uint32
+	if m.delta16 != nil {
+		return acScan(m.delta16, &m.class, s)
+	}
+	return acScan(m.delta32, &m.class, s)
+}
+
+func acScan[T uint16 | uint32](delta []T, class *[256]uint8, s string) bool {
+	top := T(1) << (8*unsafe.Sizeof(T(0)) - 1)
+	var st T
 	for i := 0; i < len(s); i++ {
 		b := s[i]
 		if b >= utf8.RuneSelf {
@@ -549,8 +569,8 @@ func (m *acMatcher) contains(s string) bool {
 				i += 2
 			}
 		}
-		st = m.delta[st+uint32(m.class[b])]
-		if st&acOut != 0 {
+		st = delta[st+T(class[b])]
+		if st&top != 0 {
 			return true
 		}
 	}

@@ -3,6 +3,7 @@ package waf
 import (
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"html"
 	"net/url"
 	"regexp"
@@ -260,6 +261,35 @@ func TestRXPrefilterAllocs(t *testing.T) {
 			}
 		}); n != 0 {
 			t.Errorf("capturing %v: %v allocations per proved non-match, want 0", capturing, n)
+		}
+	}
+}
+
+// TestACMatcherWide checks the 32-bit automaton (more than 1<<15 table
+// entries) against strings.Contains.
+func TestACMatcherWide(t *testing.T) {
+	t.Parallel()
+	var words []string
+	for i := range 3000 {
+		words = append(words, fmt.Sprintf("w%dx%d-", i*7919%100000, i))
+	}
+	m := newACMatcher(words)
+	if m == nil || m.delta32 == nil {
+		t.Fatal("3000 words did not make a 32-bit automaton")
+	}
+	small := newACMatcher(words[:3])
+	if small.delta16 == nil {
+		t.Fatal("3 words did not make a 16-bit automaton")
+	}
+	for _, in := range []string{"", "nothing here", "xx" + strings.ToUpper(words[2999]) + "yy", words[0], "w0x0", "W7919X1-", strings.Repeat("w1x", 100)} {
+		want := false
+		for _, w := range words {
+			if strings.Contains(strings.ToLower(in), w) {
+				want = true
+			}
+		}
+		if got := m.contains(in); got != want {
+			t.Errorf("contains(%q) = %v, want %v", in, got, want)
 		}
 	}
 }

@@ -21,9 +21,15 @@ import (
 // Go's regexp package: it has no DFA, so each of the ~800 @rx evaluations
 // of a GET and, worse, each evaluation over a 4 KiB form field runs a
 // backtracker or the Pike VM over big alternations (25 ms of CPU for a
-// 4 KiB form at paranoia 1). This operator changes three things, none of
-// which changes what matches:
+// 4 KiB form at paranoia 1). This operator changes the following, none
+// of which changes what matches:
 //
+//   - a prefilter (prefilter.go) first tries to prove that the value
+//     cannot match: shorter than any match, or containing none of the
+//     literal factors every match contains (one Aho-Corasick automaton per
+//     pattern, ASCII case ignored). On the CRS regression inputs it proves
+//     three quarters of the non-matches, and no regular expression runs
+//     for them.
 //   - the pattern runs on RE2 (github.com/wasilibs/go-re2, RE2 compiled
 //     to WebAssembly and translated to Go: no cgo), whose lazy DFA scans
 //     an input once whatever the pattern size. RE2 and Go's regexp share
@@ -41,18 +47,26 @@ import (
 //     which RE2 answers from the DFA; the submatch search, ten times
 //     dearer, runs only on a match, which benign traffic rarely has.
 //
-// Coraza's experimental literal pre-filter (SecRxPreFilter) is not used,
-// here or in Directives: on CRS 4.25 it misses a match Go's regexp finds
-// (rule 932200's IMAP pattern on "\r\nd store 2 +FLAGS (\\Deleted)",
-// a CRS regression test), so it would cost detection.
+// Coraza's own experimental literal pre-filter (SecRxPreFilter) is not
+// used, here or in Directives: on CRS 4.25 it misses a match Go's regexp
+// finds (rule 932200's IMAP pattern on "\r\nd store 2 +FLAGS (\\Deleted)",
+// a CRS regression test), so it would cost detection. rampart's prefilter
+// is checked against Go's regexp on every CRS pattern and the CRS
+// regression inputs (TestPrefilterCRS) and fuzzed (FuzzPrefilter).
 // Patterns that match arbitrary bytes (not valid UTF-8 once unescaped)
 // run on rsc.io/binaryregexp as in Coraza.
 var registerRXOnce sync.Once
 
-// registerRX installs the operator. NewSet calls it, so that programs
-// using Coraza without a Set (bench/waf/wraphandler) keep Coraza's.
+// registerRX installs rampart's @rx, @pm and @pmFromFile (pm.go)
+// operators. NewSet calls it, so that programs using Coraza without a Set
+// (bench/waf/wraphandler) keep Coraza's.
 func registerRX() {
-	registerRXOnce.Do(func() { plugins.RegisterOperator("rx", newRX) })
+	registerRXOnce.Do(func() {
+		plugins.RegisterOperator("rx", newRX)
+		plugins.RegisterOperator("pm", newPM)
+		plugins.RegisterOperator("pmFromFile", newPMFromFile)
+		plugins.RegisterOperator("pmf", newPMFromFile)
+	})
 }
 
 // rxCompiled is what a pattern compiles to, shared by every rule and WAF
@@ -60,6 +74,9 @@ func registerRX() {
 type rxCompiled struct {
 	data string      // "(?sm)" + the pattern
 	re2  *re2.Regexp // nil: RE2 refused the pattern
+	// pf proves non-matches before any regular expression runs
+	// (prefilter.go); nil when nothing can be proved.
+	pf *prefilter
 
 	// std is Go's compiled regexp, for inputs that are not valid UTF-8
 	// (and every input when RE2 refused the pattern). It is compiled on
@@ -97,7 +114,7 @@ func newRX(options plugintypes.OperatorOptions) (plugintypes.Operator, error) {
 		if err != nil {
 			return nil, err
 		}
-		c := &rxCompiled{data: data}
+		c := &rxCompiled{data: data, pf: newPrefilter(data)}
 		if r, err := re2.Compile(data); err == nil {
 			c.re2 = r
 		} else {
@@ -121,6 +138,9 @@ func memoizeDo(m plugintypes.Memoizer, key string, fn func() (any, error)) (any,
 // Evaluate reports whether value matches, capturing the match and its
 // groups (up to 9) when the rule captures.
 func (o *rx) Evaluate(tx plugintypes.TransactionState, value string) bool {
+	if o.pf != nil && !o.pf.mayMatch(value) {
+		return false
+	}
 	if o.re2 == nil {
 		return o.capture(tx, value, true)
 	}

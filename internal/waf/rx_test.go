@@ -48,6 +48,13 @@ var secRuleRx = regexp.MustCompile(`(?s)^SecRule\s+\S+\s+"((?:[^"\\]|\\.)*)"`)
 // does.
 func crsPatterns(t testing.TB) []crsPattern {
 	t.Helper()
+	return crsOperands(t, "@rx ")
+}
+
+// crsOperands returns the operands of every operator op ("@rx ", with its
+// space) in the CRS files coraza-coreruleset embeds.
+func crsOperands(t testing.TB, op string) []crsPattern {
+	t.Helper()
 	files, err := fs.Glob(coreruleset.FS, "@owasp_crs/*.conf")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("listing the embedded CRS files: %v (%d files)", err, len(files))
@@ -75,10 +82,10 @@ func crsPatterns(t testing.TB) []crsPattern {
 			s := strings.TrimSpace(stmt.String())
 			stmt.Reset()
 			m := secRuleRx.FindStringSubmatch(s)
-			if m == nil || !strings.HasPrefix(m[1], "@rx ") {
+			if m == nil || !strings.HasPrefix(m[1], op) {
 				continue
 			}
-			p := strings.ReplaceAll(strings.TrimPrefix(m[1], "@rx "), `\"`, `"`)
+			p := strings.ReplaceAll(strings.TrimPrefix(m[1], op), `\"`, `"`)
 			out = append(out, crsPattern{file: filepath.Base(f), line: start, pattern: p})
 		}
 	}

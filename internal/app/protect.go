@@ -44,6 +44,7 @@ type protectState struct {
 	challenger *challenge.Challenger
 
 	detectors map[string]*detectorEntry // by zone host
+	ticker    *attack.Ticker            // ticks every detector: one goroutine for the node
 
 	conns *connlimit.Limiter
 
@@ -85,8 +86,8 @@ func (a *App) tarpitCounter(zone string) prometheus.Counter {
 
 type detectorEntry struct {
 	d      *attack.Detector
-	cancel context.CancelFunc
-	done   chan struct{} // closed when the detector's loop has returned
+	cancel func()        // stops ticking d (the node's attack.Ticker)
+	done   chan struct{} // closed by cancel
 }
 
 // setProtectPhases puts the zone's protection phases into z: the access
@@ -160,7 +161,7 @@ func (a *App) setProtectPhases(z *edge.Zone, zc config.Zone, cfg *config.Config)
 		// The origin answers are recorded by observeOrigin, which
 		// build calls before the cache phase takes z.Handler.
 	default:
-		m.UnderAttack(zone, false)
+		m.NoUnderAttack(zone)
 	}
 	policy := challenge.Policy{
 		Difficulty:  zc.Challenge.Difficulty,
@@ -520,12 +521,19 @@ func (a *App) detector(zone string) *attack.Detector {
 		tuneDetector(&o)
 	}
 	d := attack.NewDetector(o)
-	ctx, cancel := context.WithCancel(context.Background())
+	if p.ticker == nil {
+		p.ticker = attack.NewTicker()
+	}
+	p.ticker.Add(d)
 	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		d.Run(ctx)
-	}()
+	ticker := p.ticker
+	var once sync.Once
+	cancel := func() {
+		once.Do(func() {
+			ticker.Remove(d)
+			close(done)
+		})
+	}
 	if p.detectors == nil {
 		p.detectors = map[string]*detectorEntry{}
 	}
@@ -561,7 +569,7 @@ func (a *App) retainProtect(zones, prev []config.Zone, drained func(host string)
 				e.cancel()
 				continue
 			}
-			go func(cancel context.CancelFunc) {
+			go func(cancel func()) {
 				<-done
 				cancel()
 			}(e.cancel)
@@ -595,6 +603,9 @@ func (a *App) closeProtect() {
 	for host, e := range p.detectors {
 		e.cancel()
 		delete(p.detectors, host)
+	}
+	if p.ticker != nil {
+		p.ticker.Close()
 	}
 	if p.redis != nil {
 		p.redis.Close()

@@ -107,7 +107,9 @@ func (p *Proxy) serveLean(o *origin, w http.ResponseWriter, r *http.Request, inf
 			c.nc.Close()
 			continue
 		}
-		p.waits.add(c, ctx)
+		if p.waits.add(c, ctx, p.started.Load()) {
+			p.sched.watch(p)
+		}
 		err := p.writeHead(c, o, r, info, body)
 		got := false
 		if err == nil {

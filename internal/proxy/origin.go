@@ -26,7 +26,7 @@ type origin struct {
 	host     string // host[:port] for the Host header when not preserved
 	prefix   string // path prefix of the origin URL ("" for none or "/")
 	https    bool
-	hash     uint64 // stable hash of raw, for ip_hash
+	hash     uint64                                // stable hash of raw, for ip_hash
 	rp       atomic.Pointer[httputil.ReverseProxy] // built on first use (Proxy.reverseProxy)
 	idleTime time.Duration
 

@@ -144,10 +144,10 @@ type Proxy struct {
 	// is built on first use (getTransport), as is each origin's
 	// ReverseProxy, so a zone that never needs them holds neither.
 	transport atomic.Pointer[http.Transport]
-	next         atomic.Uint64
-	waits        waitSet
-	limit        *originlimit.Limiter // nil: no origin_limits
-	exchanges    *cutoff.Set          // open tunnels and streams; exchange.go
+	next      atomic.Uint64
+	waits     waitSet
+	limit     *originlimit.Limiter // nil: no origin_limits
+	exchanges *cutoff.Set          // open tunnels and streams; exchange.go
 
 	sched      *Scheduler
 	tasks      []*task // health checks and the reap, once started

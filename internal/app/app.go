@@ -99,6 +99,8 @@ type App struct {
 
 	runOnce sync.Once
 
+	proxyLog *slog.Logger // the proxies' logger (component=proxy); each adds its zone on first use
+
 	// sched runs every proxy's health checks, reaping and watch: one
 	// timer heap for the node, no goroutine per zone or origin.
 	sched *proxy.Scheduler
@@ -171,7 +173,7 @@ func New(cfg *config.Config, opts Options) (_ *App, err error) {
 		log = NewLogger(cfg.Log, os.Stderr)
 	}
 	a := &App{log: log, metrics: metrics.New(), version: opts.Version, feedBackoff: opts.FeedBackoff,
-		sched: proxy.NewScheduler(proxy.SchedulerOptions{})}
+		sched: proxy.NewScheduler(proxy.SchedulerOptions{}), proxyLog: log.With("component", "proxy")}
 	defer func() {
 		if err != nil {
 			a.closeAll()
@@ -211,6 +213,7 @@ func New(cfg *config.Config, opts Options) (_ *App, err error) {
 		a.tlsConfig = a.certs.TLSConfig()
 	}
 
+	collectBeforeBuild(cfg) // zones.go
 	gen, err := a.build(cfg, nil)
 	if err != nil {
 		return nil, err
@@ -329,7 +332,8 @@ func (a *App) build(cfg *config.Config, prev *generation) (gen *generation, err 
 		if e.proxy == nil {
 			e.proxy, err = proxy.New(zc, proxy.Options{
 				Timeouts:  cfg.Timeouts,
-				Logger:    a.log.With("component", "proxy", "zone", zc.Host),
+				Logger:    a.proxyLog,
+				LogZone:   true,
 				OnHealth:  a.onHealth,
 				Admit:     a.serves(zc.Host), // cutoff.go
 				Scheduler: a.sched,

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"runtime"
 	"runtime/debug"
 
 	"github.com/rampart-edge/rampart/internal/config"
@@ -27,6 +28,9 @@ import (
 // The caller holds reloadMu.
 func (a *App) reconcile(cfg *config.Config, why string, beforeSwap func() error) error {
 	prev := a.gen.Load()
+	if why == "config" {
+		collectBeforeBuild(cfg)
+	}
 	gen, err := a.build(cfg, prev)
 	if err != nil {
 		return err
@@ -82,6 +86,20 @@ func (a *App) reconcile(cfg *config.Config, why string, beforeSwap func() error)
 // reload from the config file, off the caller's goroutine: a full
 // collection of a heap of tens of MiB takes tens of milliseconds.
 func releaseMemory() { debug.FreeOSMemory() }
+
+// manyZones is the zone count from which a config load collects before
+// building its zones.
+const manyZones = 1000
+
+// collectBeforeBuild frees the garbage of parsing cfg before its zones are
+// built, when it has many zones: the zones' long-lived parts then fill the
+// holes the parse left instead of pinning half-empty spans of it (at
+// 10,000 zones that was 30 MiB of heap in use and not allocated).
+func collectBeforeBuild(cfg *config.Config) {
+	if len(cfg.Zones) >= manyZones {
+		runtime.GC()
+	}
+}
 
 func sameEntry(a, b *zoneEntry) bool { return b != nil && a.proxy == b.proxy }
 

@@ -91,9 +91,13 @@ type Options struct {
 	// idle keep-alive connection to an origin is kept, default 90s).
 	Timeouts config.Timeouts
 	// Logger receives proxy errors tagged with their source; nil discards.
-	// Lines carry no zone attribute: give a logger that has it (the app
-	// passes Logger.With("zone", host)).
+	// Lines carry no zone attribute unless LogZone is set: give a logger
+	// that has it, or set LogZone.
 	Logger *slog.Logger
+	// LogZone adds the attribute zone=HOST to Logger, on the proxy's
+	// first log line: a node with many zones does not hold a logger
+	// clone for each zone that never logs.
+	LogZone bool
 	// OnHealth is called when an origin changes health (for metrics/logs);
 	// may be nil. It is called from health-check and request goroutines
 	// and must not block.
@@ -137,6 +141,8 @@ type Proxy struct {
 	hc           config.HealthCheck
 	timeouts     config.Timeouts
 	log          *slog.Logger
+	logZone      bool                        // log gets zone=HOST on first use (logger)
+	zoneLog      atomic.Pointer[slog.Logger] // log with the zone, once made
 	onHealth     func(zone, origin string, healthy bool)
 	onError      func(r *http.Request, err *Error)
 	dialer       net.Dialer
@@ -183,6 +189,7 @@ func New(z config.Zone, opts Options) (*Proxy, error) {
 		hc:           z.HealthCheck,
 		timeouts:     opts.Timeouts,
 		log:          opts.Logger,
+		logZone:      opts.LogZone,
 		onHealth:     opts.OnHealth,
 		onError:      opts.OnError,
 		stop:         make(chan struct{}),
@@ -422,11 +429,11 @@ func (p *Proxy) reap(t *task) {
 // when there is no OnHealth.
 func (p *Proxy) health(o *origin, healthy bool, why string) {
 	if p.onHealth != nil {
-		p.log.Debug("origin health changed", "origin", o.raw, "healthy", healthy, "reason", why)
+		p.logger().Debug("origin health changed", "origin", o.raw, "healthy", healthy, "reason", why)
 		p.onHealth(p.zone, o.raw, healthy)
 		return
 	}
-	p.log.Info("origin health changed", "origin", o.raw, "healthy", healthy, "reason", why)
+	p.logger().Info("origin health changed", "origin", o.raw, "healthy", healthy, "reason", why)
 }
 
 // succeeded clears the failure count of o and ends a passive ejection.
@@ -530,7 +537,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			p.failed(o)
 		}
 		if perr.Retryable && idempotent && attempt < p.retries && (body == nil || !body.used()) && !perr.answered {
-			p.log.Debug("retrying on another origin", "origin", o.raw, "source", perr.Source.String(), "error", perr.Err)
+			p.logger().Debug("retrying on another origin", "origin", o.raw, "source", perr.Source.String(), "error", perr.Err)
 			continue
 		}
 		break
@@ -554,7 +561,7 @@ func (p *Proxy) refuse(w http.ResponseWriter, r *http.Request, info *reqctx.Info
 		if p.onError != nil {
 			p.onError(r, clientErr("waiting in the origin queue", err))
 		}
-		p.log.Debug("client went away", "request_id", id, "source", "client", "error", err.Error())
+		p.logger().Debug("client went away", "request_id", id, "source", "client", "error", err.Error())
 		panic(http.ErrAbortHandler)
 	}
 	if info != nil {
@@ -563,7 +570,7 @@ func (p *Proxy) refuse(w http.ResponseWriter, r *http.Request, info *reqctx.Info
 	if p.onError != nil {
 		p.onError(r, &Error{Source: SourceInternal, Status: http.StatusServiceUnavailable, Op: "waiting in the origin queue", Err: err})
 	}
-	p.log.Debug("origin busy", "request_id", id, "reason", string(le.Reason))
+	p.logger().Debug("origin busy", "request_id", id, "reason", string(le.Reason))
 	h := w.Header()
 	h["Content-Type"] = textPlain
 	h["X-Content-Type-Options"] = nosniff
@@ -598,7 +605,7 @@ func (p *Proxy) fail(w http.ResponseWriter, r *http.Request, info *reqctx.Info, 
 			// The client is still there but its request body failed: say
 			// so and close the connection, whose leftover body bytes must
 			// never be read as a next request.
-			p.log.Debug("request body failed", "request_id", id, "source", "client", "status", status, "error", perr.Error())
+			p.logger().Debug("request body failed", "request_id", id, "source", "client", "status", status, "error", perr.Error())
 			h := w.Header()
 			h.Set("Connection", "close")
 			h.Set("Content-Type", "text/plain; charset=utf-8")
@@ -608,23 +615,23 @@ func (p *Proxy) fail(w http.ResponseWriter, r *http.Request, info *reqctx.Info, 
 		}
 		// The client went away (or its body broke off): abort, so that
 		// net/http neither answers 200 nor keeps the connection.
-		p.log.Debug("client went away", "request_id", id, "source", "client", "error", perr.Error())
+		p.logger().Debug("client went away", "request_id", id, "source", "client", "error", perr.Error())
 		panic(http.ErrAbortHandler)
 	case perr.answered:
 		// The response head was already sent: abort the client connection
 		// so the truncation is visible (as httputil.ReverseProxy does).
 		if errors.Is(perr.Err, errCutOff) {
-			p.log.Info("stream cut off", "request_id", id, "error", perr.Error())
+			p.logger().Info("stream cut off", "request_id", id, "error", perr.Error())
 			panic(http.ErrAbortHandler)
 		}
-		p.log.Warn("proxying response body failed", "request_id", id, "source", perr.Source.String(), "error", perr.Error())
+		p.logger().Warn("proxying response body failed", "request_id", id, "source", perr.Source.String(), "error", perr.Error())
 		panic(http.ErrAbortHandler)
 	}
 	status := perr.Status
 	if status == 0 {
 		status = http.StatusInternalServerError
 	}
-	p.log.Warn("proxy error", "request_id", id, "source", perr.Source.String(), "status", status, "error", perr.Error())
+	p.logger().Warn("proxy error", "request_id", id, "source", perr.Source.String(), "status", status, "error", perr.Error())
 	h := w.Header()
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -683,6 +690,20 @@ type transportState struct{ err error }
 
 type transportStateKey struct{}
 
+// logger returns the proxy's logger, with the zone attribute when
+// Options.LogZone asked for it.
+func (p *Proxy) logger() *slog.Logger {
+	if !p.logZone {
+		return p.log
+	}
+	if l := p.zoneLog.Load(); l != nil {
+		return l
+	}
+	l := p.log.With("zone", p.zone)
+	p.zoneLog.CompareAndSwap(nil, l)
+	return p.zoneLog.Load()
+}
+
 // getTransport returns the proxy's http.Transport, built on first use.
 func (p *Proxy) getTransport() *http.Transport {
 	if t := p.transport.Load(); t != nil {
@@ -708,7 +729,7 @@ func (p *Proxy) reverseProxy(o *origin) *httputil.ReverseProxy {
 	if rp := o.rp.Load(); rp != nil {
 		return rp
 	}
-	rp := p.newReverseProxy(o, slog.NewLogLogger(p.log.Handler(), slog.LevelDebug))
+	rp := p.newReverseProxy(o, slog.NewLogLogger(p.logger().Handler(), slog.LevelDebug))
 	if !o.rp.CompareAndSwap(nil, rp) {
 		return o.rp.Load()
 	}

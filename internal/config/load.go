@@ -85,6 +85,7 @@ func Parse(name string, data []byte) (cfg *Config, err error) {
 		return nil, Errors{yamlError(name, err, nil)}
 	}
 	src := newSource(name)
+	src.maxVisits = nodeBudget(len(data))
 	var body ast.Node
 	for _, doc := range file.Docs {
 		if doc == nil || doc.Body == nil {

@@ -7,6 +7,9 @@
 # (the real binary; listen.admin off, so no sanctions list or dashboard;
 # access log off) and prints one line:
 #
+#   check_s     `rampart config check` of the same file: parsing and
+#               validating the YAML alone (internal/config), the floor of
+#               start_s and reload_s
 #   start_s     from exec until the http listener answers a request for
 #               the last zone with the origin's 200
 #   rss_MiB     VmRSS 3 s after that
@@ -82,17 +85,20 @@ gen_config() { # gen_config N FILE
 }
 
 echo "# $(date -u +%FT%TZ) $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); idle window ${IDLE}s; health checks: $HEALTH" >&2
-printf '%-8s %8s %8s %9s %9s %10s %9s %11s\n' zones start_s rss_MiB reload_s rss2_MiB idle_cpu% rss3_MiB goroutines
+printf '%-8s %8s %8s %8s %9s %9s %10s %9s %11s\n' zones check_s start_s rss_MiB reload_s rss2_MiB idle_cpu% rss3_MiB goroutines
 for n in $ZONES; do
 	gen_config "$n" "$W/rampart.yaml"
 	last=$(printf 'z%06d.scale.test' "$n")
 	rm -rf "$W/rampart-data"
+	c0=$(now)
+	"$W/rampart" config check --config "$W/rampart.yaml" >/dev/null
+	check=$(awk -v a="$c0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
 	t0=$(now)
 	RAMPART_PPROF=127.0.0.1:$PPROF_PORT "$W/rampart" serve --config "$W/rampart.yaml" >"$W/rampart.log" 2>&1 &
 	pid=$!
 	STARTED+=($pid)
 	up=""
-	for _ in $(seq 6000); do # 60 s at most
+	for _ in $(seq 60000); do # 600 s at most
 		if [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $last" "http://127.0.0.1:$RAMPART_PORT/" 2>/dev/null)" = 200 ]; then
 			up=$(now)
 			break
@@ -100,19 +106,19 @@ for n in $ZONES; do
 		kill -0 "$pid" 2>/dev/null || { echo "run.sh: rampart exited; its log:" >&2; tail -5 "$W/rampart.log" >&2; exit 1; }
 		sleep 0.01
 	done
-	[ -n "$up" ] || { echo "run.sh: rampart did not answer within 60 s" >&2; exit 1; }
+	[ -n "$up" ] || { echo "run.sh: rampart did not answer within 600 s" >&2; exit 1; }
 	start=$(awk -v a="$t0" -v b="$up" 'BEGIN { printf "%.2f", b - a }')
 	sleep 3
 	rss=$(rss_mib $pid)
 
 	kill -HUP $pid
 	reloaded=""
-	for _ in $(seq 6000); do
+	for _ in $(seq 60000); do
 		if grep -q '"msg":"zones reconciled"' "$W/rampart.log"; then reloaded=1; break; fi
 		grep -q '"msg":"reload failed' "$W/rampart.log" && { echo "run.sh: reload failed" >&2; exit 1; }
 		sleep 0.01
 	done
-	[ -n "$reloaded" ] || { echo "run.sh: the reload was not applied within 60 s" >&2; exit 1; }
+	[ -n "$reloaded" ] || { echo "run.sh: the reload was not applied within 600 s" >&2; exit 1; }
 	reload=$(awk -v a="$(log_time 'SIGHUP: reloading')" -v b="$(log_time 'zones reconciled')" 'BEGIN { printf "%.2f", b - a }')
 	sleep 3
 	rss2=$(rss_mib $pid)
@@ -124,7 +130,7 @@ for n in $ZONES; do
 	rss3=$(rss_mib $pid)
 	gr=$(curl -s "http://127.0.0.1:$PPROF_PORT/debug/pprof/goroutine?debug=1" | awk 'NR == 1 { print $NF }')
 
-	printf '%-8s %8s %8s %9s %9s %10s %9s %11s\n' "$n" "$start" "$rss" "$reload" "$rss2" "$idle" "$rss3" "$gr"
+	printf '%-8s %8s %8s %8s %9s %9s %10s %9s %11s\n' "$n" "$check" "$start" "$rss" "$reload" "$rss2" "$idle" "$rss3" "$gr"
 	kill "$pid"
 	wait "$pid" 2>/dev/null || true
 done

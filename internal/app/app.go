@@ -574,7 +574,9 @@ func (a *App) run(ctx context.Context) error {
 	}
 	a.log.Info("rampart started", "http", a.addrs.HTTP, "https", a.addrs.HTTPS, "http3", a.addrs.HTTP3, "admin", a.addrs.Admin,
 		"zones", len(a.gen.Load().zones))
-	go releaseMemory() // zones.go: the config file's parse is garbage now
+	if len(a.gen.Load().zones) >= manyZones {
+		go releaseMemory() // zones.go: the config file's parse is garbage now
+	}
 
 	var runErr error
 	select {

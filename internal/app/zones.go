@@ -72,7 +72,7 @@ func (a *App) reconcile(cfg *config.Config, why string, beforeSwap func() error)
 		a.log.Info("zones reconciled", "cause", why, "file", cfg.Path, "zones", len(gen.zones), "reused", reused,
 			"new", len(gen.zones)-reused, "replaced", len(replaced))
 	}
-	if why == "config" {
+	if why == "config" && len(gen.zones) >= manyZones {
 		go releaseMemory()
 	}
 	return nil
@@ -83,8 +83,9 @@ func (a *App) reconcile(cfg *config.Config, why string, beforeSwap func() error)
 // times the live heap in garbage (the YAML tree, the previous generation);
 // without this the process keeps that much RSS until the runtime
 // scavenges it, minutes later. It runs after the start and after a
-// reload from the config file, off the caller's goroutine: a full
-// collection of a heap of tens of MiB takes tens of milliseconds.
+// reload from the config file of a node with manyZones or more, off the
+// caller's goroutine: a full collection of a heap of tens of MiB takes
+// tens of milliseconds.
 func releaseMemory() { debug.FreeOSMemory() }
 
 // manyZones is the zone count from which a config load collects before

@@ -12,11 +12,13 @@
 #               start_s and reload_s
 #   start_s     from exec until the http listener answers a request for
 #               the last zone with the origin's 200
-#   rss_MiB     VmRSS 3 s after that
+#   rss_MiB     VmRSS SETTLE seconds after that (default 3, plus 1 per
+#               10,000 zones: the node returns the config parse's memory
+#               to the system after it starts)
 #   reload_s    SIGHUP with the same file (every zone reused) until the
 #               reload is applied: the "zones reconciled" log line, timed
 #               by the log's own clock against its "SIGHUP: reloading"
-#   rss2_MiB    VmRSS 3 s after the reload
+#   rss2_MiB    VmRSS SETTLE seconds after the reload
 #   idle_cpu%   utime+stime (/proc/PID/stat) over IDLE seconds after that,
 #               in percent of one core, nothing being sent
 #   rss3_MiB    VmRSS at the end of the idle window
@@ -31,6 +33,7 @@
 # before the next starts.
 #
 # Environment: ZONES (default "1000 10000 100000"), IDLE (default 20),
+# SETTLE (seconds before each RSS reading; default 3 + zones/10,000),
 # RAMPART (a prebuilt binary to measure instead of building this tree),
 # HEALTH (default 0).
 set -euo pipefail
@@ -108,7 +111,8 @@ for n in $ZONES; do
 	done
 	[ -n "$up" ] || { echo "run.sh: rampart did not answer within 600 s" >&2; exit 1; }
 	start=$(awk -v a="$t0" -v b="$up" 'BEGIN { printf "%.2f", b - a }')
-	sleep 3
+	settle=${SETTLE:-$((3 + n / 10000))}
+	sleep "$settle"
 	rss=$(rss_mib $pid)
 
 	kill -HUP $pid
@@ -120,7 +124,7 @@ for n in $ZONES; do
 	done
 	[ -n "$reloaded" ] || { echo "run.sh: the reload was not applied within 600 s" >&2; exit 1; }
 	reload=$(awk -v a="$(log_time 'SIGHUP: reloading')" -v b="$(log_time 'zones reconciled')" 'BEGIN { printf "%.2f", b - a }')
-	sleep 3
+	sleep "$settle"
 	rss2=$(rss_mib $pid)
 
 	c0=$(cpu_ticks $pid) w0=$(now)

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"sync"
 
@@ -48,6 +49,8 @@ type protectState struct {
 
 	conns *connlimit.Limiter
 
+	logs sync.Map // component name -> *slog.Logger (componentLog)
+
 	// queueMetrics: the origin queue collector is registered.
 	queueMetrics bool
 	// tarpitHeld counts the challenges held by the tarpit, by zone.
@@ -82,6 +85,16 @@ func (a *App) tarpitCounter(zone string) prometheus.Counter {
 		}
 	}
 	return p.tarpitHeld.WithLabelValues(zone)
+}
+
+// componentLog returns the app's logger with component=name, made once
+// for the node rather than once per zone.
+func (a *App) componentLog(name string) *slog.Logger {
+	if l, ok := a.protect.logs.Load(name); ok {
+		return l.(*slog.Logger)
+	}
+	l, _ := a.protect.logs.LoadOrStore(name, a.log.With("component", name))
+	return l.(*slog.Logger)
 }
 
 type detectorEntry struct {
@@ -119,7 +132,7 @@ func (a *App) setProtectPhases(z *edge.Zone, zc config.Zone, cfg *config.Config)
 		BlockedBy: a.blockedByURL(cfg),
 		GeoIP:     geo,
 		OnBlock:   func(reason string) { m.Blocked(zone, reason) },
-		Logger:    a.log.With("component", "access"),
+		Logger:    a.componentLog("access"),
 	})
 	if ap != nil {
 		z.Phases[edge.PhaseAccess] = chainPhases(z.Phases[edge.PhaseAccess], ap)
@@ -136,7 +149,7 @@ func (a *App) setProtectPhases(z *edge.Zone, zc config.Zone, cfg *config.Config)
 			return err
 		}
 		rp, err := ratelimit.NewPhase(zone, lim, rules, func(rule string) { m.Blocked(zone, "ratelimit:"+rule) },
-			a.log.With("component", "ratelimit"))
+			a.componentLog("ratelimit"))
 		if err != nil {
 			return fmt.Errorf("building zone %q: %w", zone, err)
 		}
@@ -515,7 +528,7 @@ func (a *App) detector(zone string) *attack.Detector {
 	o := attack.Options{
 		Zone:     zone,
 		OnSwitch: func(on bool, _ string) { m.Switched(zone, on) },
-		Logger:   a.log.With("component", "attack"),
+		Logger:   a.componentLog("attack"),
 	}
 	if tuneDetector != nil {
 		tuneDetector(&o)

@@ -66,7 +66,7 @@ type respMeta struct {
 
 // dial opens a new connection to o.
 func (p *Proxy) dial(ctx context.Context, o *origin) (*originConn, error) {
-	nc, err := p.dialer.DialContext(ctx, "tcp", o.addr)
+	nc, err := p.dialNet(ctx, "tcp", o.addr)
 	if err != nil {
 		return nil, err
 	}

@@ -145,7 +145,6 @@ type Proxy struct {
 	zoneLog      atomic.Pointer[slog.Logger] // log with the zone, once made
 	onHealth     func(zone, origin string, healthy bool)
 	onError      func(r *http.Request, err *Error)
-	dialer       net.Dialer
 	// transport serves https origins, upgrades and health checks; it
 	// is built on first use (getTransport), as is each origin's
 	// ReverseProxy, so a zone that never needs them holds neither.
@@ -248,7 +247,6 @@ func New(z config.Zone, opts Options) (*Proxy, error) {
 	if h.EjectFor <= 0 {
 		h.EjectFor = DefaultEjectFor
 	}
-	p.dialer = net.Dialer{Timeout: t.Dial, KeepAlive: 30 * time.Second}
 	for i, raw := range z.Origins {
 		u, err := url.Parse(raw)
 		if err != nil {
@@ -704,13 +702,20 @@ func (p *Proxy) logger() *slog.Logger {
 	return p.zoneLog.Load()
 }
 
+// dialNet connects to an origin (a new connection is rare next to the
+// requests it serves, so no net.Dialer is kept per zone).
+func (p *Proxy) dialNet(ctx context.Context, network, addr string) (net.Conn, error) {
+	d := net.Dialer{Timeout: p.timeouts.Dial, KeepAlive: 30 * time.Second}
+	return d.DialContext(ctx, network, addr)
+}
+
 // getTransport returns the proxy's http.Transport, built on first use.
 func (p *Proxy) getTransport() *http.Transport {
 	if t := p.transport.Load(); t != nil {
 		return t
 	}
 	t := &http.Transport{
-		DialContext:           p.dialer.DialContext,
+		DialContext:           p.dialNet,
 		TLSHandshakeTimeout:   p.timeouts.Dial,
 		ResponseHeaderTimeout: p.timeouts.ResponseHeader,
 		IdleConnTimeout:       p.timeouts.OriginIdle,

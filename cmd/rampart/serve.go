@@ -47,6 +47,9 @@ func runServe(ctx context.Context, path string) error {
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 
+	if err := servePprof(); err != nil { // pprof.go: RAMPART_PPROF
+		return err
+	}
 	cfg, err := config.Load(path)
 	if err != nil {
 		return err

@@ -99,6 +99,12 @@ type App struct {
 
 	runOnce sync.Once
 
+	proxyLog *slog.Logger // the proxies' logger (component=proxy); each adds its zone on first use
+
+	// sched runs every proxy's health checks, reaping and watch: one
+	// timer heap for the node, no goroutine per zone or origin.
+	sched *proxy.Scheduler
+
 	wafs *waf.Set // compiled WAF rule sets shared by zones; see waf.go
 
 	// The node's cache storage, opened by the first build with a cache
@@ -139,7 +145,8 @@ type generation struct {
 // kept by host (protect.go, waf.go, cache.go) and released by the
 // reconciler when the zone goes.
 type zoneEntry struct {
-	key      config.Zone // the zone's config with Line cleared, for comparison
+	key      *config.Zone // the zone's config: its element of the generation's list (no copy)
+	zone     *edge.Zone   // what the routes serve; kept while key and the node's settings are unchanged
 	proxy    *proxy.Proxy
 	inflight *inflight.Counter
 	fresh    bool // created for this generation (not reused)
@@ -165,7 +172,8 @@ func New(cfg *config.Config, opts Options) (_ *App, err error) {
 	if log == nil {
 		log = NewLogger(cfg.Log, os.Stderr)
 	}
-	a := &App{log: log, metrics: metrics.New(), version: opts.Version, feedBackoff: opts.FeedBackoff}
+	a := &App{log: log, metrics: metrics.New(), version: opts.Version, feedBackoff: opts.FeedBackoff,
+		sched: proxy.NewScheduler(proxy.SchedulerOptions{}), proxyLog: log.With("component", "proxy")}
 	defer func() {
 		if err != nil {
 			a.closeAll()
@@ -205,6 +213,7 @@ func New(cfg *config.Config, opts Options) (_ *App, err error) {
 		a.tlsConfig = a.certs.TLSConfig()
 	}
 
+	collectBeforeBuild(cfg) // zones.go
 	gen, err := a.build(cfg, nil)
 	if err != nil {
 		return nil, err
@@ -298,25 +307,38 @@ func (a *App) build(cfg *config.Config, prev *generation) (gen *generation, err 
 		}
 	}()
 	sameTimeouts := prev != nil && proxyTimeouts(prev.cfg.Timeouts) == proxyTimeouts(cfg.Timeouts)
+	// With the node's settings unchanged, an unchanged zone keeps its
+	// whole edge.Zone (phases, cache zone, rate limit rules, closures): a
+	// reload that reuses every zone builds nothing per zone and holds no
+	// second copy of them (zones_test.go).
+	sameNode := sameTimeouts && sameNodeSettings(prev.cfg, cfg)
 	values := make([]*edge.Zone, len(zones))
 	for i, zc := range zones {
-		key := zc
-		key.Line = 0
 		if _, dup := gen.zones[zc.Host]; dup {
 			return nil, fmt.Errorf("building zones: zone %q is configured twice", zc.Host)
 		}
-		e := &zoneEntry{key: key}
+		e := &zoneEntry{key: &zones[i]}
 		if prev != nil && sameTimeouts {
-			if pe, ok := prev.zones[zc.Host]; ok && reflect.DeepEqual(pe.key, key) {
+			if pe, ok := prev.zones[zc.Host]; ok && sameZone(pe.key, &zones[i]) {
 				e.proxy, e.inflight = pe.proxy, pe.inflight
+				if sameNode {
+					e.zone = pe.zone
+				}
 			}
+		}
+		if e.zone != nil {
+			gen.zones[zc.Host] = e
+			values[i] = e.zone
+			continue
 		}
 		if e.proxy == nil {
 			e.proxy, err = proxy.New(zc, proxy.Options{
-				Timeouts: cfg.Timeouts,
-				Logger:   a.log.With("component", "proxy", "zone", zc.Host),
-				OnHealth: a.onHealth,
-				Admit:    a.serves(zc.Host), // cutoff.go
+				Timeouts:  cfg.Timeouts,
+				Logger:    a.proxyLog,
+				LogZone:   true,
+				OnHealth:  a.onHealth,
+				Admit:     a.serves(zc.Host), // cutoff.go
+				Scheduler: a.sched,
 			})
 			if err != nil {
 				return nil, fmt.Errorf("building zone %q: %w", zc.Host, err)
@@ -327,6 +349,7 @@ func (a *App) build(cfg *config.Config, prev *generation) (gen *generation, err 
 		gen.zones[zc.Host] = e
 		values[i] = &edge.Zone{Name: zc.Host, Handler: e.proxy, Metrics: a.metrics.Zone(zc.Host), MaxBodySize: zc.MaxBodySize, InFlight: e.inflight,
 			HSTS: zc.HSTS.Header(), NeedsHandshake: needsHandshake(zc, cfg)} // listeners.go (issue 17)
+		e.zone = values[i]
 		if err := a.setWAFPhase(values[i], zc, cfg); err != nil { // waf.go
 			return nil, err
 		}
@@ -356,6 +379,34 @@ func (a *App) build(cfg *config.Config, prev *generation) (gen *generation, err 
 		ACMEChallenge:  a.certs.HTTPChallengeHandler,
 	}
 	return gen, nil
+}
+
+// sameZone reports whether a and b are the same zone config, wherever in
+// the file they are written (Line aside).
+func sameZone(a, b *config.Zone) bool {
+	x, y := *a, *b
+	x.Line, y.Line = 0, 0
+	return reflect.DeepEqual(&x, &y)
+}
+
+// sameNodeSettings reports whether a and b have the same settings besides
+// their zones and file name: every exported field of config.Config but
+// Zones and Path. The zones' phases are built from them (timeouts, WAF
+// memory, cache storage, GeoIP, compliance, trusted proxies, ...), so
+// only then can an unchanged zone keep its built parts as they are.
+func sameNodeSettings(a, b *config.Config) bool {
+	va, vb := reflect.ValueOf(a).Elem(), reflect.ValueOf(b).Elem()
+	t := va.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() || f.Name == "Zones" || f.Name == "Path" {
+			continue
+		}
+		if !reflect.DeepEqual(va.Field(i).Interface(), vb.Field(i).Interface()) {
+			return false
+		}
+	}
+	return true
 }
 
 // proxyTimeouts are the timeouts a proxy is built with; a change in them
@@ -525,6 +576,9 @@ func (a *App) run(ctx context.Context) error {
 	}
 	a.log.Info("rampart started", "http", a.addrs.HTTP, "https", a.addrs.HTTPS, "http3", a.addrs.HTTP3, "admin", a.addrs.Admin,
 		"zones", len(a.gen.Load().zones))
+	if len(a.gen.Load().zones) >= manyZones {
+		go releaseMemory() // zones.go: the config file's parse is garbage now
+	}
 
 	var runErr error
 	select {
@@ -609,6 +663,7 @@ func (a *App) closeAll() {
 			e.proxy.Close()
 		}
 	}
+	a.sched.Close()
 	if a.certs != nil {
 		a.certs.Close()
 	}

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"sync"
 
@@ -44,8 +45,11 @@ type protectState struct {
 	challenger *challenge.Challenger
 
 	detectors map[string]*detectorEntry // by zone host
+	ticker    *attack.Ticker            // ticks every detector: one goroutine for the node
 
 	conns *connlimit.Limiter
+
+	logs sync.Map // component name -> *slog.Logger (componentLog)
 
 	// queueMetrics: the origin queue collector is registered.
 	queueMetrics bool
@@ -83,10 +87,20 @@ func (a *App) tarpitCounter(zone string) prometheus.Counter {
 	return p.tarpitHeld.WithLabelValues(zone)
 }
 
+// componentLog returns the app's logger with component=name, made once
+// for the node rather than once per zone.
+func (a *App) componentLog(name string) *slog.Logger {
+	if l, ok := a.protect.logs.Load(name); ok {
+		return l.(*slog.Logger)
+	}
+	l, _ := a.protect.logs.LoadOrStore(name, a.log.With("component", name))
+	return l.(*slog.Logger)
+}
+
 type detectorEntry struct {
 	d      *attack.Detector
-	cancel context.CancelFunc
-	done   chan struct{} // closed when the detector's loop has returned
+	cancel func()        // stops ticking d (the node's attack.Ticker)
+	done   chan struct{} // closed by cancel
 }
 
 // setProtectPhases puts the zone's protection phases into z: the access
@@ -119,7 +133,7 @@ func (a *App) setProtectPhases(z *edge.Zone, zc config.Zone, cfg *config.Config)
 		BlockedBy: a.blockedByURL(cfg),
 		GeoIP:     geo,
 		OnBlock:   func(reason string) { m.Blocked(zone, reason) },
-		Logger:    a.log.With("component", "access"),
+		Logger:    a.componentLog("access"),
 	})
 	if ap != nil {
 		z.Phases[edge.PhaseAccess] = chainPhases(z.Phases[edge.PhaseAccess], ap)
@@ -136,7 +150,7 @@ func (a *App) setProtectPhases(z *edge.Zone, zc config.Zone, cfg *config.Config)
 			return err
 		}
 		rp, err := ratelimit.NewPhase(zone, lim, rules, func(rule string) { m.Blocked(zone, "ratelimit:"+rule) },
-			a.log.With("component", "ratelimit"))
+			a.componentLog("ratelimit"))
 		if err != nil {
 			return fmt.Errorf("building zone %q: %w", zone, err)
 		}
@@ -161,7 +175,7 @@ func (a *App) setProtectPhases(z *edge.Zone, zc config.Zone, cfg *config.Config)
 		// The origin answers are recorded by observeOrigin, which
 		// build calls before the cache phase takes z.Handler.
 	default:
-		m.UnderAttack(zone, false)
+		m.NoUnderAttack(zone)
 	}
 	policy := challenge.Policy{
 		Difficulty:  zc.Challenge.Difficulty,
@@ -515,18 +529,25 @@ func (a *App) detector(zone string) *attack.Detector {
 	o := attack.Options{
 		Zone:     zone,
 		OnSwitch: func(on bool, _ string) { m.Switched(zone, on) },
-		Logger:   a.log.With("component", "attack"),
+		Logger:   a.componentLog("attack"),
 	}
 	if tuneDetector != nil {
 		tuneDetector(&o)
 	}
 	d := attack.NewDetector(o)
-	ctx, cancel := context.WithCancel(context.Background())
+	if p.ticker == nil {
+		p.ticker = attack.NewTicker()
+	}
+	p.ticker.Add(d)
 	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		d.Run(ctx)
-	}()
+	ticker := p.ticker
+	var once sync.Once
+	cancel := func() {
+		once.Do(func() {
+			ticker.Remove(d)
+			close(done)
+		})
+	}
 	if p.detectors == nil {
 		p.detectors = map[string]*detectorEntry{}
 	}
@@ -562,7 +583,7 @@ func (a *App) retainProtect(zones, prev []config.Zone, drained func(host string)
 				e.cancel()
 				continue
 			}
-			go func(cancel context.CancelFunc) {
+			go func(cancel func()) {
 				<-done
 				cancel()
 			}(e.cancel)
@@ -596,6 +617,9 @@ func (a *App) closeProtect() {
 	for host, e := range p.detectors {
 		e.cancel()
 		delete(p.detectors, host)
+	}
+	if p.ticker != nil {
+		p.ticker.Close()
 	}
 	if p.redis != nil {
 		p.redis.Close()

@@ -1,6 +1,11 @@
 package app
 
-import "github.com/rampart-edge/rampart/internal/config"
+import (
+	"runtime"
+	"runtime/debug"
+
+	"github.com/rampart-edge/rampart/internal/config"
+)
 
 // The zone life cycle of a node. The desired set of zones is the config
 // file's zones plus the API zones of the store (servedZones); reconcile
@@ -23,6 +28,9 @@ import "github.com/rampart-edge/rampart/internal/config"
 // The caller holds reloadMu.
 func (a *App) reconcile(cfg *config.Config, why string, beforeSwap func() error) error {
 	prev := a.gen.Load()
+	if why == "config" {
+		collectBeforeBuild(cfg)
+	}
 	gen, err := a.build(cfg, prev)
 	if err != nil {
 		return err
@@ -64,7 +72,34 @@ func (a *App) reconcile(cfg *config.Config, why string, beforeSwap func() error)
 		a.log.Info("zones reconciled", "cause", why, "file", cfg.Path, "zones", len(gen.zones), "reused", reused,
 			"new", len(gen.zones)-reused, "replaced", len(replaced))
 	}
+	if why == "config" && len(gen.zones) >= manyZones {
+		go releaseMemory()
+	}
 	return nil
+}
+
+// releaseMemory returns the heap freed since the last collection to the
+// operating system. Loading a config file of many zones makes several
+// times the live heap in garbage (the YAML tree, the previous generation);
+// without this the process keeps that much RSS until the runtime
+// scavenges it, minutes later. It runs after the start and after a
+// reload from the config file of a node with manyZones or more, off the
+// caller's goroutine: a full collection of a heap of tens of MiB takes
+// tens of milliseconds.
+func releaseMemory() { debug.FreeOSMemory() }
+
+// manyZones is the zone count from which a config load collects before
+// building its zones.
+const manyZones = 1000
+
+// collectBeforeBuild frees the garbage of parsing cfg before its zones are
+// built, when it has many zones: the zones' long-lived parts then fill the
+// holes the parse left instead of pinning half-empty spans of it (at
+// 10,000 zones that was 30 MiB of heap in use and not allocated).
+func collectBeforeBuild(cfg *config.Config) {
+	if len(cfg.Zones) >= manyZones {
+		runtime.GC()
+	}
 }
 
 func sameEntry(a, b *zoneEntry) bool { return b != nil && a.proxy == b.proxy }

@@ -252,8 +252,8 @@ func (d *Detector) maybeEvaluate(sec int64) {
 }
 
 // Tick evaluates the seconds completed so far without counting a request,
-// so a zone whose traffic stopped still switches off. Run calls it every
-// second.
+// so a zone whose traffic stopped still switches off. Run, or a node's
+// shared Ticker, calls it every second.
 func (d *Detector) Tick() { d.maybeEvaluate(d.opts.Now().Unix()) }
 
 // Run calls Tick every second until ctx is done.
@@ -381,8 +381,10 @@ func (d *Detector) switchTo(active bool, reason string) {
 }
 
 // Baseline returns the current baseline request rate per second, for
-// status pages and tests.
+// status pages and tests; the seconds completed so far are evaluated
+// first (a Ticker skips idle detectors).
 func (d *Detector) Baseline() float64 {
+	d.Tick()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.baseRate

@@ -429,3 +429,53 @@ func TestShedSignal(t *testing.T) {
 		})
 	}
 }
+
+// TestTickerSkipsIdleDetectors: the shared ticker ticks a detector that
+// saw traffic or is on, and skips an idle one, whose state after a
+// request is the same as if every second had been ticked.
+func TestTickerSkipsIdleDetectors(t *testing.T) {
+	var now atomic.Int64
+	now.Store(1_000_000)
+	clock := func() time.Time { return time.Unix(now.Load(), 0) }
+	mk := func() *Detector {
+		return NewDetector(Options{Now: clock, Warmup: 1, Logger: slog.New(slog.DiscardHandler)})
+	}
+	idle, ticked := mk(), mk()
+	if idle.needsTick() {
+		t.Fatal("a detector that never saw a request needs a tick")
+	}
+	idle.Arrived()
+	if !idle.needsTick() {
+		t.Fatal("a detector with a request this second needs no tick")
+	}
+	ticked.Arrived()
+	for range 60 {
+		now.Add(1)
+		ticked.Tick()
+	}
+	if idle.needsTick() {
+		t.Fatal("a detector idle for a minute still needs a tick")
+	}
+	if a, b := idle.Baseline(), ticked.Baseline(); a != b {
+		t.Errorf("baseline of the skipped detector %v, of the ticked one %v", a, b)
+	}
+	idle.active.Store(true)
+	if !idle.needsTick() {
+		t.Error("an active detector needs no tick")
+	}
+
+	tk := NewTicker()
+	tk.every = 10 * time.Millisecond
+	tk.Add(idle)
+	tk.Add(ticked)
+	if tk.Len() != 2 {
+		t.Fatalf("Len = %d", tk.Len())
+	}
+	tk.Remove(idle)
+	tk.Remove(ticked)
+	tk.Add(idle)
+	tk.Close()
+	if tk.Len() != 0 {
+		t.Errorf("Len after Close = %d", tk.Len())
+	}
+}

@@ -55,8 +55,8 @@ type Zone struct {
 	now   func() time.Time
 
 	mu      sync.Mutex
-	flights map[string]*flight
-	varies  *atomic.Bool // the store's Vary flag of the zone
+	flights map[string]*flight // made on the first miss
+	varies  *atomic.Bool       // the store's Vary flag of the zone
 }
 
 // flight is one origin fetch that concurrent requests for a key wait for.
@@ -77,8 +77,7 @@ type ZoneOptions struct {
 // NewZone returns the cache of zone name, storing in store under rules,
 // and fetching misses through next.
 func NewZone(store *Store, name string, rules Rules, next http.Handler, o ZoneOptions) *Zone {
-	z := &Zone{name: name, store: store, rules: &rules, next: next, obs: o.Observer, now: o.Now,
-		flights: map[string]*flight{}}
+	z := &Zone{name: name, store: store, rules: &rules, next: next, obs: o.Observer, now: o.Now}
 	if z.now == nil {
 		z.now = time.Now
 	}
@@ -165,6 +164,9 @@ func (z *Zone) join(key string) (*flight, bool) {
 		return f, false
 	}
 	f := &flight{done: make(chan struct{})}
+	if z.flights == nil {
+		z.flights = make(map[string]*flight)
+	}
 	z.flights[key] = f
 	return f, true
 }

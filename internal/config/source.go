@@ -14,8 +14,14 @@ import (
 
 // maxNodes bounds how many YAML nodes one config may expand to, counting
 // every visit through an alias. It stops alias bombs ("billion laughs")
-// before the decoder expands them.
-const maxNodes = 200_000
+// before the decoder expands them. A larger file may expand to one node
+// per bytesPerNode of it: an edge with 100,000 zones writes about 12
+// nodes in 150 bytes per zone, while a bomb multiplies its nodes far
+// beyond its bytes through aliases.
+const (
+	maxNodes     = 200_000
+	bytesPerNode = 8
+)
 
 // source maps field paths of one parsed file to lines, and checks the
 // document's shape against the Config type before it is decoded, so that
@@ -29,8 +35,12 @@ type source struct {
 	// expanding holds the anchors being walked, to catch self-reference.
 	expanding map[string]bool
 	visits    int
+	maxVisits int // maxNodes, or more for a large file (nodeBudget)
 	errs      Errors
 }
+
+// nodeBudget is the node visits allowed for a file of size bytes.
+func nodeBudget(size int) int { return max(maxNodes, size/bytesPerNode) }
 
 func newSource(name string) *source {
 	return &source{
@@ -39,6 +49,7 @@ func newSource(name string) *source {
 		byPos:     map[[2]int]string{},
 		anchors:   map[string]ast.Node{},
 		expanding: map[string]bool{},
+		maxVisits: maxNodes,
 	}
 }
 
@@ -128,9 +139,9 @@ func emptyFor(n ast.Node, t reflect.Type) ast.Node {
 // replaced here, and unknown keys removed.
 func (s *source) walk(n ast.Node, path string, t reflect.Type) bool {
 	s.visits++
-	if s.visits > maxNodes {
-		if s.visits == maxNodes+1 {
-			s.errorf(tokenLine(n.GetToken()), path, "document expands to more than %d nodes (alias loop or bomb?)", maxNodes)
+	if s.visits > s.maxVisits {
+		if s.visits == s.maxVisits+1 {
+			s.errorf(tokenLine(n.GetToken()), path, "document expands to more than %d nodes (alias loop or bomb?)", s.maxVisits)
 		}
 		return false
 	}

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -11,6 +12,9 @@ type cacheVecs struct {
 	requests *prometheus.CounterVec
 	bytes    *prometheus.CounterVec
 	saved    *prometheus.CounterVec
+
+	mu    sync.Mutex
+	zones map[string]bool // zones with series (ForgetCache)
 }
 
 // cacheByRegistry holds each Registry's cache vectors, created on first
@@ -35,6 +39,7 @@ func (r *Registry) cacheVecs() *cacheVecs {
 			Name: "rampart_cache_origin_requests_saved_total",
 			Help: "Requests answered without asking the origin (hits, stale answers, coalesced waiters), by zone.",
 		}, []string{"zone"}),
+		zones: make(map[string]bool),
 	}
 	actual, loaded := cacheByRegistry.LoadOrStore(r, v)
 	if !loaded {
@@ -47,62 +52,74 @@ func (r *Registry) cacheVecs() *cacheVecs {
 var cacheStatuses = [...]string{"HIT", "MISS", "EXPIRED", "STALE", "REVALIDATED", "BYPASS"}
 
 // CacheZone records one zone's cache outcomes; it implements
-// cache.Observer. It is safe for concurrent use.
+// cache.Observer. It is safe for concurrent use. Its metric children are
+// resolved on the zone's first cached request, so an idle zone holds none.
 type CacheZone struct {
-	v            *cacheVecs
-	zone         string
+	v        *cacheVecs
+	zone     string
+	children atomic.Pointer[cacheChildren]
+}
+
+type cacheChildren struct {
 	by           [len(cacheStatuses)]prometheus.Counter
 	bytes, saved prometheus.Counter
 }
 
 // Cache returns the cache metrics of zone host.
 func (r *Registry) Cache(host string) *CacheZone {
-	v := r.cacheVecs()
-	c := &CacheZone{v: v, zone: host, bytes: v.bytes.WithLabelValues(host), saved: v.saved.WithLabelValues(host)}
-	for i, s := range cacheStatuses {
-		c.by[i] = v.requests.WithLabelValues(host, s)
+	return &CacheZone{v: r.cacheVecs(), zone: host}
+}
+
+func (c *CacheZone) resolve() *cacheChildren {
+	if ch := c.children.Load(); ch != nil {
+		return ch
 	}
-	return c
+	v := c.v
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	ch := &cacheChildren{bytes: v.bytes.WithLabelValues(c.zone), saved: v.saved.WithLabelValues(c.zone)}
+	for i, s := range cacheStatuses {
+		ch.by[i] = v.requests.WithLabelValues(c.zone, s)
+	}
+	v.zones[c.zone] = true
+	c.children.Store(ch)
+	return ch
 }
 
 // CacheServed counts one request with its cache status, the body bytes
 // served from the cache, and whether the origin was spared.
 func (c *CacheZone) CacheServed(status string, bytes int64, saved bool) {
+	ch := c.resolve()
 	for i, s := range cacheStatuses {
 		if s == status {
-			c.by[i].Inc()
+			ch.by[i].Inc()
 			break
 		}
 	}
 	if bytes > 0 {
-		c.bytes.Add(float64(bytes))
+		ch.bytes.Add(float64(bytes))
 	}
 	if saved {
-		c.saved.Inc()
+		ch.saved.Inc()
 	}
 }
 
 // ForgetCache deletes the cache series of every zone not in keep, as
-// Forget does for the request metrics.
+// Forget does for the request metrics. It costs one map walk over the
+// zones that have series, not a gather of the registry.
 func (r *Registry) ForgetCache(keep map[string]bool) {
 	v := r.cacheVecs()
-	mfs, err := r.reg.Gather()
-	if err != nil {
-		return
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != "rampart_cache_requests_total" {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for zone := range v.zones {
+		if keep[zone] {
 			continue
 		}
-		for _, m := range mf.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "zone" && !keep[l.GetValue()] {
-					zone := l.GetValue()
-					v.requests.DeletePartialMatch(prometheus.Labels{"zone": zone})
-					v.bytes.DeleteLabelValues(zone)
-					v.saved.DeleteLabelValues(zone)
-				}
-			}
+		delete(v.zones, zone)
+		for _, s := range cacheStatuses {
+			v.requests.DeleteLabelValues(zone, s)
 		}
+		v.bytes.DeleteLabelValues(zone)
+		v.saved.DeleteLabelValues(zone)
 	}
 }

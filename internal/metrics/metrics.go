@@ -156,7 +156,7 @@ func (r *Registry) Zone(host string) *Zone {
 	if z, ok := r.zones[host]; ok {
 		return z
 	}
-	z := &Zone{reg: r, name: host, duration: r.duration.WithLabelValues(host)}
+	z := &Zone{reg: r, name: host}
 	r.zones[host] = z
 	return z
 }
@@ -179,14 +179,19 @@ func (r *Registry) Forget(keep map[string]bool) {
 	}
 }
 
-// Zone is the cached metric children of one zone.
+// Zone is the cached metric children of one zone. Nothing is allocated
+// for them until the zone's first request: a node with many idle zones
+// holds a few words per zone.
 type Zone struct {
-	reg      *Registry
-	name     string
-	duration prometheus.Observer
+	reg  *Registry
+	name string
+	// duration is the rampart_request_duration_seconds child, resolved
+	// on the first request.
+	duration atomic.Pointer[prometheus.Observer]
 	// codes caches the rampart_requests_total child of each status code
-	// 100-599, filled on first use.
-	codes   [500]atomic.Pointer[prometheus.Counter]
+	// 100-599, filled on first use; the array itself is allocated on the
+	// first request.
+	codes   atomic.Pointer[[500]atomic.Pointer[prometheus.Counter]]
 	origins sync.Map // origin URL -> *originChildren
 }
 
@@ -203,7 +208,7 @@ func (z *Zone) Name() string { return z.name }
 // error when the status is 502 Bad Gateway or 504 Gateway Timeout.
 func (z *Zone) Observe(code int, d time.Duration, origin string) {
 	z.Counter(code).Inc()
-	z.duration.Observe(d.Seconds())
+	z.observer().Observe(d.Seconds())
 	if origin == "" {
 		return
 	}
@@ -221,13 +226,28 @@ func (z *Zone) Counter(code int) prometheus.Counter {
 		// Out-of-range codes cannot come from net/http; keep them bounded.
 		code = 599
 	}
-	slot := &z.codes[code-100]
+	codes := z.codes.Load()
+	if codes == nil {
+		z.codes.CompareAndSwap(nil, new([500]atomic.Pointer[prometheus.Counter]))
+		codes = z.codes.Load()
+	}
+	slot := &codes[code-100]
 	if c := slot.Load(); c != nil {
 		return *c
 	}
 	c := z.reg.requests.WithLabelValues(z.name, strconv.Itoa(code))
 	slot.Store(&c)
 	return c
+}
+
+// observer returns the zone's duration histogram child.
+func (z *Zone) observer() prometheus.Observer {
+	if o := z.duration.Load(); o != nil {
+		return *o
+	}
+	o := z.reg.duration.WithLabelValues(z.name)
+	z.duration.Store(&o)
+	return o
 }
 
 func (z *Zone) origin(origin string) *originChildren {

@@ -140,3 +140,33 @@ rampart_build_info{commit=%q,go_version=%q,version=%q} 1
 		t.Error(err)
 	}
 }
+
+// TestIdleZoneHoldsNoChildren (issue 16): a zone's metric children are
+// made on its first request, so an idle zone holds none (no series either),
+// and counting a request once they exist allocates nothing.
+func TestIdleZoneHoldsNoChildren(t *testing.T) {
+	r := New()
+	z := r.Zone("idle.example")
+	c := r.Cache("idle.example")
+	if z.codes.Load() != nil || z.duration.Load() != nil || c.children.Load() != nil {
+		t.Fatal("an idle zone holds metric children")
+	}
+	if n := testutil.CollectAndCount(r.reg, "rampart_requests_total", "rampart_request_duration_seconds", "rampart_cache_requests_total"); n != 0 {
+		t.Fatalf("an idle zone exports %d series", n)
+	}
+	z.Observe(200, time.Millisecond, "")
+	c.CacheServed("HIT", 10, true)
+	if allocs := testing.AllocsPerRun(100, func() {
+		z.Observe(200, time.Millisecond, "")
+		c.CacheServed("MISS", 0, false)
+	}); allocs != 0 {
+		t.Errorf("a request of a busy zone allocates %v times", allocs)
+	}
+	if n := testutil.CollectAndCount(r.reg, "rampart_cache_requests_total"); n != 6 {
+		t.Errorf("%d cache series, want 6 statuses", n)
+	}
+	r.ForgetCache(map[string]bool{})
+	if n := testutil.CollectAndCount(r.reg, "rampart_cache_requests_total", "rampart_cache_served_bytes_total"); n != 0 {
+		t.Errorf("%d cache series after ForgetCache", n)
+	}
+}

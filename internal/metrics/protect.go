@@ -18,7 +18,7 @@ import (
 //     at accept because a cap was reached ("max_conns",
 //     "max_conns_per_ip");
 //   - rampart_under_attack{zone}: 1 while the zone challenges every
-//     client, 0 otherwise; rampart_under_attack_switches_total{zone, to}:
+//     client, 0 otherwise (zones with under_attack off have no series); rampart_under_attack_switches_total{zone, to}:
 //     switches of auto mode ("on", "off");
 //   - rampart_ratelimit_degraded: 1 while the Redis limiter is unreachable
 //     and the node enforces its limits locally.
@@ -114,6 +114,15 @@ func (p *Protect) UnderAttack(zone string, on bool) {
 		v = 1
 	}
 	p.attack.WithLabelValues(zone).Set(v)
+}
+
+// NoUnderAttack drops the zone's under-attack gauge: a zone with
+// under_attack off has none (a node with many zones keeps no series for
+// them); absent reads as 0.
+func (p *Protect) NoUnderAttack(zone string) {
+	if p != nil {
+		p.attack.DeleteLabelValues(zone)
+	}
 }
 
 // Switched counts one automatic switch of zone, on or off.

@@ -66,7 +66,7 @@ type respMeta struct {
 
 // dial opens a new connection to o.
 func (p *Proxy) dial(ctx context.Context, o *origin) (*originConn, error) {
-	nc, err := p.dialer.DialContext(ctx, "tcp", o.addr)
+	nc, err := p.dialNet(ctx, "tcp", o.addr)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +107,9 @@ func (p *Proxy) serveLean(o *origin, w http.ResponseWriter, r *http.Request, inf
 			c.nc.Close()
 			continue
 		}
-		p.waits.add(c, ctx)
+		if p.waits.add(c, ctx, p.started.Load()) {
+			p.sched.watch(p)
+		}
 		err := p.writeHead(c, o, r, info, body)
 		got := false
 		if err == nil {

@@ -91,9 +91,13 @@ type Options struct {
 	// idle keep-alive connection to an origin is kept, default 90s).
 	Timeouts config.Timeouts
 	// Logger receives proxy errors tagged with their source; nil discards.
-	// Lines carry no zone attribute: give a logger that has it (the app
-	// passes Logger.With("zone", host)).
+	// Lines carry no zone attribute unless LogZone is set: give a logger
+	// that has it, or set LogZone.
 	Logger *slog.Logger
+	// LogZone adds the attribute zone=HOST to Logger, on the proxy's
+	// first log line: a node with many zones does not hold a logger
+	// clone for each zone that never logs.
+	LogZone bool
 	// OnHealth is called when an origin changes health (for metrics/logs);
 	// may be nil. It is called from health-check and request goroutines
 	// and must not block.
@@ -108,15 +112,20 @@ type Options struct {
 	// ended at once (see CutExchanges). It is called once per upgrade,
 	// streaming response and https-origin request, and must be cheap.
 	Admit func() bool
+	// Scheduler runs the proxy's health checks, reaping and watch once
+	// started; nil means one scheduler shared by every such proxy of the
+	// process. A node passes its own (one per node).
+	Scheduler *Scheduler
 }
 
-// OriginStatus is the state of one origin, for metrics.
+// OriginStatus is the state of one origin, for metrics and status pages.
 type OriginStatus struct {
 	URL     string
 	Healthy bool  // active checks pass and not passively ejected
 	Active  int64 // requests in flight
-	// LastCheck is the latest active health check (zero before the first
-	// or without health checks), LastError why it failed ("" if passed).
+	// LastCheck is when the last active health check ended (zero: none
+	// yet, or no health_check.path); LastError is its error ("" when it
+	// passed), e.g. "status 503" or "dial tcp ...: connection refused".
 	LastCheck time.Time
 	LastError string
 }
@@ -132,19 +141,33 @@ type Proxy struct {
 	hc           config.HealthCheck
 	timeouts     config.Timeouts
 	log          *slog.Logger
+	logZone      bool                        // log gets zone=HOST on first use (logger)
+	zoneLog      atomic.Pointer[slog.Logger] // log with the zone, once made
 	onHealth     func(zone, origin string, healthy bool)
 	onError      func(r *http.Request, err *Error)
-	dialer       net.Dialer
-	transport    *http.Transport
-	next         atomic.Uint64
-	waits        waitSet
-	limit        *originlimit.Limiter // nil: no origin_limits
-	exchanges    *cutoff.Set          // open tunnels and streams; exchange.go
+	// transport serves https origins, upgrades and health checks; it
+	// is built on first use (getTransport), as is each origin's
+	// ReverseProxy, so a zone that never needs them holds neither.
+	transport atomic.Pointer[http.Transport]
+	next      atomic.Uint64
+	waits     waitSet
+	limit     *originlimit.Limiter // nil: no origin_limits
+	exchanges *cutoff.Set          // open tunnels and streams; exchange.go
+
+	sched      *Scheduler
+	tasks      []*task // health checks and the reap, once started
+	reapTask   *task
+	reapArmed  atomic.Bool // reapTask is scheduled or running
+	started    atomic.Bool
+	stopCtx    context.Context // cancelled by Close; set by Start
+	stopCancel context.CancelFunc
+	mu         sync.Mutex // orders Start and Close
+	closedFlag bool
 
 	startOnce sync.Once
 	closeOnce sync.Once
 	stop      chan struct{}
-	wg        sync.WaitGroup
+	wg        sync.WaitGroup // health checks in flight
 }
 
 // New builds the proxy of zone z: its origins (http:// or https:// URLs,
@@ -165,10 +188,15 @@ func New(z config.Zone, opts Options) (*Proxy, error) {
 		hc:           z.HealthCheck,
 		timeouts:     opts.Timeouts,
 		log:          opts.Logger,
+		logZone:      opts.LogZone,
 		onHealth:     opts.OnHealth,
 		onError:      opts.OnError,
 		stop:         make(chan struct{}),
 		exchanges:    cutoff.New(opts.Admit),
+		sched:        opts.Scheduler,
+	}
+	if p.sched == nil {
+		p.sched = defaultScheduler()
 	}
 	switch p.policy {
 	case "":
@@ -219,17 +247,6 @@ func New(z config.Zone, opts Options) (*Proxy, error) {
 	if h.EjectFor <= 0 {
 		h.EjectFor = DefaultEjectFor
 	}
-	p.dialer = net.Dialer{Timeout: t.Dial, KeepAlive: 30 * time.Second}
-	p.transport = &http.Transport{
-		DialContext:           p.dialer.DialContext,
-		TLSHandshakeTimeout:   t.Dial,
-		ResponseHeaderTimeout: t.ResponseHeader,
-		IdleConnTimeout:       t.OriginIdle,
-		MaxIdleConnsPerHost:   256,
-		ExpectContinueTimeout: time.Second,
-		DisableCompression:    true,
-	}
-	errLog := slog.NewLogLogger(p.log.Handler(), slog.LevelDebug)
 	for i, raw := range z.Origins {
 		u, err := url.Parse(raw)
 		if err != nil {
@@ -248,6 +265,7 @@ func New(z config.Zone, opts Options) (*Proxy, error) {
 			https:    u.Scheme == "https",
 			hash:     mix64(hashBytes([]byte(raw))),
 			idleTime: t.OriginIdle,
+			owner:    p,
 		}
 		o.addr = u.Host
 		if u.Port() == "" {
@@ -261,28 +279,36 @@ func New(z config.Zone, opts Options) (*Proxy, error) {
 			o.prefix = strings.TrimSuffix(path, "/")
 		}
 		o.healthy.Store(true)
-		o.rp = p.newReverseProxy(o, errLog)
 		p.origins = append(p.origins, o)
 	}
 	return p, nil
 }
 
 // Start starts the active health checks (when the zone's health_check.path
-// is set), the reaper of idle origin connections and the watcher that
+// is set), the reaping of idle origin connections and the watch that
 // interrupts origin waits of clients that went away (within 100 ms;
 // without Start such waits last until the origin answers or the
-// response-header timeout). It is idempotent.
+// response-header timeout), all on the proxy's Scheduler: no goroutine
+// waits for this proxy while it has nothing due. It is idempotent.
 func (p *Proxy) Start() {
 	p.startOnce.Do(func() {
-		if p.hc.Path != "" {
-			for _, o := range p.origins {
-				p.wg.Add(1)
-				go p.checkLoop(o)
-			}
+		checks := p.checkTasks() // health.go
+		if len(checks) > 0 {
+			p.stopCtx, p.stopCancel = context.WithCancel(context.Background())
 		}
-		p.wg.Add(2)
-		go p.reapLoop()
-		go p.watchLoop()
+		p.reapTask = &task{idx: -1, kind: taskReap, p: p}
+		p.tasks = append(checks, p.reapTask)
+		p.mu.Lock()
+		closed := p.closedFlag
+		if !closed {
+			p.started.Store(true)
+		}
+		p.mu.Unlock()
+		if closed {
+			return
+		}
+		p.sched.add(checks)
+		p.armReap()
 	})
 }
 
@@ -291,11 +317,23 @@ func (p *Proxy) Start() {
 func (p *Proxy) Close() {
 	p.closeOnce.Do(func() {
 		close(p.stop)
-		p.wg.Wait()
+		p.mu.Lock()
+		p.closedFlag = true
+		started := p.started.Load()
+		p.mu.Unlock()
+		if started {
+			if p.stopCancel != nil {
+				p.stopCancel()
+			}
+			p.sched.remove(p)
+			p.wg.Wait()
+		}
 		for _, o := range p.origins {
 			o.closeIdle(true)
 		}
-		p.transport.CloseIdleConnections()
+		if t := p.transport.Load(); t != nil {
+			t.CloseIdleConnections()
+		}
 	})
 }
 
@@ -317,8 +355,11 @@ func (p *Proxy) Origins() []OriginStatus {
 	out := make([]OriginStatus, len(p.origins))
 	for i, o := range p.origins {
 		out[i] = OriginStatus{URL: o.raw, Healthy: o.available(), Active: o.active.Load()}
-		if c := o.lastCheck.Load(); c != nil {
-			out[i].LastCheck, out[i].LastError = c.at, c.err
+		if at := o.checkedAt.Load(); at != 0 {
+			out[i].LastCheck = time.Unix(0, at)
+		}
+		if e := o.checkErr.Load(); e != nil {
+			out[i].LastError = *e
 		}
 	}
 	return out
@@ -328,53 +369,69 @@ func (p *Proxy) Origins() []OriginStatus {
 // origin_limits.
 func (p *Proxy) Limiter() *originlimit.Limiter { return p.limit }
 
-// reapLoop closes idle origin connections past the idle timeout and reports
-// the end of passive ejections.
-func (p *Proxy) reapLoop() {
-	defer p.wg.Done()
-	every := min(p.timeouts.OriginIdle/2, p.hc.EjectFor/2, 5*time.Second)
-	tk := time.NewTicker(max(every, 100*time.Millisecond))
-	defer tk.Stop()
-	for {
-		select {
-		case <-p.stop:
-			return
-		case <-tk.C:
-			now := time.Now().UnixNano()
-			for _, o := range p.origins {
-				o.closeIdle(false)
-				if until := o.ejectedUntil.Load(); until != 0 && now >= until && o.ejectedUntil.CompareAndSwap(until, 0) {
-					p.health(o, o.healthy.Load(), "passive ejection ended")
-				}
-			}
-		}
+// reapEvery is how often idle origin connections past the idle timeout
+// are closed and passive ejections checked for their end.
+func (p *Proxy) reapEvery() time.Duration {
+	return max(min(p.timeouts.OriginIdle/2, p.hc.EjectFor/2, 5*time.Second), 100*time.Millisecond)
+}
+
+// armReap schedules the reap when an origin has idle connections or an
+// ejection and it is not scheduled yet. It costs one atomic load when it
+// is; request paths call it after pooling a connection or ejecting.
+func (p *Proxy) armReap() {
+	if p.reapArmed.Load() || !p.started.Load() {
+		return
+	}
+	if p.reapNeeded() && p.reapArmed.CompareAndSwap(false, true) {
+		p.sched.armReap(p.reapTask, p.reapEvery())
 	}
 }
 
-// watchLoop interrupts origin waits of clients that went away.
-func (p *Proxy) watchLoop() {
-	defer p.wg.Done()
-	tk := time.NewTicker(watchEvery)
-	defer tk.Stop()
-	for {
-		select {
-		case <-p.stop:
-			return
-		case <-tk.C:
-			p.waits.interrupt()
+// reapNeeded reports whether an origin has idle connections or a passive
+// ejection.
+func (p *Proxy) reapNeeded() bool {
+	for _, o := range p.origins {
+		if o.ejectedUntil.Load() != 0 {
+			return true
+		}
+		o.mu.Lock()
+		n := len(o.idle)
+		o.mu.Unlock()
+		if n > 0 {
+			return true
 		}
 	}
+	return false
+}
+
+// reap closes idle origin connections past the idle timeout and reports
+// the end of passive ejections; the scheduler runs it every reapEvery
+// while there is something to reap.
+func (p *Proxy) reap(t *task) {
+	now := time.Now().UnixNano()
+	for _, o := range p.origins {
+		o.closeIdle(false)
+		if until := o.ejectedUntil.Load(); until != 0 && now >= until && o.ejectedUntil.CompareAndSwap(until, 0) {
+			p.health(o, o.healthy.Load(), "passive ejection ended")
+		}
+	}
+	if p.reapNeeded() {
+		p.sched.armReap(t, p.reapEvery())
+		return
+	}
+	p.reapArmed.Store(false)
+	p.armReap() // a connection pooled since reapNeeded
 }
 
 // health reports an origin's health change to OnHealth, or to the log
 // when there is no OnHealth.
 func (p *Proxy) health(o *origin, healthy bool, why string) {
 	if p.onHealth != nil {
-		p.log.Debug("origin health changed", "origin", o.raw, "healthy", healthy, "reason", why)
+		p.logger().Debug("origin health changed", "origin", o.raw, "healthy", healthy, "reason", why)
 		p.onHealth(p.zone, o.raw, healthy)
 		return
 	}
-	p.log.Info("origin health changed", "origin", o.raw, "healthy", healthy, "reason", why)
+	p.logger().Info("origin health changed", "origin", o.raw, "healthy", healthy, "reason", why)
 }
 
 // succeeded clears the failure count of o and ends a passive ejection.
@@ -396,6 +453,7 @@ func (p *Proxy) failed(o *origin) {
 	o.fails.Store(0)
 	if o.ejectedUntil.Swap(time.Now().Add(p.hc.EjectFor).UnixNano()) == 0 {
 		p.health(o, false, "passive ejection")
+		p.armReap()
 	}
 }
 
@@ -477,7 +535,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			p.failed(o)
 		}
 		if perr.Retryable && idempotent && attempt < p.retries && (body == nil || !body.used()) && !perr.answered {
-			p.log.Debug("retrying on another origin", "origin", o.raw, "source", perr.Source.String(), "error", perr.Err)
+			p.logger().Debug("retrying on another origin", "origin", o.raw, "source", perr.Source.String(), "error", perr.Err)
 			continue
 		}
 		break
@@ -501,7 +559,7 @@ func (p *Proxy) refuse(w http.ResponseWriter, r *http.Request, info *reqctx.Info
 		if p.onError != nil {
 			p.onError(r, clientErr("waiting in the origin queue", err))
 		}
-		p.log.Debug("client went away", "request_id", id, "source", "client", "error", err.Error())
+		p.logger().Debug("client went away", "request_id", id, "source", "client", "error", err.Error())
 		panic(http.ErrAbortHandler)
 	}
 	if info != nil {
@@ -510,7 +568,7 @@ func (p *Proxy) refuse(w http.ResponseWriter, r *http.Request, info *reqctx.Info
 	if p.onError != nil {
 		p.onError(r, &Error{Source: SourceInternal, Status: http.StatusServiceUnavailable, Op: "waiting in the origin queue", Err: err})
 	}
-	p.log.Debug("origin busy", "request_id", id, "reason", string(le.Reason))
+	p.logger().Debug("origin busy", "request_id", id, "reason", string(le.Reason))
 	h := w.Header()
 	h["Content-Type"] = textPlain
 	h["X-Content-Type-Options"] = nosniff
@@ -545,7 +603,7 @@ func (p *Proxy) fail(w http.ResponseWriter, r *http.Request, info *reqctx.Info, 
 			// The client is still there but its request body failed: say
 			// so and close the connection, whose leftover body bytes must
 			// never be read as a next request.
-			p.log.Debug("request body failed", "request_id", id, "source", "client", "status", status, "error", perr.Error())
+			p.logger().Debug("request body failed", "request_id", id, "source", "client", "status", status, "error", perr.Error())
 			h := w.Header()
 			h.Set("Connection", "close")
 			h.Set("Content-Type", "text/plain; charset=utf-8")
@@ -555,23 +613,23 @@ func (p *Proxy) fail(w http.ResponseWriter, r *http.Request, info *reqctx.Info, 
 		}
 		// The client went away (or its body broke off): abort, so that
 		// net/http neither answers 200 nor keeps the connection.
-		p.log.Debug("client went away", "request_id", id, "source", "client", "error", perr.Error())
+		p.logger().Debug("client went away", "request_id", id, "source", "client", "error", perr.Error())
 		panic(http.ErrAbortHandler)
 	case perr.answered:
 		// The response head was already sent: abort the client connection
 		// so the truncation is visible (as httputil.ReverseProxy does).
 		if errors.Is(perr.Err, errCutOff) {
-			p.log.Info("stream cut off", "request_id", id, "error", perr.Error())
+			p.logger().Info("stream cut off", "request_id", id, "error", perr.Error())
 			panic(http.ErrAbortHandler)
 		}
-		p.log.Warn("proxying response body failed", "request_id", id, "source", perr.Source.String(), "error", perr.Error())
+		p.logger().Warn("proxying response body failed", "request_id", id, "source", perr.Source.String(), "error", perr.Error())
 		panic(http.ErrAbortHandler)
 	}
 	status := perr.Status
 	if status == 0 {
 		status = http.StatusInternalServerError
 	}
-	p.log.Warn("proxy error", "request_id", id, "source", perr.Source.String(), "status", status, "error", perr.Error())
+	p.logger().Warn("proxy error", "request_id", id, "source", perr.Source.String(), "status", status, "error", perr.Error())
 	h := w.Header()
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -630,10 +688,63 @@ type transportState struct{ err error }
 
 type transportStateKey struct{}
 
+// logger returns the proxy's logger, with the zone attribute when
+// Options.LogZone asked for it.
+func (p *Proxy) logger() *slog.Logger {
+	if !p.logZone {
+		return p.log
+	}
+	if l := p.zoneLog.Load(); l != nil {
+		return l
+	}
+	l := p.log.With("zone", p.zone)
+	p.zoneLog.CompareAndSwap(nil, l)
+	return p.zoneLog.Load()
+}
+
+// dialNet connects to an origin (a new connection is rare next to the
+// requests it serves, so no net.Dialer is kept per zone).
+func (p *Proxy) dialNet(ctx context.Context, network, addr string) (net.Conn, error) {
+	d := net.Dialer{Timeout: p.timeouts.Dial, KeepAlive: 30 * time.Second}
+	return d.DialContext(ctx, network, addr)
+}
+
+// getTransport returns the proxy's http.Transport, built on first use.
+func (p *Proxy) getTransport() *http.Transport {
+	if t := p.transport.Load(); t != nil {
+		return t
+	}
+	t := &http.Transport{
+		DialContext:           p.dialNet,
+		TLSHandshakeTimeout:   p.timeouts.Dial,
+		ResponseHeaderTimeout: p.timeouts.ResponseHeader,
+		IdleConnTimeout:       p.timeouts.OriginIdle,
+		MaxIdleConnsPerHost:   256,
+		ExpectContinueTimeout: time.Second,
+		DisableCompression:    true,
+	}
+	if !p.transport.CompareAndSwap(nil, t) {
+		return p.transport.Load()
+	}
+	return t
+}
+
+// reverseProxy returns o's httputil.ReverseProxy, built on first use.
+func (p *Proxy) reverseProxy(o *origin) *httputil.ReverseProxy {
+	if rp := o.rp.Load(); rp != nil {
+		return rp
+	}
+	rp := p.newReverseProxy(o, slog.NewLogLogger(p.logger().Handler(), slog.LevelDebug))
+	if !o.rp.CompareAndSwap(nil, rp) {
+		return o.rp.Load()
+	}
+	return rp
+}
+
 // newReverseProxy builds the httputil.ReverseProxy of origin o.
 func (p *Proxy) newReverseProxy(o *origin, errLog *log.Logger) *httputil.ReverseProxy {
 	rp := &httputil.ReverseProxy{
-		Transport: p.transport,
+		Transport: p.getTransport(),
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(o.url)
 			info := reqctx.From(pr.In.Context())
@@ -674,7 +785,7 @@ func (p *Proxy) serveTransport(o *origin, w http.ResponseWriter, r *http.Request
 	if isUpgrade(r) {
 		w = &hijackRecorder{ResponseWriter: w, t: tx}
 	}
-	o.rp.ServeHTTP(w, r2)
+	p.reverseProxy(o).ServeHTTP(w, r2)
 	if x.Ended() {
 		tx.mu.Lock()
 		hijacked := tx.conn != nil

@@ -870,7 +870,7 @@ func TestHTTPSOrigin(t *testing.T) {
 	ts := httptest.NewTLSServer(echoHeaders())
 	t.Cleanup(ts.Close)
 	tp := startProxy(t, config.Zone{Origins: []string{ts.URL}}, Options{}, frontOpts{})
-	tp.transport.TLSClientConfig = ts.Client().Transport.(*http.Transport).TLSClientConfig
+	tp.getTransport().TLSClientConfig = ts.Client().Transport.(*http.Transport).TLSClientConfig
 	for _, method := range []string{"GET", "POST"} {
 		req, _ := http.NewRequest(method, tp.URL+"/tls?x=1", strings.NewReader("body"))
 		req.Host = "www.example.test"

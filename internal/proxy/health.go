@@ -97,7 +97,7 @@ func (p *Proxy) checkOnce(c *checkSpec) error {
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode >= 400 {
-		return fmt.Errorf("status %d", resp.StatusCode)
+		return fmt.Errorf("status %s", resp.Status) // "status 503 Service Unavailable"
 	}
 	return nil
 }

@@ -125,7 +125,7 @@ type OriginStatus struct {
 	Active  int64 // requests in flight
 	// LastCheck is when the last active health check ended (zero: none
 	// yet, or no health_check.path); LastError is its error ("" when it
-	// passed), e.g. "status 503" or "dial tcp ...: connection refused".
+	// passed), e.g. "status 503 Service Unavailable" or "dial tcp ...: connection refused".
 	LastCheck time.Time
 	LastError string
 }

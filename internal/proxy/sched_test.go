@@ -106,7 +106,7 @@ func TestSchedulerBoundsChecks(t *testing.T) {
 	for i, p := range ps {
 		for _, o := range p.Origins() {
 			down := i%2 == 1
-			if down && o.LastError != "status 503" {
+			if down && o.LastError != "status 503 Service Unavailable" {
 				t.Errorf("%s: LastError %q, want status 503", o.URL, o.LastError)
 			}
 			if !down && o.LastError != "" {

@@ -19,7 +19,9 @@ import (
 )
 
 // sanctionsDir is a folder of the repository's test lists.
-func sanctionsDir(name string) string { return filepath.Join("..", "..", "testdata", "sanctions", name) }
+func sanctionsDir(name string) string {
+	return filepath.Join("..", "..", "testdata", "sanctions", name)
+}
 
 // twoVersions opens a list store in a data directory with two versions
 // of OFAC SDN: the sdn.csv of testdata/sanctions/ofac, then that of

@@ -100,7 +100,7 @@ func TestListsPageVersionsDiffsStaleness(t *testing.T) {
 		"Versions of OFAC SDN, newest first",
 		`<span class="badge good">active</span>`,
 		"14,965", "13,821",
-		"cli by cli",
+		"<td>cli</td>",
 		// The diff of the update and the link to it.
 		"+1,256 added, −112 removed, 48 changed",
 		`href="/dashboard/lists/ofac-sdn/` + active.Hash + `/diff"`,

@@ -49,18 +49,19 @@ func TestBrowserListsPage(t *testing.T) {
 	defer feed.Close()
 	n := startNodeWith(t, fmt.Sprintf("  feeds: [{name: ofac-sdn, source: ofac-sdn, url: %q, interval: 1h}]", feed.URL+"/"))
 
-	// Wait for the feed's version to be active.
+	// Wait for the feed's version to be active and its check recorded.
 	var st struct {
 		Lists []struct{ Source, Origin string }
 		Feeds []struct {
-			Stale bool
+			Stale       bool
+			LastSuccess time.Time `json:"last_success"`
 		}
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		_, body := n.admin(t, "GET", "/v1/lists", "")
 		json.Unmarshal([]byte(body), &st)
-		if len(st.Lists) == 1 && st.Lists[0].Origin == "feed:ofac-sdn" && len(st.Feeds) == 1 && st.Feeds[0].Stale {
+		if len(st.Lists) == 1 && st.Lists[0].Origin == "feed:ofac-sdn" && len(st.Feeds) == 1 && st.Feeds[0].Stale && !st.Feeds[0].LastSuccess.IsZero() {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -126,7 +127,7 @@ func TestBrowserListsPage(t *testing.T) {
 	}
 	s := page("lists-versions", adminURL+"/dashboard/lists")
 	for _, want := range []string{"Stale list: feed ofac-sdn (ofac-sdn) is stale: newest publication 2024-05-03T00:00:00Z is older than max_age 168h0m0s",
-		"Versions of OFAC SDN, newest first", "feed:ofac-sdn", "config", "14,965", "13,821", "1,256 added", "full diff"} {
+		"Versions of OFAC SDN, newest first", "feed:ofac-sdn", "(updated), last success 20", "config", "14,965", "13,821", "1,256 added", "full diff"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("lists page lacks %q:\n%s", want, s)
 		}

@@ -400,6 +400,9 @@ func (a *App) adminHandler(cfg *config.Config, tokens token.Store) (http.Handler
 		do.Compliance, do.Store = d.svc, d.store
 	}
 	do.TrafficSource, do.Origins = trafficSource(d), a.originHealth // dashboard.go
+	if a.feeds != nil {
+		do.Feeds = a.feeds
+	}
 	dash, err := dashboard.New(do)
 	if err != nil {
 		return nil, err

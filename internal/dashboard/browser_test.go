@@ -60,7 +60,11 @@ type node struct {
 	origin *httptest.Server
 }
 
-func startNode(t *testing.T) *node {
+func startNode(t *testing.T) *node { return startNodeWith(t, "") }
+
+// startNodeWith starts a node with extra YAML lines in its compliance
+// section (indented by four spaces).
+func startNodeWith(t *testing.T, compliance string) *node {
 	t.Helper()
 	dataDir := t.TempDir()
 	ofac, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "sanctions", "ofac"))
@@ -104,13 +108,14 @@ geoip: {country_db: %s, asn_db: %s}
 compliance:
   lists: [%s]
   embargoed_regions: [IR, KP]
+%s
 zones:
   - host: config.example
     origins: [%s]
   - host: down.example
     origins: [%s, %s]
     health_check: {path: /, interval: 100ms, timeout: 1s, unhealthy: 1, healthy: 1}
-`, dataDir, geo, geo, ofac, n.origin.URL, n.origin.URL, deadURL))
+`, dataDir, geo, geo, ofac, compliance, n.origin.URL, n.origin.URL, deadURL))
 	if err != nil {
 		t.Fatal(err)
 	}

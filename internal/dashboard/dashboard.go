@@ -46,6 +46,7 @@ import (
 	"github.com/rampart-edge/rampart/internal/audit"
 	"github.com/rampart-edge/rampart/internal/cache"
 	"github.com/rampart-edge/rampart/internal/compliance"
+	"github.com/rampart-edge/rampart/internal/feeds"
 	"github.com/rampart-edge/rampart/internal/lists"
 	"github.com/rampart-edge/rampart/internal/rollup"
 	"github.com/rampart-edge/rampart/internal/screening"
@@ -69,6 +70,21 @@ type ListStore interface {
 	Snapshot() *lists.Snapshot
 }
 
+// ListHistory gives the earlier versions of the lists and the diff that
+// led to each; *lists.Store implements it. The lists page shows them when
+// Options.Lists implements it too.
+type ListHistory interface {
+	History() ([]lists.Version, error)
+	DiffOf(source, hash string) (lists.Diff, error)
+}
+
+// FeedStatuses reports the list feeds and their staleness (the rule of
+// `rampart lists status` and GET /v1/lists); *feeds.Scheduler implements
+// it.
+type FeedStatuses interface {
+	Statuses() []feeds.Status
+}
+
 // Purger removes cached responses of a zone by its host.
 type Purger interface {
 	Purge(zone string, p cache.PurgeRequest) (int, error)
@@ -86,6 +102,9 @@ type Options struct {
 	// Lists and Screening serve the lists and search pages.
 	Lists     ListStore
 	Screening Screener
+	// Feeds reports the list feeds for the lists page's staleness
+	// warnings; nil shows none.
+	Feeds FeedStatuses
 	// Traffic holds the node's per-minute rollups and security events.
 	Traffic *rollup.Store
 	// TrafficSource is where the traffic pages read the rollups: the
@@ -206,6 +225,7 @@ func (d *Dashboard) routes() []page {
 		{"GET /dashboard/zones/{id}", token.Read, d.pageZone},
 		{"POST /dashboard/zones/{id}/purge", token.Admin, d.postPurge},
 		{"GET /dashboard/lists", token.Read, d.pageLists},
+		{"GET /dashboard/lists/{source}/{version}/diff", token.Read, d.pageListDiff},
 		{"GET /dashboard/audit", token.Compliance, d.pageAudit},
 		{"GET /dashboard/search", token.Read, d.pageSearch},
 		{"GET /dashboard/traffic", token.Read, d.pageTraffic},

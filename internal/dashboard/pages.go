@@ -610,20 +610,6 @@ func (d *Dashboard) postPurge(w http.ResponseWriter, r *http.Request, v *view) e
 	return nil
 }
 
-// --- lists ---
-
-type listsData struct {
-	Versions []lists.Version
-	Entities int
-}
-
-func (d *Dashboard) pageLists(w http.ResponseWriter, r *http.Request, v *view) error {
-	ld := listsData{}
-	ld.Versions, ld.Entities = d.listVersions()
-	v.Title, v.Section, v.Data = "Sanctions lists", "lists", ld
-	return d.render(w, v, http.StatusOK, "lists")
-}
-
 // --- audit ---
 
 type auditData struct {

@@ -40,3 +40,44 @@ to_ms() {
 
 # TICK_US is one clock tick of /proc/PID/stat's utime and stime in µs.
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
+
+# origin_nginx PORT: starts the benchmarks' origin, nginx with one worker
+# serving a static 1 KiB file at /1k from $W/origin on 127.0.0.1:PORT
+# (keep-alive without a request limit), and appends its pid to STARTED.
+origin_nginx() {
+	mkdir -p "$W/origin/www" "$W/origin/logs"
+	head -c 1024 /dev/zero | tr '\0' 'x' >"$W/origin/www/1k"
+	cat >"$W/origin/nginx.conf" <<CONF
+worker_processes 1;
+pid $W/origin/nginx.pid;
+error_log $W/origin/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	keepalive_requests 10000000;
+	server {
+		listen 127.0.0.1:$1;
+		root $W/origin/www;
+		location / { }
+	}
+}
+CONF
+	nginx -p "$W/origin" -e "$W/origin/logs/error.log" -c "$W/origin/nginx.conf" -g 'daemon off;' &
+	STARTED+=($!)
+}
+
+# pids_of PID: PID and its child processes (nginx's workers).
+pids_of() {
+	echo "$1"
+	pgrep -P "$1" || true
+}
+
+# cpu_ticks PID: utime+stime of PID and its children, in clock ticks.
+cpu_ticks() {
+	local t=0 pid
+	for pid in $(pids_of "$1"); do
+		[ -r "/proc/$pid/stat" ] || continue
+		t=$((t + $(awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$pid/stat")))
+	done
+	echo $t
+}

@@ -62,25 +62,8 @@ go build -o "$W/idleconns" ./bench/idleconns
 go build -o "$W/origin-go" ./bench/origin
 
 # The origin: nginx serving a static 1 KiB file with one worker.
-mkdir -p "$W/origin/www" "$W/origin/logs" "$W/nginx/logs"
-head -c 1024 /dev/zero | tr '\0' 'x' >"$W/origin/www/1k"
-cat >"$W/origin/nginx.conf" <<CONF
-worker_processes 1;
-pid $W/origin/nginx.pid;
-error_log $W/origin/logs/error.log warn;
-events { worker_connections 4096; }
-http {
-	access_log off;
-	keepalive_requests 10000000;
-	server {
-		listen 127.0.0.1:$ORIGIN_PORT;
-		root $W/origin/www;
-		location / { }
-	}
-}
-CONF
-nginx -p "$W/origin" -e "$W/origin/logs/error.log" -c "$W/origin/nginx.conf" -g 'daemon off;' &
-STARTED+=($!)
+mkdir -p "$W/nginx/logs"
+origin_nginx $ORIGIN_PORT
 
 # nginx as a reverse proxy: one worker per core, keep-alive to the origin.
 cat >"$W/nginx/nginx.conf" <<CONF
@@ -236,20 +219,6 @@ PROXIES=()
 wait_ok $ORIGIN_PORT origin
 for p in "${PROXIES[@]}"; do IFS=: read -r name port pid <<<"$p"; wait_ok "$port" "$name"; done
 
-# pids_of PID: PID and its child processes (nginx's workers).
-pids_of() {
-	echo "$1"
-	pgrep -P "$1" || true
-}
-# cpu_ticks PID: utime+stime of PID and its children, in clock ticks.
-cpu_ticks() {
-	local t=0 pid
-	for pid in $(pids_of "$1"); do
-		[ -r "/proc/$pid/stat" ] || continue
-		t=$((t + $(awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$pid/stat")))
-	done
-	echo $t
-}
 # rss_kib PID: VmRSS of PID and its children, in KiB.
 rss_kib() {
 	local r=0 pid

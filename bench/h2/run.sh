@@ -40,25 +40,8 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
 chmod 644 "$W/key.pem"
 
 # The origin: nginx, one worker, a static 1 KiB file.
-mkdir -p "$W/origin/www" "$W/origin/logs" "$W/nginx/logs"
-head -c 1024 /dev/zero | tr '\0' 'x' >"$W/origin/www/1k"
-cat >"$W/origin/nginx.conf" <<CONF
-worker_processes 1;
-pid $W/origin/nginx.pid;
-error_log $W/origin/logs/error.log warn;
-events { worker_connections 4096; }
-http {
-	access_log off;
-	keepalive_requests 10000000;
-	server {
-		listen 127.0.0.1:$ORIGIN_PORT;
-		root $W/origin/www;
-		location / { }
-	}
-}
-CONF
-nginx -p "$W/origin" -e "$W/origin/logs/error.log" -c "$W/origin/nginx.conf" -g 'daemon off;' &
-STARTED+=($!)
+mkdir -p "$W/nginx/logs"
+origin_nginx $ORIGIN_PORT
 
 # nginx: one worker per core, HTTP/2 over TLS, keep-alive to the origin.
 cat >"$W/nginx/nginx.conf" <<CONF
@@ -138,19 +121,6 @@ wait_ok() {
 	exit 1
 }
 for p in "${PROXIES[@]}"; do IFS=: read -r name port pid <<<"$p"; wait_ok "$port" "$name"; done
-
-pids_of() {
-	echo "$1"
-	pgrep -P "$1" || true
-}
-cpu_ticks() {
-	local t=0 pid
-	for pid in $(pids_of "$1"); do
-		[ -r "/proc/$pid/stat" ] || continue
-		t=$((t + $(awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$pid/stat")))
-	done
-	echo $t
-}
 
 RESULTS="$W/results.tsv"
 : >"$RESULTS"

@@ -70,6 +70,9 @@ func (s *Scheduler) Close() {
 	if s.watchTimer != nil {
 		s.watchTimer.Stop()
 	}
+	for _, t := range s.tasks {
+		t.idx = -1 // out of the heap: a proxy closed later has nothing to remove
+	}
 	s.tasks = nil
 	s.pending = nil
 	s.watched = nil
@@ -250,7 +253,7 @@ func (s *Scheduler) remove(p *Proxy) {
 	defer s.mu.Unlock()
 	for _, t := range p.tasks {
 		t.dropped = true
-		if t.idx >= 0 {
+		if t.idx >= 0 && t.idx < len(s.tasks) && s.tasks[t.idx] == t {
 			heap.Remove(&s.tasks, t.idx)
 		}
 	}

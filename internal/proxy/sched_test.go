@@ -51,6 +51,36 @@ func TestSchedulerNoGoroutinePerProxy(t *testing.T) {
 	}
 }
 
+// TestSchedulerClosedBeforeProxies: a node stops its scheduler while a
+// replaced zone's proxy is still draining (the app retires it after its
+// last request); closing that proxy afterwards, and closing proxies in
+// any order, must not touch the emptied heap.
+func TestSchedulerClosedBeforeProxies(t *testing.T) {
+	s := NewScheduler(SchedulerOptions{})
+	var ps []*Proxy
+	for i := 0; i < 5; i++ {
+		z := config.Zone{Host: fmt.Sprintf("z%d.test", i), Origins: []string{"http://127.0.0.1:9", "http://127.0.0.1:10"},
+			HealthCheck: config.HealthCheck{Path: "/healthz", Interval: time.Hour}}
+		p, err := New(z, Options{Scheduler: s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Start()
+		ps = append(ps, p)
+	}
+	ps[0].Close() // one closed while the scheduler runs
+	if st := s.Stats(); st.Tasks != 8 {
+		t.Fatalf("%d tasks after closing one proxy, want 8", st.Tasks)
+	}
+	s.Close()
+	for _, p := range ps[1:] {
+		p.Close() // panicked with "index out of range" before the fix
+	}
+	if st := s.Stats(); st.Tasks != 0 || st.Pending != 0 {
+		t.Errorf("after closing everything: %+v", st)
+	}
+}
+
 // TestSchedulerBoundsChecks: with MaxChecks 3, 24 origins whose checks
 // come due together are all checked, never more than 3 at once, and each
 // origin reports its last check and error.

@@ -52,7 +52,6 @@ events { worker_connections 8192; }
 http {
 	access_log off;
 	keepalive_requests 10000000;
-	http2_max_requests 10000000;
 	upstream origin { server 127.0.0.1:$ORIGIN_PORT; keepalive 512; }
 	server {
 		listen 127.0.0.1:$NGINX_PORT ssl http2;

@@ -541,6 +541,13 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		break
 	}
 	p.fail(w, r, info, perr)
+	if hasBody {
+		// Full duplex and a body the origin never took: net/http's server
+		// would panic peeking for the next request while the unread body
+		// still counts as being read (golang/go#68560). Closing it ends
+		// the connection after this answer instead.
+		r.Body.Close()
+	}
 }
 
 // refuse answers a request the origin limiter did not admit: 503 with

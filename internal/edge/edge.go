@@ -593,7 +593,7 @@ func (s *Server) recordTraffic(r *http.Request, info *reqctx.Info, zone string, 
 	s.opts.Traffic.Record(rollup.Request{Zone: zone, Time: info.Start, Status: status, Bytes: bytes, CacheHit: hit, Latency: d, Outcome: out})
 	if out != rollup.Served {
 		s.opts.Traffic.RecordEvent(rollup.Event{Time: info.Start, Zone: zone, Action: rollup.ActionOf(out), RuleID: info.Block,
-			ClientIP: info.ClientIP.String(), Method: r.Method, Path: info.Target, UserAgent: r.UserAgent(), Status: status, RequestID: info.ID})
+			ClientIP: info.ClientIP.String(), Addr: info.ClientIP, Method: r.Method, Path: info.Target, UserAgent: r.UserAgent(), Status: status, RequestID: info.ID})
 	}
 }
 

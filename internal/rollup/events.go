@@ -12,18 +12,22 @@ import (
 // Event is one sampled security event: a request the edge blocked or
 // challenged.
 type Event struct {
-	Time      time.Time `json:"time"`
-	Zone      string    `json:"zone"`
-	Action    string    `json:"action"` // rate_limited | challenged | waf_blocked | legal_451
-	RuleID    string    `json:"rule_id,omitempty"`
-	ClientIP  string    `json:"client_ip"`
-	Country   string    `json:"country,omitempty"`
-	ASN       uint32    `json:"asn,omitempty"`
-	Method    string    `json:"method"`
-	Path      string    `json:"path"`
-	UserAgent string    `json:"user_agent,omitempty"`
-	Status    int       `json:"status"`
-	RequestID string    `json:"request_id,omitempty"`
+	Time     time.Time `json:"time"`
+	Zone     string    `json:"zone"`
+	Action   string    `json:"action"` // rate_limited | challenged | waf_blocked | legal_451
+	RuleID   string    `json:"rule_id,omitempty"`
+	ClientIP string    `json:"client_ip"`
+	// Addr is ClientIP as the edge read it, so that the GeoIP lookup
+	// does not parse the text back; when it is not valid, ClientIP is
+	// parsed.
+	Addr      netip.Addr `json:"-"`
+	Country   string     `json:"country,omitempty"`
+	ASN       uint32     `json:"asn,omitempty"`
+	Method    string     `json:"method"`
+	Path      string     `json:"path"`
+	UserAgent string     `json:"user_agent,omitempty"`
+	Status    int        `json:"status"`
+	RequestID string     `json:"request_id,omitempty"`
 }
 
 // ActionOf names an outcome as Event.Action does; "" for Served.
@@ -80,7 +84,11 @@ func (s *Store) SetGeo(g Geo) {
 // without databases, does not allocate.
 func (s *Store) RecordEvent(ev Event) {
 	if h := s.geo.Load(); h != nil && ev.Country == "" && ev.ASN == 0 {
-		if ip, err := netip.ParseAddr(ev.ClientIP); err == nil {
+		ip := ev.Addr
+		if !ip.IsValid() {
+			ip, _ = netip.ParseAddr(ev.ClientIP)
+		}
+		if ip.IsValid() {
 			info := h.g.Lookup(ip)
 			ev.Country, ev.ASN = info.Country, info.ASN
 		}

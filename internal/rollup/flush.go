@@ -113,12 +113,8 @@ func (f *Flusher) Flush(ctx context.Context) (int, error) {
 		name string
 		z    *zone
 	}
-	s.mu.RLock()
-	zs := make([]named, 0, len(s.zones)+1)
-	for name, z := range s.zones {
-		zs = append(zs, named{name, z})
-	}
-	s.mu.RUnlock()
+	var zs []named
+	s.eachZone(func(name string, z *zone) { zs = append(zs, named{name, z}) })
 	zs = append(zs, named{"", &s.all})
 	var rows []store.TrafficRow
 	var marks []pending
@@ -126,11 +122,10 @@ func (f *Flusher) Flush(ctx context.Context) (int, error) {
 		tens := int64(-1) // the last ten-minute group written for this zone
 		for m := end - int64(lookback); m <= end; m++ {
 			b := &nz.z.buckets[m%Minutes]
-			if b.minute.Load() != m {
+			var p Point
+			if !b.read(m, &p) {
 				continue
 			}
-			var p Point
-			p.add(b)
 			sum := p.sum()
 			if sum == 0 || b.flushedMinute.Load() == m && b.flushedSum.Load() == sum {
 				continue
@@ -143,9 +138,7 @@ func (f *Flusher) Flush(ctx context.Context) (int, error) {
 				tens = g
 				var t Point
 				for k := g; k < g+10; k++ {
-					if kb := &nz.z.buckets[k%Minutes]; kb.minute.Load() == k {
-						t.add(kb)
-					}
+					nz.z.buckets[k%Minutes].read(k, &t)
 				}
 				r := t.row(f.Node, nz.name, g)
 				r.Span = store.SpanTenMinutes

@@ -1,6 +1,7 @@
 package rollup
 
 import (
+	"sync"
 	"testing"
 	"time"
 )
@@ -95,5 +96,69 @@ func TestRecordDoesNotAllocate(t *testing.T) {
 	ev := Event{Zone: "www.example.org", Action: "waf_blocked", Path: "/x"}
 	if n := testing.AllocsPerRun(1000, func() { s.Record(r); s.RecordEvent(ev) }); n != 0 {
 		t.Fatalf("Record allocates %.1f times per call", n)
+	}
+}
+
+// TestRecordConcurrent records from several goroutines across a minute
+// boundary and a zone cap, reading while they write: every request is
+// counted once, in its minute, and the all-zones ring is the sum.
+func TestRecordConcurrent(t *testing.T) {
+	s := New(3, 0)
+	base := time.Date(2026, 12, 7, 16, 0, 59, 0, time.UTC)
+	zones := []string{"a.example", "b.example", "c.example", "d.example"} // one is over the cap
+	const workers, each = 4, 2000
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				at := base
+				if i%2 == 1 {
+					at = base.Add(time.Second) // the next minute
+				}
+				s.Record(Request{Zone: zones[(w+i)%len(zones)], Time: at, Status: 200 + 100*(i%4), Bytes: 10, Latency: time.Duration(i%7) * time.Millisecond})
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 50 {
+			s.Series("", base.Add(time.Second), 2, 1)
+			s.Totals(base.Add(time.Second), 2)
+		}
+	}()
+	wg.Wait()
+	<-done
+	if got := s.Zones(); got != 3 {
+		t.Fatalf("zones = %d, want 3 (the cap)", got)
+	}
+	all := s.Series("", base.Add(time.Second), 2, 1)
+	var sum int64
+	tracked := 0
+	for _, z := range zones {
+		ps := s.Series(z, base.Add(time.Second), 2, 1)
+		if ps[0].Requests == 0 && ps[1].Requests == 0 {
+			continue // the zone over the cap
+		}
+		tracked++
+		if ps[0].Requests != ps[1].Requests {
+			t.Errorf("%s: minutes %d / %d requests, want equal halves", z, ps[0].Requests, ps[1].Requests)
+		}
+		sum += Total(ps).Requests
+	}
+	if tracked != 3 {
+		t.Fatalf("%d zones with requests, want 3", tracked)
+	}
+	if want := int64(workers * each * 3 / 4); sum != want || Total(all).Requests != want {
+		t.Fatalf("zones sum %d, all-zones ring %d, want %d (the requests of the three tracked zones)", sum, Total(all).Requests, want)
+	}
+	var lat int64
+	for _, c := range Total(all).Latency {
+		lat += c
+	}
+	if tot := Total(all); lat != tot.Requests || tot.Status[2]+tot.Status[3]+tot.Status[4]+tot.Status[5] != tot.Requests || tot.Bytes != 10*tot.Requests {
+		t.Fatalf("inconsistent counters: %+v", tot)
 	}
 }

@@ -88,7 +88,10 @@ func TestBrowserListsPage(t *testing.T) {
 	adminURL := "http://" + n.app.Addrs().Admin
 	if err := chromedp.Do(ctx, chromedp.Navigate(adminURL+"/dashboard/signin"), chromedp.WaitVisible("input[name=token]"),
 		chromedp.SendKeys("input[name=token]", n.tokens[token.Read]), chromedp.Submit("input[name=token]"),
-		chromedp.WaitVisible("main")); err != nil {
+		// The sign-in page has a <main> too: wait for the signed-in
+		// page's sign-out form, or the next Navigate races the form's
+		// own navigation (net::ERR_ABORTED).
+		chromedp.WaitVisible("form.signout")); err != nil {
 		t.Fatal(err)
 	}
 	extra := os.Getenv("RAMPART_SCREENSHOTS")

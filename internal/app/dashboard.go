@@ -11,8 +11,9 @@ import (
 // The dashboard's operator data (issue 15): the rollups shared through
 // PostgreSQL, origin health, GeoIP on the security events.
 
-// startTrafficFlusher writes the node's rollups to a PostgreSQL store
-// every 10 s, so that every node's dashboard sums every node's traffic
+// startTrafficFlusher writes the node's rollups and sampled security
+// events to a PostgreSQL store every 10 s, so that every node's dashboard
+// sums every node's traffic and shows every node's events
 // (trafficSource). On SQLite (one node) the dashboard reads the memory and
 // nothing is flushed. The returned channel is closed once the flusher
 // made its last flush after ctx ended; nil when there is none.

@@ -17,11 +17,13 @@ import (
 // TestDashboardSumsNodes (issue 15): two nodes on one PostgreSQL flush
 // their traffic rollups to the store (one at its stop, the other on its
 // 10 s ticker) and the dashboard of the node still running shows the
-// sum, with the zone's origin health.
+// sum, with the zone's origin health; a request node 1 blocked is among
+// the security events of node 2, with its node.
 func TestDashboardSumsNodes(t *testing.T) {
 	pg := pgSchemaURL(t)
 	o := newOrigin(t, "origin")
 	zones := fmt.Sprintf("  - host: shop.example\n    origins: [%s]\n", o.URL)
+	zones += fmt.Sprintf("  - host: closed.example\n    origins: [%s]\n    access: {deny: [\"127.0.0.0/8\", \"::1\"]}\n", o.URL)
 	n1 := startDeskWith(t, pg, "", "cluster: {node_id: node-1}", zones)
 	n2 := startDeskWith(t, pg, "", "cluster: {node_id: node-2}", zones)
 	for range 5 {
@@ -33,6 +35,9 @@ func TestDashboardSumsNodes(t *testing.T) {
 		if resp, _ := n2.edge(t, "GET", "shop.example", "/", ""); resp.StatusCode != 200 {
 			t.Fatalf("node 2: %d", resp.StatusCode)
 		}
+	}
+	if resp, _ := n1.edge(t, "GET", "closed.example", "/admin.php?x=1", ""); resp.StatusCode != 403 {
+		t.Fatalf("node 1, denied zone: %d", resp.StatusCode)
 	}
 	n1.stop(t) // its last flush
 
@@ -76,5 +81,14 @@ func TestDashboardSumsNodes(t *testing.T) {
 			t.Fatalf("node 2's dashboard shows %v requests, want 8 (5 on node 1, 3 on node 2): %d", got, code)
 		}
 		time.Sleep(500 * time.Millisecond)
+	}
+	code, body := get("/dashboard/events?zone=closed.example")
+	if code != 200 || !strings.Contains(body, "Every node's events") || !strings.Contains(body, `<td class="nowrap">node-1</td>`) ||
+		!strings.Contains(body, "/admin.php?x=1") || !strings.Contains(body, "access-deny") {
+		t.Fatalf("node 2's events page lacks node 1's block: %d %.3000s", code, body)
+	}
+	code, body = get("/dashboard/events.json?zone=closed.example")
+	if code != 200 || !strings.Contains(body, `"node": "node-1"`) || !strings.Contains(body, `"action": "waf_blocked"`) {
+		t.Fatalf("node 2's export lacks node 1's block: %d %s", code, body)
 	}
 }

@@ -105,10 +105,12 @@ type Options struct {
 	// Feeds reports the list feeds for the lists page's staleness
 	// warnings; nil shows none.
 	Feeds FeedStatuses
-	// Traffic holds the node's per-minute rollups and security events.
+	// Traffic holds the node's per-minute rollups and security events
+	// (read through TrafficSource when it is set).
 	Traffic *rollup.Store
-	// TrafficSource is where the traffic pages read the rollups: the
-	// shared store's sum over the nodes (rollup.DB); nil reads Traffic
+	// TrafficSource is where the traffic and events pages read the
+	// rollups and security events: the shared store's sum over the nodes
+	// and every node's events (rollup.DB); nil reads Traffic
 	// (rollup.Local).
 	TrafficSource rollup.Source
 	// Origins reports the health of every zone's origins as this node's

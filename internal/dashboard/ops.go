@@ -90,6 +90,18 @@ func (d *Dashboard) totals(ctx context.Context, now time.Time, n, limit int) ([]
 	return d.traffic.Totals(ctx, now, n, limit)
 }
 
+// events reads the sampled security events that pass f, newest first:
+// every node's from the shared store, else this node's.
+func (d *Dashboard) events(ctx context.Context, f rollup.EventFilter) ([]rollup.Event, error) {
+	ctx, cancel := context.WithTimeout(ctx, trafficTimeout)
+	defer cancel()
+	evs, err := d.traffic.Events(ctx, f)
+	if evs == nil {
+		evs = []rollup.Event{}
+	}
+	return evs, err
+}
+
 // requestsOf is the requests of each point, for a chart.
 func requestsOf(ps []rollup.Point) []float64 {
 	out := make([]float64, len(ps))

@@ -803,6 +803,9 @@ type eventsData struct {
 	RuleJSON string
 	Actions  []string
 	Enabled  bool
+	// Shared: the events are every node's (the shared store), each with
+	// its node; else this node's sample.
+	Shared bool
 }
 
 func eventFilter(r *http.Request) (rollup.EventFilter, error) {
@@ -819,9 +822,11 @@ func (d *Dashboard) pageEvents(w http.ResponseWriter, r *http.Request, v *view) 
 		return err
 	}
 	ed := eventsData{Filter: f, Query: r.URL.RawQuery, Actions: []string{"rate_limited", "challenged", "waf_blocked", "legal_451"}}
-	if d.opts.Traffic != nil {
-		ed.Enabled = true
-		ed.Events = d.opts.Traffic.Events(ed.Filter)
+	if d.traffic != nil {
+		ed.Enabled, ed.Shared = true, d.traffic.Shared()
+		if ed.Events, err = d.events(r.Context(), ed.Filter); err != nil {
+			return err
+		}
 	}
 	// "Create an access rule from this filter": the zone's access entry
 	// that denies what the filter names.
@@ -840,8 +845,10 @@ func (d *Dashboard) eventsJSON(w http.ResponseWriter, r *http.Request, v *view) 
 		return err
 	}
 	evs := []rollup.Event{}
-	if d.opts.Traffic != nil {
-		evs = d.opts.Traffic.Events(f)
+	if d.traffic != nil {
+		if evs, err = d.events(r.Context(), f); err != nil {
+			return err
+		}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Disposition", `attachment; filename="rampart-security-events.json"`)

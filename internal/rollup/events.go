@@ -12,6 +12,9 @@ import (
 // Event is one sampled security event: a request the edge blocked or
 // challenged.
 type Event struct {
+	// Node is the node that sampled the event: set on the events read
+	// from the shared store (DB), empty on a node's own (Local).
+	Node     string    `json:"node,omitempty"`
 	Time     time.Time `json:"time"`
 	Zone     string    `json:"zone"`
 	Action   string    `json:"action"` // rate_limited | challenged | waf_blocked | legal_451
@@ -51,6 +54,8 @@ type events struct {
 	ring []Event
 	next int
 	full bool
+	// seq counts the events ever recorded: the newest is number seq.
+	seq uint64
 }
 
 func newEvents(n int) *events {
@@ -100,7 +105,31 @@ func (s *Store) RecordEvent(ev Event) {
 	if e.next == len(e.ring) {
 		e.next, e.full = 0, true
 	}
+	e.seq++
 	e.mu.Unlock()
+}
+
+// EventsSince returns the events recorded after the one numbered after
+// (0: from the first) that the sample still holds, oldest first, and the
+// number of the newest event. At most the sample's size: events
+// overwritten since are gone. It holds the sample's lock only to copy.
+func (s *Store) EventsSince(after uint64) ([]Event, uint64) {
+	e := s.events
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if after >= e.seq {
+		return nil, e.seq
+	}
+	n := e.next
+	if e.full {
+		n = len(e.ring)
+	}
+	n = int(min(uint64(n), e.seq-after))
+	out := make([]Event, n)
+	for i := range n {
+		out[i] = e.ring[(e.next-n+i+len(e.ring))%len(e.ring)]
+	}
+	return out, e.seq
 }
 
 // EventFilter selects sampled events; empty fields match everything.

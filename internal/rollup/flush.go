@@ -2,6 +2,7 @@ package rollup
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -12,9 +13,21 @@ import (
 type Sink interface {
 	PutTraffic(ctx context.Context, rows []store.TrafficRow) error
 	PruneTraffic(ctx context.Context, before int64) (int64, error)
+	PutSecurityEvents(ctx context.Context, evs []store.SecurityEvent) error
+	PruneSecurityEvents(ctx context.Context, before time.Time, keepPerZone int) (int64, error)
 }
 
-// Flusher writes a node's minutes to a Sink, off the request path.
+// The retention of the security events in the shared store: the nodes
+// prune the events older than EventRetention and, of each zone, all but
+// the newest EventsPerZone (every node prunes, as for the rollups).
+const (
+	EventRetention = 24 * time.Hour
+	EventsPerZone  = 10000
+)
+
+// Flusher writes a node's minutes and sampled security events to a Sink,
+// off the request path. Flush and FlushEvents are not safe to call
+// concurrently (Run calls them in turn).
 type Flusher struct {
 	// Store is the node's rollups; Sink the shared store. Required.
 	Store *Store
@@ -34,6 +47,9 @@ type Flusher struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+
+	// eventSeq is the number of the last security event written.
+	eventSeq uint64
 }
 
 func (f *Flusher) now() time.Time {
@@ -68,6 +84,9 @@ func (f *Flusher) Run(ctx context.Context) {
 			if _, err := f.Flush(fctx); err != nil {
 				log.Warn("flushing the traffic rollups at stop", "error", err)
 			}
+			if _, err := f.FlushEvents(fctx); err != nil {
+				log.Warn("flushing the security events at stop", "error", err)
+			}
 			cancel()
 			return
 		case <-t.C:
@@ -76,10 +95,15 @@ func (f *Flusher) Run(ctx context.Context) {
 		if _, err := f.Flush(fctx); err != nil && ctx.Err() == nil {
 			log.Warn("flushing the traffic rollups (kept in memory, tried again)", "error", err)
 		}
+		if _, err := f.FlushEvents(fctx); err != nil && ctx.Err() == nil {
+			log.Warn("flushing the security events (kept in the node's sample, tried again)", "error", err)
+		}
 		if now := f.now(); now.Sub(lastPrune) >= pruneEvery {
 			// A day and the ten minutes a ten-minute group may reach back.
 			if _, err := f.Sink.PruneTraffic(fctx, now.Unix()/60-Minutes-10); err != nil && ctx.Err() == nil {
 				log.Warn("pruning the traffic rollups", "error", err)
+			} else if _, err := f.Sink.PruneSecurityEvents(fctx, now.Add(-EventRetention), EventsPerZone); err != nil && ctx.Err() == nil {
+				log.Warn("pruning the security events", "error", err)
 			} else {
 				lastPrune = now
 			}
@@ -162,6 +186,63 @@ func (f *Flusher) Flush(ctx context.Context) (int, error) {
 		pm.b.flushedSum.Store(pm.sum)
 	}
 	return len(rows), nil
+}
+
+// FlushEvents writes the security events sampled since the last
+// FlushEvents that the node's sample still holds (at most its size, so a
+// flush is bounded and a store that stays down costs no memory: the
+// oldest unwritten events are overwritten by new ones), oldest first,
+// and returns how many it wrote. Events a write failed to store stay
+// for the next flush; events the store refuses as invalid are dropped
+// (they would be refused again).
+func (f *Flusher) FlushEvents(ctx context.Context) (int, error) {
+	evs, last := f.Store.EventsSince(f.eventSeq)
+	first := last - uint64(len(evs)) // the number before evs[0]
+	rows := make([]store.SecurityEvent, len(evs))
+	for i := range evs {
+		rows[i] = f.storeEvent(&evs[i])
+	}
+	written := 0
+	var invalid error
+	for start := 0; start < len(rows); start += store.MaxSecurityEvents {
+		end := min(start+store.MaxSecurityEvents, len(rows))
+		err := f.Sink.PutSecurityEvents(ctx, rows[start:end])
+		if err != nil && !errors.Is(err, store.ErrInvalid) {
+			return written, err
+		}
+		if err != nil {
+			invalid = err
+		} else {
+			written += end - start
+		}
+		f.eventSeq = first + uint64(end)
+	}
+	f.eventSeq = last
+	return written, invalid
+}
+
+// storeEvent is ev as the shared store keeps it, every field cut to the
+// store's limits.
+func (f *Flusher) storeEvent(ev *Event) store.SecurityEvent {
+	e := store.SecurityEvent{Node: f.Node, Time: ev.Time, Zone: ev.Zone, Action: ev.Action, RuleID: ev.RuleID, ClientIP: ev.ClientIP,
+		Country: ev.Country, ASN: ev.ASN, Method: ev.Method, Path: ev.Path, UserAgent: ev.UserAgent, Status: ev.Status, RequestID: ev.RequestID}
+	if e.Time.IsZero() {
+		e.Time = f.now()
+	}
+	if e.Action == "" {
+		e.Action = "unknown"
+	}
+	if e.Status < 0 || e.Status > 999 {
+		e.Status = 0
+	}
+	store.ClipSecurityEvent(&e)
+	return e
+}
+
+// eventOf is a stored event as the dashboard shows it.
+func eventOf(e *store.SecurityEvent) Event {
+	return Event{Node: e.Node, Time: e.Time, Zone: e.Zone, Action: e.Action, RuleID: e.RuleID, ClientIP: e.ClientIP, Country: e.Country,
+		ASN: e.ASN, Method: e.Method, Path: e.Path, UserAgent: e.UserAgent, Status: e.Status, RequestID: e.RequestID}
 }
 
 // sum adds every counter: it changes whenever a request is recorded.

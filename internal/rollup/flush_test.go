@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/netip"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -181,4 +183,167 @@ func TestEventsGeo(t *testing.T) {
 	if evs := s.Events(EventFilter{ClientIP: "192.0.2.10"}); evs[0].Country != "" {
 		t.Fatalf("after SetGeo(nil): %+v", evs[0])
 	}
+}
+
+// failingEvents refuses every security event write.
+type failingEvents struct{ Sink }
+
+func (failingEvents) PutSecurityEvents(context.Context, []store.SecurityEvent) error {
+	return errors.New("store down")
+}
+
+func blocked(i int, at time.Time) Event {
+	return Event{Time: at, Zone: "a.example", Action: "waf_blocked", RuleID: "942100", ClientIP: "192.0.2." + strconv.Itoa(i), Country: "FR",
+		ASN: 64500, Method: "GET", Path: "/x/" + strconv.Itoa(i), UserAgent: "curl/8", Status: 403, RequestID: "r" + strconv.Itoa(i)}
+}
+
+// TestFlushEvents: FlushEvents writes each sampled event once, with its
+// node, oldest first; a failed write keeps the events for the next flush,
+// bounded by the sample's size (the oldest are overwritten, memory does
+// not grow); the DB source reads them back newest first with the
+// filters; over-long fields are cut, not refused.
+func TestFlushEvents(t *testing.T) {
+	ctx := context.Background()
+	db := openSQLite(t)
+	s := New(0, 4)
+	t0 := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	f := &Flusher{Store: s, Sink: db, Node: "node-a", Now: func() time.Time { return t0 }}
+	if n, err := f.FlushEvents(ctx); n != 0 || err != nil {
+		t.Fatalf("empty sample: %d, %v", n, err)
+	}
+	for i := range 3 {
+		s.RecordEvent(blocked(i, t0.Add(time.Duration(i)*time.Second)))
+	}
+	if n, err := f.FlushEvents(ctx); n != 3 || err != nil {
+		t.Fatalf("first flush: %d, %v", n, err)
+	}
+	if n, err := f.FlushEvents(ctx); n != 0 || err != nil {
+		t.Fatalf("second flush wrote %d again, %v", n, err)
+	}
+
+	// The store is down while 6 more are sampled: the sample keeps its
+	// 4 newest, written once it is back.
+	f.Sink = failingEvents{db}
+	for i := 3; i < 6; i++ {
+		s.RecordEvent(blocked(i, t0.Add(time.Duration(i)*time.Second)))
+	}
+	if n, err := f.FlushEvents(ctx); n != 0 || err == nil {
+		t.Fatalf("failed write: %d, %v", n, err)
+	}
+	for i := 6; i < 9; i++ {
+		s.RecordEvent(blocked(i, t0.Add(time.Duration(i)*time.Second)))
+	}
+	if evs, _ := s.EventsSince(0); len(evs) != 4 || evs[0].RequestID != "r5" {
+		t.Fatalf("the sample holds %d events from %+v, want its size 4", len(evs), evs)
+	}
+	f.Sink = db
+	if n, err := f.FlushEvents(ctx); n != 4 || err != nil {
+		t.Fatalf("flush after the failure: %d, %v; want the 4 the sample kept", n, err)
+	}
+	got, err := DB{db}.Events(ctx, EventFilter{Zone: "a.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, ev := range got {
+		ids = append(ids, ev.RequestID)
+		if ev.Node != "node-a" || ev.Action != "waf_blocked" || ev.Country != "FR" || ev.ASN != 64500 || ev.Status != 403 {
+			t.Fatalf("read back %+v", ev)
+		}
+	}
+	if strings.Join(ids, " ") != "r8 r7 r6 r5 r2 r1 r0" {
+		t.Fatalf("stored events %v, want r8 r7 r6 r5 r2 r1 r0 (r3 and r4 overwritten while the store was down)", ids)
+	}
+	for _, tc := range []struct {
+		f    EventFilter
+		want int
+	}{
+		{EventFilter{ClientIP: "192.0.2.7"}, 1},
+		{EventFilter{Country: "fr", ASN: 64500, RuleID: "942100", Action: "waf_blocked"}, 7},
+		{EventFilter{Path: "/x/1"}, 1},
+		{EventFilter{Zone: "b.example"}, 0},
+		{EventFilter{Limit: 2}, 2},
+	} {
+		if got, err := (DB{db}).Events(ctx, tc.f); err != nil || len(got) != tc.want {
+			t.Errorf("%+v: %d events, %v; want %d", tc.f, len(got), err, tc.want)
+		}
+	}
+
+	// A hostile request's fields are cut to the store's limits.
+	huge := blocked(9, t0.Add(9*time.Second))
+	huge.Path, huge.UserAgent, huge.Method, huge.RuleID = "/"+strings.Repeat("a", 5000), strings.Repeat("b", 5000), strings.Repeat("M", 100), strings.Repeat("9", 300)
+	s.RecordEvent(huge)
+	if n, err := f.FlushEvents(ctx); n != 1 || err != nil {
+		t.Fatalf("over-long event: %d, %v", n, err)
+	}
+	got, _ = DB{db}.Events(ctx, EventFilter{Limit: 1})
+	if ev := got[0]; len(ev.Path) != store.MaxEventPath || len(ev.UserAgent) != store.MaxEventUserAgent || len(ev.Method) != store.MaxEventMethod ||
+		len(ev.RuleID) != store.MaxEventRuleID {
+		t.Fatalf("over-long event stored with path %d, user agent %d, method %d, rule %d bytes", len(ev.Path), len(ev.UserAgent), len(ev.Method), len(ev.RuleID))
+	}
+	if evs, _ := (Local{s}).Events(ctx, EventFilter{}); len(evs) != 4 || evs[0].Node != "" {
+		t.Fatalf("local events: %+v", evs)
+	}
+}
+
+// TestFlusherPrunesEvents: Run prunes the shared events older than
+// EventRetention and those past EventsPerZone of a zone, and flushes the
+// node's sample.
+func TestFlusherPrunesEvents(t *testing.T) {
+	ctx := context.Background()
+	db := openSQLite(t)
+	now := time.Now().UTC()
+	var old []store.SecurityEvent
+	for i := range EventsPerZone + 5 {
+		at := now.Add(-time.Hour - time.Duration(i)*time.Millisecond)
+		rule := ""
+		switch {
+		case i == EventsPerZone-1:
+			rule = "last-kept"
+		case i >= EventsPerZone:
+			rule = "past-cap"
+		}
+		old = append(old, store.SecurityEvent{Node: "node-b", Time: at, Zone: "busy.example", Action: "rate_limited", RuleID: rule, Status: 429})
+	}
+	old = append(old, store.SecurityEvent{Node: "node-b", Time: now.Add(-EventRetention - time.Minute), Zone: "a.example", Action: "waf_blocked",
+		RuleID: "day-old"})
+	for start := 0; start < len(old); start += store.MaxSecurityEvents {
+		if err := db.PutSecurityEvents(ctx, old[start:min(start+store.MaxSecurityEvents, len(old))]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := New(0, 10)
+	s.RecordEvent(blocked(1, now))
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		(&Flusher{Store: s, Sink: db, Node: "node-a", Every: 10 * time.Millisecond}).Run(rctx)
+		close(done)
+	}()
+	count := func(f store.SecurityEventFilter) int {
+		evs, err := db.SecurityEvents(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(evs)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		mine := count(store.SecurityEventFilter{Zone: "a.example", ClientIP: "192.0.2.1"})
+		dayOld := count(store.SecurityEventFilter{Zone: "a.example", RuleID: "day-old"})
+		pastCap := count(store.SecurityEventFilter{Zone: "busy.example", RuleID: "past-cap"})
+		lastKept := count(store.SecurityEventFilter{Zone: "busy.example", RuleID: "last-kept"})
+		if mine == 1 && dayOld == 0 && pastCap == 0 {
+			if lastKept != 1 {
+				t.Fatal("pruning took the oldest of the events a zone keeps")
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 20 s: flushed %d, day-old %d, past the cap %d", mine, dayOld, pastCap)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	<-done
 }

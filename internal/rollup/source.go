@@ -16,6 +16,9 @@ type Source interface {
 	// Totals is each zone's sum over the last n minutes, busiest first,
 	// at most limit zones.
 	Totals(ctx context.Context, now time.Time, n, limit int) ([]ZoneTotal, error)
+	// Events returns the sampled security events that pass f, newest
+	// first.
+	Events(ctx context.Context, f EventFilter) ([]Event, error)
 	// Shared reports whether the figures are every node's.
 	Shared() bool
 }
@@ -37,6 +40,11 @@ func (l Local) Totals(_ context.Context, now time.Time, n, limit int) ([]ZoneTot
 	return ts, nil
 }
 
+// Events implements Source: the node's sample.
+func (l Local) Events(_ context.Context, f EventFilter) ([]Event, error) {
+	return l.S.Events(f), nil
+}
+
 // Shared implements Source: false.
 func (Local) Shared() bool { return false }
 
@@ -44,11 +52,12 @@ func (Local) Shared() bool { return false }
 type Reader interface {
 	TrafficSeries(ctx context.Context, zone string, span int, from, to int64, step int) ([]store.TrafficRow, error)
 	TrafficTotals(ctx context.Context, span int, from, to int64, limit int) ([]store.TrafficRow, error)
+	SecurityEvents(ctx context.Context, f store.SecurityEventFilter) ([]store.SecurityEvent, error)
 }
 
 // DB reads the rollups every node flushed to the shared store (Flusher),
-// summed over the nodes. The newest figures are up to one flush interval
-// old.
+// summed over the nodes, and every node's security events. The newest
+// figures and events are up to one flush interval old.
 type DB struct{ R Reader }
 
 // Series implements Source; minutes without rows are zero points. A step
@@ -94,6 +103,24 @@ func (d DB) Totals(ctx context.Context, now time.Time, n, limit int) ([]ZoneTota
 	out := make([]ZoneTotal, len(rows))
 	for i, r := range rows {
 		out[i] = ZoneTotal{Zone: r.Zone, Point: pointOf(r)}
+	}
+	return out, nil
+}
+
+// Events implements Source: every node's events in the shared store,
+// each with its node.
+func (d DB) Events(ctx context.Context, f EventFilter) ([]Event, error) {
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	rows, err := d.R.SecurityEvents(ctx, store.SecurityEventFilter{Zone: f.Zone, Action: f.Action, ClientIP: f.ClientIP, Country: f.Country,
+		ASN: f.ASN, RuleID: f.RuleID, Path: f.Path, Limit: min(f.Limit, store.MaxSecurityEvents)})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Event, len(rows))
+	for i := range rows {
+		out[i] = eventOf(&rows[i])
 	}
 	return out, nil
 }

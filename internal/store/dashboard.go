@@ -106,4 +106,114 @@ type Dashboard interface {
 	// PruneSessions deletes the sessions that expired before before and
 	// returns how many.
 	PruneSessions(ctx context.Context, before time.Time) (int64, error)
+
+	// SecurityEvents keeps the nodes' sampled security events.
+	SecurityEvents
+}
+
+// SecurityEvent is one sampled security event (a request the edge
+// blocked or challenged) as a node wrote it to the shared store, so that
+// the dashboard of every node on one PostgreSQL shows every node's
+// events (issue 15).
+type SecurityEvent struct {
+	// ID orders events written in the same microsecond; set by the store.
+	ID int64
+	// Node is the node that sampled the event. Required.
+	Node string
+	// Time is stored to the microsecond.
+	Time time.Time
+	Zone string
+	// Action is rate_limited, challenged, waf_blocked or legal_451.
+	// Required.
+	Action    string
+	RuleID    string
+	ClientIP  string
+	Country   string
+	ASN       uint32
+	Method    string
+	Path      string
+	UserAgent string
+	Status    int
+	RequestID string
+}
+
+// The size limits of a SecurityEvent's text fields, in bytes.
+// PutSecurityEvents cuts a longer Path or UserAgent to its limit (at a
+// UTF-8 boundary); any other field over its limit is ErrInvalid.
+// ClipSecurityEvent cuts every field.
+const (
+	MaxEventNode      = 255
+	MaxEventZone      = 255
+	MaxEventAction    = 32
+	MaxEventRuleID    = 128
+	MaxEventClientIP  = 64
+	MaxEventCountry   = 2
+	MaxEventMethod    = 32
+	MaxEventPath      = 1024
+	MaxEventUserAgent = 512
+	MaxEventRequestID = 128
+)
+
+// MaxSecurityEvents bounds the events of one PutSecurityEvents call and
+// the Limit of a SecurityEvents read.
+const MaxSecurityEvents = 5000
+
+// ClipSecurityEvent cuts every text field of e to its limit (at a UTF-8
+// boundary), so that PutSecurityEvents takes it whatever the request
+// carried.
+func ClipSecurityEvent(e *SecurityEvent) {
+	for _, f := range []struct {
+		s   *string
+		max int
+	}{{&e.Node, MaxEventNode}, {&e.Zone, MaxEventZone}, {&e.Action, MaxEventAction}, {&e.RuleID, MaxEventRuleID},
+		{&e.ClientIP, MaxEventClientIP}, {&e.Country, MaxEventCountry}, {&e.Method, MaxEventMethod}, {&e.Path, MaxEventPath},
+		{&e.UserAgent, MaxEventUserAgent}, {&e.RequestID, MaxEventRequestID}} {
+		*f.s = ClipUTF8(*f.s, f.max)
+	}
+}
+
+// ClipUTF8 returns s cut to at most max bytes, not inside a UTF-8
+// sequence.
+func ClipUTF8(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	i := max
+	for i > 0 && i < len(s) && s[i]&0xC0 == 0x80 { // a continuation byte
+		i--
+	}
+	return s[:i]
+}
+
+// SecurityEventFilter selects stored security events; empty fields match
+// everything.
+type SecurityEventFilter struct {
+	Zone     string
+	Action   string
+	ClientIP string
+	// Country matches the stored two-letter code exactly (upper case).
+	Country string
+	ASN     uint32
+	RuleID  string
+	// Path matches the events whose path starts with it.
+	Path string
+	// Limit is at most MaxSecurityEvents; 0 means 100.
+	Limit int
+}
+
+// SecurityEvents is the part of Store that keeps the sampled security
+// events of every node (dashboard.go).
+type SecurityEvents interface {
+	// PutSecurityEvents appends events (at most MaxSecurityEvents). An
+	// event without node or action, with a field over its limit (but
+	// Path and UserAgent, which are cut) or a status outside 0..999 is
+	// ErrInvalid and nothing is written.
+	PutSecurityEvents(ctx context.Context, evs []SecurityEvent) error
+	// SecurityEvents returns the events that pass f, newest first (by
+	// time, then ID).
+	SecurityEvents(ctx context.Context, f SecurityEventFilter) ([]SecurityEvent, error)
+	// PruneSecurityEvents deletes the events before before and, of each
+	// zone, all but its keepPerZone newest (keepPerZone ≤ 0 keeps all),
+	// and returns how many it deleted.
+	PruneSecurityEvents(ctx context.Context, before time.Time, keepPerZone int) (int64, error)
 }

@@ -6,26 +6,29 @@
 # with rampart's settings (nethttp: the floor of rampart's HTTP/2 path
 # today) and a minimal Go responder that coalesces writes (lean; see
 # bench/h2/floor/main.go: not a server, a measure of what a connection loop
-# without net/http's per-frame hand-offs costs). For each and each stream
+# without net/http's per-frame hand-offs costs), and the same loop building
+# an *http.Request and running nethttp's http.Handler per stream (handler:
+# the per-request work of an HTTP/2 server of rampart's own that keeps the
+# http.Handler interface). For each and each stream
 # count (64 connections, 1 and 10 streams each) it prints the median over
 # ROUNDS of the server's CPU per request (utime+stime from /proc/PID/stat)
 # and requests/s; with STRACE=1, one extra run per server under strace -c
 # gives its system calls per request (write, read, futex).
 #
 # Needs go, h2load, nginx, openssl, curl (and strace for STRACE=1). Ports
-# 127.0.0.1:18180-18183, everything stopped on exit. Environment: N
+# 127.0.0.1:18180-18184, everything stopped on exit. Environment: N
 # (requests per run, default 100000), CONNS (64), STREAMS ("1 10"),
 # ROUNDS (3), THREADS (h2load -t, 2), STRACE (0).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 N=${N:-100000} CONNS=${CONNS:-64} STREAMS=${STREAMS:-"1 10"} ROUNDS=${ROUNDS:-3} THREADS=${THREADS:-2} STRACE=${STRACE:-0}
-ORIGIN_PORT=18180 NGINX_PORT=18181 NETHTTP_PORT=18182 LEAN_PORT=18183
+ORIGIN_PORT=18180 NGINX_PORT=18181 NETHTTP_PORT=18182 LEAN_PORT=18183 HANDLER_PORT=18184
 for tool in go h2load nginx openssl curl; do
 	command -v "$tool" >/dev/null || { echo "floor.sh: $tool not found on PATH" >&2; exit 1; }
 done
 . bench/lib.sh
-ports_free $ORIGIN_PORT $NGINX_PORT $NETHTTP_PORT $LEAN_PORT
+ports_free $ORIGIN_PORT $NGINX_PORT $NETHTTP_PORT $LEAN_PORT $HANDLER_PORT
 workdir h2floor
 
 echo "# building bench/h2/floor" >&2
@@ -69,12 +72,16 @@ STARTED+=($NETHTTP_PID)
 "$W/floor" -mode lean -addr 127.0.0.1:$LEAN_PORT -cert "$W/cert.pem" -key "$W/key.pem" &
 LEAN_PID=$!
 STARTED+=($LEAN_PID)
+"$W/floor" -mode handler -addr 127.0.0.1:$HANDLER_PORT -cert "$W/cert.pem" -key "$W/key.pem" &
+HANDLER_PID=$!
+STARTED+=($HANDLER_PID)
 
 # name:url:pid
 SERVERS=("nginx-static:https://127.0.0.1:$NGINX_PORT/s/1k:$NGINX_PID"
 	"nginx-proxy:https://127.0.0.1:$NGINX_PORT/1k:$NGINX_PID"
 	"nethttp:https://127.0.0.1:$NETHTTP_PORT/1k:$NETHTTP_PID"
-	"lean:https://127.0.0.1:$LEAN_PORT/1k:$LEAN_PID")
+	"lean:https://127.0.0.1:$LEAN_PORT/1k:$LEAN_PID"
+	"handler:https://127.0.0.1:$HANDLER_PORT/1k:$HANDLER_PID")
 split() { # split ENTRY: sets name, url, pid
 	name=${1%%:*}
 	local rest=${1#*:}

@@ -14,13 +14,20 @@
 //     It is NOT a server: no flow control, no limits, no request objects,
 //     no error handling beyond closing. It shows what a connection loop
 //     without net/http's per-frame hand-offs costs (bench/h2/README.md).
+//   - handler: lean, but each stream builds an *http.Request (header map,
+//     URL, a cancelable context) and runs the same http.Handler as
+//     nethttp through a ResponseWriter whose header map and body buffer
+//     are pooled; the response head is HPACK-encoded from the header map
+//     when the handler returns. The per-request work a rampart HTTP/2
+//     server keeping the http.Handler interface would do.
 //
-// Usage: floor -mode nethttp|lean -addr 127.0.0.1:18182 -cert C -key K
+// Usage: floor -mode nethttp|lean|handler -addr 127.0.0.1:18182 -cert C -key K
 package main
 
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/tls"
 	"flag"
 	"fmt"
@@ -28,7 +35,9 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -54,7 +63,7 @@ var fields = [][2]string{
 }
 
 func main() {
-	mode := flag.String("mode", "nethttp", "nethttp or lean")
+	mode := flag.String("mode", "nethttp", "nethttp, lean or handler")
 	addr := flag.String("addr", "127.0.0.1:18182", "listen address")
 	certFile := flag.String("cert", "", "certificate PEM")
 	keyFile := flag.String("key", "", "key PEM")
@@ -67,13 +76,25 @@ func main() {
 	case "nethttp":
 		err = serveNetHTTP(*addr, cert)
 	case "lean":
-		err = serveLean(*addr, cert)
+		err = serveLean(*addr, cert, false)
+	case "handler":
+		err = serveLean(*addr, cert, true)
 	default:
 		err = fmt.Errorf("unknown mode %q", *mode)
 	}
 	fmt.Fprintln(os.Stderr, "floor:", err)
 	os.Exit(1)
 }
+
+// handler answers like a proxied bench/h2 response.
+var handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	for _, f := range fields {
+		h[f[0]] = []string{f[1]}
+	}
+	w.WriteHeader(http.StatusOK)
+	w.Write(body)
+})
 
 // serveNetHTTP serves with net/http, configured as internal/edge does.
 func serveNetHTTP(addr string, cert tls.Certificate) error {
@@ -88,20 +109,13 @@ func serveNetHTTP(addr string, cert tls.Certificate) error {
 			MaxReceiveBufferPerConnection: 1 << 20,
 			MaxReceiveBufferPerStream:     1 << 20,
 		},
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			h := w.Header()
-			for _, f := range fields {
-				h[f[0]] = []string{f[1]}
-			}
-			w.WriteHeader(http.StatusOK)
-			w.Write(body)
-		}),
+		Handler: handler,
 	}
 	return srv.ListenAndServeTLS("", "")
 }
 
 // serveLean serves with the minimal responder.
-func serveLean(addr string, cert tls.Certificate) error {
+func serveLean(addr string, cert tls.Certificate, withHandler bool) error {
 	ln, err := tls.Listen("tcp", addr, &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2"}})
 	if err != nil {
 		return err
@@ -111,7 +125,7 @@ func serveLean(addr string, cert tls.Certificate) error {
 		if err != nil {
 			return err
 		}
-		go leanConn(nc)
+		go leanConn(nc, withHandler)
 	}
 }
 
@@ -126,7 +140,7 @@ type conn struct {
 	pending int // streams whose response is not written yet
 }
 
-func leanConn(nc net.Conn) {
+func leanConn(nc net.Conn, withHandler bool) {
 	defer nc.Close()
 	br := bufio.NewReaderSize(nc, 16<<10)
 	preface := make([]byte, len(http2.ClientPreface))
@@ -169,7 +183,11 @@ func leanConn(nc net.Conn) {
 			c.mu.Lock()
 			c.pending++
 			c.mu.Unlock()
-			go c.respond(f.StreamID)
+			if withHandler {
+				go c.serveStream(f, nc.RemoteAddr().String())
+			} else {
+				go c.respond(f.StreamID)
+			}
 		case *http2.GoAwayFrame:
 			return
 		}
@@ -200,4 +218,89 @@ var leanFields = func() []hpack.HeaderField {
 		hf = append(hf, hpack.HeaderField{Name: strings.ToLower(f[0]), Value: f[1]})
 	}
 	return hf
+}()
+
+// stream is one request's state in handler mode, pooled.
+type stream struct {
+	c      *conn
+	id     uint32
+	header http.Header
+	buf    []byte
+	status int
+	req    http.Request
+	url    url.URL
+}
+
+var streams = sync.Pool{New: func() any { return &stream{header: make(http.Header, 16)} }}
+
+func (st *stream) Header() http.Header { return st.header }
+
+func (st *stream) WriteHeader(code int) {
+	if st.status == 0 {
+		st.status = code
+	}
+}
+
+func (st *stream) Write(p []byte) (int, error) {
+	if st.status == 0 {
+		st.status = http.StatusOK
+	}
+	st.buf = append(st.buf, p...)
+	return len(p), nil
+}
+
+// serveStream builds the request of f, runs handler and writes its answer.
+func (c *conn) serveStream(f *http2.MetaHeadersFrame, remote string) {
+	st := streams.Get().(*stream)
+	st.c, st.id, st.status, st.buf = c, f.StreamID, 0, st.buf[:0]
+	reqHeader := make(http.Header, len(f.Fields))
+	for _, hf := range f.RegularFields() {
+		k := http.CanonicalHeaderKey(hf.Name)
+		reqHeader[k] = append(reqHeader[k], hf.Value)
+	}
+	path := f.PseudoValue("path")
+	st.url = url.URL{Path: path}
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		st.url = url.URL{Path: path[:i], RawQuery: path[i+1:]}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	st.req = http.Request{
+		Method: f.PseudoValue("method"), URL: &st.url, Proto: "HTTP/2.0", ProtoMajor: 2,
+		Header: reqHeader, Host: f.PseudoValue("authority"), RemoteAddr: remote, RequestURI: path,
+		Body: http.NoBody,
+	}
+	handler.ServeHTTP(st, st.req.WithContext(ctx))
+	cancel()
+
+	c.mu.Lock()
+	c.hbuf.Reset()
+	c.enc.WriteField(hpack.HeaderField{Name: ":status", Value: strconv.Itoa(st.status)})
+	for k, vv := range st.header {
+		name := lowerNames[k]
+		if name == "" {
+			name = strings.ToLower(k)
+		}
+		for _, v := range vv {
+			c.enc.WriteField(hpack.HeaderField{Name: name, Value: v})
+		}
+	}
+	c.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: st.id, BlockFragment: c.hbuf.Bytes(), EndHeaders: true})
+	c.fr.WriteData(st.id, true, st.buf)
+	c.pending--
+	if c.pending == 0 {
+		c.bw.Flush()
+	}
+	c.mu.Unlock()
+	clear(st.header)
+	st.req = http.Request{}
+	streams.Put(st)
+}
+
+// lowerNames maps common canonical header names to HTTP/2's lower case.
+var lowerNames = func() map[string]string {
+	m := make(map[string]string)
+	for _, f := range fields {
+		m[f[0]] = strings.ToLower(f[0])
+	}
+	return m
 }()

@@ -12,8 +12,10 @@
 # http.Handler interface). For each and each stream
 # count (64 connections, 1 and 10 streams each) it prints the median over
 # ROUNDS of the server's CPU per request (utime+stime from /proc/PID/stat)
-# and requests/s; with STRACE=1, one extra run per server under strace -c
-# gives its system calls per request (write, read, futex).
+# and requests/s; then the allocations per request of the Go servers
+# (floor prints runtime.MemStats on SIGUSR1); with STRACE=1, one extra run
+# per server under strace -c gives its system calls per request (write,
+# read, futex).
 #
 # Needs go, h2load, nginx, openssl, curl (and strace for STRACE=1). Ports
 # 127.0.0.1:18180-18184, everything stopped on exit. Environment: N
@@ -66,13 +68,13 @@ CONF
 nginx -p "$W/nginx" -e "$W/nginx/logs/error.log" -c "$W/nginx/nginx.conf" -g 'daemon off;' &
 NGINX_PID=$!
 STARTED+=($NGINX_PID)
-"$W/floor" -mode nethttp -addr 127.0.0.1:$NETHTTP_PORT -cert "$W/cert.pem" -key "$W/key.pem" &
+"$W/floor" -mode nethttp -addr 127.0.0.1:$NETHTTP_PORT -cert "$W/cert.pem" -key "$W/key.pem" 2>"$W/floor-nethttp.log" &
 NETHTTP_PID=$!
 STARTED+=($NETHTTP_PID)
-"$W/floor" -mode lean -addr 127.0.0.1:$LEAN_PORT -cert "$W/cert.pem" -key "$W/key.pem" &
+"$W/floor" -mode lean -addr 127.0.0.1:$LEAN_PORT -cert "$W/cert.pem" -key "$W/key.pem" 2>"$W/floor-lean.log" &
 LEAN_PID=$!
 STARTED+=($LEAN_PID)
-"$W/floor" -mode handler -addr 127.0.0.1:$HANDLER_PORT -cert "$W/cert.pem" -key "$W/key.pem" &
+"$W/floor" -mode handler -addr 127.0.0.1:$HANDLER_PORT -cert "$W/cert.pem" -key "$W/key.pem" 2>"$W/floor-handler.log" &
 HANDLER_PID=$!
 STARTED+=($HANDLER_PID)
 
@@ -140,6 +142,23 @@ END {
 		printf "%-13s %8s %10.0f %11.1f %15.2fx\n", kk[1], kk[2], median(rps[k]), mc[k], mc[k] / mc["nginx-proxy" SUBSEP kk[2]]
 	}
 }' "$RESULTS"
+
+echo
+echo "allocations per request of the Go servers (runtime.MemStats.Mallocs over 20000 requests)"
+printf '%-13s %8s %9s %9s\n' server streams allocs bytes
+for m in $STREAMS; do
+	for s in "${SERVERS[@]}"; do
+		split "$s"
+		case $name in nginx*) continue ;; esac
+		kill -USR1 "$pid"
+		sleep 0.3
+		h2load -t"$THREADS" -c"$CONNS" -m"$m" -n 20000 "$url" >/dev/null
+		kill -USR1 "$pid"
+		sleep 0.3
+		grep '^floor: mallocs' "$W/floor-$name.log" | tail -2 | awk -v name="$name" -v m="$m" '
+			NR == 1 { a = $3; b = $5 } NR == 2 { printf "%-13s %8s %9.1f %9.0f\n", name, m, ($3 - a) / 20000, ($5 - b) / 20000 }'
+	done
+done
 
 [ "$STRACE" = 1 ] || exit 0
 command -v strace >/dev/null || { echo "floor.sh: strace not found (STRACE=0 skips it)" >&2; exit 1; }

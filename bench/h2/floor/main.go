@@ -37,9 +37,12 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/signal"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/net/http2"
@@ -72,6 +75,17 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	// SIGUSR1 prints the allocations so far: two signals around a run
+	// give the allocations per request.
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	go func() {
+		for range usr1 {
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			fmt.Fprintf(os.Stderr, "floor: mallocs %d bytes %d\n", ms.Mallocs, ms.TotalAlloc)
+		}
+	}()
 	switch *mode {
 	case "nethttp":
 		err = serveNetHTTP(*addr, cert)

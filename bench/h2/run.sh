@@ -5,8 +5,9 @@
 # with 10 concurrent streams each) it takes the median of ROUNDS runs of
 # requests/s and the server's CPU per request (utime+stime of all its
 # processes from /proc/PID/stat, before and after, divided by the requests
-# that succeeded), then prints rampart/nginx and rampart/Caddy ratios (the
-# issue 16 target: CPU per request <= 1.0x nginx's).
+# that succeeded), then prints rampart/nginx and rampart/Caddy ratios: of
+# the medians, and the median of the per-round ratios (the issue 16
+# target: CPU per request <= 1.0x nginx's).
 #
 # Every server proxies (no cache) to one origin, nginx serving a static
 # 1 KiB file with one worker over keep-alive HTTP/1.1, like bench/edge. The
@@ -145,7 +146,7 @@ for round in $(seq "$ROUNDS"); do
 done
 
 echo
-echo "proxied 1 KiB GET over HTTP/2 + TLS, loopback, $(nproc) cores, h2load -t$THREADS -c$CONNS -n$N, median of $ROUNDS rounds"
+echo "proxied 1 KiB GET over HTTP/2 + TLS, loopback, $(nproc) cores, h2load -t$THREADS -c$CONNS -n$N, median of $ROUNDS rounds; load at the end $(cut -d' ' -f1-3 /proc/loadavg)"
 awk -F'\t' '
 function median(list,    n, a, i, j, t) {
 	n = split(list, a, " ")
@@ -157,6 +158,8 @@ function median(list,    n, a, i, j, t) {
 	if (!(k in seen)) { seen[k] = 1; order[++n] = k }
 	if (!($2 in mseen)) { mseen[$2] = 1; ms[++nm] = $2 }
 	rps[k] = rps[k] " " $4; cpu[k] = cpu[k] " " $5
+	round[k SUBSEP $3] = $5
+	if (!($3 in rseen)) { rseen[$3] = 1; rounds[++nr] = $3 }
 	if ($6 != "0") bad[k] = bad[k] " r" $3 ":" $6
 }
 END {
@@ -171,7 +174,14 @@ END {
 		for (q = 1; q <= 2; q++) {
 			peer = (q == 1) ? "nginx" : "caddy"
 			if (!((peer SUBSEP m) in m_rps)) continue
-			printf "m%-3s rampart/%s: CPU per request %.2fx, requests/s %.2fx\n", m, peer, m_cpu["rampart" SUBSEP m] / m_cpu[peer SUBSEP m], m_rps["rampart" SUBSEP m] / m_rps[peer SUBSEP m]
+			# The median of the per-round ratios: the servers of a round ran
+			# back to back, under the same load.
+			ratios = ""
+			for (r = 1; r <= nr; r++) {
+				a = round["rampart" SUBSEP m SUBSEP rounds[r]]; b = round[peer SUBSEP m SUBSEP rounds[r]]
+				if (a != "" && b + 0 > 0) ratios = ratios " " a / b
+			}
+			printf "m%-3s rampart/%s: CPU per request %.2fx (median of per-round ratios %.2fx), requests/s %.2fx\n", m, peer, m_cpu["rampart" SUBSEP m] / m_cpu[peer SUBSEP m], median(ratios), m_rps["rampart" SUBSEP m] / m_rps[peer SUBSEP m]
 		}
 	}
 }' "$RESULTS"

@@ -5,7 +5,12 @@
 #
 #  1. Hits: for 1 KiB and 100 KiB bodies, both caches are warmed, then
 #     wrk -t$THREADS -c$CONNS -d$DURATION runs ROUNDS times per cache; the
-#     medians of requests/s and p99 are printed with rampart/nginx ratios.
+#     medians of requests/s, p50, p99 and p99.9 (bench/cache/latency.lua)
+#     are printed with rampart/nginx ratios (tail target: p99 <= 1.5x
+#     nginx's). For each rampart round, the Go runtime's view of the same
+#     seconds is printed too (bench/cache/metrics-diff.sh over rampart's
+#     /debug/metrics, RAMPART_PPROF on PORT_BASE+9): how long runnable
+#     goroutines waited for a P, GC stop-the-world pauses and GC cycles.
 #  2. Coalescing: BURST (1,000) concurrent requests, each on its own
 #     connection, for one cold URL whose origin answers after 2 s; the
 #     origin's hit count for that URL is printed (target: exactly 1). nginx
@@ -21,10 +26,16 @@
 #
 # It installs nothing: wrk, nginx, curl and go must be on PATH. Everything
 # binds to 127.0.0.1 ports PORT_BASE to PORT_BASE+10 (default 18380) and
-# is stopped on exit.
+# is stopped on exit. The load average is printed before and after: tail
+# latency on a shared machine follows it, compare the ratios.
 #
 # Environment: DURATION (default 10s), ROUNDS (3), CONNS (64), THREADS
-# (2), BURST (1000), SIZES ("1k 100k"), NETHTTP (1), PORT_BASE (18380).
+# (2), BURST (1000), SIZES ("1k 100k"), NETHTTP (1), PORT_BASE (18380),
+# WRK_RT (0; 1 runs the measured wrk under chrt -f 10, as root: wrk, on
+# the same 2 cores, is then never preempted by the server it measures, so
+# the latencies leave out the client's own scheduling delays, which a Go
+# server's threads cause more often than nginx's workers; see README.md,
+# "Tail latency").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -35,15 +46,19 @@ THREADS=${THREADS:-2}
 BURST=${BURST:-1000}
 SIZES=${SIZES:-"1k 100k"}
 NETHTTP=${NETHTTP:-1}
+WRK_RT=${WRK_RT:-0}
+WRK=(wrk)
+[ "$WRK_RT" = 1 ] && WRK=(chrt -f 10 wrk)
 PORT_BASE=${PORT_BASE:-18380}
 ORIGIN_PORT=$PORT_BASE NGINX_PORT=$((PORT_BASE + 1)) RAMPART_PORT=$((PORT_BASE + 2))
 FLOOR_1K=$((PORT_BASE + 3)) FLOOR_100K=$((PORT_BASE + 4)) ADMIN_PORT=$((PORT_BASE + 10))
+PPROF_PORT=$((PORT_BASE + 9))
 
 for tool in wrk nginx curl go; do
 	command -v "$tool" >/dev/null || { echo "run.sh: $tool not found on PATH" >&2; exit 1; }
 done
 . bench/lib.sh
-ports_free $ORIGIN_PORT $NGINX_PORT $RAMPART_PORT $FLOOR_1K $FLOOR_100K $ADMIN_PORT
+ports_free $ORIGIN_PORT $NGINX_PORT $RAMPART_PORT $FLOOR_1K $FLOOR_100K $ADMIN_PORT $PPROF_PORT
 
 workdir cache
 
@@ -98,7 +113,7 @@ zones:
     origins: [http://127.0.0.1:$ORIGIN_PORT]
     cache: {enabled: true}
 CONF
-"$W/rampart" serve --config "$W/rampart.yaml" >"$W/rampart.log" 2>&1 &
+RAMPART_PPROF=127.0.0.1:$PPROF_PORT "$W/rampart" serve --config "$W/rampart.yaml" >"$W/rampart.log" 2>&1 &
 RAMPART_PID=$!
 STARTED+=($RAMPART_PID)
 
@@ -135,7 +150,8 @@ NAMES="nginx rampart"
 
 median() { sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
-echo "# $(date -u +%FT%TZ) $(nproc) cores; wrk -t$THREADS -c$CONNS -d$DURATION; $ROUNDS rounds; medians" >&2
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "# $(date -u +%FT%TZ) $(nproc) cores; wrk -t$THREADS -c$CONNS -d$DURATION; $ROUNDS rounds; medians; load average $LOAD_BEFORE; WRK_RT=$WRK_RT" >&2
 RESULTS="$W/results.tsv"
 : >"$RESULTS"
 for size in $SIZES; do
@@ -152,28 +168,55 @@ for size in $SIZES; do
 	for round in $(seq "$ROUNDS"); do
 		for name in $NAMES; do
 			port=$(port_of "$name" "$size")
-			out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "http://127.0.0.1:$port/$size")
+			[ "$name" = rampart ] && curl -s "http://127.0.0.1:$PPROF_PORT/debug/metrics" >"$W/metrics.before"
+			out=$("${WRK[@]}" -t"$THREADS" -c"$CONNS" -d"$DURATION" -s bench/cache/latency.lua "http://127.0.0.1:$port/$size")
 			rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
-			p99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
+			# latency.lua: pct p50 p90 p99 p99.9 max, in ms
+			read -r p50 p99 p999 < <(awk '$1 == "pct" {print $2, $4, $5}' <<<"$out")
 			bad=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
-			printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$size" "$name" "$round" "$rps" "$p99" "${bad:-0}" >>"$RESULTS"
-			echo "#   $size $name round $round: $rps req/s, p99 ${p99} ms, non-2xx ${bad:-0}" >&2
+			rt=""
+			if [ "$name" = rampart ]; then
+				curl -s "http://127.0.0.1:$PPROF_PORT/debug/metrics" >"$W/metrics.after"
+				md=$(bench/cache/metrics-diff.sh "$W/metrics.before" "$W/metrics.after")
+				rt="; go runtime: $md"
+				echo "$size round $round: $md" >>"$W/runtime.txt"
+			fi
+			printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$size" "$name" "$round" "$rps" "$p99" "${bad:-0}" "$p50" "$p999" >>"$RESULTS"
+			echo "#   $size $name round $round: $rps req/s, p50 ${p50} p99 ${p99} p99.9 ${p999} ms, non-2xx ${bad:-0}, load $(cut -d' ' -f1 /proc/loadavg)$rt" >&2
 		done
 	done
 done
 
 echo
-echo "cache hits (median of $ROUNDS x wrk -t$THREADS -c$CONNS -d$DURATION)"
-printf '%-6s %-10s %12s %10s\n' body cache 'req/s' 'p99 ms'
+echo "cache hits (median of $ROUNDS x ${WRK[*]} -t$THREADS -c$CONNS -d$DURATION; load average $LOAD_BEFORE before, $(cut -d' ' -f1-3 /proc/loadavg) after)"
+printf '%-6s %-10s %12s %9s %9s %9s\n' body cache 'req/s' 'p50 ms' 'p99 ms' 'p99.9 ms'
 for size in $SIZES; do
 	for name in $NAMES; do
 		rps=$(awk -v s="$size" -v n="$name" '$1 == s && $2 == n {print $4}' "$RESULTS" | median)
+		p50=$(awk -v s="$size" -v n="$name" '$1 == s && $2 == n {print $7}' "$RESULTS" | median)
 		p99=$(awk -v s="$size" -v n="$name" '$1 == s && $2 == n {print $5}' "$RESULTS" | median)
-		printf '%-6s %-10s %12.0f %10.3f\n' "$size" "$name" "$rps" "$p99"
+		p999=$(awk -v s="$size" -v n="$name" '$1 == s && $2 == n {print $8}' "$RESULTS" | median)
+		printf '%-6s %-10s %12.0f %9.3f %9.3f %9.3f\n' "$size" "$name" "$rps" "$p50" "$p99" "$p999"
 		eval "RPS_${name//-/_}_${size}=$rps"
 	done
 	r=$(eval echo "\$RPS_rampart_${size}") n=$(eval echo "\$RPS_nginx_${size}")
 	awk -v r="$r" -v n="$n" -v s="$size" 'BEGIN { printf "%-6s ratio rampart/nginx req/s: %.2fx (target >= 1.0x)\n", s, r / n }'
+	# The tail: the median of the per-round ratios (rampart and nginx run
+	# one after the other in each round), less moved by the load drifting
+	# between rounds than the ratio of the medians.
+	for col in 5:p99 8:p99.9; do
+		IFS=: read -r c label <<<"$col"
+		awk -F'\t' -v s="$size" -v c="$c" -v label="$label" '
+		$1 == s && $2 == "nginx" { n[$3] = $c } $1 == s && $2 == "rampart" { r[$3] = $c }
+		END {
+			k = 0
+			for (i in r) if ((i in n) && n[i] > 0) a[++k] = r[i] / n[i]
+			for (i = 2; i <= k; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+			m = k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+			printf "%-6s ratio rampart/nginx %s, median of per-round ratios: %.2fx (%.2fx to %.2fx)%s\n", s, label, m, a[1], a[k], label == "p99" ? " (target <= 1.5x)" : ""
+		}' "$RESULTS"
+	done
+	{ grep "^$size " "$W/runtime.txt" || true; } | sed 's/^/       rampart /'
 	if [ "$NETHTTP" = 1 ]; then
 		f=$(eval echo "\$RPS_go_nethttp_${size}")
 		awk -v r="$r" -v f="$f" -v s="$size" 'BEGIN { printf "%-6s ratio rampart/go-nethttp floor req/s: %.2fx\n", s, r / f }'

@@ -245,18 +245,19 @@ for round in $(seq "$ROUNDS"); do
 			IFS=: read -r name port pid <<<"$p"
 			wrk -t"$THREADS" -c"$c" -d2s "http://127.0.0.1:$port/1k" >/dev/null # warm-up
 			before=$(cpu_ticks "$pid")
-			out=$(wrk -t"$THREADS" -c"$c" -d"$DURATION" --latency "http://127.0.0.1:$port/1k")
+			out=$(wrk -t"$THREADS" -c"$c" -d"$DURATION" --latency -s bench/cache/latency.lua "http://127.0.0.1:$port/1k")
 			after=$(cpu_ticks "$pid")
 			rss=$(rss_kib "$pid")
 			reqs=$(awk '/requests in/ {print $1}' <<<"$out")
 			rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
 			p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
 			p99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
+			p999=$(awk '$1 == "pct" {print $5}' <<<"$out") # bench/cache/latency.lua
 			bad=$(awk '/Non-2xx/ {print "non2xx=" $NF} /Socket errors/ {sub(/^ *Socket errors: /, ""); gsub(/ /, ""); print}' <<<"$out" | paste -sd, -)
 			cpu_us=$(awk -v t=$((after - before)) -v us="$TICK_US" -v n="$reqs" 'BEGIN { printf "%.1f", t * us / n }')
-			printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$c" "$round" "$rps" "$p50" "$p99" "$cpu_us" "$rss" "${bad:-0}" >>"$RESULTS"
-			printf '# round %s c%-3s %-10s %10s req/s  p50 %7s ms  p99 %7s ms  %6s us/req  rss %6s KiB  %s\n' \
-				"$round" "$c" "$name" "$rps" "$p50" "$p99" "$cpu_us" "$rss" "${bad:+bad: $bad}" >&2
+			printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$c" "$round" "$rps" "$p50" "$p99" "$cpu_us" "$rss" "${bad:-0}" "$p999" >>"$RESULTS"
+			printf '# round %s c%-3s %-10s %10s req/s  p50 %7s ms  p99 %7s ms  p99.9 %7s ms  %6s us/req  rss %6s KiB  %s\n' \
+				"$round" "$c" "$name" "$rps" "$p50" "$p99" "$p999" "$cpu_us" "$rss" "${bad:+bad: $bad}" >&2
 		done
 	done
 done
@@ -285,18 +286,18 @@ function median(list,    n, a, i, j, t) {
 	k = $1 SUBSEP $2
 	if (!(k in seen)) { seen[k] = 1; order[++n] = k }
 	if (!($2 in cseen)) { cseen[$2] = 1; cs[++nc] = $2 }
-	rps[k] = rps[k] " " $4; p50[k] = p50[k] " " $5; p99[k] = p99[k] " " $6; cpu[k] = cpu[k] " " $7
+	rps[k] = rps[k] " " $4; p50[k] = p50[k] " " $5; p99[k] = p99[k] " " $6; cpu[k] = cpu[k] " " $7; p999[k] = p999[k] " " $10
 	rcpu[$1 SUBSEP $2 SUBSEP $3] = $7; if ($3 > nrounds) nrounds = $3
 	if ($8 > rss[k]) rss[k] = $8
 	if ($9 != "0") bad[k] = bad[k] " r" $3 ":" $9
 }
 END {
 	while ((getline line < idlefile) > 0) { split(line, f, "\t"); idl[f[1]] = f[2] }
-	printf "%-11s %5s %10s %9s %9s %10s %9s %10s  %s\n", "proxy", "conns", "req/s", "p50 ms", "p99 ms", "CPU us/req", "RSS MiB", "idle" idle " MiB", "errors"
+	printf "%-11s %5s %10s %9s %9s %9s %10s %9s %10s  %s\n", "proxy", "conns", "req/s", "p50 ms", "p99 ms", "p99.9 ms", "CPU us/req", "RSS MiB", "idle" idle " MiB", "errors"
 	for (i = 1; i <= n; i++) {
 		k = order[i]; split(k, kk, SUBSEP)
-		m_rps[k] = median(rps[k]); m_cpu[k] = median(cpu[k])
-		printf "%-11s %5s %10.0f %9.3f %9.3f %10.1f %9.1f %10s  %s\n", kk[1], kk[2], m_rps[k], median(p50[k]), median(p99[k]), m_cpu[k], rss[k] / 1024, (kk[1] in idl) ? idl[kk[1]] : "-", bad[k] ? bad[k] : "none"
+		m_rps[k] = median(rps[k]); m_cpu[k] = median(cpu[k]); m_p99[k] = median(p99[k])
+		printf "%-11s %5s %10.0f %9.3f %9.3f %9.3f %10.1f %9.1f %10s  %s\n", kk[1], kk[2], m_rps[k], median(p50[k]), median(p99[k]), median(p999[k]), m_cpu[k], rss[k] / 1024, (kk[1] in idl) ? idl[kk[1]] : "-", bad[k] ? bad[k] : "none"
 	}
 	for (j = 1; j <= nc; j++) {
 		c = cs[j]
@@ -306,7 +307,7 @@ END {
 			for (q = 1; q <= 2; q++) {
 				peer = (q == 1) ? "nginx" : "caddy"
 				if (!((peer SUBSEP c) in m_rps)) continue
-				printf "c%-4s %s/%s: CPU per request %.2fx, requests/s %.2fx\n", c, me, peer, m_cpu[me SUBSEP c] / m_cpu[peer SUBSEP c], m_rps[me SUBSEP c] / m_rps[peer SUBSEP c]
+				printf "c%-4s %s/%s: CPU per request %.2fx, requests/s %.2fx, p99 %.2fx%s\n", c, me, peer, m_cpu[me SUBSEP c] / m_cpu[peer SUBSEP c], m_rps[me SUBSEP c] / m_rps[peer SUBSEP c], m_p99[me SUBSEP c] / m_p99[peer SUBSEP c], peer == "nginx" ? " (tail target <= 1.5x)" : ""
 			}
 		}
 		on = "rampart" SUBSEP c; off = "rampart-nr" SUBSEP c

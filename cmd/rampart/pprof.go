@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"runtime/metrics"
+	"strconv"
 	"time"
 )
 
@@ -36,7 +38,64 @@ func servePprof() error {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("/debug/metrics", serveMetrics)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln) //nolint:errcheck // ends with the process
 	return nil
+}
+
+// latencyMetrics are the runtime/metrics /debug/metrics prints: how long
+// runnable goroutines waited for a P, the stop-the-world pauses, and the
+// counters that say how much the GC ran (bench/cache reads them around a
+// wrk run to tell scheduler waits from GC pauses in the tail latency).
+var latencyMetrics = []string{
+	"/sched/latencies:seconds",
+	"/sched/pauses/total/gc:seconds",
+	"/sched/pauses/total/other:seconds",
+	"/gc/cycles/total:gc-cycles",
+	"/gc/heap/allocs:bytes",
+	"/gc/heap/goal:bytes",
+	"/cpu/classes/gc/total:cpu-seconds",
+	"/cpu/classes/total:cpu-seconds",
+	"/sched/gomaxprocs:threads",
+}
+
+// serveMetrics writes latencyMetrics as text, cumulative since the start:
+// "hist NAME UPPER COUNT" per non-empty bucket (UPPER the bucket's upper
+// bound in seconds) and "value NAME VALUE" for the others.
+func serveMetrics(w http.ResponseWriter, _ *http.Request) {
+	samples := make([]metrics.Sample, len(latencyMetrics))
+	for i, name := range latencyMetrics {
+		samples[i].Name = name
+	}
+	metrics.Read(samples)
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	var b []byte
+	for _, s := range samples {
+		switch s.Value.Kind() {
+		case metrics.KindFloat64Histogram:
+			h := s.Value.Float64Histogram()
+			for i, n := range h.Counts {
+				if n == 0 {
+					continue
+				}
+				b = append(b, "hist "...)
+				b = append(b, s.Name...)
+				b = append(b, ' ')
+				b = strconv.AppendFloat(b, h.Buckets[i+1], 'g', -1, 64)
+				b = append(b, ' ')
+				b = strconv.AppendUint(b, n, 10)
+				b = append(b, '\n')
+			}
+		case metrics.KindUint64:
+			b = append(b, "value "+s.Name+" "...)
+			b = strconv.AppendUint(b, s.Value.Uint64(), 10)
+			b = append(b, '\n')
+		case metrics.KindFloat64:
+			b = append(b, "value "+s.Name+" "...)
+			b = strconv.AppendFloat(b, s.Value.Float64(), 'g', -1, 64)
+			b = append(b, '\n')
+		}
+	}
+	w.Write(b)
 }

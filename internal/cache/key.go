@@ -17,6 +17,20 @@ type location struct {
 	query  string // normalised: ignored parameters dropped, sorted if asked
 }
 
+// owned returns l with host, path and query copied into one new string.
+// A request's strings are substrings of its whole head (internal/h1
+// parses each head into one string), and an entry that held them would
+// keep the head alive for as long as it is stored, cookies included.
+func (l location) owned() location {
+	var b strings.Builder
+	b.Grow(len(l.host) + len(l.path) + len(l.query))
+	b.WriteString(l.host)
+	b.WriteString(l.path)
+	b.WriteString(l.query)
+	all, h, p := b.String(), len(l.host), len(l.path)
+	return location{scheme: l.scheme, host: all[:h], path: all[h : h+p], query: all[h+p:]}
+}
+
 // locate returns the request's location under the zone's rules.
 func (ru *Rules) locate(r *http.Request) location {
 	l := location{scheme: "http", path: r.URL.EscapedPath(), query: ru.normaliseQuery(r.URL.RawQuery)}

@@ -3,6 +3,7 @@ package cache
 import (
 	"net/http"
 	"testing"
+	"unsafe"
 
 	"github.com/rampart-edge/rampart/internal/reqctx"
 )
@@ -41,6 +42,36 @@ func TestPurgeHostMatches(t *testing.T) {
 	for _, tt := range tests {
 		if m := hostMatches(tt.want, tt.got); m != tt.match {
 			t.Errorf("hostMatches(%q, %q) = %v, want %v", tt.want, tt.got, m, tt.match)
+		}
+	}
+}
+
+// TestLocationOwned checks that owned copies host, path and query out of
+// the request head they are substrings of (an entry would otherwise keep
+// the whole head alive), with the same values.
+func TestLocationOwned(t *testing.T) {
+	head := "GET /a/b?x=1 HTTP/1.1\r\nHost: example.com\r\nCookie: session=secret\r\n\r\n"
+	inHead := func(s string) bool {
+		if s == "" {
+			return false
+		}
+		p, lo := uintptr(unsafe.Pointer(unsafe.StringData(s))), uintptr(unsafe.Pointer(unsafe.StringData(head)))
+		return p >= lo && p < lo+uintptr(len(head))
+	}
+	for _, l := range []location{
+		{scheme: "http", host: head[29:40], path: head[4:8], query: head[9:12]},
+		{scheme: "https", host: "", path: head[4:8], query: ""},
+		{scheme: "http", host: head[29:40], path: "", query: head[9:12]},
+		{scheme: "http"},
+	} {
+		o := l.owned()
+		if o != l {
+			t.Errorf("owned(%+v) = %+v, want the same values", l, o)
+		}
+		for _, s := range []string{o.host, o.path, o.query} {
+			if inHead(s) {
+				t.Errorf("owned(%+v): %q still points into the request head", l, s)
+			}
 		}
 	}
 }

@@ -266,6 +266,7 @@ func (z *Zone) originRequest(r *http.Request, stale *Entry, ctx context.Context)
 // arrives when the request allows, otherwise served from the stored
 // entry); a background refresh passes client false and writes nothing.
 func (z *Zone) origin(w http.ResponseWriter, r *http.Request, key, base string, loc location, stale *Entry, status string, client bool) result {
+	loc = loc.owned() // stored entries must not keep the request's head alive
 	requestTime := z.now()
 	out := z.originRequest(r, stale, context.WithoutCancel(r.Context()))
 	cw := &captureWriter{z: z, w: w, r: r, out: out, stale: stale, status: status, client: client}

@@ -159,20 +159,18 @@ func (a *ctlFn) Evaluate(_ plugintypes.RuleMetadata, txS plugintypes.Transaction
 				Msg("Invalid range")
 			return
 		}
-		for _, r := range tx.WAF.Rules.GetRules() {
+		for _, r := range tx.WAF.Rules.RulesView() {
 			if r.ID_ >= start && r.ID_ <= end {
 				tx.RemoveRuleTargetByID(r.ID_, a.collection, a.colKey, a.colKeyRx)
 			}
 		}
 	case ctlRuleRemoveTargetByTag:
-		rules := tx.WAF.Rules.GetRules()
-		for _, r := range rules {
-			if utils.InSlice(a.value, r.Tags_) {
-				tx.RemoveRuleTargetByID(r.ID(), a.collection, a.colKey, a.colKeyRx)
-			}
+		// rampart: the rules by tag from an index, not a walk of every rule's tags
+		for _, id := range tx.WAF.Rules.IDsByTag(a.value) {
+			tx.RemoveRuleTargetByID(id, a.collection, a.colKey, a.colKeyRx)
 		}
 	case ctlRuleRemoveTargetByMsg:
-		rules := tx.WAF.Rules.GetRules()
+		rules := tx.WAF.Rules.RulesView()
 		for _, r := range rules {
 			if r.Msg != nil && r.Msg.String() == a.value {
 				tx.RemoveRuleTargetByID(r.ID(), a.collection, a.colKey, a.colKeyRx)
@@ -294,18 +292,16 @@ func (a *ctlFn) Evaluate(_ plugintypes.RuleMetadata, txS plugintypes.Transaction
 			tx.RemoveRuleByIDRange(start, end)
 		}
 	case ctlRuleRemoveByMsg:
-		rules := tx.WAF.Rules.GetRules()
+		rules := tx.WAF.Rules.RulesView()
 		for _, r := range rules {
 			if r.Msg != nil && r.Msg.String() == a.value {
 				tx.RemoveRuleByID(r.ID_)
 			}
 		}
 	case ctlRuleRemoveByTag:
-		rules := tx.WAF.Rules.GetRules()
-		for _, r := range rules {
-			if utils.InSlice(a.value, r.Tags_) {
-				tx.RemoveRuleByID(r.ID_)
-			}
+		// rampart: the rules by tag from an index, not a walk of every rule's tags
+		for _, id := range tx.WAF.Rules.IDsByTag(a.value) {
+			tx.RemoveRuleByID(id)
 		}
 
 	case ctlResponseBodyAccess:

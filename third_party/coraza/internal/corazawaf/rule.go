@@ -199,19 +199,24 @@ func (r *Rule) doEvaluate(logger debuglog.Logger, phase types.RulePhase, tx *Tra
 	logger.Debug().Msg("Evaluating rule")
 	defer logger.Debug().Msg("Finished rule evaluation")
 
-	ruleCol := tx.variables.rule
-	ruleCol.SetIndex("id", 0, r.LogID())
-	if r.Msg != nil {
-		// Expand the message using the current TX variables so that %{rule.msg} in setvar actions
-		// returns the fully expanded message, matching ModSecurity behavior.
-		ruleCol.SetIndex("msg", 0, r.Msg.Expand(tx))
+	// rampart: the RULE collection is filled only when something can read
+	// it (a RULE variable or a %{rule.*} macro was compiled), see
+	// third_party/PATCHES.md.
+	if macro.RuleCollectionRead() {
+		ruleCol := tx.variables.rule
+		ruleCol.SetIndex("id", 0, r.LogID())
+		if r.Msg != nil {
+			// Expand the message using the current TX variables so that %{rule.msg} in setvar actions
+			// returns the fully expanded message, matching ModSecurity behavior.
+			ruleCol.SetIndex("msg", 0, r.Msg.Expand(tx))
+		}
+		ruleCol.SetIndex("rev", 0, r.Rev_)
+		if r.LogData != nil {
+			// Same expansion for logdata, matching ModSecurity behavior for %{rule.logdata}.
+			ruleCol.SetIndex("logdata", 0, r.LogData.Expand(tx))
+		}
+		ruleCol.SetIndex("severity", 0, r.Severity_.String())
 	}
-	ruleCol.SetIndex("rev", 0, r.Rev_)
-	if r.LogData != nil {
-		// Same expansion for logdata, matching ModSecurity behavior for %{rule.logdata}.
-		ruleCol.SetIndex("logdata", 0, r.LogData.Expand(tx))
-	}
-	ruleCol.SetIndex("severity", 0, r.Severity_.String())
 	// SecMark and SecAction uses nil operator
 	if r.operator == nil {
 		logger.Debug().Msg("Forcing rule to match")
@@ -579,6 +584,9 @@ func newRuleVariableParams(v variables.RuleVariable, key string, re *regexp.Rege
 func (r *Rule) AddVariable(v variables.RuleVariable, key string, iscount bool) error {
 	if r == nil {
 		return fmt.Errorf("cannot add a variable to an undefined rule")
+	}
+	if v == variables.Rule {
+		macro.MarkRuleCollectionRead() // rampart: see third_party/PATCHES.md
 	}
 	var re *regexp.Regexp
 	if isRegex, rx := hasRegex(key); isRegex {

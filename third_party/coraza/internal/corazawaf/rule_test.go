@@ -250,6 +250,8 @@ func TestDisruptiveActionFromChainNotEvaluated(t *testing.T) {
 }
 
 func TestRuleDetailsTransferredToTransaction(t *testing.T) {
+	// rampart: Go code that reads the RULE collection says so first (third_party/PATCHES.md).
+	macro.MarkRuleCollectionRead()
 	r := NewRule()
 	r.ID_ = 0
 	r.ParentID_ = 1

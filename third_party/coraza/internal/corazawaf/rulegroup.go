@@ -5,6 +5,7 @@ package corazawaf
 
 import (
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/corazawaf/coraza/v3/internal/corazatypes"
@@ -20,6 +21,37 @@ import (
 type RuleGroup struct {
 	rules    []Rule
 	observer func(rule types.RuleMetadata)
+	// rampart: the IDs of the rules carrying each tag, in rule order,
+	// built on first use by ctl:ruleRemove*ByTag and dropped by every
+	// method that can change the rules (see third_party/PATCHES.md).
+	tagIndex atomic.Pointer[map[string][]int]
+}
+
+// IDsByTag returns the IDs of the rules that carry tag, in rule order:
+// the rules ctl:ruleRemoveByTag and ctl:ruleRemoveTargetByTag act on.
+// The slice is shared and must not be modified.
+func (rg *RuleGroup) IDsByTag(tag string) []int {
+	idx := rg.tagIndex.Load()
+	if idx == nil {
+		m := map[string][]int{}
+		for i := range rg.rules {
+			r := &rg.rules[i]
+			for j, t := range r.Tags_ {
+				if !utils.InSlice(t, r.Tags_[:j]) { // once per rule, as InSlice finds it once
+					m[t] = append(m[t], r.ID_)
+				}
+			}
+		}
+		idx = &m
+		rg.tagIndex.Store(idx)
+	}
+	return (*idx)[tag]
+}
+
+// RulesView returns the rules for reading only; unlike GetRules it does not
+// drop the tag index.
+func (rg *RuleGroup) RulesView() []Rule {
+	return rg.rules
 }
 
 // Add a rule to the collection
@@ -61,6 +93,7 @@ func (rg *RuleGroup) Add(rule *Rule) error {
 		}
 	}
 
+	rg.tagIndex.Store(nil)
 	rg.rules = append(rg.rules, *rule)
 
 	if rg.observer != nil {
@@ -77,11 +110,13 @@ func (rg *RuleGroup) SetObserver(observer func(rule types.RuleMetadata)) {
 
 // GetRules returns the slice of rules,
 func (rg *RuleGroup) GetRules() []Rule {
+	rg.tagIndex.Store(nil)
 	return rg.rules
 }
 
 // FindByID return a Rule with the requested Id
 func (rg *RuleGroup) FindByID(id int) *Rule {
+	rg.tagIndex.Store(nil)
 	for i, r := range rg.rules {
 		if r.ID_ == id {
 			return &rg.rules[i]
@@ -94,6 +129,7 @@ func (rg *RuleGroup) FindByID(id int) *Rule {
 // chain starter (HasChain=true). Called when a chain-member parse fails so the
 // partial chain is not left in the rule graph.
 func (rg *RuleGroup) DiscardPendingChain() {
+	rg.tagIndex.Store(nil)
 	last := len(rg.rules) - 1
 	if last >= 0 && rg.rules[last].HasChain {
 		rg.rules = rg.rules[:last]
@@ -102,6 +138,7 @@ func (rg *RuleGroup) DiscardPendingChain() {
 
 // DeleteByID removes a rule by its ID
 func (rg *RuleGroup) DeleteByID(id int) {
+	rg.tagIndex.Store(nil)
 	for i, r := range rg.rules {
 		if r.ID_ == id {
 			rg.rules = append(rg.rules[:i], rg.rules[i+1:]...)
@@ -112,6 +149,7 @@ func (rg *RuleGroup) DeleteByID(id int) {
 
 // DeleteByRange removes rules by their ID in a range
 func (rg *RuleGroup) DeleteByRange(start, end int) {
+	rg.tagIndex.Store(nil)
 	var kept []Rule
 	for _, r := range rg.rules {
 		if r.ID_ < start || r.ID_ > end {
@@ -123,6 +161,7 @@ func (rg *RuleGroup) DeleteByRange(start, end int) {
 
 // DeleteByMsg deletes rules with the given message.
 func (rg *RuleGroup) DeleteByMsg(msg string) {
+	rg.tagIndex.Store(nil)
 	var kept []Rule
 	for _, r := range rg.rules {
 		if r.Msg.String() != msg {
@@ -134,6 +173,7 @@ func (rg *RuleGroup) DeleteByMsg(msg string) {
 
 // DeleteByTag deletes rules with the given tag.
 func (rg *RuleGroup) DeleteByTag(tag string) {
+	rg.tagIndex.Store(nil)
 	var kept []Rule
 	for _, r := range rg.rules {
 		if !utils.InSlice(tag, r.Tags_) {

@@ -683,7 +683,10 @@ func (tx *Transaction) GetField(rv ruleVariableParams) []types.MatchData {
 	filteredCount := 0
 	for _, c := range matches {
 		isException := false
-		lkey := strings.ToLower(c.Key())
+		var lkey string
+		if len(rv.Exceptions) > 0 { // rampart: no key lowered when there is nothing to compare it with
+			lkey = strings.ToLower(c.Key())
+		}
 		for _, ex := range rv.Exceptions {
 			// KeyStr is only meaningful without KeyRx: a regex exception from ctl
 			// carries an empty KeyStr, which would otherwise match a key named "".

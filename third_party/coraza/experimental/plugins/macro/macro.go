@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/corazawaf/coraza/v3/collection"
 	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
@@ -19,6 +20,22 @@ type Macro interface {
 }
 
 var errEmptyData = errors.New("empty data")
+
+// ruleCollectionRead is set once a macro (%{rule.*}) or a rule variable
+// (RULE:*) that reads the RULE collection has been compiled in this
+// process. Until then nothing can observe the RULE collection, and rules
+// do not fill it (rampart's patch: every evaluated rule expanded its msg
+// and logdata into it, match or not; see third_party/PATCHES.md).
+var ruleCollectionRead atomic.Bool
+
+// MarkRuleCollectionRead records that the RULE collection is read: from
+// then on every evaluated rule fills it, as upstream Coraza always does.
+// Go code that reads the RULE collection through the transaction's
+// variables must call it before the first transaction.
+func MarkRuleCollectionRead() { ruleCollectionRead.Store(true) }
+
+// RuleCollectionRead reports whether MarkRuleCollectionRead was called.
+func RuleCollectionRead() bool { return ruleCollectionRead.Load() }
 
 func NewMacro(data string) (Macro, error) {
 	if len(data) == 0 {
@@ -130,6 +147,9 @@ func (m *macro) compile(input string) error {
 				v, err := variables.Parse(varName)
 				if err != nil {
 					return fmt.Errorf("unknown variable %q", varName)
+				}
+				if v == variables.Rule {
+					MarkRuleCollectionRead()
 				}
 				m.tokens = append(m.tokens, macroToken{
 					text:     currentToken.String(),

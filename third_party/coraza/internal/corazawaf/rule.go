@@ -72,6 +72,12 @@ type ruleVariableParams struct {
 
 	// A slice of key exceptions
 	Exceptions []ruleVariableException
+
+	// rampart: fieldID numbers the distinct (variable, key) pairs read from
+	// collections that hold the request and that no rule changes while a
+	// phase runs; GetField keeps their values for the rest of the phase.
+	// 0: not cached. See third_party/PATCHES.md.
+	fieldID int
 }
 
 type ruleTransformationParams struct {
@@ -574,7 +580,55 @@ func newRuleVariableParams(v variables.RuleVariable, key string, re *regexp.Rege
 		KeyStr:     key,
 		KeyRx:      re,
 		Exceptions: []ruleVariableException{},
+		fieldID:    fieldID(v, key, re),
 	}
+}
+
+// rampart: the numbering of ruleVariableParams.fieldID.
+type fieldIDKey struct {
+	variable variables.RuleVariable
+	key, rx  string
+}
+
+var (
+	fieldIDs     = map[fieldIDKey]int{}
+	fieldIDsLock sync.Mutex
+)
+
+// phaseStableVariable reports whether nothing a rule does (actions,
+// operators, captures, ctl) can change v's values while the rules of a
+// phase run: the request as Coraza parsed it before the phase.
+func phaseStableVariable(v variables.RuleVariable) bool {
+	switch v {
+	case variables.Args, variables.ArgsGet, variables.ArgsPost,
+		variables.ArgsNames, variables.ArgsGetNames, variables.ArgsPostNames,
+		variables.RequestHeaders, variables.RequestHeadersNames,
+		variables.RequestCookies, variables.RequestCookiesNames,
+		variables.Files, variables.FilesNames,
+		variables.RequestURI, variables.RequestURIRaw, variables.RequestFilename,
+		variables.RequestBasename, variables.QueryString, variables.RequestLine,
+		variables.RequestMethod, variables.RequestProtocol:
+		return true
+	}
+	return false
+}
+
+func fieldID(v variables.RuleVariable, key string, re *regexp.Regexp) int {
+	if !phaseStableVariable(v) {
+		return 0
+	}
+	k := fieldIDKey{variable: v, key: key}
+	if re != nil {
+		k.key, k.rx = "", re.String()
+	}
+	fieldIDsLock.Lock()
+	defer fieldIDsLock.Unlock()
+	id, ok := fieldIDs[k]
+	if !ok {
+		id = len(fieldIDs) + 1
+		fieldIDs[k] = id
+	}
+	return id
 }
 
 // AddVariable adds a variable to the rule

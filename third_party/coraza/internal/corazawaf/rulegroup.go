@@ -204,6 +204,10 @@ func (rg *RuleGroup) Eval(phase types.RulePhase, tx *Transaction) bool {
 	for k := range transformationCache {
 		delete(transformationCache, k)
 	}
+	// rampart: GetField keeps the request's values for this phase's rules
+	tx.fieldNext++
+	tx.fieldGen = tx.fieldNext
+	defer func() { tx.fieldGen = 0 }()
 RulesLoop:
 	for i := range rg.rules {
 		r := &rg.rules[i]

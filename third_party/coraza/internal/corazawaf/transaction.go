@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -137,6 +138,13 @@ type Transaction struct {
 	variables TransactionVariables
 
 	transformationCache map[transformationKey]transformationValue
+
+	// rampart: GetField's values by ruleVariableParams.fieldID, valid while
+	// fieldCache[id].gen == fieldGen; RuleGroup.Eval sets fieldGen to a new
+	// number for the rules of each phase and to 0 after them.
+	fieldCache []fieldCacheEntry
+	fieldGen   uint64
+	fieldNext  uint64
 }
 
 func (tx *Transaction) ID() string {
@@ -657,24 +665,39 @@ func (tx *Transaction) GetField(rv ruleVariableParams) []types.MatchData {
 	}
 
 	var matches []types.MatchData
-	// Now that we have access to the collection, we can apply the exceptions
-	switch {
-	case rv.KeyRx != nil:
-		if m, ok := col.(collection.Keyed); ok {
-			matches = m.FindRegex(rv.KeyRx)
-		} else {
-			// This should probably never happen, selectability is checked at parsing time
-			tx.debugLogger.Error().Str("collection", rv.Variable.Name()).Msg("attempted to use regex with non-selectable collection")
+	cached := rv.fieldID > 0 && tx.fieldGen != 0
+	if cached && rv.fieldID < len(tx.fieldCache) && tx.fieldCache[rv.fieldID].gen == tx.fieldGen {
+		matches = tx.fieldCache[rv.fieldID].values
+	} else {
+		// Now that we have access to the collection, we can apply the exceptions
+		switch {
+		case rv.KeyRx != nil:
+			if m, ok := col.(collection.Keyed); ok {
+				matches = m.FindRegex(rv.KeyRx)
+			} else {
+				// This should probably never happen, selectability is checked at parsing time
+				tx.debugLogger.Error().Str("collection", rv.Variable.Name()).Msg("attempted to use regex with non-selectable collection")
+			}
+		case rv.KeyStr != "":
+			if m, ok := col.(collection.Keyed); ok {
+				matches = m.FindString(rv.KeyStr)
+			} else {
+				// This should probably never happen, selectability is checked at parsing time
+				tx.debugLogger.Error().Str("collection", rv.Variable.Name()).Msg("attempted to use string with non-selectable collection")
+			}
+		default:
+			matches = col.FindAll()
 		}
-	case rv.KeyStr != "":
-		if m, ok := col.(collection.Keyed); ok {
-			matches = m.FindString(rv.KeyStr)
-		} else {
-			// This should probably never happen, selectability is checked at parsing time
-			tx.debugLogger.Error().Str("collection", rv.Variable.Name()).Msg("attempted to use string with non-selectable collection")
+		if cached {
+			if rv.fieldID >= len(tx.fieldCache) {
+				tx.fieldCache = append(tx.fieldCache, make([]fieldCacheEntry, rv.fieldID+1-len(tx.fieldCache))...)
+			}
+			tx.fieldCache[rv.fieldID] = fieldCacheEntry{gen: tx.fieldGen, values: matches}
 		}
-	default:
-		matches = col.FindAll()
+	}
+	if cached && len(rv.Exceptions) > 0 {
+		// the filter below works in place: not on the values kept for other rules
+		matches = slices.Clone(matches)
 	}
 
 	// in the most common scenario filteredMatches length will be
@@ -713,6 +736,12 @@ func (tx *Transaction) GetField(rv ruleVariableParams) []types.MatchData {
 		}
 	}
 	return matches
+}
+
+// fieldCacheEntry is one of Transaction.fieldCache's values (rampart).
+type fieldCacheEntry struct {
+	gen    uint64
+	values []types.MatchData
 }
 
 // RemoveRuleTargetByID removes the VARIABLE:KEY from the rule ID.
@@ -1736,6 +1765,9 @@ func (tx *Transaction) Close() error {
 	}
 
 	tx.variables.reset()
+	// rampart: the kept values point into this request; the slice is reused
+	clear(tx.fieldCache)
+	tx.fieldGen, tx.fieldNext = 0, 0
 	if err := tx.requestBodyBuffer.Reset(); err != nil {
 		errs = append(errs, fmt.Errorf("reseting request body buffer: %v", err))
 	}

@@ -49,7 +49,11 @@ workdir waf
 echo "# building rampart, origin and wraphandler" >&2
 go build -o "$W/rampart" ./cmd/rampart
 go build -o "$W/origin" ./bench/origin
-go build -o "$W/wraphandler" ./bench/waf/wraphandler
+# WrapHandler is stock Coraza: built without go.mod's replace of
+# github.com/corazawaf/coraza/v3 by rampart's patched copy (third_party/).
+sed '/^replace github.com\/corazawaf\/coraza\/v3 /d' go.mod >"$W/stock.mod"
+cp go.sum "$W/stock.sum"
+go build -modfile "$W/stock.mod" -o "$W/wraphandler" ./bench/waf/wraphandler
 if [ -n "$BASE_REV" ]; then
 	echo "# building rampart at $BASE_REV" >&2
 	mkdir "$W/base"

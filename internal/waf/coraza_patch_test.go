@@ -5,6 +5,9 @@ import (
 	"testing"
 
 	"github.com/corazawaf/coraza/v3"
+	"github.com/corazawaf/coraza/v3/experimental/plugins/macro"
+
+	"github.com/rampart-edge/rampart/internal/config"
 )
 
 // These tests pin the behaviour of the changes in third_party/coraza
@@ -131,6 +134,14 @@ SecRule ARGS "@rx evil" "id:16,phase:2,pass,nolog,tag:t4"
 // evaluated rule (the patched copy does once such a macro was compiled).
 // It runs last in its own WAF: the switch is per process.
 func TestCorazaRuleCollectionMacro(t *testing.T) {
+	if !macro.RuleCollectionRead() {
+		// The whole CRS with rampart's directives reads no RULE: its rules
+		// skip filling the collection (the point of the change).
+		phase(t, config.WAF{Mode: "block", Paranoia: 4})
+		if macro.RuleCollectionRead() {
+			t.Fatal("compiling the CRS switched the RULE collection on")
+		}
+	}
 	rules := `
 SecRule ARGS:a "@rx x" "id:1,phase:1,pass,nolog,msg:'hello %{ARGS.a}',logdata:'data %{MATCHED_VAR_NAME}',setvar:'tx.m=%{rule.msg}',setvar:'tx.d=%{rule.logdata}',setvar:'tx.i=%{rule.id}'"
 SecRule TX:m "@streq hello x" "id:2,phase:1,pass,nolog"

@@ -20,7 +20,8 @@
 # POST requests/s >= 10 (issue 16).
 #
 # It installs nothing: wrk, go and curl must be on PATH. Everything binds
-# to 127.0.0.1 ports 18580-18590 and is stopped on exit.
+# to 127.0.0.1 ports 18580-18591 (PORT_BASE moves them: PORT_BASE to
+# PORT_BASE+11) and is stopped on exit.
 #
 # Environment: DURATION (default 10s), ROUNDS (default 1), CONNS (wrk -c
 # for GETs, default 64), POST_CONNS (wrk -c for POSTs, default 4), THREADS
@@ -36,7 +37,8 @@ CONNS=${CONNS:-64}
 POST_CONNS=${POST_CONNS:-4}
 THREADS=${THREADS:-2}
 BASE_REV=${BASE_REV:-}
-ORIGIN_PORT=18580 RAMPART_PORT=18583 WRAP_PORT=18584 BASE_PORT=18585 ADMIN_PORT=18590 BASE_ADMIN_PORT=18591
+PORT_BASE=${PORT_BASE:-18580}
+ORIGIN_PORT=$PORT_BASE RAMPART_PORT=$((PORT_BASE + 3)) WRAP_PORT=$((PORT_BASE + 4)) BASE_PORT=$((PORT_BASE + 5)) ADMIN_PORT=$((PORT_BASE + 10)) BASE_ADMIN_PORT=$((PORT_BASE + 11))
 
 for tool in wrk go curl; do
 	command -v "$tool" >/dev/null || { echo "run.sh: $tool not found on PATH (install it first)" >&2; exit 1; }

@@ -19,6 +19,9 @@ FROM golang:${GO_VERSION}-bookworm AS build
 WORKDIR /src
 # Modules first, so that a source change does not download them again.
 COPY go.mod go.sum ./
+# go.mod replaces Coraza by the patched copy in third_party/coraza (see
+# third_party/PATCHES.md): its go.mod is part of the module graph.
+COPY third_party/coraza/go.mod third_party/coraza/go.sum ./third_party/coraza/
 RUN --mount=type=cache,target=/go/pkg/mod go mod download
 COPY . .
 ARG VERSION=""

@@ -20,13 +20,17 @@
 # POST requests/s >= 10 (issue 16).
 #
 # It installs nothing: wrk, go and curl must be on PATH. Everything binds
-# to 127.0.0.1 ports 18580-18590 and is stopped on exit.
+# to 127.0.0.1 ports 18580-18591 (PORT_BASE moves them: PORT_BASE to
+# PORT_BASE+11) and is stopped on exit.
 #
 # Environment: DURATION (default 10s), ROUNDS (default 1), CONNS (wrk -c
 # for GETs, default 64), POST_CONNS (wrk -c for POSTs, default 4), THREADS
 # (wrk -t, default 2), BASE_REV (a git revision: a second rampart built
 # from it serves block1's zone as setup "base1", for before/after figures
-# in one run; default none).
+# in one run; default none), KINDS (the workloads, default "get mix post").
+# After the medians it prints, for each ratio, the median of the
+# per-round ratios (each setup against the other in the same round),
+# steadier than the ratio of medians when the machine is shared.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -36,7 +40,9 @@ CONNS=${CONNS:-64}
 POST_CONNS=${POST_CONNS:-4}
 THREADS=${THREADS:-2}
 BASE_REV=${BASE_REV:-}
-ORIGIN_PORT=18580 RAMPART_PORT=18583 WRAP_PORT=18584 BASE_PORT=18585 ADMIN_PORT=18590 BASE_ADMIN_PORT=18591
+KINDS=${KINDS:-get mix post}
+PORT_BASE=${PORT_BASE:-18580}
+ORIGIN_PORT=$PORT_BASE RAMPART_PORT=$((PORT_BASE + 3)) WRAP_PORT=$((PORT_BASE + 4)) BASE_PORT=$((PORT_BASE + 5)) ADMIN_PORT=$((PORT_BASE + 10)) BASE_ADMIN_PORT=$((PORT_BASE + 11))
 
 for tool in wrk go curl; do
 	command -v "$tool" >/dev/null || { echo "run.sh: $tool not found on PATH (install it first)" >&2; exit 1; }
@@ -49,7 +55,11 @@ workdir waf
 echo "# building rampart, origin and wraphandler" >&2
 go build -o "$W/rampart" ./cmd/rampart
 go build -o "$W/origin" ./bench/origin
-go build -o "$W/wraphandler" ./bench/waf/wraphandler
+# WrapHandler is stock Coraza: built without go.mod's replace of
+# github.com/corazawaf/coraza/v3 by rampart's patched copy (third_party/).
+sed '/^replace github.com\/corazawaf\/coraza\/v3 /d' go.mod >"$W/stock.mod"
+cp go.sum "$W/stock.sum"
+go build -modfile "$W/stock.mod" -o "$W/wraphandler" ./bench/waf/wraphandler
 if [ -n "$BASE_REV" ]; then
 	echo "# building rampart at $BASE_REV" >&2
 	mkdir "$W/base"
@@ -145,7 +155,7 @@ RESULTS="$W/results.tsv"
 : >"$RESULTS"
 echo "# $(date -u +%FT%TZ) $(nproc) cores; wrk -t$THREADS -c$CONNS -d$DURATION; rounds $ROUNDS" >&2
 for round in $(seq "$ROUNDS"); do
-	for kind in get mix post; do
+	for kind in $KINDS; do
 		for s in "${SETUPS[@]}"; do
 			IFS=: read -r name port pid host <<<"$s"
 			# A 4 KiB POST costs the WAF tens of ms of CPU: 64
@@ -187,6 +197,7 @@ function median(list,    n, a, i, j, t) {
 	k = $1 SUBSEP $2
 	if (!(k in seen)) { seen[k] = 1; order[++n] = k }
 	rps[k] = rps[k] " " $4; p50[k] = p50[k] " " $5; p99[k] = p99[k] " " $6; cpu[k] = cpu[k] " " $7
+	rr[$1, $2, $3] = $4; rc[$1, $2, $3] = $7; if ($3 > rounds) rounds = $3
 	if ($8 != "0") bad[k] = bad[k] " r" $3 ":" $8
 }
 END {
@@ -202,5 +213,19 @@ END {
 		if (m[kind SUBSEP "wrap1"] > 0) printf "%-4s block1/wrap1 requests/s %.2fx, CPU per request %.2fx (target: requests/s >= 2x on benign GETs, >= 10x on 4 KiB POSTs)\n", kind, ratio(m[kind SUBSEP "block1"], m[kind SUBSEP "wrap1"]), ratio(c[kind SUBSEP "block1"], c[kind SUBSEP "wrap1"])
 		if (m[kind SUBSEP "base1"] > 0) printf "%-4s block1/base1 requests/s %.2fx, CPU per request %.2fx (this tree against BASE_REV)\n", kind, ratio(m[kind SUBSEP "block1"], m[kind SUBSEP "base1"]), ratio(c[kind SUBSEP "block1"], c[kind SUBSEP "base1"])
 		if (m[kind SUBSEP "base1"] > 0 && m[kind SUBSEP "wrap1"] > 0) printf "%-4s base1/wrap1 requests/s %.2fx, CPU per request %.2fx\n", kind, ratio(m[kind SUBSEP "base1"], m[kind SUBSEP "wrap1"]), ratio(c[kind SUBSEP "base1"], c[kind SUBSEP "wrap1"])
+	}
+	# medians of per-round ratios
+	for (q = 1; q <= 3; q++) {
+		kind = (q == 1) ? "get" : (q == 2) ? "mix" : "post"
+		for (b = 1; b <= 3; b++) {
+			other = (b == 1) ? "off" : (b == 2) ? "wrap1" : "base1"
+			lr = ""; lc = ""
+			for (r = 1; r <= rounds; r++) {
+				if (rr[kind, other, r] > 0 && rr[kind, "block1", r] != "") {
+					lr = lr " " ratio(rr[kind, "block1", r], rr[kind, other, r]); lc = lc " " ratio(rc[kind, "block1", r], rc[kind, other, r])
+				}
+			}
+			if (lr != "") printf "%-4s block1/%s per-round ratios, median: requests/s %.2fx, CPU per request %.2fx\n", kind, other, median(lr), median(lc)
+		}
 	}
 }' "$RESULTS"

@@ -6,13 +6,31 @@
 //
 // Recording is on the request path, so Record is allocation-free and
 // cheap: the zone is found without a lock (a sync.Map, whose reads write
-// nothing shared), and each zone has a ring of 1,440 minute buckets; a
-// request adds to the bucket of its minute under the bucket's own mutex
-// (the bucket is reset by the first request of a new minute). One lock
-// and plain adds cost two atomic operations per ring instead of one per
-// counter (nine), which on this 2-core machine was most of Record's time.
-// Reading (Series, Totals, the Flusher) copies the buckets it needs under
-// the same locks.
+// nothing shared), and each zone keeps its last Window (16) minutes open
+// in full buckets indexed by minute % Window; a request adds to the
+// bucket of its minute under the bucket's own mutex. One lock and plain
+// adds cost two atomic operations per zone instead of one per counter
+// (nine), which on this 2-core machine was most of Record's time.
+//
+// Memory follows what is recorded: the first request of a minute that
+// reuses a bucket packs the bucket's old minute into the zone's hour log
+// of that minute (25 per zone, allocated on first use, a slot's memory
+// reused a day later): a byte for the minute, a uvarint bitmap of the
+// non-zero counters and a varint of each, about 15 bytes for a minute of
+// one request (a full bucket is 232). A day of one request per minute
+// costs a zone about 26 KB, not the 336 KB of a ring of 1,440 buckets
+// (BenchmarkMemoryDay). Only that request may allocate (an hour log
+// growing), about once a minute per zone.
+//
+// Requests are counted in the minute they started, so a long one (a
+// WebSocket) adds to an older minute when it ends. A request for a minute
+// Window or more before the newest minute its zone recorded (older than
+// the open window) is dropped: the Flusher's Lookback (15) ignores such
+// minutes as well, so the memory and the shared store agree. The
+// all-zones sum applies the same rule with its own newest minute.
+//
+// Reading (Series, Totals, the Flusher) copies the open buckets it needs
+// under the same locks and decodes the hour logs under the zone's lock.
 //
 // The rollups are per node. A Flusher (flush.go) writes each node's
 // minutes to the control-plane store (every 10 s, an upsert of the running
@@ -207,15 +225,9 @@ func (z *zone) record(m int64, r *Request, class, lat int, us int64) {
 	}
 	b := &z.open[m%Window]
 	b.mu.Lock()
-	if b.minute != m {
-		if b.minute > m {
-			b.mu.Unlock()
-			return // the slot holds a newer minute: m is older than the window
-		}
-		z.pack(b.minute, &b.c)
-		b.minute, b.c = m, counts{}
-		for n := z.newest.Load(); n < m && !z.newest.CompareAndSwap(n, m); n = z.newest.Load() {
-		}
+	if b.minute != m && !z.roll(b, m) {
+		b.mu.Unlock()
+		return // the slot holds a newer minute: m is older than the window
 	}
 	c := &b.c
 	c[cRequests]++
@@ -230,6 +242,20 @@ func (z *zone) record(m int64, r *Request, class, lat int, us int64) {
 		c[cOutcome+int(r.Outcome)]++
 	}
 	b.mu.Unlock()
+}
+
+// roll reuses bucket b (its mutex held) for minute m, packing the minute
+// it held, unless that minute is newer than m (then it reports false).
+// It is apart from record, whose hot path it would slow down.
+func (z *zone) roll(b *bucket, m int64) bool {
+	if b.minute > m {
+		return false
+	}
+	z.pack(b.minute, &b.c)
+	b.minute, b.c = m, counts{}
+	for n := z.newest.Load(); n < m && !z.newest.CompareAndSwap(n, m); n = z.newest.Load() {
+	}
+	return true
 }
 
 // pack appends minute m's counters to its hour log (called with the

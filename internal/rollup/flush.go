@@ -38,7 +38,8 @@ type Flusher struct {
 	Every time.Duration
 	// Lookback is how many minutes before the current one each flush
 	// looks at again: requests are counted in the minute they started,
-	// so a long one adds to an older minute when it ends (default 15).
+	// so a long one adds to an older minute when it ends (default 15, at
+	// most Window-1: the store keeps no older minute open).
 	Lookback int
 	// PruneEvery is how often the rows older than a day are deleted
 	// (default 5 min; every node prunes, the deletes are idempotent).
@@ -130,7 +131,7 @@ func (f *Flusher) Flush(ctx context.Context) (int, error) {
 	if lookback <= 0 {
 		lookback = 15
 	}
-	lookback = min(lookback, Minutes-1)
+	lookback = min(lookback, Window-1)
 	end := f.now().Unix() / 60
 	s := f.Store
 	type named struct {
@@ -145,7 +146,7 @@ func (f *Flusher) Flush(ctx context.Context) (int, error) {
 	for _, nz := range zs {
 		tens := int64(-1) // the last ten-minute group written for this zone
 		for m := end - int64(lookback); m <= end; m++ {
-			b := &nz.z.buckets[m%Minutes]
+			b := &nz.z.open[m%Window]
 			var p Point
 			if !b.read(m, &p) {
 				continue
@@ -158,12 +159,10 @@ func (f *Flusher) Flush(ctx context.Context) (int, error) {
 			marks = append(marks, pending{b, m, sum})
 			if g := m - m%10; g != tens {
 				// The minute's ten-minute group changed with it: written
-				// again whole, from the ring.
+				// again whole, from the open buckets and the hour logs.
 				tens = g
 				var t Point
-				for k := g; k < g+10; k++ {
-					nz.z.buckets[k%Minutes].read(k, &t)
-				}
+				nz.z.readRange(g, g+9, func(_ int64, c *counts) { t.add(c) })
 				r := t.row(f.Node, nz.name, g)
 				r.Span = store.SpanTenMinutes
 				rows = append(rows, r)

@@ -42,7 +42,8 @@ func TestFlush(t *testing.T) {
 	db := openSQLite(t)
 	now := time.Date(2026, 12, 7, 10, 30, 20, 0, time.UTC)
 	s := New(0, 10)
-	for i := range 40 {
+	for j := range 40 {
+		i := 39 - j // oldest first: a request older than the open window is dropped
 		at := now.Add(-time.Duration(i) * 30 * time.Second)
 		s.Record(Request{Zone: "a.example", Time: at, Status: 200, Bytes: 1000, CacheHit: i%2 == 0, Latency: 20 * time.Millisecond})
 	}

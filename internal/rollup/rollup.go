@@ -6,13 +6,31 @@
 //
 // Recording is on the request path, so Record is allocation-free and
 // cheap: the zone is found without a lock (a sync.Map, whose reads write
-// nothing shared), and each zone has a ring of 1,440 minute buckets; a
-// request adds to the bucket of its minute under the bucket's own mutex
-// (the bucket is reset by the first request of a new minute). One lock
-// and plain adds cost two atomic operations per ring instead of one per
-// counter (nine), which on this 2-core machine was most of Record's time.
-// Reading (Series, Totals, the Flusher) copies the buckets it needs under
-// the same locks.
+// nothing shared), and each zone keeps its last Window (16) minutes open
+// in full buckets indexed by minute % Window; a request adds to the
+// bucket of its minute under the bucket's own mutex. One lock and plain
+// adds cost two atomic operations per zone instead of one per counter
+// (nine), which on this 2-core machine was most of Record's time.
+//
+// Memory follows what is recorded: the first request of a minute that
+// reuses a bucket packs the bucket's old minute into the zone's hour log
+// of that minute (25 per zone, allocated on first use, a slot's memory
+// reused a day later): a byte for the minute, a uvarint bitmap of the
+// non-zero counters and a varint of each, about 15 bytes for a minute of
+// one request (a full bucket is 232). A day of one request per minute
+// costs a zone about 26 KB, not the 336 KB of a ring of 1,440 buckets
+// (BenchmarkMemoryDay). Only that request may allocate (an hour log
+// growing), about once a minute per zone.
+//
+// Requests are counted in the minute they started, so a long one (a
+// WebSocket) adds to an older minute when it ends. A request for a minute
+// Window or more before the newest minute its zone recorded (older than
+// the open window) is dropped: the Flusher's Lookback (15) ignores such
+// minutes as well, so the memory and the shared store agree. The
+// all-zones sum applies the same rule with its own newest minute.
+//
+// Reading (Series, Totals, the Flusher) copies the open buckets it needs
+// under the same locks and decodes the hour logs under the zone's lock.
 //
 // The rollups are per node. A Flusher (flush.go) writes each node's
 // minutes to the control-plane store (every 10 s, an upsert of the running
@@ -23,6 +41,7 @@ package rollup
 
 import (
 	"cmp"
+	"encoding/binary"
 	"slices"
 	"strings"
 	"sync"
@@ -66,7 +85,32 @@ var latencyBounds = [...]time.Duration{
 // numLatency is the number of latency buckets (the last is unbounded).
 const numLatency = len(latencyBounds) + 1
 
-// bucket holds one minute of one zone.
+// Window is how many minutes each zone keeps open, in full mutable
+// buckets indexed by minute % Window: at least the Flusher's Lookback
+// (15) and the current minute. Older minutes are packed into the zone's
+// hour logs.
+const Window = 16
+
+// hourSlots is how many hour logs each zone keeps: a day of minutes
+// spans 25 hours, and a slot is reused 25 hours later.
+const hourSlots = 25
+
+// The counters of a minute, indexes into counts.
+const (
+	cRequests = 0
+	cBytes    = 1
+	cStatus   = 2 // 6: index = status/100 (0 for other)
+	cCacheHit = cStatus + 6
+	cLatSum   = cCacheHit + 1 // microseconds
+	cLatency  = cLatSum + 1   // numLatency
+	cOutcome  = cLatency + numLatency
+	nCounters = cOutcome + 5
+)
+
+// counts are a minute's counters.
+type counts [nCounters]int64
+
+// bucket holds one open minute of one zone.
 type bucket struct {
 	mu     sync.Mutex // guards minute and c
 	minute int64      // unix minute this bucket counts; 0 = empty
@@ -79,20 +123,25 @@ type bucket struct {
 	flushedSum    atomic.Int64
 }
 
-// counts are a bucket's counters.
-type counts struct {
-	requests int64
-	bytes    int64
-	status   [6]int64 // index = status/100 (0 for other)
-	cacheHit int64
-	latSum   int64 // microseconds
-	latency  [numLatency]int64
-	outcome  [5]int64
+// hourLog is the closed minutes of one hour of one zone, packed one
+// after the other: per minute a byte (the minute in the hour), a uvarint
+// bitmap of its non-zero counters and a varint of each of them.
+type hourLog struct {
+	hour int64 // unix hour; 0 = empty
+	data []byte
 }
 
-// zone is the ring of one zone.
+// zone is the rollup of one zone (or of every zone): its open minutes and
+// its closed ones.
 type zone struct {
-	buckets [Minutes]bucket
+	open [Window]bucket
+	// newest is the newest minute recorded; a request for a minute
+	// Window or more before it is dropped.
+	newest atomic.Int64
+	// mu guards hours; taken under a bucket's mutex when it packs its
+	// minute (never the other way round).
+	mu    sync.Mutex
+	hours [hourSlots]hourLog
 }
 
 // Store is the in-memory rollup store. It is safe for concurrent use.
@@ -171,24 +220,121 @@ func (s *Store) Record(r Request) {
 }
 
 func (z *zone) record(m int64, r *Request, class, lat int, us int64) {
-	b := &z.buckets[m%Minutes]
+	if m <= z.newest.Load()-Window {
+		return // older than the open window
+	}
+	b := &z.open[m%Window]
 	b.mu.Lock()
-	if b.minute != m {
-		b.minute, b.c = m, counts{}
+	if b.minute != m && !z.roll(b, m) {
+		b.mu.Unlock()
+		return // the slot holds a newer minute: m is older than the window
 	}
 	c := &b.c
-	c.requests++
-	c.bytes += r.Bytes
-	c.status[class]++
+	c[cRequests]++
+	c[cBytes] += r.Bytes
+	c[cStatus+class]++
 	if r.CacheHit {
-		c.cacheHit++
+		c[cCacheHit]++
 	}
-	c.latSum += us
-	c.latency[lat]++
-	if int(r.Outcome) < len(c.outcome) {
-		c.outcome[r.Outcome]++
+	c[cLatSum] += us
+	c[cLatency+lat]++
+	if int(r.Outcome) < 5 {
+		c[cOutcome+int(r.Outcome)]++
 	}
 	b.mu.Unlock()
+}
+
+// roll reuses bucket b (its mutex held) for minute m, packing the minute
+// it held, unless that minute is newer than m (then it reports false).
+// It is apart from record, whose hot path it would slow down.
+func (z *zone) roll(b *bucket, m int64) bool {
+	if b.minute > m {
+		return false
+	}
+	z.pack(b.minute, &b.c)
+	b.minute, b.c = m, counts{}
+	for n := z.newest.Load(); n < m && !z.newest.CompareAndSwap(n, m); n = z.newest.Load() {
+	}
+	return true
+}
+
+// pack appends minute m's counters to its hour log (called with the
+// bucket's mutex held, when the bucket is reused for a newer minute). A
+// slot holding an older hour is emptied for m's hour, its memory kept; a
+// minute whose slot holds a newer hour is more than a day old and dropped.
+func (z *zone) pack(m int64, c *counts) {
+	if m <= 0 {
+		return
+	}
+	var bits uint64
+	for i, v := range c {
+		if v != 0 {
+			bits |= 1 << i
+		}
+	}
+	if bits == 0 {
+		return
+	}
+	h := m / 60
+	z.mu.Lock()
+	l := &z.hours[h%hourSlots]
+	if l.hour != h {
+		if l.hour > h {
+			z.mu.Unlock()
+			return
+		}
+		l.hour, l.data = h, l.data[:0]
+	}
+	l.data = append(l.data, byte(m%60))
+	l.data = binary.AppendUvarint(l.data, bits)
+	for i, v := range c {
+		if bits&(1<<i) != 0 {
+			l.data = binary.AppendVarint(l.data, v)
+		}
+	}
+	z.mu.Unlock()
+}
+
+// readRange calls add with the counters of every minute in [first, end]
+// the zone recorded, in no order, each minute once: the open buckets
+// first, then the hour logs, skipping the minutes read open (a minute
+// read open and packed since is in both).
+func (z *zone) readRange(first, end int64, add func(m int64, c *counts)) {
+	var seen [Window]int64
+	for i := range z.open {
+		b := &z.open[i]
+		b.mu.Lock()
+		if b.minute >= first && b.minute <= end {
+			seen[i] = b.minute
+			add(b.minute, &b.c)
+		}
+		b.mu.Unlock()
+	}
+	var c counts
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	for h := first / 60; h <= end/60; h++ {
+		l := &z.hours[h%hourSlots]
+		if l.hour != h {
+			continue
+		}
+		d := l.data
+		for len(d) > 0 {
+			m := h*60 + int64(d[0])
+			bits, n := binary.Uvarint(d[1:])
+			d = d[1+n:]
+			for i := range c {
+				c[i] = 0
+				if bits&(1<<i) != 0 {
+					c[i], n = binary.Varint(d)
+					d = d[n:]
+				}
+			}
+			if m >= first && m <= end && seen[m%Window] != m {
+				add(m, &c)
+			}
+		}
+	}
 }
 
 // read adds the bucket to p if it counts minute m, and reports whether it
@@ -199,22 +345,26 @@ func (b *bucket) read(m int64, p *Point) bool {
 	if b.minute != m {
 		return false
 	}
-	c := &b.c
-	p.Requests += c.requests
-	p.Bytes += c.bytes
-	for i := range p.Status {
-		p.Status[i] += c.status[i]
-	}
-	p.CacheHits += c.cacheHit
-	p.LatencySum += c.latSum
-	for i := range p.Latency {
-		p.Latency[i] += c.latency[i]
-	}
-	p.RateLimited += c.outcome[RateLimited]
-	p.Challenged += c.outcome[Challenged]
-	p.WAFBlocked += c.outcome[WAFBlocked]
-	p.Legal += c.outcome[Legal]
+	p.add(&b.c)
 	return true
+}
+
+// add adds a minute's counters to p.
+func (p *Point) add(c *counts) {
+	p.Requests += c[cRequests]
+	p.Bytes += c[cBytes]
+	for i := range p.Status {
+		p.Status[i] += c[cStatus+i]
+	}
+	p.CacheHits += c[cCacheHit]
+	p.LatencySum += c[cLatSum]
+	for i := range p.Latency {
+		p.Latency[i] += c[cLatency+i]
+	}
+	p.RateLimited += c[cOutcome+int(RateLimited)]
+	p.Challenged += c[cOutcome+int(Challenged)]
+	p.WAFBlocked += c[cOutcome+int(WAFBlocked)]
+	p.Legal += c[cOutcome+int(Legal)]
 }
 
 // Point is one minute (or a sum of minutes) of traffic.
@@ -319,13 +469,10 @@ func (s *Store) Series(zoneName string, now time.Time, n, step int) []Point {
 	first := end - int64(n) + 1
 	out := make([]Point, 0, (n+step-1)/step)
 	for m := first; m <= end; m += int64(step) {
-		p := Point{Minute: time.Unix(m*60, 0).UTC()}
-		for k := m; k < m+int64(step) && k <= end; k++ {
-			for _, z := range zs {
-				z.buckets[k%Minutes].read(k, &p)
-			}
-		}
-		out = append(out, p)
+		out = append(out, Point{Minute: time.Unix(m*60, 0).UTC()})
+	}
+	for _, z := range zs {
+		z.readRange(first, end, func(m int64, c *counts) { out[(m-first)/int64(step)].add(c) })
 	}
 	return out
 }

@@ -9,7 +9,8 @@ import (
 func TestRecordAndSeries(t *testing.T) {
 	s := New(0, 10)
 	now := time.Date(2026, 12, 7, 10, 30, 20, 0, time.UTC)
-	for i := range 120 {
+	for j := range 120 {
+		i := 119 - j // oldest first: a request older than the open window is dropped
 		at := now.Add(-time.Duration(i) * 30 * time.Second)
 		s.Record(Request{Zone: "a.example", Time: at, Status: 200, Bytes: 1000, CacheHit: i%2 == 0, Latency: 20 * time.Millisecond})
 	}

@@ -185,7 +185,7 @@ func TestBrowserEventsTwoNodes(t *testing.T) {
 	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancelTimeout()
 	if err := chromedp.Do(ctx, chromedp.Navigate(b.srv.URL+"/dashboard/signin?next=/dashboard/events"), chromedp.WaitVisible("#token"),
-		chromedp.SendKeys("#token", tok), chromedp.Submit("#token"), chromedp.WaitVisible("main")); err != nil {
+		chromedp.SendKeys("#token", tok), chromedp.Submit("#token"), chromedp.WaitVisible("form.signout")); err != nil {
 		t.Fatalf("signing in: %v", err)
 	}
 	if err := chromedp.Do(ctx, chromedp.Navigate(b.srv.URL+"/dashboard/events"), chromedp.WaitVisible("table.wide")); err != nil {

@@ -99,17 +99,22 @@ func (f *Flusher) Run(ctx context.Context) {
 		if _, err := f.FlushEvents(fctx); err != nil && ctx.Err() == nil {
 			log.Warn("flushing the security events (kept in the node's sample, tried again)", "error", err)
 		}
+		cancel()
 		if now := f.now(); now.Sub(lastPrune) >= pruneEvery {
+			// Pruning has a deadline of its own, at least a minute: a
+			// day of rows deleted at once may take longer than a flush
+			// interval, and a prune cut short every time never ends.
+			pctx, cancel := context.WithTimeout(ctx, max(every, time.Minute))
 			// A day and the ten minutes a ten-minute group may reach back.
-			if _, err := f.Sink.PruneTraffic(fctx, now.Unix()/60-Minutes-10); err != nil && ctx.Err() == nil {
+			if _, err := f.Sink.PruneTraffic(pctx, now.Unix()/60-Minutes-10); err != nil && ctx.Err() == nil {
 				log.Warn("pruning the traffic rollups", "error", err)
-			} else if _, err := f.Sink.PruneSecurityEvents(fctx, now.Add(-EventRetention), EventsPerZone); err != nil && ctx.Err() == nil {
+			} else if _, err := f.Sink.PruneSecurityEvents(pctx, now.Add(-EventRetention), EventsPerZone); err != nil && ctx.Err() == nil {
 				log.Warn("pruning the security events", "error", err)
 			} else {
 				lastPrune = now
 			}
+			cancel()
 		}
-		cancel()
 	}
 }
 

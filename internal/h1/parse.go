@@ -134,8 +134,10 @@ type parsedHead struct {
 
 // parseHead parses a head read by readHead into r (whose other fields the
 // caller sets) with net/http's rules, plus the stricter ones listed at the
-// error variables. Header values are substrings of head.
-func parseHead(head string, r *http.Request, ph *parsedHead) error {
+// error variables. Header values are substrings of head. A non-nil r.URL
+// is storage for the URL of a plain origin-form target; strs, when long
+// enough, backs the header value slices.
+func parseHead(head string, r *http.Request, ph *parsedHead, strs []string) error {
 	lineEnd := strings.Index(head, "\r\n")
 	line := head[:lineEnd]
 	method, rest, ok1 := strings.Cut(line, " ")
@@ -161,7 +163,7 @@ func parseHead(head string, r *http.Request, ph *parsedHead) error {
 			return errVersionNotSup
 		}
 	}
-	u, err := parseTarget(method, uri)
+	u, err := parseTarget(method, uri, r.URL)
 	if err != nil {
 		return err
 	}
@@ -177,8 +179,7 @@ func parseHead(head string, r *http.Request, ph *parsedHead) error {
 		return errTooManyFields
 	}
 	h := make(http.Header, n)
-	var strs []string
-	if n > 0 {
+	if n > len(strs) {
 		strs = make([]string, n)
 	}
 	for pos < len(head)-2 {
@@ -315,32 +316,36 @@ var chunkedTE = []string{"chunked"}
 
 // parseTarget parses the request target as net/http does
 // (url.ParseRequestURI, CONNECT's authority form), with a fast path for
-// plain origin-form paths that gives the same URL.
-func parseTarget(method, uri string) (*url.URL, error) {
-	if fast, ok := fastPath(uri); ok {
-		return fast, nil
+// plain origin-form paths that gives the same URL, stored in u when u is
+// not nil.
+func parseTarget(method, uri string, u *url.URL) (*url.URL, error) {
+	if u == nil {
+		u = new(url.URL)
+	}
+	if fastPath(uri, u) {
+		return u, nil
 	}
 	rawurl := uri
 	justAuthority := method == http.MethodConnect && !strings.HasPrefix(rawurl, "/")
 	if justAuthority {
 		rawurl = "http://" + rawurl
 	}
-	u, err := url.ParseRequestURI(rawurl)
+	pu, err := url.ParseRequestURI(rawurl)
 	if err != nil {
 		return nil, errURL
 	}
 	if justAuthority {
-		u.Scheme = ""
+		pu.Scheme = ""
 	}
-	return u, nil
+	return pu, nil
 }
 
 // fastPath parses "/path?query" where the path holds only bytes that
 // url.ParseRequestURI keeps as they are (no escapes) and the query only
-// visible ASCII.
-func fastPath(uri string) (*url.URL, bool) {
+// visible ASCII, into *u (set only when it reports true).
+func fastPath(uri string, u *url.URL) bool {
 	if len(uri) == 0 || uri[0] != '/' {
-		return nil, false
+		return false
 	}
 	q := -1
 	for i := 0; i < len(uri); i++ {
@@ -350,24 +355,24 @@ func fastPath(uri string) (*url.URL, bool) {
 			break
 		}
 		if !plainPathByte(c) {
-			return nil, false
+			return false
 		}
 	}
 	if q < 0 {
-		return &url.URL{Path: uri}, true
+		*u = url.URL{Path: uri}
+		return true
 	}
 	for i := q + 1; i < len(uri); i++ {
 		if c := uri[i]; c <= ' ' || c >= 0x7f {
-			return nil, false
+			return false
 		}
 	}
-	u := &url.URL{Path: uri[:q], RawQuery: uri[q+1:]}
-	if q == len(uri)-1 {
-		u.ForceQuery = true
-	} else if strings.IndexByte(u.RawQuery, '?') >= 0 && strings.HasSuffix(u.RawQuery, "?") {
-		return nil, false
+	query := uri[q+1:]
+	if q != len(uri)-1 && strings.IndexByte(query, '?') >= 0 && strings.HasSuffix(query, "?") {
+		return false
 	}
-	return u, true
+	*u = url.URL{Path: uri[:q], RawQuery: query, ForceQuery: q == len(uri)-1}
+	return true
 }
 
 func plainPathByte(c byte) bool {

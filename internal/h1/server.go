@@ -347,8 +347,9 @@ type conn struct {
 	state      atomic.Uint64 // ConnState<<56 | unix seconds of the change
 	hijackedV  atomic.Bool
 	reqStart   atomic.Int64 // unix nanoseconds, 0 between requests
-	cmu        sync.Mutex   // guards cancel
+	cmu        sync.Mutex   // guards cancel and rctx
 	cancel     context.CancelFunc
+	rctx       *reqContext
 	wmu        sync.Mutex // serializes writes (100 Continue vs the response)
 	werr       error
 	rdl, wdl   time.Time // the deadlines last set
@@ -405,7 +406,20 @@ func (c *conn) cancelRequest() {
 	if c.cancel != nil {
 		c.cancel()
 	}
+	if c.rctx != nil {
+		c.rctx.cancel()
+	}
 	c.cmu.Unlock()
+}
+
+// endRequest cancels a request's context: rctx, or cancel when the base
+// context can be cancelled.
+func endRequest(rctx *reqContext, cancel context.CancelFunc) {
+	if rctx != nil {
+		rctx.cancel()
+	} else {
+		cancel()
+	}
 }
 
 // setReadDeadline makes reads fail no earlier than d after now and no later
@@ -510,6 +524,10 @@ func (c *conn) serve() {
 	// response whose body copy failed (panic(http.ErrAbortHandler), so the
 	// client sees a truncated body as truncated) only when one is there.
 	base = context.WithValue(base, http.ServerContextKey, serverMarker)
+	// A base that can be cancelled (a BaseContext with a deadline or a
+	// cancel) gets context.WithCancel per request, which propagates it;
+	// otherwise the request's own reqContext does, allocated with it.
+	baseCancels := base.Done() != nil
 	limit := s.headLimit()
 	first := true
 	onBlock := func() { c.setReadDeadline(time.Now(), s.readHeaderTimeout()) }
@@ -557,15 +575,27 @@ func (c *conn) serve() {
 		if !c.activate(start.Unix()) {
 			return
 		}
-		ctx, cancel := context.WithCancel(base)
-		rctx := ctx
-		if s.RequestContext != nil {
-			rctx = s.RequestContext(ctx)
+		rq := &request{}
+		var (
+			ctx    context.Context
+			cancel context.CancelFunc
+			rc     *reqContext
+		)
+		if baseCancels {
+			ctx, cancel = context.WithCancel(base)
+		} else {
+			rc = &rq.ctx
+			rc.Context = base
+			ctx = rc
 		}
-		r := emptyRequest.WithContext(rctx)
+		if s.RequestContext != nil {
+			ctx = s.RequestContext(ctx)
+		}
+		r := rq.newRequest(ctx)
+		r.URL = &rq.u
 		var ph parsedHead
-		if err := parseHead(head, r, &ph); err != nil {
-			cancel()
+		if err := parseHead(head, r, &ph, rq.strs[:]); err != nil {
+			endRequest(rc, cancel)
 			c.refuse(err)
 			return
 		}
@@ -589,13 +619,13 @@ func (c *conn) serve() {
 					b.cont = c.writeContinue
 				}
 			} else {
-				cancel()
+				endRequest(rc, cancel)
 				c.writeSimple(http.StatusExpectationFailed, "")
 				return
 			}
 		}
 		c.cmu.Lock()
-		c.cancel = cancel
+		c.cancel, c.rctx = cancel, rc
 		c.cmu.Unlock()
 		c.reqStart.Store(start.UnixNano())
 
@@ -603,14 +633,14 @@ func (c *conn) serve() {
 
 		c.reqStart.Store(0)
 		if c.hijacked() {
-			cancel()
+			endRequest(rc, cancel)
 			return
 		}
 		w.finish()
 		c.cmu.Lock()
-		c.cancel = nil
+		c.cancel, c.rctx = nil, nil
 		c.cmu.Unlock()
-		cancel()
+		endRequest(rc, cancel)
 		if c.werr != nil || w.closeAfter || s.shuttingDown() {
 			if c.werr == nil && b != nil && !b.ended() {
 				// Unread request bytes: let the client read the answer

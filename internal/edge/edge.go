@@ -314,6 +314,9 @@ func (s *Server) acquireRoutes() *Routes {
 type requestState struct {
 	info reqctx.Info
 	id   [1]string
+	// idBuf holds the bytes of info.ID (idGenerator.NextIn): the state is
+	// never reused, so the id string may point into it.
+	idBuf [idLen]byte
 	// claimed is set by the ServeHTTP that uses the state, so that a
 	// state found in a context is never used twice.
 	claimed bool
@@ -329,11 +332,14 @@ type stateContext struct {
 	st requestState
 }
 
-// Value returns the request's state for stateKey and defers to the parent
-// for every other key.
+// Value returns the request's state for stateKey, its reqctx.Info for
+// reqctx's key, and defers to the parent for every other key.
 func (c *stateContext) Value(k any) any {
 	if _, ok := k.(stateKey); ok {
 		return &c.st
+	}
+	if reqctx.IsKey(k) {
+		return &c.st.info
 	}
 	return c.Context.Value(k)
 }
@@ -343,8 +349,7 @@ func (c *stateContext) Value(k any) any {
 // so ServeHTTP needs no Request.WithContext (a copy of the request) for
 // requests served by h1.
 func newRequestContext(ctx context.Context) context.Context {
-	c := &stateContext{Context: ctx}
-	return reqctx.With(c, &c.st.info)
+	return &stateContext{Context: ctx}
 }
 
 // ServeHTTP runs the request path (see the package comment).
@@ -361,7 +366,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		st = &requestState{}
 	}
 	st.claimed = true
-	st.info = reqctx.Info{ID: s.ids.Next(), Start: time.Now(), TLS: r.TLS != nil, Target: r.RequestURI}
+	st.info = reqctx.Info{ID: s.ids.NextIn(&st.idBuf), Start: time.Now(), TLS: r.TLS != nil, Target: r.RequestURI}
 	info := &st.info
 	st.id[0] = info.ID
 	info.ClientIP, info.PeerTrusted = ClientIP(r.RemoteAddr, r.Header, rt.TrustedProxies)

@@ -18,6 +18,10 @@
 // goroutine in the poller (1.9 reads per keep-alive request instead of
 // 1.1 under load).
 //
+// The response header map is the connection's: cleared after each
+// response and reused for the next, so a handler must not keep it once it
+// returns (net/http's rule for the ResponseWriter itself).
+//
 // The response is buffered: a handler's status, headers and up to 8 KiB of
 // body go out in one write, with a Content-Length, when the handler
 // returns; a longer body written whole in one Write with the handler's
@@ -649,7 +653,15 @@ func (c *conn) serve() {
 			}
 			return
 		}
-		w.req, w.body, w.header = nil, nil, nil
+		w.req, w.body = nil, nil
+		// The header map serves the connection's next response: cleared,
+		// it keeps its storage (one allocation less per request), unless
+		// it grew large.
+		if len(w.header) > maxReusedHeader {
+			w.header = nil
+		} else {
+			clear(w.header)
+		}
 		// The request's start second: the time of an idle state is only
 		// read for new connections (closeIdle).
 		c.state.Store(uint64(http.StateIdle)<<56 | uint64(start.Unix()))
@@ -658,6 +670,10 @@ func (c *conn) serve() {
 		}
 	}
 }
+
+// maxReusedHeader bounds the fields of a response header map kept for the
+// connection's next response.
+const maxReusedHeader = 32
 
 // emptyRequest is copied by WithContext into each new request, which sets
 // the request's context without a second allocation.

@@ -38,7 +38,7 @@ func TestReadHead(t *testing.T) {
 				t.Fatal(err)
 			}
 			h := http.Header{}
-			m, _, err := readHead(bufio.NewReader(bytes.NewReader(data)), h, false)
+			m, _, err := readHead(bufio.NewReader(bytes.NewReader(data)), h, false, nil)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)
@@ -81,7 +81,7 @@ func FuzzReadHead(f *testing.F) {
 	f.Add([]byte("HTTP/1.1 200\r\nContent-Length: 18446744073709551616\r\n\r\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		h := http.Header{}
-		m, _, err := readHead(bufio.NewReader(bytes.NewReader(data)), h, false)
+		m, _, err := readHead(bufio.NewReader(bytes.NewReader(data)), h, false, nil)
 		if err != nil {
 			if len(h) != 0 {
 				t.Fatalf("a failed parse changed the header: %v", h)

@@ -42,5 +42,9 @@ func (s *Server) newH1(connState func(net.Conn, http.ConnState)) *h1.Server {
 		ConnState:         connState,
 		Logger:            s.log,
 		RequestContext:    newRequestContext,
+		// Nothing on the request path keeps r.Header past the request:
+		// the cache's background refresh and httputil.ReverseProxy work
+		// on Clone's deep copies, and logs and rollups take strings.
+		ReuseRequestHeader: true,
 	}
 }

@@ -136,8 +136,9 @@ type parsedHead struct {
 // caller sets) with net/http's rules, plus the stricter ones listed at the
 // error variables. Header values are substrings of head. A non-nil r.URL
 // is storage for the URL of a plain origin-form target; strs, when long
-// enough, backs the header value slices.
-func parseHead(head string, r *http.Request, ph *parsedHead, strs []string) error {
+// enough, backs the header value slices; h, when not nil, is an empty map
+// to hold the header.
+func parseHead(head string, r *http.Request, ph *parsedHead, strs []string, h http.Header) error {
 	lineEnd := strings.Index(head, "\r\n")
 	line := head[:lineEnd]
 	method, rest, ok1 := strings.Cut(line, " ")
@@ -178,7 +179,9 @@ func parseHead(head string, r *http.Request, ph *parsedHead, strs []string) erro
 	if n > maxHeaderCount {
 		return errTooManyFields
 	}
-	h := make(http.Header, n)
+	if h == nil {
+		h = make(http.Header, n)
+	}
 	if n > len(strs) {
 		strs = make([]string, n)
 	}

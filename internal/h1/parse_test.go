@@ -23,7 +23,7 @@ func parseBytes(raw string, limit int) (*http.Request, *parsedHead, error) {
 	}
 	r := new(http.Request)
 	var ph parsedHead
-	if err := parseHead(head, r, &ph, nil); err != nil {
+	if err := parseHead(head, r, &ph, nil, nil); err != nil {
 		return nil, nil, err
 	}
 	return r, &ph, nil

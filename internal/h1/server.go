@@ -95,6 +95,12 @@ type Server struct {
 	// without the copy of the request that Request.WithContext makes. The
 	// returned context must be derived from the one given.
 	RequestContext func(ctx context.Context) context.Context
+	// ReuseRequestHeader lets a connection clear a request's header map
+	// after the handler returns and parse its next request into it (two
+	// allocations less per request). Set it only when the handler keeps
+	// no reference to r.Header, nor to a Request sharing it (WithContext's
+	// copies do; Clone's do not), once it returns.
+	ReuseRequestHeader bool
 
 	mu         sync.Mutex
 	listeners  map[*net.Listener]struct{}
@@ -359,6 +365,7 @@ type conn struct {
 	rdl, wdl   time.Time // the deadlines last set
 	lastMethod string
 	w          response
+	hdr        http.Header // an empty header map to reuse (ReuseRequestHeader)
 }
 
 var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4<<10) }}
@@ -598,7 +605,12 @@ func (c *conn) serve() {
 		r := rq.newRequest(ctx)
 		r.URL = &rq.u
 		var ph parsedHead
-		if err := parseHead(head, r, &ph, rq.strs[:]); err != nil {
+		hdr := c.hdr
+		c.hdr = nil
+		if hdr == nil && s.ReuseRequestHeader {
+			hdr = make(http.Header, 8)
+		}
+		if err := parseHead(head, r, &ph, rq.strs[:], hdr); err != nil {
 			endRequest(rc, cancel)
 			c.refuse(err)
 			return
@@ -654,6 +666,10 @@ func (c *conn) serve() {
 			return
 		}
 		w.req, w.body = nil, nil
+		if hdr != nil && len(hdr) <= maxReusedHeader {
+			clear(hdr)
+			c.hdr = hdr
+		}
 		// The header map serves the connection's next response: cleared,
 		// it keeps its storage (one allocation less per request), unless
 		// it grew large.

@@ -46,6 +46,7 @@ import (
 
 	"github.com/rampart-edge/rampart/internal/accesslog"
 	"github.com/rampart-edge/rampart/internal/config"
+	"github.com/rampart-edge/rampart/internal/h1"
 	"github.com/rampart-edge/rampart/internal/inflight"
 	"github.com/rampart-edge/rampart/internal/metrics"
 	"github.com/rampart-edge/rampart/internal/reqctx"
@@ -322,8 +323,8 @@ type requestState struct {
 	claimed bool
 }
 
-// stateKey is the context key of the *requestState that newRequestContext
-// puts in a request's context.
+// stateKey is the context key of the *requestState that h1's requests
+// (newH1Request) and newRequestContext carry.
 type stateKey struct{}
 
 // stateContext is a request context carrying its requestState inline.
@@ -344,10 +345,37 @@ func (c *stateContext) Value(k any) any {
 	return c.Context.Value(k)
 }
 
-// newRequestContext is internal/h1's RequestContext hook: the request is
-// created with its requestState and reqctx.Info already in its context,
-// so ServeHTTP needs no Request.WithContext (a copy of the request) for
-// requests served by h1.
+// h1Request is a request's memory on internal/h1: h1's Request (the
+// *http.Request, its URL and context) and the edge's requestState, in one
+// allocation. The request's context answers stateKey and reqctx's key
+// with the state (ContextValue).
+type h1Request struct {
+	h1.Request
+	st requestState
+}
+
+// newH1Request is internal/h1's NewRequest hook.
+func newH1Request() *h1.Request {
+	q := &h1Request{}
+	q.SetContextValues(q)
+	return &q.Request
+}
+
+// ContextValue returns the request's state for stateKey and its
+// reqctx.Info for reqctx's key.
+func (q *h1Request) ContextValue(k any) (any, bool) {
+	if _, ok := k.(stateKey); ok {
+		return &q.st, true
+	}
+	if reqctx.IsKey(k) {
+		return &q.st.info, true
+	}
+	return nil, false
+}
+
+// newRequestContext puts a new request state in ctx, as h1's requests
+// carry one (newH1Request): a request made with it needs no
+// Request.WithContext (a copy of the request) in ServeHTTP.
 func newRequestContext(ctx context.Context) context.Context {
 	return &stateContext{Context: ctx}
 }

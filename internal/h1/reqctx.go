@@ -10,14 +10,41 @@ import (
 	"unsafe"
 )
 
-// request is the one allocation of a request on the fast path: the
+// Request is the one allocation of a request on the fast path: the
 // *http.Request, its URL, its context and the backing array of the first
 // header value slices. It is never reused: a handler may keep any of it.
-type request struct {
+// A Server's NewRequest hook allocates it inside a larger struct holding
+// the handler's own per-request state, which SetContextValues makes
+// visible in the request's context.
+type Request struct {
 	r    http.Request
 	u    url.URL
 	ctx  reqContext
 	strs [8]string
+}
+
+// ContextValuer answers a request context's Value for the keys it knows,
+// before the context's parent is asked.
+type ContextValuer interface {
+	ContextValue(key any) (any, bool)
+}
+
+// SetContextValues makes v answer the Value of the request's context
+// first. Call it in the NewRequest hook.
+func (rq *Request) SetContextValues(v ContextValuer) { rq.ctx.vals = v }
+
+// valuesContext adds a ContextValuer to a context (when the request's
+// context is context.WithCancel's).
+type valuesContext struct {
+	context.Context
+	vals ContextValuer
+}
+
+func (c *valuesContext) Value(k any) any {
+	if v, ok := c.vals.ContextValue(k); ok {
+		return v
+	}
+	return c.Context.Value(k)
 }
 
 // reqContext is a request's context when the server's base context cannot
@@ -27,6 +54,7 @@ type request struct {
 // so contexts derived from it need no goroutine.
 type reqContext struct {
 	context.Context // the parent: values and deadline
+	vals            ContextValuer
 
 	canceled atomic.Bool
 	mu       sync.Mutex
@@ -65,6 +93,15 @@ func (c *reqContext) Err() error {
 }
 
 func (c *reqContext) String() string { return "h1.requestContext" }
+
+func (c *reqContext) Value(k any) any {
+	if c.vals != nil {
+		if v, ok := c.vals.ContextValue(k); ok {
+			return v
+		}
+	}
+	return c.Context.Value(k)
+}
 
 // AfterFunc arranges for f to run in its own goroutine once c is
 // cancelled; stop unregisters it (the context package's afterFuncer).
@@ -127,7 +164,7 @@ var requestCtxOffset = func() uintptr {
 }()
 
 // newRequest returns rq's request with context ctx.
-func (rq *request) newRequest(ctx context.Context) *http.Request {
+func (rq *Request) newRequest(ctx context.Context) *http.Request {
 	if requestCtxOffset == ^uintptr(0) {
 		return emptyRequest.WithContext(ctx)
 	}

@@ -95,6 +95,10 @@ type Server struct {
 	// without the copy of the request that Request.WithContext makes. The
 	// returned context must be derived from the one given.
 	RequestContext func(ctx context.Context) context.Context
+	// NewRequest, if set, returns a new zero Request for each request,
+	// usually a field of the handler's per-request state allocated with
+	// it (see Request.SetContextValues); nil allocates a bare Request.
+	NewRequest func() *Request
 	// ReuseRequestHeader lets a connection clear a request's header map
 	// after the handler returns and parse its next request into it (two
 	// allocations less per request). Set it only when the handler keeps
@@ -586,7 +590,12 @@ func (c *conn) serve() {
 		if !c.activate(start.Unix()) {
 			return
 		}
-		rq := &request{}
+		var rq *Request
+		if s.NewRequest != nil {
+			rq = s.NewRequest()
+		} else {
+			rq = &Request{}
+		}
 		var (
 			ctx    context.Context
 			cancel context.CancelFunc
@@ -594,6 +603,9 @@ func (c *conn) serve() {
 		)
 		if baseCancels {
 			ctx, cancel = context.WithCancel(base)
+			if rq.ctx.vals != nil {
+				ctx = &valuesContext{ctx, rq.ctx.vals}
+			}
 		} else {
 			rc = &rq.ctx
 			rc.Context = base

@@ -120,6 +120,7 @@ func TestRequestContext(t *testing.T) {
 		errIn     error
 		doneIn    bool
 		derived   context.Context
+		cancel    context.CancelFunc
 		afterRan  chan struct{}
 		stopped   bool
 		stoppedOK bool
@@ -135,7 +136,7 @@ func TestRequestContext(t *testing.T) {
 		default:
 		}
 		before := runtime.NumGoroutine()
-		out.derived, _ = context.WithCancel(ctx)
+		out.derived, out.cancel = context.WithCancel(ctx)
 		if n := runtime.NumGoroutine(); n > before {
 			t.Errorf("WithCancel of the request context started %d goroutines", n-before)
 		}
@@ -172,6 +173,7 @@ func TestRequestContext(t *testing.T) {
 	if !errors.Is(out.ctx.Err(), context.Canceled) || !errors.Is(out.derived.Err(), context.Canceled) {
 		t.Fatalf("after the request: Err %v, derived %v", out.ctx.Err(), out.derived.Err())
 	}
+	out.cancel()
 	if context.Cause(out.ctx) != context.Canceled {
 		t.Errorf("Cause %v", context.Cause(out.ctx))
 	}

@@ -103,8 +103,10 @@ func (c *reqContext) Value(k any) any {
 	return c.Context.Value(k)
 }
 
-// AfterFunc arranges for f to run in its own goroutine once c is
-// cancelled; stop unregisters it (the context package's afterFuncer).
+// AfterFunc arranges for f to run once c is cancelled (in the goroutine
+// that cancels it, or in its own when c is cancelled already); stop
+// unregisters it. It is the context package's afterFuncer hook, which
+// contexts derived from c use instead of a goroutine each.
 func (c *reqContext) AfterFunc(f func()) (stop func() bool) {
 	c.mu.Lock()
 	if c.canceled.Load() {
@@ -130,7 +132,7 @@ func (c *reqContext) AfterFunc(f func()) (stop func() bool) {
 }
 
 // cancel cancels c (once): Err turns context.Canceled, Done closes and
-// the AfterFunc functions start.
+// the AfterFunc functions run.
 func (c *reqContext) cancel() {
 	if c.canceled.Load() {
 		return
@@ -147,8 +149,12 @@ func (c *reqContext) cancel() {
 	afters := c.afters
 	c.afters = nil
 	c.mu.Unlock()
+	// As a cancelCtx cancels its children: at once, in this goroutine.
+	// The functions are the context package's (propagateCancel's child
+	// cancel; context.AfterFunc starts the user's function in its own
+	// goroutine).
 	for _, a := range afters {
-		go a.f()
+		a.f()
 	}
 }
 

@@ -62,7 +62,7 @@ func benchServe(b *testing.B, traffic *rollup.Store) {
 // head is the same every time, so its values are shared (proxy's
 // headValues).
 func TestProxiedGETAllocs(t *testing.T) {
-	if testing.Short() {
+	if testing.Short() || raceOn {
 		t.Skip("counts allocations over loopback connections")
 	}
 	p, err := proxy.New(config.Zone{Host: "alloc.test", Origins: []string{benchnet.RawOrigin(t)}}, proxy.Options{})

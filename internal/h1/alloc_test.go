@@ -19,7 +19,7 @@ import (
 // with ReuseRequestHeader, the Request (with its URL, context and header
 // slices) and the head's string; without, the header map's two more.
 func TestKeepAliveAllocs(t *testing.T) {
-	if testing.Short() {
+	if testing.Short() || raceOn {
 		t.Skip("counts allocations over a loopback connection")
 	}
 	body := make([]byte, 1024)

@@ -185,6 +185,11 @@ func parseHead(head string, r *http.Request, ph *parsedHead, strs []string, h ht
 	if n > len(strs) {
 		strs = make([]string, n)
 	}
+	var (
+		seen      uint8 // the seen* flags
+		host      string
+		hostCount int
+	)
 	for pos < len(head)-2 {
 		e := strings.Index(head[pos:], "\r\n") + pos
 		line := head[pos:e]
@@ -209,6 +214,30 @@ func parseHead(head string, r *http.Request, ph *parsedHead, strs []string, h ht
 			}
 		}
 		ck := canonicalKey(key)
+		switch ck {
+		// The fields checked after the loop: noted here, so that those
+		// absent cost no lookup. Host stays out of the map.
+		case "Host":
+			if hostCount == 0 {
+				host = v
+			}
+			hostCount++
+			continue
+		case "Pragma":
+			seen |= seenPragma
+		case "Cache-Control":
+			seen |= seenCacheControl
+		case "Connection":
+			seen |= seenConnection
+		case "Transfer-Encoding":
+			seen |= seenTE
+		case "Content-Length":
+			seen |= seenCL
+		case "Trailer":
+			seen |= seenTrailer
+		case "Expect":
+			seen |= seenExpect
+		}
 		if vv, ok := h[ck]; ok {
 			h[ck] = append(vv, v)
 		} else {
@@ -219,30 +248,31 @@ func parseHead(head string, r *http.Request, ph *parsedHead, strs []string, h ht
 	}
 	r.Header = h
 
-	hosts, haveHost := h["Host"]
-	if len(hosts) > 1 {
+	if hostCount > 1 {
 		return errTooManyHosts
 	}
-	if minor >= 1 && (!haveHost || len(hosts) == 0) && method != http.MethodConnect {
+	if minor >= 1 && hostCount == 0 && method != http.MethodConnect {
 		return errMissingHost
 	}
-	if len(hosts) == 1 && !httpguts.ValidHostHeader(hosts[0]) {
+	if hostCount == 1 && !httpguts.ValidHostHeader(host) {
 		return errBadHost
 	}
 	r.Host = u.Host
-	if r.Host == "" && len(hosts) == 1 {
-		r.Host = hosts[0]
+	if r.Host == "" && hostCount == 1 {
+		r.Host = host
 	}
-	delete(h, "Host")
 
 	// fixPragmaCacheControl, as net/http.
-	if hp, ok := h["Pragma"]; ok && len(hp) > 0 && hp[0] == "no-cache" {
-		if _, ok := h["Cache-Control"]; !ok {
+	if seen&seenPragma != 0 && seen&seenCacheControl == 0 {
+		if hp := h["Pragma"]; len(hp) > 0 && hp[0] == "no-cache" {
 			h["Cache-Control"] = []string{"no-cache"}
 		}
 	}
 
-	conn := h["Connection"]
+	var conn []string
+	if seen&seenConnection != 0 {
+		conn = h["Connection"]
+	}
 	if minor == 0 {
 		r.Close = httpguts.HeaderValuesContainsToken(conn, "close") || !httpguts.HeaderValuesContainsToken(conn, "keep-alive")
 		ph.wants10KeepAlive = !r.Close
@@ -250,6 +280,9 @@ func parseHead(head string, r *http.Request, ph *parsedHead, strs []string, h ht
 		r.Close = httpguts.HeaderValuesContainsToken(conn, "close")
 	}
 
+	if seen&(seenTE|seenCL|seenTrailer|seenExpect) == 0 {
+		return nil
+	}
 	// Framing: Transfer-Encoding, then Content-Length.
 	if te, ok := h["Transfer-Encoding"]; ok {
 		delete(h, "Transfer-Encoding")
@@ -316,6 +349,17 @@ func parseHead(head string, r *http.Request, ph *parsedHead, strs []string, h ht
 }
 
 var chunkedTE = []string{"chunked"}
+
+// Flags of parseHead's fields.
+const (
+	seenPragma = 1 << iota
+	seenCacheControl
+	seenConnection
+	seenTE
+	seenCL
+	seenTrailer
+	seenExpect
+)
 
 // parseTarget parses the request target as net/http does
 // (url.ParseRequestURI, CONNECT's authority form), with a fast path for

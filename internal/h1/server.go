@@ -5,7 +5,13 @@
 // One goroutine per connection reads request heads from a 4 KiB buffered
 // reader and parses them into a new *http.Request and http.Header per
 // request (header values are substrings of one string per request head;
-// handlers may keep both). There is no background read per request: a
+// handlers may keep both, unless Server.ReuseRequestHeader lets the
+// connection reuse the header map). The request, its URL, its context (a
+// cancel context whose Done channel is made on first use) and its first
+// header value slices are one allocation (Request), which a NewRequest
+// hook may embed in the handler's own per-request state; with that and
+// ReuseRequestHeader a keep-alive GET costs two allocations, the Request
+// and the head's string. There is no background read per request: a
 // per-server watcher peeks (MSG_PEEK, non-blocking) every 100 ms at
 // connections whose request has run longer than 100 ms and cancels the
 // request's context when the client has closed its side or reset. Deadlines

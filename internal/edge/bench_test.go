@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"bufio"
 	"context"
 	"net"
 	"testing"
@@ -51,4 +52,61 @@ func benchServe(b *testing.B, traffic *rollup.Store) {
 	}()
 	req := []byte("GET /1k HTTP/1.1\r\nHost: bench.test\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n")
 	benchnet.KeepAliveLoad(b, ln.Addr().String(), req)
+}
+
+// TestProxiedGETAllocs counts the allocations of one proxied keep-alive
+// GET through the edge (h1, request id, client IP, routes, metrics) and
+// the zone's proxy to a local origin, client and origin included (they
+// allocate nothing): h1's Request allocated with the edge's request state
+// (newH1Request) and the request head's string. The origin's response
+// head is the same every time, so its values are shared (proxy's
+// headValues).
+func TestProxiedGETAllocs(t *testing.T) {
+	if testing.Short() || raceOn {
+		t.Skip("counts allocations over loopback connections")
+	}
+	p, err := proxy.New(config.Zone{Host: "alloc.test", Origins: []string{benchnet.RawOrigin(t)}}, proxy.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Start()
+	defer p.Close()
+	reg := metrics.New()
+	z := &Zone{Name: "alloc.test", Handler: p, Metrics: reg.Zone("alloc.test")}
+	s := New(Options{Timeouts: config.Default().Timeouts, Metrics: reg})
+	s.SetRoutes(&Routes{Lookup: mapLookup(map[string]*Zone{"alloc.test": z})})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ln, "http", nil) }()
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+		<-done
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	br := bufio.NewReader(c)
+	req := []byte("GET /1k HTTP/1.1\r\nHost: alloc.test\r\nUser-Agent: test\r\nAccept: */*\r\n\r\n")
+	get := func() {
+		if _, err := c.Write(req); err != nil {
+			t.Fatal(err)
+		}
+		if err := benchnet.ReadResponse(br); err != nil {
+			t.Fatal(err)
+		}
+	}
+	get()
+	n := testing.AllocsPerRun(300, get)
+	t.Logf("%v allocations per proxied request", n)
+	if n > 2 {
+		t.Errorf("%v allocations per proxied request, want at most 2", n)
+	}
 }

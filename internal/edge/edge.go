@@ -46,6 +46,7 @@ import (
 
 	"github.com/rampart-edge/rampart/internal/accesslog"
 	"github.com/rampart-edge/rampart/internal/config"
+	"github.com/rampart-edge/rampart/internal/h1"
 	"github.com/rampart-edge/rampart/internal/inflight"
 	"github.com/rampart-edge/rampart/internal/metrics"
 	"github.com/rampart-edge/rampart/internal/reqctx"
@@ -314,13 +315,16 @@ func (s *Server) acquireRoutes() *Routes {
 type requestState struct {
 	info reqctx.Info
 	id   [1]string
+	// idBuf holds the bytes of info.ID (idGenerator.NextIn): the state is
+	// never reused, so the id string may point into it.
+	idBuf [idLen]byte
 	// claimed is set by the ServeHTTP that uses the state, so that a
 	// state found in a context is never used twice.
 	claimed bool
 }
 
-// stateKey is the context key of the *requestState that newRequestContext
-// puts in a request's context.
+// stateKey is the context key of the *requestState that h1's requests
+// (newH1Request) and newRequestContext carry.
 type stateKey struct{}
 
 // stateContext is a request context carrying its requestState inline.
@@ -329,22 +333,51 @@ type stateContext struct {
 	st requestState
 }
 
-// Value returns the request's state for stateKey and defers to the parent
-// for every other key.
+// Value returns the request's state for stateKey, its reqctx.Info for
+// reqctx's key, and defers to the parent for every other key.
 func (c *stateContext) Value(k any) any {
 	if _, ok := k.(stateKey); ok {
 		return &c.st
 	}
+	if reqctx.IsKey(k) {
+		return &c.st.info
+	}
 	return c.Context.Value(k)
 }
 
-// newRequestContext is internal/h1's RequestContext hook: the request is
-// created with its requestState and reqctx.Info already in its context,
-// so ServeHTTP needs no Request.WithContext (a copy of the request) for
-// requests served by h1.
+// h1Request is a request's memory on internal/h1: h1's Request (the
+// *http.Request, its URL and context) and the edge's requestState, in one
+// allocation. The request's context answers stateKey and reqctx's key
+// with the state (ContextValue).
+type h1Request struct {
+	h1.Request
+	st requestState
+}
+
+// newH1Request is internal/h1's NewRequest hook.
+func newH1Request() *h1.Request {
+	q := &h1Request{}
+	q.SetContextValues(q)
+	return &q.Request
+}
+
+// ContextValue returns the request's state for stateKey and its
+// reqctx.Info for reqctx's key.
+func (q *h1Request) ContextValue(k any) (any, bool) {
+	if _, ok := k.(stateKey); ok {
+		return &q.st, true
+	}
+	if reqctx.IsKey(k) {
+		return &q.st.info, true
+	}
+	return nil, false
+}
+
+// newRequestContext puts a new request state in ctx, as h1's requests
+// carry one (newH1Request): a request made with it needs no
+// Request.WithContext (a copy of the request) in ServeHTTP.
 func newRequestContext(ctx context.Context) context.Context {
-	c := &stateContext{Context: ctx}
-	return reqctx.With(c, &c.st.info)
+	return &stateContext{Context: ctx}
 }
 
 // ServeHTTP runs the request path (see the package comment).
@@ -361,7 +394,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		st = &requestState{}
 	}
 	st.claimed = true
-	st.info = reqctx.Info{ID: s.ids.Next(), Start: time.Now(), TLS: r.TLS != nil, Target: r.RequestURI}
+	st.info = reqctx.Info{ID: s.ids.NextIn(&st.idBuf), Start: time.Now(), TLS: r.TLS != nil, Target: r.RequestURI}
 	info := &st.info
 	st.id[0] = info.ID
 	info.ClientIP, info.PeerTrusted = ClientIP(r.RemoteAddr, r.Header, rt.TrustedProxies)

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"strconv"
 	"sync/atomic"
+	"unsafe"
 )
 
 // idGenerator makes request ids: a random per-process prefix, a dash, and
@@ -30,10 +31,23 @@ func newIDGenerator() *idGenerator {
 	return g
 }
 
+// idLen bounds the length of an id: the prefix and a uint64 in base 36.
+const idLen = 13 + 13
+
 // Next returns a new request id. It allocates only the returned string.
 func (g *idGenerator) Next() string {
-	var buf [13 + 13]byte
+	var buf [idLen]byte
+	return string(g.append(&buf))
+}
+
+// NextIn returns a new request id whose bytes are in *buf, without an
+// allocation: buf must never be written again while the id is in use.
+func (g *idGenerator) NextIn(buf *[idLen]byte) string {
+	b := g.append(buf)
+	return unsafe.String(&b[0], len(b))
+}
+
+func (g *idGenerator) append(buf *[idLen]byte) []byte {
 	b := append(buf[:0], g.prefix[:]...)
-	b = strconv.AppendUint(b, g.n.Add(1), 36)
-	return string(b)
+	return strconv.AppendUint(b, g.n.Add(1), 36)
 }

@@ -41,6 +41,10 @@ func (s *Server) newH1(connState func(net.Conn, http.ConnState)) *h1.Server {
 		MaxHeaderBytes:    t.MaxHeaderBytes,
 		ConnState:         connState,
 		Logger:            s.log,
-		RequestContext:    newRequestContext,
+		NewRequest:        newH1Request,
+		// Nothing on the request path keeps r.Header past the request:
+		// the cache's background refresh and httputil.ReverseProxy work
+		// on Clone's deep copies, and logs and rollups take strings.
+		ReuseRequestHeader: true,
 	}
 }

@@ -25,7 +25,7 @@ func FuzzConn(f *testing.F) {
 	}
 	s := &Server{
 		ReadHeaderTimeout: time.Second, ReadTimeout: time.Second, IdleTimeout: time.Second,
-		MaxHeaderBytes: 4096,
+		MaxHeaderBytes: 4096, ReuseRequestHeader: true,
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			b, _ := io.ReadAll(r.Body)
 			w.Header().Set("X-Len", string(rune('0'+len(b)%10)))

@@ -134,8 +134,11 @@ type parsedHead struct {
 
 // parseHead parses a head read by readHead into r (whose other fields the
 // caller sets) with net/http's rules, plus the stricter ones listed at the
-// error variables. Header values are substrings of head.
-func parseHead(head string, r *http.Request, ph *parsedHead) error {
+// error variables. Header values are substrings of head. A non-nil r.URL
+// is storage for the URL of a plain origin-form target; strs, when long
+// enough, backs the header value slices; h, when not nil, is an empty map
+// to hold the header.
+func parseHead(head string, r *http.Request, ph *parsedHead, strs []string, h http.Header) error {
 	lineEnd := strings.Index(head, "\r\n")
 	line := head[:lineEnd]
 	method, rest, ok1 := strings.Cut(line, " ")
@@ -161,7 +164,7 @@ func parseHead(head string, r *http.Request, ph *parsedHead) error {
 			return errVersionNotSup
 		}
 	}
-	u, err := parseTarget(method, uri)
+	u, err := parseTarget(method, uri, r.URL)
 	if err != nil {
 		return err
 	}
@@ -176,11 +179,17 @@ func parseHead(head string, r *http.Request, ph *parsedHead) error {
 	if n > maxHeaderCount {
 		return errTooManyFields
 	}
-	h := make(http.Header, n)
-	var strs []string
-	if n > 0 {
+	if h == nil {
+		h = make(http.Header, n)
+	}
+	if n > len(strs) {
 		strs = make([]string, n)
 	}
+	var (
+		seen      uint8 // the seen* flags
+		host      string
+		hostCount int
+	)
 	for pos < len(head)-2 {
 		e := strings.Index(head[pos:], "\r\n") + pos
 		line := head[pos:e]
@@ -205,6 +214,30 @@ func parseHead(head string, r *http.Request, ph *parsedHead) error {
 			}
 		}
 		ck := canonicalKey(key)
+		switch ck {
+		// The fields checked after the loop: noted here, so that those
+		// absent cost no lookup. Host stays out of the map.
+		case "Host":
+			if hostCount == 0 {
+				host = v
+			}
+			hostCount++
+			continue
+		case "Pragma":
+			seen |= seenPragma
+		case "Cache-Control":
+			seen |= seenCacheControl
+		case "Connection":
+			seen |= seenConnection
+		case "Transfer-Encoding":
+			seen |= seenTE
+		case "Content-Length":
+			seen |= seenCL
+		case "Trailer":
+			seen |= seenTrailer
+		case "Expect":
+			seen |= seenExpect
+		}
 		if vv, ok := h[ck]; ok {
 			h[ck] = append(vv, v)
 		} else {
@@ -215,30 +248,31 @@ func parseHead(head string, r *http.Request, ph *parsedHead) error {
 	}
 	r.Header = h
 
-	hosts, haveHost := h["Host"]
-	if len(hosts) > 1 {
+	if hostCount > 1 {
 		return errTooManyHosts
 	}
-	if minor >= 1 && (!haveHost || len(hosts) == 0) && method != http.MethodConnect {
+	if minor >= 1 && hostCount == 0 && method != http.MethodConnect {
 		return errMissingHost
 	}
-	if len(hosts) == 1 && !httpguts.ValidHostHeader(hosts[0]) {
+	if hostCount == 1 && !httpguts.ValidHostHeader(host) {
 		return errBadHost
 	}
 	r.Host = u.Host
-	if r.Host == "" && len(hosts) == 1 {
-		r.Host = hosts[0]
+	if r.Host == "" && hostCount == 1 {
+		r.Host = host
 	}
-	delete(h, "Host")
 
 	// fixPragmaCacheControl, as net/http.
-	if hp, ok := h["Pragma"]; ok && len(hp) > 0 && hp[0] == "no-cache" {
-		if _, ok := h["Cache-Control"]; !ok {
+	if seen&seenPragma != 0 && seen&seenCacheControl == 0 {
+		if hp := h["Pragma"]; len(hp) > 0 && hp[0] == "no-cache" {
 			h["Cache-Control"] = []string{"no-cache"}
 		}
 	}
 
-	conn := h["Connection"]
+	var conn []string
+	if seen&seenConnection != 0 {
+		conn = h["Connection"]
+	}
 	if minor == 0 {
 		r.Close = httpguts.HeaderValuesContainsToken(conn, "close") || !httpguts.HeaderValuesContainsToken(conn, "keep-alive")
 		ph.wants10KeepAlive = !r.Close
@@ -246,6 +280,9 @@ func parseHead(head string, r *http.Request, ph *parsedHead) error {
 		r.Close = httpguts.HeaderValuesContainsToken(conn, "close")
 	}
 
+	if seen&(seenTE|seenCL|seenTrailer|seenExpect) == 0 {
+		return nil
+	}
 	// Framing: Transfer-Encoding, then Content-Length.
 	if te, ok := h["Transfer-Encoding"]; ok {
 		delete(h, "Transfer-Encoding")
@@ -313,34 +350,49 @@ func parseHead(head string, r *http.Request, ph *parsedHead) error {
 
 var chunkedTE = []string{"chunked"}
 
+// Flags of parseHead's fields.
+const (
+	seenPragma = 1 << iota
+	seenCacheControl
+	seenConnection
+	seenTE
+	seenCL
+	seenTrailer
+	seenExpect
+)
+
 // parseTarget parses the request target as net/http does
 // (url.ParseRequestURI, CONNECT's authority form), with a fast path for
-// plain origin-form paths that gives the same URL.
-func parseTarget(method, uri string) (*url.URL, error) {
-	if fast, ok := fastPath(uri); ok {
-		return fast, nil
+// plain origin-form paths that gives the same URL, stored in u when u is
+// not nil.
+func parseTarget(method, uri string, u *url.URL) (*url.URL, error) {
+	if u == nil {
+		u = new(url.URL)
+	}
+	if fastPath(uri, u) {
+		return u, nil
 	}
 	rawurl := uri
 	justAuthority := method == http.MethodConnect && !strings.HasPrefix(rawurl, "/")
 	if justAuthority {
 		rawurl = "http://" + rawurl
 	}
-	u, err := url.ParseRequestURI(rawurl)
+	pu, err := url.ParseRequestURI(rawurl)
 	if err != nil {
 		return nil, errURL
 	}
 	if justAuthority {
-		u.Scheme = ""
+		pu.Scheme = ""
 	}
-	return u, nil
+	return pu, nil
 }
 
 // fastPath parses "/path?query" where the path holds only bytes that
 // url.ParseRequestURI keeps as they are (no escapes) and the query only
-// visible ASCII.
-func fastPath(uri string) (*url.URL, bool) {
+// visible ASCII, into *u (set only when it reports true).
+func fastPath(uri string, u *url.URL) bool {
 	if len(uri) == 0 || uri[0] != '/' {
-		return nil, false
+		return false
 	}
 	q := -1
 	for i := 0; i < len(uri); i++ {
@@ -350,24 +402,24 @@ func fastPath(uri string) (*url.URL, bool) {
 			break
 		}
 		if !plainPathByte(c) {
-			return nil, false
+			return false
 		}
 	}
 	if q < 0 {
-		return &url.URL{Path: uri}, true
+		*u = url.URL{Path: uri}
+		return true
 	}
 	for i := q + 1; i < len(uri); i++ {
 		if c := uri[i]; c <= ' ' || c >= 0x7f {
-			return nil, false
+			return false
 		}
 	}
-	u := &url.URL{Path: uri[:q], RawQuery: uri[q+1:]}
-	if q == len(uri)-1 {
-		u.ForceQuery = true
-	} else if strings.IndexByte(u.RawQuery, '?') >= 0 && strings.HasSuffix(u.RawQuery, "?") {
-		return nil, false
+	query := uri[q+1:]
+	if q != len(uri)-1 && strings.IndexByte(query, '?') >= 0 && strings.HasSuffix(query, "?") {
+		return false
 	}
-	return u, true
+	*u = url.URL{Path: uri[:q], RawQuery: query, ForceQuery: q == len(uri)-1}
+	return true
 }
 
 func plainPathByte(c byte) bool {

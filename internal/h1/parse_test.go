@@ -21,9 +21,13 @@ func parseBytes(raw string, limit int) (*http.Request, *parsedHead, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	r := new(http.Request)
+	// As the server calls it: URL storage, a header map emptied by clear
+	// (ReuseRequestHeader), a few value slots.
+	r := &http.Request{URL: new(url.URL)}
+	h := http.Header{"Stale": {"x"}}
+	clear(h)
 	var ph parsedHead
-	if err := parseHead(head, r, &ph); err != nil {
+	if err := parseHead(head, r, &ph, make([]string, 4), h); err != nil {
 		return nil, nil, err
 	}
 	return r, &ph, nil

@@ -88,9 +88,9 @@ type response struct {
 }
 
 func (w *response) reset(c *conn, r *http.Request, b *body, ph *parsedHead) {
-	snap := w.snap[:0]
+	snap, header := w.snap[:0], w.header
 	*w = response{c: c, req: r, body: b, isHEAD: r.Method == http.MethodHead, is11: r.ProtoMinor >= 1,
-		wants10KeepAlive: ph.wants10KeepAlive, contentLength: -1, snap: snap}
+		wants10KeepAlive: ph.wants10KeepAlive, contentLength: -1, snap: snap, header: header}
 	w.cw.w = w
 }
 

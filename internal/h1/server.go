@@ -5,7 +5,13 @@
 // One goroutine per connection reads request heads from a 4 KiB buffered
 // reader and parses them into a new *http.Request and http.Header per
 // request (header values are substrings of one string per request head;
-// handlers may keep both). There is no background read per request: a
+// handlers may keep both, unless Server.ReuseRequestHeader lets the
+// connection reuse the header map). The request, its URL, its context (a
+// cancel context whose Done channel is made on first use) and its first
+// header value slices are one allocation (Request), which a NewRequest
+// hook may embed in the handler's own per-request state; with that and
+// ReuseRequestHeader a keep-alive GET costs two allocations, the Request
+// and the head's string. There is no background read per request: a
 // per-server watcher peeks (MSG_PEEK, non-blocking) every 100 ms at
 // connections whose request has run longer than 100 ms and cancels the
 // request's context when the client has closed its side or reset. Deadlines
@@ -17,6 +23,10 @@
 // answer, and a read at once would mostly find nothing and park the
 // goroutine in the poller (1.9 reads per keep-alive request instead of
 // 1.1 under load).
+//
+// The response header map is the connection's: cleared after each
+// response and reused for the next, so a handler must not keep it once it
+// returns (net/http's rule for the ResponseWriter itself).
 //
 // The response is buffered: a handler's status, headers and up to 8 KiB of
 // body go out in one write, with a Content-Length, when the handler
@@ -91,6 +101,16 @@ type Server struct {
 	// without the copy of the request that Request.WithContext makes. The
 	// returned context must be derived from the one given.
 	RequestContext func(ctx context.Context) context.Context
+	// NewRequest, if set, returns a new zero Request for each request,
+	// usually a field of the handler's per-request state allocated with
+	// it (see Request.SetContextValues); nil allocates a bare Request.
+	NewRequest func() *Request
+	// ReuseRequestHeader lets a connection clear a request's header map
+	// after the handler returns and parse its next request into it (two
+	// allocations less per request). Set it only when the handler keeps
+	// no reference to r.Header, nor to a Request sharing it (WithContext's
+	// copies do; Clone's do not), once it returns.
+	ReuseRequestHeader bool
 
 	mu         sync.Mutex
 	listeners  map[*net.Listener]struct{}
@@ -347,13 +367,15 @@ type conn struct {
 	state      atomic.Uint64 // ConnState<<56 | unix seconds of the change
 	hijackedV  atomic.Bool
 	reqStart   atomic.Int64 // unix nanoseconds, 0 between requests
-	cmu        sync.Mutex   // guards cancel
+	cmu        sync.Mutex   // guards cancel and rctx
 	cancel     context.CancelFunc
+	rctx       *reqContext
 	wmu        sync.Mutex // serializes writes (100 Continue vs the response)
 	werr       error
 	rdl, wdl   time.Time // the deadlines last set
 	lastMethod string
 	w          response
+	hdr        http.Header // an empty header map to reuse (ReuseRequestHeader)
 }
 
 var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4<<10) }}
@@ -405,7 +427,20 @@ func (c *conn) cancelRequest() {
 	if c.cancel != nil {
 		c.cancel()
 	}
+	if c.rctx != nil {
+		c.rctx.cancel()
+	}
 	c.cmu.Unlock()
+}
+
+// endRequest cancels a request's context: rctx, or cancel when the base
+// context can be cancelled.
+func endRequest(rctx *reqContext, cancel context.CancelFunc) {
+	if rctx != nil {
+		rctx.cancel()
+	} else {
+		cancel()
+	}
 }
 
 // setReadDeadline makes reads fail no earlier than d after now and no later
@@ -510,6 +545,10 @@ func (c *conn) serve() {
 	// response whose body copy failed (panic(http.ErrAbortHandler), so the
 	// client sees a truncated body as truncated) only when one is there.
 	base = context.WithValue(base, http.ServerContextKey, serverMarker)
+	// A base that can be cancelled (a BaseContext with a deadline or a
+	// cancel) gets context.WithCancel per request, which propagates it;
+	// otherwise the request's own reqContext does, allocated with it.
+	baseCancels := base.Done() != nil
 	limit := s.headLimit()
 	first := true
 	onBlock := func() { c.setReadDeadline(time.Now(), s.readHeaderTimeout()) }
@@ -557,15 +596,40 @@ func (c *conn) serve() {
 		if !c.activate(start.Unix()) {
 			return
 		}
-		ctx, cancel := context.WithCancel(base)
-		rctx := ctx
-		if s.RequestContext != nil {
-			rctx = s.RequestContext(ctx)
+		var rq *Request
+		if s.NewRequest != nil {
+			rq = s.NewRequest()
+		} else {
+			rq = &Request{}
 		}
-		r := emptyRequest.WithContext(rctx)
+		var (
+			ctx    context.Context
+			cancel context.CancelFunc
+			rc     *reqContext
+		)
+		if baseCancels {
+			ctx, cancel = context.WithCancel(base)
+			if rq.ctx.vals != nil {
+				ctx = &valuesContext{ctx, rq.ctx.vals}
+			}
+		} else {
+			rc = &rq.ctx
+			rc.Context = base
+			ctx = rc
+		}
+		if s.RequestContext != nil {
+			ctx = s.RequestContext(ctx)
+		}
+		r := rq.newRequest(ctx)
+		r.URL = &rq.u
 		var ph parsedHead
-		if err := parseHead(head, r, &ph); err != nil {
-			cancel()
+		hdr := c.hdr
+		c.hdr = nil
+		if hdr == nil && s.ReuseRequestHeader {
+			hdr = make(http.Header, 8)
+		}
+		if err := parseHead(head, r, &ph, rq.strs[:], hdr); err != nil {
+			endRequest(rc, cancel)
 			c.refuse(err)
 			return
 		}
@@ -589,13 +653,13 @@ func (c *conn) serve() {
 					b.cont = c.writeContinue
 				}
 			} else {
-				cancel()
+				endRequest(rc, cancel)
 				c.writeSimple(http.StatusExpectationFailed, "")
 				return
 			}
 		}
 		c.cmu.Lock()
-		c.cancel = cancel
+		c.cancel, c.rctx = cancel, rc
 		c.cmu.Unlock()
 		c.reqStart.Store(start.UnixNano())
 
@@ -603,14 +667,14 @@ func (c *conn) serve() {
 
 		c.reqStart.Store(0)
 		if c.hijacked() {
-			cancel()
+			endRequest(rc, cancel)
 			return
 		}
 		w.finish()
 		c.cmu.Lock()
-		c.cancel = nil
+		c.cancel, c.rctx = nil, nil
 		c.cmu.Unlock()
-		cancel()
+		endRequest(rc, cancel)
 		if c.werr != nil || w.closeAfter || s.shuttingDown() {
 			if c.werr == nil && b != nil && !b.ended() {
 				// Unread request bytes: let the client read the answer
@@ -619,7 +683,19 @@ func (c *conn) serve() {
 			}
 			return
 		}
-		w.req, w.body, w.header = nil, nil, nil
+		w.req, w.body = nil, nil
+		if hdr != nil && len(hdr) <= maxReusedHeader {
+			clear(hdr)
+			c.hdr = hdr
+		}
+		// The header map serves the connection's next response: cleared,
+		// it keeps its storage (one allocation less per request), unless
+		// it grew large.
+		if len(w.header) > maxReusedHeader {
+			w.header = nil
+		} else {
+			clear(w.header)
+		}
 		// The request's start second: the time of an idle state is only
 		// read for new connections (closeIdle).
 		c.state.Store(uint64(http.StateIdle)<<56 | uint64(start.Unix()))
@@ -628,6 +704,10 @@ func (c *conn) serve() {
 		}
 	}
 }
+
+// maxReusedHeader bounds the fields of a response header map kept for the
+// connection's next response.
+const maxReusedHeader = 32
 
 // emptyRequest is copied by WithContext into each new request, which sets
 // the request's context without a second allocation.

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -116,7 +117,7 @@ func (p *Proxy) serveLean(o *origin, w http.ResponseWriter, r *http.Request, inf
 			if body != nil {
 				bw = startBodyWriter(c, body, r.ContentLength, p.timeouts.ResponseHeader)
 			}
-			m, got, err = readHead(c.br, h, r.Method == http.MethodHead)
+			m, got, err = readHead(c.br, h, r.Method == http.MethodHead, &c.last)
 			if bw != nil {
 				bw.headRead()
 			}
@@ -453,12 +454,14 @@ var requestSkip = func() map[string]int {
 
 // readHead reads a response head from br into h, skipping 1xx interim
 // responses. h is changed only when the whole head is valid. It reports
-// whether any byte was received.
-func readHead(br *bufio.Reader, h http.Header, isHead bool) (m respMeta, got bool, err error) {
+// whether any byte was received. last, if not nil, holds the values of
+// the connection's previous response head: a head with the same fields
+// and values (a static file's, within the Date's second) shares them.
+func readHead(br *bufio.Reader, h http.Header, isHead bool, last *headValues) (m respMeta, got bool, err error) {
 	total := 0
 	// The values of all headers are gathered in one buffer and become one
 	// string, so a response head costs two allocations plus its keys
-	// (none for common names).
+	// (none for common names), or none when last matches.
 	var (
 		pendArr [32]pendingHeader
 		pend    = pendArr[:0]
@@ -529,13 +532,19 @@ func readHead(br *bufio.Reader, h http.Header, isHead bool) (m respMeta, got boo
 		m.contentLength = -1
 	}
 	if len(pend) > 0 {
-		all := string(vbuf)
-		vals := make([]string, len(pend))
+		vals := last.match(pend, vbuf)
+		if vals == nil {
+			all := string(vbuf)
+			vals = make([]string, len(pend))
+			for i, ph := range pend {
+				vals[i] = all[ph.start:ph.end]
+			}
+			last.store(pend, vbuf, vals)
+		}
 		for i, ph := range pend {
 			if m.chunked && ph.key == "Content-Length" {
 				continue
 			}
-			vals[i] = all[ph.start:ph.end]
 			if vv, ok := h[ph.key]; ok {
 				h[ph.key] = append(vv, vals[i])
 			} else {
@@ -554,6 +563,48 @@ func readHead(br *bufio.Reader, h http.Header, isHead bool) (m respMeta, got boo
 		m.close = true // delimited by the end of the connection
 	}
 	return m, got, nil
+}
+
+// headValues is a response head's fields and values as readHead gathered
+// them, and the value strings it made of them. The strings and the slices
+// of vals put in header maps are shared by every response with the same
+// head: header value slices are never modified in place (http.Header's
+// methods replace them; readHead's have no spare capacity).
+type headValues struct {
+	pend []pendingHeader
+	raw  []byte
+	vals []string
+}
+
+// maxSharedHead bounds the values kept in a headValues.
+const maxSharedHead = 2 << 10
+
+// match returns the value strings of a head with fields pend and values
+// raw when they are the ones last stored, nil otherwise.
+func (hv *headValues) match(pend []pendingHeader, raw []byte) []string {
+	if hv == nil || len(hv.vals) != len(pend) || !bytes.Equal(hv.raw, raw) {
+		return nil
+	}
+	for i := range pend {
+		if pend[i] != hv.pend[i] {
+			return nil
+		}
+	}
+	return hv.vals
+}
+
+// store remembers vals as the value strings of the head pend, raw.
+func (hv *headValues) store(pend []pendingHeader, raw []byte, vals []string) {
+	if hv == nil {
+		return
+	}
+	if len(raw) > maxSharedHead || len(pend) > 64 {
+		*hv = headValues{}
+		return
+	}
+	hv.pend = append(hv.pend[:0], pend...)
+	hv.raw = append(hv.raw[:0], raw...)
+	hv.vals = vals
 }
 
 // pendingHeader is a parsed header waiting for the head to be complete.

@@ -72,6 +72,9 @@ type originConn struct {
 	waitCtx context.Context
 	waitIdx int
 	fired   bool
+
+	// last is the previous response head's values (readHead).
+	last headValues
 }
 
 // waitSet holds the connections whose requests wait for an origin, so that

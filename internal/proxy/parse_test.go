@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -38,7 +39,7 @@ func TestReadHead(t *testing.T) {
 				t.Fatal(err)
 			}
 			h := http.Header{}
-			m, _, err := readHead(bufio.NewReader(bytes.NewReader(data)), h, false)
+			m, _, err := readHead(bufio.NewReader(bytes.NewReader(data)), h, false, nil)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)
@@ -81,7 +82,17 @@ func FuzzReadHead(f *testing.F) {
 	f.Add([]byte("HTTP/1.1 200\r\nContent-Length: 18446744073709551616\r\n\r\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		h := http.Header{}
-		m, _, err := readHead(bufio.NewReader(bytes.NewReader(data)), h, false)
+		m, _, err := readHead(bufio.NewReader(bytes.NewReader(data)), h, false, nil)
+		// With a connection's headValues, twice (the second may share the
+		// first's values): the same answer.
+		var hv headValues
+		for range 2 {
+			h2 := http.Header{}
+			m2, _, err2 := readHead(bufio.NewReader(bytes.NewReader(data)), h2, false, &hv)
+			if (err == nil) != (err2 == nil) || m2.status != m.status || m2.contentLength != m.contentLength || !reflect.DeepEqual(h, h2) {
+				t.Fatalf("with headValues: %v %+v %v, without: %v %+v %v", err2, m2, h2, err, m, h)
+			}
+		}
 		if err != nil {
 			if len(h) != 0 {
 				t.Fatalf("a failed parse changed the header: %v", h)
@@ -132,4 +143,45 @@ func FuzzForwarding(f *testing.F) {
 			t.Fatalf("untrusted X-Forwarded-For kept: %q", b)
 		}
 	})
+}
+
+// TestReadHeadSharesValues checks that a connection's identical response
+// heads share their value strings without an allocation, that a changed
+// head gets its own, and that the values handed out before stay as they
+// were. (A repeated field, appended to, costs its slice.)
+func TestReadHeadSharesValues(t *testing.T) {
+	head := func(date, cookie string) []byte {
+		return []byte("HTTP/1.1 200 OK\r\nServer: nginx\r\nDate: " + date + "\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n" + cookie + "\r\nabc")
+	}
+	var hv headValues
+	one := head("Mon, 07 Dec 2026 16:00:00 GMT", "")
+	rd := bytes.NewReader(nil)
+	br := bufio.NewReader(rd)
+	h := http.Header{}
+	read := func(data []byte) {
+		t.Helper()
+		rd.Reset(data)
+		br.Reset(rd)
+		clear(h)
+		m, _, err := readHead(br, h, false, &hv)
+		if err != nil || m.status != 200 || m.contentLength != 3 {
+			t.Fatalf("readHead: %v %+v", err, m)
+		}
+	}
+	read(one)
+	first := h.Clone()
+	if n := testing.AllocsPerRun(100, func() { read(one) }); n != 0 && !raceOn {
+		t.Errorf("an identical head: %v allocations, want 0", n)
+	}
+	if !reflect.DeepEqual(h, first) {
+		t.Fatalf("shared values %v, want %v", h, first)
+	}
+	read(head("Mon, 07 Dec 2026 16:00:01 GMT", "Set-Cookie: a=1\r\nSet-Cookie: b=2\r\n"))
+	read(head("Mon, 07 Dec 2026 16:00:01 GMT", "Set-Cookie: a=1\r\nSet-Cookie: b=2\r\n"))
+	if h.Get("Date") != "Mon, 07 Dec 2026 16:00:01 GMT" || first.Get("Date") != "Mon, 07 Dec 2026 16:00:00 GMT" {
+		t.Fatalf("after a new Date: %q, the first response's %q", h.Get("Date"), first.Get("Date"))
+	}
+	if got := h["Set-Cookie"]; len(got) != 2 || got[0] != "a=1" || got[1] != "b=2" {
+		t.Fatalf("Set-Cookie %q", got)
+	}
 }

@@ -59,6 +59,14 @@ func With(ctx context.Context, info *Info) context.Context {
 	return context.WithValue(ctx, key{}, info)
 }
 
+// IsKey reports whether k is the context key With stores an *Info under:
+// a context type that carries its Info inline answers Value(k) with it
+// instead of a WithValue layer (one allocation less per request).
+func IsKey(k any) bool {
+	_, ok := k.(key)
+	return ok
+}
+
 // From returns the Info carried by ctx, or nil.
 func From(ctx context.Context) *Info {
 	info, _ := ctx.Value(key{}).(*Info)

@@ -29,15 +29,17 @@ import (
 func compact(ents []entity.Entity) {
 	// Pass 1: the distinct texts and the slice sizes.
 	offsets := make(map[string]int)
-	var text strings.Builder
+	var distinct []string
+	size := 0
 	var nNames, nAddrs, nIDs, nStrs, nVessels int
 	addText := func(p *string) {
 		if *p == "" {
 			return
 		}
 		if _, ok := offsets[*p]; !ok {
-			offsets[*p] = text.Len()
-			text.WriteString(*p)
+			offsets[*p] = size
+			distinct = append(distinct, *p)
+			size += len(*p)
 		}
 	}
 	for i := range ents {
@@ -51,7 +53,13 @@ func compact(ents []entity.Entity) {
 		}
 		eachText(e, addText)
 	}
+	var text strings.Builder
+	text.Grow(size)
+	for _, t := range distinct {
+		text.WriteString(t)
+	}
 	all := text.String()
+	distinct = nil
 	rehome := func(p *string) {
 		if *p == "" {
 			return

@@ -28,7 +28,10 @@ import (
 // answers are the same (TestCompactKeepsEntities).
 func compact(ents []entity.Entity) {
 	// Pass 1: the distinct texts and the slice sizes.
-	offsets := make(map[string]int)
+	// Each text's offset in the block, in the order eachText visits them,
+	// so that pass 2 looks nothing up.
+	offsets := make(map[string]int, len(ents)*4)
+	var visits []int
 	var distinct []string
 	size := 0
 	var nNames, nAddrs, nIDs, nStrs, nVessels int
@@ -36,11 +39,14 @@ func compact(ents []entity.Entity) {
 		if *p == "" {
 			return
 		}
-		if _, ok := offsets[*p]; !ok {
-			offsets[*p] = size
+		o, ok := offsets[*p]
+		if !ok {
+			o = size
+			offsets[*p] = o
 			distinct = append(distinct, *p)
 			size += len(*p)
 		}
+		visits = append(visits, o)
 	}
 	for i := range ents {
 		e := &ents[i]
@@ -59,12 +65,14 @@ func compact(ents []entity.Entity) {
 		text.WriteString(t)
 	}
 	all := text.String()
-	distinct = nil
+	distinct, offsets = nil, nil
+	next := 0
 	rehome := func(p *string) {
 		if *p == "" {
 			return
 		}
-		o := offsets[*p]
+		o := visits[next]
+		next++
 		*p = all[o : o+len(*p)]
 	}
 

@@ -149,3 +149,37 @@ func TestCompactHeap(t *testing.T) {
 		t.Fatalf("compacted entities take %d bytes, as parsed %d", packed, raw)
 	}
 }
+
+// BenchmarkCompact: what compacting adds to parsing the bundled lists
+// (part of every activation).
+func BenchmarkCompact(b *testing.B) {
+	sets := bundledSets(b)
+	var parsed [][]entity.Entity
+	for _, st := range sets {
+		ents, err := st.parseRaw()
+		if err != nil {
+			b.Fatal(err)
+		}
+		parsed = append(parsed, ents)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		for _, ents := range parsed {
+			compact(ents)
+		}
+	}
+}
+
+// BenchmarkParseBundled: parsing the bundled lists, compaction included.
+func BenchmarkParseBundled(b *testing.B) {
+	sets := bundledSets(b)
+	b.ReportAllocs()
+	for range b.N {
+		for _, st := range sets {
+			if _, err := st.parse(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}

@@ -5,8 +5,10 @@
 # origin (bench/origin), and reports, per round:
 #
 #   start    seconds from exec to the admin listener's /healthz answering
-#   idle     VmRSS (MiB) 5 s after the start
+#   idle     VmRSS (MiB) 5 s after the start (and its RssAnon: the rest
+#            is the executable's and the index file's pages)
 #   busy     peak VmRSS (MiB) under wrk -t2 -c$CONNS -d$DURATION on the zone
+#   cpu      rampart's CPU time (utime+stime) during the load per request
 #   after    VmRSS (MiB) 5 s after the load
 #   live     the Go heap live after the last GC cycle of the run (MiB,
 #            GODEBUG=gctrace=1: the third figure of "A->B->C MB")
@@ -78,7 +80,9 @@ for round in $(seq "$ROUNDS"); do
 	start=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
 	sleep 5
 	idle=$(rss_mib $pid)
+	idle_anon=$(awk '/^RssAnon:/ {printf "%.1f", $2 / 1024}' "/proc/$pid/status")
 	peak=0
+	ticks0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
 	wrk -t2 -c"$CONNS" -d"$DURATION" "http://127.0.0.1:$HTTP_PORT/" >"$W/wrk.txt" &
 	wpid=$!
 	while kill -0 $wpid 2>/dev/null; do
@@ -87,7 +91,10 @@ for round in $(seq "$ROUNDS"); do
 		sleep 0.25
 	done
 	wait $wpid || true
+	ticks1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
 	rps=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$W/wrk.txt")
+	nreq=$(awk '/requests in/ {print $1}' "$W/wrk.txt")
+	cpu=$(awk -v t=$((ticks1 - ticks0)) -v us="$TICK_US" -v n="$nreq" 'BEGIN { printf "%.1f", (n > 0 ? t * us / n : 0) }')
 	sleep 5
 	after=$(rss_mib $pid)
 	live=$(grep -o '[0-9]*->[0-9]*->[0-9]* MB' "$W/serve.log" | tail -1 | sed 's/.*->\([0-9]*\) MB/\1/')
@@ -95,9 +102,9 @@ for round in $(seq "$ROUNDS"); do
 	[ -z "$index" ] && index=$(grep -m1 'sanctions lists loaded' "$W/serve.log" | head -c 200 || true)
 	kill $pid
 	wait $pid 2>/dev/null || true
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$start" "$idle" "$peak" "$after" "$live" "$rps" >>"$RESULTS"
-	printf '# round %s: start %s s, idle %s MiB, busy %s MiB (%s req/s), after %s MiB, live heap %s MiB; %s\n' \
-		"$round" "$start" "$idle" "$peak" "$rps" "$after" "$live" "$index" >&2
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$start" "$idle" "$peak" "$after" "$live" "$rps" "$cpu" >>"$RESULTS"
+	printf '# round %s: start %s s, idle %s MiB (%s anonymous), busy %s MiB (%s req/s, %s µs CPU/req), after %s MiB, live heap %s MiB; %s\n' \
+		"$round" "$start" "$idle" "$idle_anon" "$peak" "$rps" "$cpu" "$after" "$live" "$index" >&2
 done
 
 echo
@@ -108,8 +115,8 @@ function median(list,    n, a, i, j, t) {
 	for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j + 1] = a[j]; a[j + 1] = t }
 	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 }
-{ s = s " " $2; i = i " " $3; b = b " " $4; a = a " " $5; l = l " " $6; r = r " " $7 }
+{ s = s " " $2; i = i " " $3; b = b " " $4; a = a " " $5; l = l " " $6; r = r " " $7; c = c " " $8 }
 END {
-	printf "%-9s %9s %9s %9s %9s %10s\n", "start s", "idle MiB", "busy MiB", "after MiB", "live MiB", "req/s"
-	printf "%-9s %9s %9s %9s %9s %10s\n", median(s), median(i), median(b), median(a), median(l), median(r)
+	printf "%-9s %9s %9s %9s %9s %10s %11s\n", "start s", "idle MiB", "busy MiB", "after MiB", "live MiB", "req/s", "CPU us/req"
+	printf "%-9s %9s %9s %9s %9s %10s %11s\n", median(s), median(i), median(b), median(a), median(l), median(r), median(c)
 }' "$RESULTS"

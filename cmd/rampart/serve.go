@@ -58,6 +58,11 @@ func runServe(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
+	// The code and tables only the start ran stop counting in the RSS
+	// (textpages_linux.go, issue 16).
+	if n := releaseStartupPages(); n > 0 {
+		a.Logger().Debug("released the executable's start-up pages", "bytes", n)
+	}
 	if ctx == nil {
 		ctx = context.Background()
 	}

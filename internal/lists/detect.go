@@ -108,8 +108,18 @@ func (s *set) get(name string) []byte {
 	return nil
 }
 
-// parse maps the set's files to entities.
+// parse maps the set's files to entities, compacted.
 func (s *set) parse() ([]entity.Entity, error) {
+	ents, err := s.parseRaw()
+	if err != nil {
+		return nil, err
+	}
+	compact(ents) // compact.go: the parsed texts in one block, issue 16
+	return ents, nil
+}
+
+// parseRaw maps the set's files to entities as the parsers make them.
+func (s *set) parseRaw() ([]entity.Entity, error) {
 	var ents []entity.Entity
 	var err error
 	switch s.source {

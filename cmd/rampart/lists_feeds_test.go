@@ -144,12 +144,13 @@ func TestListsFetchAndServeFeeds(t *testing.T) {
 	b, _ := os.ReadFile(filepath.Join(ofac, "sdn.csv"))
 	_ = os.WriteFile(filepath.Join(bad, "sdn.csv"), []byte(strings.Join(strings.SplitAfter(string(b), "\n")[:100], "")), 0o644)
 	srv.set(bad, time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC))
-	wait("the refusal metric", func() bool {
-		return strings.Contains(get("/metrics"), `rampart_list_refused_total{reason="implausible",source="ofac-sdn"}`)
+	// The metric and the audit entry are two writes: wait for both (the
+	// metric may be counted before the entry is stored).
+	wait("the refusal metric and audit entry", func() bool {
+		a := get("/v1/audit")
+		return strings.Contains(get("/metrics"), `rampart_list_refused_total{reason="implausible",source="ofac-sdn"}`) &&
+			strings.Contains(a, `"list.refused"`) && strings.Contains(a, "100 entities, fewer than the 5000")
 	})
-	if a := get("/v1/audit"); !strings.Contains(a, `"list.refused"`) || !strings.Contains(a, "100 entities, fewer than the 5000") {
-		t.Errorf("audit lacks the refusal: %.1500s", a)
-	}
 	var st struct {
 		Lists []struct {
 			Source    string

@@ -1,9 +1,11 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode"
@@ -42,7 +44,65 @@ type fastParser struct {
 	indent int
 	pos    int
 
-	src *source
+	src   *source
+	names map[nameKey]string // interned paths relative to a zone
+}
+
+// fpath is a field path: rel in zones[zone], or rel outside the zones
+// when zone is -1. Paths in a zone are interned: 100,000 zones share one
+// "rate_limit.per".
+type fpath struct {
+	zone int
+	rel  string
+}
+
+type nameKey struct {
+	parent, key string
+	index       int
+}
+
+// child is the path of key under fp.
+func (p *fastParser) child(fp fpath, key string) fpath {
+	if fp.zone < 0 {
+		return fpath{-1, joinPath(fp.rel, key)}
+	}
+	if fp.rel == "" {
+		return fpath{fp.zone, key}
+	}
+	return fpath{fp.zone, p.intern(nameKey{fp.rel, key, -1})}
+}
+
+// elem is the path of element i of the list at fp.
+func (p *fastParser) elem(fp fpath, i int) fpath {
+	switch {
+	case fp.zone >= 0:
+		return fpath{fp.zone, p.intern(nameKey{fp.rel, "", i})}
+	case fp.rel == "zones":
+		return fpath{i, ""}
+	}
+	return fpath{-1, fp.rel + "[" + strconv.Itoa(i) + "]"}
+}
+
+func (p *fastParser) intern(k nameKey) string {
+	if s, ok := p.names[k]; ok {
+		return s
+	}
+	s := k.parent + "[" + strconv.Itoa(k.index) + "]"
+	if k.index < 0 {
+		s = k.parent + "." + k.key
+	}
+	p.names[k] = s
+	return s
+}
+
+// record notes that the file sets fp on the loaded line.
+func (p *fastParser) record(fp fpath) {
+	if fp.zone >= 0 {
+		p.src.recordZone(fp.zone, fp.rel, p.line)
+	} else {
+		p.src.lines[fp.rel] = p.line
+	}
+	p.visit()
 }
 
 // parseFast decodes data into a Config and the field lines of its
@@ -59,14 +119,14 @@ func parseFast(name string, data []byte) (c *Config, src *source, ok bool) {
 	src = newSource(name)
 	src.maxVisits = nodeBudget(len(data))
 	// About one field path per 12 bytes of a config of many zones.
-	src.lines = make(map[string]int, len(data)/12)
-	p := &fastParser{data: data, next: 1, src: src}
+	src.zoneLines = make([]fieldLine, 0, len(data)/12)
+	p := &fastParser{data: data, next: 1, src: src, names: map[nameKey]string{}}
 	if !p.load() || p.indent != 0 {
 		return nil, nil, false // empty, or not a mapping at the top
 	}
 	c = &Config{}
 	p.visit()
-	p.mapping(reflect.ValueOf(c).Elem(), "", 0, false)
+	p.mapping(reflect.ValueOf(c).Elem(), fpath{-1, ""}, 0, false)
 	if p.load() {
 		p.bail()
 	}
@@ -171,8 +231,8 @@ func (p *fastParser) keyEnd(block bool) int {
 
 // fastField is a field of a struct decoded by the fast parser.
 type fastField struct {
+	name  string
 	index int
-	typ   reflect.Type
 }
 
 var fastFieldCache sync.Map // reflect.Type → map[string]fastField
@@ -184,7 +244,7 @@ func fastFields(t reflect.Type) map[string]fastField {
 	m := map[string]fastField{}
 	for i := 0; i < t.NumField(); i++ {
 		if name, ok := yamlName(t.Field(i)); ok {
-			m[name] = fastField{index: i, typ: t.Field(i).Type}
+			m[name] = fastField{name: name, index: i}
 		}
 	}
 	fastFieldCache.Store(t, m)
@@ -211,7 +271,7 @@ func joinPath(path, key string) string {
 // mapping decodes a block mapping whose keys are at indent into the
 // struct v. With inline set, its first key is at the cursor of the loaded
 // line (after a sequence's "- ").
-func (p *fastParser) mapping(v reflect.Value, path string, indent int, inline bool) {
+func (p *fastParser) mapping(v reflect.Value, fp fpath, indent int, inline bool) {
 	v = settle(v)
 	if v.Kind() != reflect.Struct || v.NumField() > 64 {
 		p.bail()
@@ -231,15 +291,13 @@ func (p *fastParser) mapping(v reflect.Value, path string, indent int, inline bo
 		if end < 0 {
 			p.bail()
 		}
-		key := string(p.data[p.pos:end])
-		f, ok := fields[key]
+		f, ok := fields[string(p.data[p.pos:end])]
 		if !ok || seen&(1<<f.index) != 0 {
 			p.bail()
 		}
 		seen |= 1 << f.index
-		kpath := joinPath(path, key)
-		p.src.lines[kpath] = p.line
-		p.visit()
+		kpath := p.child(fp, f.name)
+		p.record(kpath)
 		p.pos = end + 1
 		p.skipSpaces()
 		if p.atEnd() {
@@ -253,28 +311,33 @@ func (p *fastParser) mapping(v reflect.Value, path string, indent int, inline bo
 
 // block decodes the value of a key whose line ends after its colon: a
 // mapping or sequence indented below it, or a sequence at its indent.
-func (p *fastParser) block(v reflect.Value, path string, keyIndent int) {
+func (p *fastParser) block(v reflect.Value, fp fpath, keyIndent int) {
 	if !p.load() || p.indent < keyIndent {
 		p.bail() // null
 	}
 	if p.dash() {
-		p.sequence(v, path, p.indent)
+		p.sequence(v, fp, p.indent)
 		return
 	}
 	if p.indent == keyIndent {
 		p.bail() // null, then the next key
 	}
-	p.mapping(v, path, p.indent, false)
+	p.mapping(v, fp, p.indent, false)
 }
 
 // sequence decodes a block sequence whose "- " are at indent into the
 // slice v.
-func (p *fastParser) sequence(v reflect.Value, path string, indent int) {
+func (p *fastParser) sequence(v reflect.Value, fp fpath, indent int) {
 	t := v.Type()
 	if t.Kind() != reflect.Slice {
 		p.bail()
 	}
-	s := reflect.MakeSlice(t, 0, 1)
+	size := 1
+	if fp.zone < 0 && fp.rel == "zones" {
+		// The zones are most of a large file: one allocation for all.
+		size = bytes.Count(p.data, []byte("\n"+strings.Repeat(" ", indent)+"- ")) + 1
+	}
+	s := reflect.MakeSlice(t, 0, size)
 	for i := 0; ; i++ {
 		if !p.load() || p.indent < indent || !p.dash() {
 			break
@@ -282,9 +345,8 @@ func (p *fastParser) sequence(v reflect.Value, path string, indent int) {
 		if p.indent > indent {
 			p.bail()
 		}
-		epath := path + "[" + strconv.Itoa(i) + "]"
-		p.src.lines[epath] = p.line
-		p.visit()
+		epath := p.elem(fp, i)
+		p.record(epath)
 		p.pos++
 		p.skipSpaces()
 		if p.atEnd() || p.dash() {
@@ -302,10 +364,10 @@ func (p *fastParser) sequence(v reflect.Value, path string, indent int) {
 }
 
 // inline decodes the value at the cursor, which ends the loaded line.
-func (p *fastParser) inline(v reflect.Value, path string) {
+func (p *fastParser) inline(v reflect.Value, fp fpath) {
 	switch p.data[p.pos] {
 	case '{', '[':
-		p.flow(v, path)
+		p.flow(v, fp)
 		p.endLine()
 	case '"', '\'':
 		s := p.quoted()
@@ -401,7 +463,7 @@ func (p *fastParser) quoted() string {
 }
 
 // flow decodes a one-line flow mapping or list at the cursor.
-func (p *fastParser) flow(v reflect.Value, path string) {
+func (p *fastParser) flow(v reflect.Value, fp fpath) {
 	v = settle(v)
 	open := p.data[p.pos]
 	p.pos++
@@ -421,15 +483,13 @@ func (p *fastParser) flow(v reflect.Value, path string) {
 			if end < 0 {
 				p.bail()
 			}
-			key := string(p.data[p.pos:end])
-			f, ok := fields[key]
+			f, ok := fields[string(p.data[p.pos:end])]
 			if !ok || seen&(1<<f.index) != 0 {
 				p.bail()
 			}
 			seen |= 1 << f.index
-			kpath := joinPath(path, key)
-			p.src.lines[kpath] = p.line
-			p.visit()
+			kpath := p.child(fp, f.name)
+			p.record(kpath)
 			p.pos = end + 1
 			p.skipSpaces()
 			p.flowValue(v.Field(f.index), kpath)
@@ -449,9 +509,8 @@ func (p *fastParser) flow(v reflect.Value, path string) {
 		return
 	}
 	for i := 0; ; i++ {
-		epath := path + "[" + strconv.Itoa(i) + "]"
-		p.src.lines[epath] = p.line
-		p.visit()
+		epath := p.elem(fp, i)
+		p.record(epath)
 		s = reflect.Append(s, reflect.Zero(t.Elem()))
 		p.flowValue(s.Index(i), epath)
 		if p.flowNext(']') {
@@ -485,13 +544,13 @@ func (p *fastParser) flowNext(closing byte) bool {
 }
 
 // flowValue decodes the value of a flow entry at the cursor.
-func (p *fastParser) flowValue(v reflect.Value, path string) {
+func (p *fastParser) flowValue(v reflect.Value, fp fpath) {
 	if p.pos == p.le {
 		p.bail()
 	}
 	switch p.data[p.pos] {
 	case '{', '[':
-		p.flow(v, path)
+		p.flow(v, fp)
 		return
 	case '"', '\'':
 		p.scalar(v, p.quoted(), true)

@@ -104,7 +104,11 @@ func parse(name string, data []byte, fast bool) (cfg *Config, err error) {
 	c.applyDefaults(src)
 	c.resolvePaths(filepath.Dir(name), src)
 	for i := range c.Zones {
-		c.Zones[i].Line = src.line(zonePath(i))
+		if l, ok := src.zoneLookup(i, ""); ok {
+			c.Zones[i].Line = l
+		} else {
+			c.Zones[i].Line = src.line(zonePath(i))
+		}
 	}
 	err = c.Validate()
 	if len(shapeErrs) == 0 {

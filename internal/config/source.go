@@ -36,7 +36,7 @@ type source struct {
 	// "rate_limit.per", "origins[0]"): a config of 100,000 zones has a
 	// million of them, which a map of full paths holds in 100 MB.
 	zoneLines []fieldLine
-	unsorted  bool // zoneLines is not in zone order
+	unsorted  bool              // zoneLines is not in zone order
 	byPos     map[[2]int]string // token line and column → field path
 	anchors   map[string]ast.Node
 	// expanding holds the anchors being walked, to catch self-reference.

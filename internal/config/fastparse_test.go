@@ -238,3 +238,56 @@ func BenchmarkParseZones(b *testing.B) {
 		}
 	}
 }
+
+// TestPlainHost: a name plainHost lets through is one the IDNA path
+// returns unchanged.
+func TestPlainHost(t *testing.T) {
+	tests := []struct {
+		in    string
+		plain bool
+	}{
+		{"z000001.scale.test", true},
+		{"www.example.org", true},
+		{"a-b.c-d.example", true},
+		{"a", true},
+		{strings.Repeat("a", 63) + ".example", true},
+		{strings.Repeat("a", 64) + ".example", false},
+		{strings.Repeat("a.", 127) + "ab", false},
+		{"Example.org", false},
+		{"example.org.", false},
+		{"xn--bcher-kva.example", false},
+		{"a--b.example", false},
+		{"-a.example", false},
+		{"a-.example", false},
+		{"a..example", false},
+		{".example", false},
+		{"127.0.0.1", false},
+		{"example.123", false},
+		{"*.example.org", false},
+		{"a_b.example", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		if got := plainHost(tt.in); got != tt.plain {
+			t.Errorf("plainHost(%q) = %v, want %v", tt.in, got, tt.plain)
+		}
+		checkPlainHost(t, tt.in)
+	}
+}
+
+func checkPlainHost(t *testing.T, in string) {
+	t.Helper()
+	if !plainHost(in) {
+		return
+	}
+	if out, err := canonicalHost(in); err != nil || out != in {
+		t.Fatalf("plainHost(%q), but the IDNA path gives %q, %v", in, out, err)
+	}
+}
+
+func FuzzPlainHost(f *testing.F) {
+	for _, s := range []string{"www.example.org", "a-b.example", "a--b.example", "xn--bcher-kva.example", "example.123", "a"} {
+		f.Add(s)
+	}
+	f.Fuzz(checkPlainHost)
+}

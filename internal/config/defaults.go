@@ -119,8 +119,10 @@ func (z *Zone) SetDefaults() {
 // applyDefaults fills the defaults of zones[zone] of the file src (nil
 // for a zone built in code).
 func (z *Zone) applyDefaults(zone int, src *source) {
+	fields := src.zoneFields(zone)
 	unset := func(field string) bool {
-		return !src.zoneSet(zone, field)
+		_, ok := fields.lookup(field)
+		return !ok
 	}
 	// In code (src nil) only zero values are replaced.
 	zeroOr := func(field string, isZero bool) bool {

@@ -337,7 +337,7 @@ func (p *fastParser) sequence(v reflect.Value, fp fpath, indent int) {
 		// The zones are most of a large file: one allocation for all.
 		size = bytes.Count(p.data, []byte("\n"+strings.Repeat(" ", indent)+"- ")) + 1
 	}
-	s := reflect.MakeSlice(t, 0, size)
+	v.Set(reflect.MakeSlice(t, 0, size))
 	for i := 0; ; i++ {
 		if !p.load() || p.indent < indent || !p.dash() {
 			break
@@ -352,15 +352,24 @@ func (p *fastParser) sequence(v reflect.Value, fp fpath, indent int) {
 		if p.atEnd() || p.dash() {
 			p.bail() // a node on the next lines, or a nested "- "
 		}
-		s = reflect.Append(s, reflect.Zero(t.Elem()))
-		ev := s.Index(i)
+		ev := grow(v)
 		if p.keyEnd(true) >= 0 {
 			p.mapping(ev, epath, p.pos-p.ls, true)
 			continue
 		}
 		p.inline(ev, epath)
 	}
-	v.Set(s)
+}
+
+// grow appends a zero element to the slice v and returns it.
+func grow(v reflect.Value) reflect.Value {
+	n := v.Len()
+	if n < v.Cap() {
+		v.SetLen(n + 1) // the spare capacity of a new slice is zero
+	} else {
+		v.Set(reflect.Append(v, reflect.Zero(v.Type().Elem())))
+	}
+	return v.Index(n)
 }
 
 // inline decodes the value at the cursor, which ends the loaded line.
@@ -501,20 +510,16 @@ func (p *fastParser) flow(v reflect.Value, fp fpath) {
 	if v.Kind() != reflect.Slice {
 		p.bail()
 	}
-	t := v.Type()
-	s := reflect.MakeSlice(t, 0, 1)
+	v.Set(reflect.MakeSlice(v.Type(), 0, 1))
 	if p.pos < p.le && p.data[p.pos] == ']' {
 		p.pos++
-		v.Set(s)
 		return
 	}
 	for i := 0; ; i++ {
 		epath := p.elem(fp, i)
 		p.record(epath)
-		s = reflect.Append(s, reflect.Zero(t.Elem()))
-		p.flowValue(s.Index(i), epath)
+		p.flowValue(grow(v), epath)
 		if p.flowNext(']') {
-			v.Set(s)
 			return
 		}
 	}

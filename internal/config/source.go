@@ -109,19 +109,39 @@ func (s *source) lookup(path string) (int, bool) {
 }
 
 // zoneLookup returns the line of zone's field rel and whether the file
-// sets it. As with the map of the other paths, the last record with a
-// line wins.
+// sets it.
 func (s *source) zoneLookup(zone int, rel string) (int, bool) {
+	return s.zoneFields(zone).lookup(rel)
+}
+
+// zoneFields returns the records of zone's fields.
+func (s *source) zoneFields(zone int) fieldLines {
+	if s == nil {
+		return nil
+	}
 	if s.unsorted {
 		sort.SliceStable(s.zoneLines, func(i, j int) bool { return s.zoneLines[i].zone < s.zoneLines[j].zone })
 		s.unsorted = false
 	}
 	fl := s.zoneLines
 	i := sort.Search(len(fl), func(i int) bool { return int(fl[i].zone) >= zone })
+	j := i
+	for j < len(fl) && int(fl[j].zone) == zone {
+		j++
+	}
+	return fl[i:j]
+}
+
+// fieldLines are the records of one zone's fields.
+type fieldLines []fieldLine
+
+// lookup returns the line of field rel and whether it is set. As with
+// the map of the other paths, the last record with a line wins.
+func (fl fieldLines) lookup(rel string) (int, bool) {
 	line, found := 0, false
-	for ; i < len(fl) && int(fl[i].zone) == zone; i++ {
-		if fl[i].path == rel && (!found || fl[i].line > 0) {
-			line, found = int(fl[i].line), true
+	for _, f := range fl {
+		if f.path == rel && (!found || f.line > 0) {
+			line, found = int(f.line), true
 		}
 	}
 	return line, found
@@ -133,15 +153,6 @@ func (s *source) set(path string) bool {
 		return false
 	}
 	_, ok := s.lookup(path)
-	return ok
-}
-
-// zoneSet reports whether the file sets field rel of zone number zone.
-func (s *source) zoneSet(zone int, rel string) bool {
-	if s == nil {
-		return false
-	}
-	_, ok := s.zoneLookup(zone, rel)
 	return ok
 }
 

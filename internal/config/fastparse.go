@@ -334,8 +334,11 @@ func (p *fastParser) sequence(v reflect.Value, fp fpath, indent int) {
 	}
 	size := 1
 	if fp.zone < 0 && fp.rel == "zones" {
-		// The zones are most of a large file: one allocation for all.
+		// The zones are most of a large file: one allocation for all,
+		// sized by the entries at their indent (of any list), and at
+		// most one per 32 bytes (a zone takes more).
 		size = bytes.Count(p.data, []byte("\n"+strings.Repeat(" ", indent)+"- ")) + 1
+		size = min(size, len(p.data)/32+1)
 	}
 	v.Set(reflect.MakeSlice(t, 0, size))
 	for i := 0; ; i++ {

@@ -76,6 +76,13 @@ var fastCases = []string{
 	"dashboard: {traffic: True}\n",
 	"trusted_proxies: [10.0.0.0/8, \"::1/128\"]\n",
 	"zones:\n  - host: a.example\n    origins: [http://x]\n    waf: {paranoia: -1}\n",
+	// strings that look like other things
+	"data_dir: 2001-12-14\n", "data_dir: 15:04\n", "data_dir: 0.5.1\n", "log: {format: off now}\n",
+	"data_dir: a - b\n", "data_dir: \"a #b\"\n", "data_dir: a:b:c\n", "store: x?y=1&z=%20\n",
+	"data_dir: 12:30:00\n", "data_dir: 2001-12-14T21:59:43Z\n", "trusted_proxies: [::1/128]\n",
+	"zones:\n  - host: a.example\n    origins: [http://x]\n    retries: -0\n",
+	"zones:\n  - host: a.example\n    origins: [http://x]\n    retries: 9223372036854775807\n",
+	"compliance: {threshold: -0.0}\n", "compliance: {threshold: 0.1234567890123456789}\n",
 }
 
 // checkFast compares the fast path with the general path on data: a

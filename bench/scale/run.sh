@@ -10,14 +10,19 @@
 #   check_s     `rampart config check` of the same file: parsing and
 #               validating the YAML alone (internal/config), the floor of
 #               start_s and reload_s
+#   check_cpu   its user+system CPU seconds (a figure that does not
+#               depend on how busy the machine is, as the times do)
 #   start_s     from exec until the http listener answers a request for
 #               the last zone with the origin's 200
+#   start_cpu   the node's utime+stime (/proc/PID/stat) at that moment
 #   rss_MiB     VmRSS SETTLE seconds after that (default 3, plus 1 per
 #               10,000 zones: the node returns the config parse's memory
 #               to the system after it starts)
 #   reload_s    SIGHUP with the same file (every zone reused) until the
 #               reload is applied: the "zones reconciled" log line, timed
 #               by the log's own clock against its "SIGHUP: reloading"
+#   reload_cpu  the node's utime+stime from the SIGHUP until that line
+#               was seen (polled every 10 ms)
 #   rss2_MiB    VmRSS SETTLE seconds after the reload
 #   idle_cpu%   utime+stime (/proc/PID/stat) over IDLE seconds after that,
 #               in percent of one core, nothing being sent
@@ -88,14 +93,22 @@ gen_config() { # gen_config N FILE
 }
 
 echo "# $(date -u +%FT%TZ) $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); idle window ${IDLE}s; health checks: $HEALTH" >&2
-printf '%-8s %8s %8s %8s %9s %9s %10s %9s %11s\n' zones check_s start_s rss_MiB reload_s rss2_MiB idle_cpu% rss3_MiB goroutines
+printf '%-8s %8s %9s %8s %9s %8s %9s %10s %9s %10s %9s %11s\n' zones check_s check_cpu start_s start_cpu rss_MiB reload_s reload_cpu rss2_MiB idle_cpu% rss3_MiB goroutines
 for n in $ZONES; do
 	gen_config "$n" "$W/rampart.yaml"
 	last=$(printf 'z%06d.scale.test' "$n")
 	rm -rf "$W/rampart-data"
 	c0=$(now)
-	"$W/rampart" config check --config "$W/rampart.yaml" >/dev/null
+	"$W/rampart" config check --config "$W/rampart.yaml" >/dev/null &
+	cpid=$!
+	wait_cpu=0
+	while kill -0 "$cpid" 2>/dev/null; do # its last CPU reading before it exits
+		wait_cpu=$(cpu_ticks "$cpid" 2>/dev/null || echo "$wait_cpu")
+		sleep 0.01
+	done
+	wait "$cpid"
 	check=$(awk -v a="$c0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
+	check_cpu=$(awk -v c="$wait_cpu" -v t="$TICK_US" 'BEGIN { printf "%.2f", c * t / 1e6 }')
 	t0=$(now)
 	RAMPART_PPROF=127.0.0.1:$PPROF_PORT "$W/rampart" serve --config "$W/rampart.yaml" >"$W/rampart.log" 2>&1 &
 	pid=$!
@@ -104,6 +117,7 @@ for n in $ZONES; do
 	for _ in $(seq 60000); do # 600 s at most
 		if [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $last" "http://127.0.0.1:$RAMPART_PORT/" 2>/dev/null)" = 200 ]; then
 			up=$(now)
+			start_cpu=$(awk -v c="$(cpu_ticks $pid)" -v t="$TICK_US" 'BEGIN { printf "%.2f", c * t / 1e6 }')
 			break
 		fi
 		kill -0 "$pid" 2>/dev/null || { echo "run.sh: rampart exited; its log:" >&2; tail -5 "$W/rampart.log" >&2; exit 1; }
@@ -115,10 +129,15 @@ for n in $ZONES; do
 	sleep "$settle"
 	rss=$(rss_mib $pid)
 
+	h0=$(cpu_ticks $pid)
 	kill -HUP $pid
 	reloaded=""
 	for _ in $(seq 60000); do
-		if grep -q '"msg":"zones reconciled"' "$W/rampart.log"; then reloaded=1; break; fi
+		if grep -q '"msg":"zones reconciled"' "$W/rampart.log"; then
+			reloaded=1
+			reload_cpu=$(awk -v c="$(($(cpu_ticks $pid) - h0))" -v t="$TICK_US" 'BEGIN { printf "%.2f", c * t / 1e6 }')
+			break
+		fi
 		grep -q '"msg":"reload failed' "$W/rampart.log" && { echo "run.sh: reload failed" >&2; exit 1; }
 		sleep 0.01
 	done
@@ -134,7 +153,7 @@ for n in $ZONES; do
 	rss3=$(rss_mib $pid)
 	gr=$(curl -s "http://127.0.0.1:$PPROF_PORT/debug/pprof/goroutine?debug=1" | awk 'NR == 1 { print $NF }')
 
-	printf '%-8s %8s %8s %8s %9s %9s %10s %9s %11s\n' "$n" "$check" "$start" "$rss" "$reload" "$rss2" "$idle" "$rss3" "$gr"
+	printf '%-8s %8s %9s %8s %9s %8s %9s %10s %9s %10s %9s %11s\n' "$n" "$check" "$check_cpu" "$start" "$start_cpu" "$rss" "$reload" "$reload_cpu" "$rss2" "$idle" "$rss3" "$gr"
 	kill "$pid"
 	wait "$pid" 2>/dev/null || true
 done

@@ -100,7 +100,7 @@ func (c *Config) applyDefaults(src *source) {
 		c.Compliance.Threshold = DefaultThreshold
 	}
 	for i := range c.Zones {
-		c.Zones[i].applyDefaults(zonePath(i), src)
+		c.Zones[i].applyDefaults(i, src)
 	}
 }
 
@@ -113,15 +113,16 @@ func (c *Config) applyDefaults(src *source) {
 // of 2s. In code an explicit
 // zero cannot be told from a missing value, so a zero retries becomes 1.
 func (z *Zone) SetDefaults() {
-	z.applyDefaults("", nil)
+	z.applyDefaults(0, nil)
 }
 
-func (z *Zone) applyDefaults(prefix string, src *source) {
+// applyDefaults fills the defaults of zones[zone] of the file src (nil
+// for a zone built in code).
+func (z *Zone) applyDefaults(zone int, src *source) {
+	fields := src.zoneFields(zone)
 	unset := func(field string) bool {
-		if src == nil {
-			return true
-		}
-		return !src.set(prefix + "." + field)
+		_, ok := fields.lookup(field)
+		return !ok
 	}
 	// In code (src nil) only zero values are replaced.
 	zeroOr := func(field string, isZero bool) bool {

@@ -31,6 +31,14 @@ var hostProfile = idna.New(
 // or any other character outside letters, digits, hyphens and dots is an
 // error.
 func CanonicalHost(pattern string) (string, error) {
+	if plainHost(pattern) {
+		return pattern, nil
+	}
+	return canonicalHost(pattern)
+}
+
+// canonicalHost is CanonicalHost without the shortcut for plain names.
+func canonicalHost(pattern string) (string, error) {
 	if pattern == "" {
 		return "", errors.New("empty host")
 	}
@@ -85,6 +93,42 @@ func CanonicalHost(pattern string) (string, error) {
 		return "*." + ascii, nil
 	}
 	return ascii, nil
+}
+
+// plainHost reports whether s is a host name CanonicalHost returns as it
+// is, without the IDNA conversion (a tenth of a second at 100,000 zones):
+// lower-case letters, digits and hyphens in labels of 1 to 63 bytes that
+// neither start nor end with a hyphen nor hold two in a row (so no
+// punycode label), at most 253 bytes, a last label that is not numeric.
+// Anything else takes the general path.
+func plainHost(s string) bool {
+	if len(s) > 253 {
+		return false
+	}
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) && s[i] != '.' {
+			c := s[i]
+			switch {
+			case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+			case c == '-':
+				if i == start || i+1 == len(s) || s[i+1] == '.' || s[i+1] == '-' {
+					return false
+				}
+			default:
+				return false
+			}
+			continue
+		}
+		if i == start || i-start > 63 {
+			return false
+		}
+		if i == len(s) && allDigits(s[start:]) {
+			return false
+		}
+		start = i + 1
+	}
+	return true
 }
 
 func allDigits(s string) bool {

@@ -61,7 +61,13 @@ func Load(path string) (*Config, error) {
 // file, line and field: a YAML syntax error stops parsing at the first
 // one; otherwise every unknown key, wrong type and bad duration is
 // reported, and so is every problem Validate finds in the other values.
-func Parse(name string, data []byte) (cfg *Config, err error) {
+func Parse(name string, data []byte) (*Config, error) {
+	return parse(name, data, true)
+}
+
+// parse is Parse; fast false skips the fast path (parseFast), for tests
+// that compare the two.
+func parse(name string, data []byte, fast bool) (cfg *Config, err error) {
 	defer func() {
 		// The YAML library is third-party code fed with untrusted bytes:
 		// a panic in it must become an error, not take the process down.
@@ -80,36 +86,17 @@ func Parse(name string, data []byte) (cfg *Config, err error) {
 	if bytes.Contains(data, []byte("\r\n")) {
 		data = bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
 	}
-	file, err := parser.ParseBytes(data, 0)
-	if err != nil {
-		return nil, Errors{yamlError(name, err, nil)}
+	var c *Config
+	var src *source
+	var shapeErrs Errors
+	ok := false
+	if fast {
+		c, src, ok = parseFast(name, data)
 	}
-	src := newSource(name)
-	src.maxVisits = nodeBudget(len(data))
-	var body ast.Node
-	for _, doc := range file.Docs {
-		if doc == nil || doc.Body == nil {
-			continue
-		}
-		if body != nil {
-			return nil, &Error{File: name, Line: tokenLine(doc.Body.GetToken()), Msg: "more than one YAML document: a config is one document"}
-		}
-		body = doc.Body
-	}
-	c := &Config{}
-	if _, ok := body.(*ast.CommentGroupNode); ok {
-		body = nil
-	}
-	if body != nil && !src.walk(body, "", reflect.TypeFor[Config]()) {
-		body = nil
-	}
-	shapeErrs := src.errs
-	if body != nil {
-		// The parser already rejects a key written twice in one mapping;
-		// allowing duplicates here lets a key written next to
-		// "<<: *anchor" override the merged one.
-		if err := yaml.NodeToValue(body, c, yaml.Strict(), yaml.AllowDuplicateMapKey()); err != nil {
-			return nil, sortErrors(append(shapeErrs, yamlError(name, err, src)))
+	if !ok {
+		c, src, shapeErrs, err = parseGeneral(name, data)
+		if err != nil {
+			return nil, err
 		}
 	}
 	c.Path = name
@@ -117,7 +104,11 @@ func Parse(name string, data []byte) (cfg *Config, err error) {
 	c.applyDefaults(src)
 	c.resolvePaths(filepath.Dir(name), src)
 	for i := range c.Zones {
-		c.Zones[i].Line = src.line(zonePath(i))
+		if l, ok := src.zoneLookup(i, ""); ok {
+			c.Zones[i].Line = l
+		} else {
+			c.Zones[i].Line = src.line(zonePath(i))
+		}
 	}
 	err = c.Validate()
 	if len(shapeErrs) == 0 {
@@ -138,6 +129,46 @@ func Parse(name string, data []byte) (cfg *Config, err error) {
 		}
 	}
 	return nil, sortErrors(all)
+}
+
+// parseGeneral decodes data with goccy/go-yaml, the general path: its
+// shape check first (unknown keys, wrong types, bad durations, alias
+// bombs, as shapeErrs), then the decoder. err is an error that stops the
+// parse (a syntax error, two documents, a decoder error).
+func parseGeneral(name string, data []byte) (c *Config, src *source, shapeErrs Errors, err error) {
+	file, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return nil, nil, nil, Errors{yamlError(name, err, nil)}
+	}
+	src = newSource(name)
+	src.maxVisits = nodeBudget(len(data))
+	var body ast.Node
+	for _, doc := range file.Docs {
+		if doc == nil || doc.Body == nil {
+			continue
+		}
+		if body != nil {
+			return nil, nil, nil, &Error{File: name, Line: tokenLine(doc.Body.GetToken()), Msg: "more than one YAML document: a config is one document"}
+		}
+		body = doc.Body
+	}
+	c = &Config{}
+	if _, ok := body.(*ast.CommentGroupNode); ok {
+		body = nil
+	}
+	if body != nil && !src.walk(body, "", reflect.TypeFor[Config]()) {
+		body = nil
+	}
+	shapeErrs = src.errs
+	if body != nil {
+		// The parser already rejects a key written twice in one mapping;
+		// allowing duplicates here lets a key written next to
+		// "<<: *anchor" override the merged one.
+		if err := yaml.NodeToValue(body, c, yaml.Strict(), yaml.AllowDuplicateMapKey()); err != nil {
+			return nil, nil, nil, sortErrors(append(shapeErrs, yamlError(name, err, src)))
+		}
+	}
+	return c, src, shapeErrs, nil
 }
 
 // underAny reports whether field is the field of one of es or lies below it.

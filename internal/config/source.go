@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -28,15 +29,27 @@ const (
 // unknown keys, wrong types and bad durations come out with their field
 // path and line.
 type source struct {
-	name    string
-	lines   map[string]int    // field path → line where it is set
-	byPos   map[[2]int]string // token line and column → field path
-	anchors map[string]ast.Node
+	name  string
+	lines map[string]int // field path outside zones[i] → line where it is set
+	// zoneLines holds the lines of the zones' fields, by zone and by path
+	// relative to the zone ("" for the zone itself, "host",
+	// "rate_limit.per", "origins[0]"): a config of 100,000 zones has a
+	// million of them, which a map of full paths holds in 100 MB.
+	zoneLines []fieldLine
+	unsorted  bool              // zoneLines is not in zone order
+	byPos     map[[2]int]string // token line and column → field path
+	anchors   map[string]ast.Node
 	// expanding holds the anchors being walked, to catch self-reference.
 	expanding map[string]bool
 	visits    int
 	maxVisits int // maxNodes, or more for a large file (nodeBudget)
 	errs      Errors
+}
+
+// fieldLine is where a field of zone number zone is set.
+type fieldLine struct {
+	zone, line int32
+	path       string // relative to the zone
 }
 
 // nodeBudget is the node visits allowed for a file of size bytes.
@@ -57,12 +70,89 @@ func (s *source) errorf(line int, field, format string, args ...any) {
 	s.errs = append(s.errs, &Error{File: s.name, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)})
 }
 
+// splitZone splits "zones[12].rate_limit.per" into 12 and
+// "rate_limit.per" ("zones[12]" into 12 and ""); ok is false for a path
+// outside the zones.
+func splitZone(path string) (zone int, rel string, ok bool) {
+	rest, found := strings.CutPrefix(path, "zones[")
+	if !found {
+		return 0, "", false
+	}
+	n := 0
+	for i := 0; i < len(rest); i++ {
+		c := rest[i]
+		if c == ']' && i > 0 {
+			rel = rest[i+1:]
+			if rel == "" {
+				return n, "", true
+			}
+			if rel[0] != '.' || n > math.MaxInt32 {
+				return 0, "", false
+			}
+			return n, rel[1:], true
+		}
+		if c < '0' || c > '9' || i >= 10 {
+			return 0, "", false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return 0, "", false
+}
+
+// lookup returns the line of path and whether the file sets it.
+func (s *source) lookup(path string) (int, bool) {
+	if zone, rel, ok := splitZone(path); ok {
+		return s.zoneLookup(zone, rel)
+	}
+	l, ok := s.lines[path]
+	return l, ok
+}
+
+// zoneLookup returns the line of zone's field rel and whether the file
+// sets it.
+func (s *source) zoneLookup(zone int, rel string) (int, bool) {
+	return s.zoneFields(zone).lookup(rel)
+}
+
+// zoneFields returns the records of zone's fields.
+func (s *source) zoneFields(zone int) fieldLines {
+	if s == nil {
+		return nil
+	}
+	if s.unsorted {
+		sort.SliceStable(s.zoneLines, func(i, j int) bool { return s.zoneLines[i].zone < s.zoneLines[j].zone })
+		s.unsorted = false
+	}
+	fl := s.zoneLines
+	i := sort.Search(len(fl), func(i int) bool { return int(fl[i].zone) >= zone })
+	j := i
+	for j < len(fl) && int(fl[j].zone) == zone {
+		j++
+	}
+	return fl[i:j]
+}
+
+// fieldLines are the records of one zone's fields.
+type fieldLines []fieldLine
+
+// lookup returns the line of field rel and whether it is set. As with
+// the map of the other paths, the last record with a line wins.
+func (fl fieldLines) lookup(rel string) (int, bool) {
+	line, found := 0, false
+	for _, f := range fl {
+		if f.path == rel && (!found || f.line > 0) {
+			line, found = int(f.line), true
+		}
+	}
+	return line, found
+}
+
 // set reports whether the file sets the field path (even to null or zero).
 func (s *source) set(path string) bool {
 	if s == nil {
 		return false
 	}
-	_, ok := s.lines[path]
+	_, ok := s.lookup(path)
 	return ok
 }
 
@@ -72,7 +162,7 @@ func (s *source) line(path string) int {
 		return 0
 	}
 	for {
-		if l, ok := s.lines[path]; ok {
+		if l, ok := s.lookup(path); ok {
 			return l
 		}
 		i := strings.LastIndexAny(path, ".[")
@@ -91,12 +181,22 @@ func tokenLine(t *token.Token) int {
 }
 
 func (s *source) record(path string, line int, t *token.Token) {
-	if _, ok := s.lines[path]; !ok || line > 0 {
+	if zone, rel, ok := splitZone(path); ok {
+		s.recordZone(zone, rel, line)
+	} else if _, ok := s.lines[path]; !ok || line > 0 {
 		s.lines[path] = line
 	}
 	if t != nil {
 		s.byPos[[2]int{t.Position.Line, t.Position.Column}] = path
 	}
+}
+
+// recordZone records the line of field rel of zone number zone.
+func (s *source) recordZone(zone int, rel string, line int) {
+	if n := len(s.zoneLines); n > 0 && int(s.zoneLines[n-1].zone) > zone {
+		s.unsorted = true
+	}
+	s.zoneLines = append(s.zoneLines, fieldLine{zone: int32(zone), line: int32(line), path: rel})
 }
 
 var durationType = reflect.TypeFor[time.Duration]()

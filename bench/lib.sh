@@ -66,6 +66,40 @@ CONF
 	STARTED+=($!)
 }
 
+# nginx_h2 PORT ORIGIN_PORT [EXTRA]: nginx proxying HTTP/2 over TLS on
+# 127.0.0.1:PORT to the origin on ORIGIN_PORT (one worker per core,
+# keep-alive to the origin), with $W/cert.pem and $W/key.pem; EXTRA is
+# more server-block lines (a location). Sets NGINX_PID.
+nginx_h2() {
+	mkdir -p "$W/nginx/logs"
+	cat >"$W/nginx/nginx.conf" <<CONF
+worker_processes auto;
+pid $W/nginx/nginx.pid;
+error_log $W/nginx/logs/error.log warn;
+events { worker_connections 8192; }
+http {
+	access_log off;
+	keepalive_requests 10000000;
+	upstream origin { server 127.0.0.1:$2; keepalive 512; }
+	server {
+		listen 127.0.0.1:$1 ssl http2;
+		ssl_certificate $W/cert.pem;
+		ssl_certificate_key $W/key.pem;
+		ssl_protocols TLSv1.2 TLSv1.3;
+		${3:-}
+		location / {
+			proxy_pass http://origin;
+			proxy_http_version 1.1;
+			proxy_set_header Connection "";
+		}
+	}
+}
+CONF
+	nginx -p "$W/nginx" -e "$W/nginx/logs/error.log" -c "$W/nginx/nginx.conf" -g 'daemon off;' &
+	NGINX_PID=$!
+	STARTED+=($NGINX_PID)
+}
+
 # pids_of PID: PID and its child processes (nginx's workers).
 pids_of() {
 	echo "$1"

@@ -42,32 +42,7 @@ chmod 644 "$W/key.pem"
 mkdir -p "$W/nginx/logs" "$W/static/s"
 origin_nginx $ORIGIN_PORT
 head -c 1024 /dev/zero | tr '\0' 'x' >"$W/static/s/1k"
-cat >"$W/nginx/nginx.conf" <<CONF
-worker_processes auto;
-pid $W/nginx/nginx.pid;
-error_log $W/nginx/logs/error.log warn;
-events { worker_connections 8192; }
-http {
-	access_log off;
-	keepalive_requests 10000000;
-	upstream origin { server 127.0.0.1:$ORIGIN_PORT; keepalive 512; }
-	server {
-		listen 127.0.0.1:$NGINX_PORT ssl http2;
-		ssl_certificate $W/cert.pem;
-		ssl_certificate_key $W/key.pem;
-		ssl_protocols TLSv1.2 TLSv1.3;
-		location /s/ { root $W/static; }
-		location / {
-			proxy_pass http://origin;
-			proxy_http_version 1.1;
-			proxy_set_header Connection "";
-		}
-	}
-}
-CONF
-nginx -p "$W/nginx" -e "$W/nginx/logs/error.log" -c "$W/nginx/nginx.conf" -g 'daemon off;' &
-NGINX_PID=$!
-STARTED+=($NGINX_PID)
+nginx_h2 $NGINX_PORT $ORIGIN_PORT "location /s/ { root $W/static; }"
 "$W/floor" -mode nethttp -addr 127.0.0.1:$NETHTTP_PORT -cert "$W/cert.pem" -key "$W/key.pem" 2>"$W/floor-nethttp.log" &
 NETHTTP_PID=$!
 STARTED+=($NETHTTP_PID)

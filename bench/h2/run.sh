@@ -45,31 +45,7 @@ mkdir -p "$W/nginx/logs"
 origin_nginx $ORIGIN_PORT
 
 # nginx: one worker per core, HTTP/2 over TLS, keep-alive to the origin.
-cat >"$W/nginx/nginx.conf" <<CONF
-worker_processes auto;
-pid $W/nginx/nginx.pid;
-error_log $W/nginx/logs/error.log warn;
-events { worker_connections 8192; }
-http {
-	access_log off;
-	keepalive_requests 10000000;
-	upstream origin { server 127.0.0.1:$ORIGIN_PORT; keepalive 512; }
-	server {
-		listen 127.0.0.1:$NGINX_PORT ssl http2;
-		ssl_certificate $W/cert.pem;
-		ssl_certificate_key $W/key.pem;
-		ssl_protocols TLSv1.2 TLSv1.3;
-		location / {
-			proxy_pass http://origin;
-			proxy_http_version 1.1;
-			proxy_set_header Connection "";
-		}
-	}
-}
-CONF
-nginx -p "$W/nginx" -e "$W/nginx/logs/error.log" -c "$W/nginx/nginx.conf" -g 'daemon off;' &
-NGINX_PID=$!
-STARTED+=($NGINX_PID)
+nginx_h2 $NGINX_PORT $ORIGIN_PORT
 
 PROXIES=("nginx:$NGINX_PORT:$NGINX_PID")
 if [ "$CADDY" = 1 ]; then

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -196,41 +197,100 @@ func equalHeaders(a, b http.Header) bool {
 	return true
 }
 
+// hitServer starts the whole edge (request id, client IP, routes,
+// metrics, the cache phase) on internal/h1 in front of a zone holding one
+// fresh entry, /x, of size bytes of contentType, and returns its address.
+func hitServer(tb testing.TB, size int, contentType string) string {
+	z, _, _ := newTestZone(tb, Rules{}, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=3600")
+		w.Header().Set("Content-Type", contentType)
+		w.Write(make([]byte, size))
+	}, StoreOptions{})
+	if w := do(z, "GET", "http://example.org/x"); cacheStatus(w) != StatusMiss {
+		tb.Fatalf("warming: %s", cacheStatus(w))
+	}
+	reg := metrics.New()
+	ez := &edge.Zone{Name: "example.org", Handler: z.next, Metrics: reg.Zone("example.org")}
+	ez.Phases[edge.PhaseCache] = z
+	s := edge.New(edge.Options{Timeouts: config.Default().Timeouts, Metrics: reg})
+	s.SetRoutes(&edge.Routes{Lookup: func(string) (*edge.Zone, bool) { return ez, true }})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ln, "http", nil) }()
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+		<-done
+	})
+	return ln.Addr().String()
+}
+
 // BenchmarkHitServed measures one 1 KiB cache hit through the whole edge
 // (request id, client IP, routes, metrics, the cache phase) and
 // internal/h1 over keep-alive connections, as `rampart serve` answers it:
-// watch allocs/op; ns/op includes the client on the same cores.
+// watch allocs/op and B/op; ns/op includes the client on the same cores.
 //
 //	go test -run '^$' -bench HitServed -benchmem -cpu 2 ./internal/cache/
 func BenchmarkHitServed(b *testing.B) {
 	for _, size := range []int{1 << 10, 100 << 10} {
 		b.Run(strconv.Itoa(size>>10)+"k", func(b *testing.B) {
-			z, _, _ := newTestZone(b, Rules{}, func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Cache-Control", "max-age=3600")
-				w.Header().Set("Content-Type", "application/octet-stream")
-				w.Write(make([]byte, size))
-			}, StoreOptions{})
-			if w := do(z, "GET", "http://example.org/x"); cacheStatus(w) != StatusMiss {
-				b.Fatalf("warming: %s", cacheStatus(w))
-			}
-			reg := metrics.New()
-			ez := &edge.Zone{Name: "example.org", Handler: z.next, Metrics: reg.Zone("example.org")}
-			ez.Phases[edge.PhaseCache] = z
-			s := edge.New(edge.Options{Timeouts: config.Default().Timeouts, Metrics: reg})
-			s.SetRoutes(&edge.Routes{Lookup: func(string) (*edge.Zone, bool) { return ez, true }})
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			addr := hitServer(b, size, "application/octet-stream")
+			benchnet.KeepAliveLoad(b, addr, []byte("GET /x HTTP/1.1\r\nHost: example.org\r\n\r\n"))
+		})
+	}
+}
+
+// TestHitAllocs counts the allocations of one keep-alive 1 KiB cache hit
+// through the edge, internal/h1 and the cache, client included (it
+// allocates nothing): h1's Request with the edge's request state, and the
+// request head's string; the cache's key is built in a pooled buffer. The
+// bytes per hit are logged (they set how often the collector runs under
+// load).
+func TestHitAllocs(t *testing.T) {
+	if testing.Short() || raceOn {
+		t.Skip("counts allocations over a loopback connection")
+	}
+	tests := []struct {
+		name, contentType string
+		max               float64
+	}{
+		{"binary", "application/octet-stream", 2},
+		{"text, no Accept-Encoding", "text/plain", 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := net.Dial("tcp", hitServer(t, 1<<10, tt.contentType))
 			if err != nil {
-				b.Fatal(err)
+				t.Fatal(err)
 			}
-			done := make(chan error, 1)
-			go func() { done <- s.Serve(ln, "http", nil) }()
-			defer func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				s.Shutdown(ctx)
-				<-done
-			}()
-			benchnet.KeepAliveLoad(b, ln.Addr().String(), []byte("GET /x HTTP/1.1\r\nHost: example.org\r\n\r\n"))
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(30 * time.Second))
+			br := bufio.NewReader(c)
+			req := []byte("GET /x HTTP/1.1\r\nHost: example.org\r\nUser-Agent: test\r\nAccept: */*\r\n\r\n")
+			get := func() {
+				if _, err := c.Write(req); err != nil {
+					t.Fatal(err)
+				}
+				if err := benchnet.ReadResponse(br); err != nil {
+					t.Fatal(err)
+				}
+			}
+			get()
+			n := testing.AllocsPerRun(300, get)
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			for range 1000 {
+				get()
+			}
+			runtime.ReadMemStats(&after)
+			t.Logf("%v allocations, %d bytes per hit", n, (after.TotalAlloc-before.TotalAlloc)/1000)
+			if n > tt.max {
+				t.Errorf("%v allocations per hit, want at most %v", n, tt.max)
+			}
 		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/rampart-edge/rampart/internal/reqctx"
 )
@@ -122,20 +123,28 @@ func (ru *Rules) normaliseQuery(raw string) string {
 // baseKey is the key of a location before Vary: zone, scheme, host, path
 // and query, separated by NUL bytes (which cannot occur in any of them).
 func baseKey(zone string, l location) string {
-	var b strings.Builder
-	b.Grow(len(zone) + len(l.host) + len(l.path) + len(l.query) + 12)
-	b.WriteString(zone)
-	b.WriteByte(0)
-	b.WriteString(l.scheme)
-	b.WriteByte(0)
-	b.WriteString(l.host)
-	b.WriteByte(0)
-	b.WriteString(l.path)
+	b := appendBaseKey(make([]byte, 0, baseKeyLen(zone, l)), zone, l)
+	return unsafe.String(unsafe.SliceData(b), len(b)) // b is never written again
+}
+
+func baseKeyLen(zone string, l location) int {
+	return len(zone) + len(l.scheme) + len(l.host) + len(l.path) + len(l.query) + 4
+}
+
+// appendBaseKey appends baseKey(zone, l) to b.
+func appendBaseKey(b []byte, zone string, l location) []byte {
+	b = append(b, zone...)
+	b = append(b, 0)
+	b = append(b, l.scheme...)
+	b = append(b, 0)
+	b = append(b, l.host...)
+	b = append(b, 0)
+	b = append(b, l.path...)
 	if l.query != "" {
-		b.WriteByte('?')
-		b.WriteString(l.query)
+		b = append(b, '?')
+		b = append(b, l.query...)
 	}
-	return b.String()
+	return b
 }
 
 // varyKey extends base with the values of the request headers the stored

@@ -75,3 +75,26 @@ func TestLocationOwned(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendBaseKey checks the key bytes against the layout baseKey
+// documents: zone, scheme, host and path separated by NUL bytes, then "?"
+// and the query when there is one.
+func TestAppendBaseKey(t *testing.T) {
+	tests := []struct {
+		l    location
+		want string
+	}{
+		{location{scheme: "http", host: "example.org", path: "/a"}, "z\x00http\x00example.org\x00/a"},
+		{location{scheme: "https", host: "example.org:8443", path: "/a/b", query: "x=1&y=2"}, "z\x00https\x00example.org:8443\x00/a/b?x=1&y=2"},
+		{location{scheme: "http", path: "/"}, "z\x00http\x00\x00/"},
+	}
+	for _, tt := range tests {
+		if got := baseKey("z", tt.l); got != tt.want {
+			t.Errorf("baseKey(%+v) = %q, want %q", tt.l, got, tt.want)
+		}
+		prefix := []byte("junk")
+		if got := appendBaseKey(prefix, "z", tt.l); string(got) != "junk"+tt.want {
+			t.Errorf("appendBaseKey(%+v) = %q, want %q", tt.l, got, "junk"+tt.want)
+		}
+	}
+}

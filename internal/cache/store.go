@@ -132,6 +132,15 @@ func (s *Store) get(key string) (*Entry, bool) {
 	if e, ok := s.mem.GetIfPresent(key); ok {
 		return e, true
 	}
+	return s.getDisk(key)
+}
+
+// getMem returns the entry stored under key in memory. The memory tier
+// keeps nothing of key: it may view a buffer the caller reuses.
+func (s *Store) getMem(key string) (*Entry, bool) { return s.mem.GetIfPresent(key) }
+
+// getDisk is get's disk half, after key was not found in memory.
+func (s *Store) getDisk(key string) (*Entry, bool) {
 	if s.disk == nil {
 		return nil, false
 	}

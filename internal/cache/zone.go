@@ -5,9 +5,11 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/rampart-edge/rampart/internal/edge"
 	"github.com/rampart-edge/rampart/internal/reqctx"
@@ -107,6 +109,13 @@ var statusValues = map[string][]string{
 	StatusStale: {StatusStale}, StatusRevalidated: {StatusRevalidated}, StatusBypass: {StatusBypass},
 }
 
+// keyBufs hold the bytes of the keys Serve builds: a fresh hit looks its
+// entry up through a string viewing the buffer, and allocates no key.
+var keyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
+
+// maxKeyBuf bounds the key buffers kept for reuse.
+const maxKeyBuf = 4 << 10
+
 // Serve implements edge.Phase.
 func (z *Zone) Serve(w http.ResponseWriter, r *http.Request) edge.Decision {
 	if z.rules.bypassRequest(r) != "" {
@@ -115,9 +124,30 @@ func (z *Zone) Serve(w http.ResponseWriter, r *http.Request) edge.Decision {
 	}
 	now := z.now()
 	loc := z.rules.locate(r)
-	base := baseKey(z.name, loc)
-	key := z.keyFor(base, r)
-	e, ok := z.store.get(key)
+	// The fast path, a fresh entry in memory: the base key is built in a
+	// pooled buffer and looked up through a string viewing it (the
+	// memory tier keeps nothing of a key it is asked for), and serve
+	// keeps nothing of it either.
+	kb := keyBufs.Get().(*[]byte)
+	*kb = appendBaseKey((*kb)[:0], z.name, loc)
+	view := unsafe.String(unsafe.SliceData(*kb), len(*kb))
+	key, varied := z.keyFor(view, r)
+	e, ok := z.store.getMem(key)
+	if ok && !e.Pass && e.fresh(now) {
+		z.serve(w, r, e, StatusHit, now, true)
+		putKeyBuf(kb)
+		return edge.Handled
+	}
+	// Every other path keeps its keys (flights, stored entries, a
+	// background refresh): they get strings of their own.
+	base := strings.Clone(view)
+	putKeyBuf(kb)
+	if !varied {
+		key = base // a varied key is varyKey's new string already
+	}
+	if !ok {
+		e, ok = z.store.getDisk(key)
+	}
 	if ok && e.Pass {
 		if e.age(now) < e.Lifetime {
 			z.observe(StatusBypass, 0, false)
@@ -142,16 +172,23 @@ func (z *Zone) Serve(w http.ResponseWriter, r *http.Request) edge.Decision {
 	return edge.Handled
 }
 
+func putKeyBuf(b *[]byte) {
+	if cap(*b) <= maxKeyBuf {
+		keyBufs.Put(b)
+	}
+}
+
 // keyFor returns the request's key: base extended by the request headers
-// the stored responses of base vary on.
-func (z *Zone) keyFor(base string, r *http.Request) string {
+// the stored responses of base vary on (varied true: a new string, which
+// shares nothing with base).
+func (z *Zone) keyFor(base string, r *http.Request) (key string, varied bool) {
 	if !z.store.mayVary(z.varies) {
-		return base
+		return base, false
 	}
 	if spec, ok := z.store.get(base + varySuffix); ok && len(spec.VaryNames) > 0 {
-		return varyKey(base, spec.VaryNames, r.Header)
+		return varyKey(base, spec.VaryNames, r.Header), true
 	}
-	return base
+	return base, false
 }
 
 const varySuffix = "\x00vary"

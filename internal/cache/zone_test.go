@@ -602,3 +602,54 @@ func BenchmarkHit(b *testing.B) {
 		}
 	}
 }
+
+// TestKeysOutliveTheirRequest checks that what the store keeps (entries,
+// Vary records, pass records) holds keys of its own: Serve builds each
+// key in a pooled buffer the next request overwrites, and only a fresh hit
+// may look up through it. After many requests of other paths through the
+// same buffers, every stored key is still the one its entry was stored
+// under, and a second round is answered from the cache.
+func TestKeysOutliveTheirRequest(t *testing.T) {
+	z, o, _ := newTestZone(t, Rules{}, func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/pass/"):
+			w.Header().Set("Cache-Control", "no-store")
+		case strings.HasPrefix(r.URL.Path, "/vary/"):
+			w.Header().Set("Cache-Control", "max-age=60")
+			w.Header().Set("Vary", "Accept-Language")
+		default:
+			w.Header().Set("Cache-Control", "max-age=60")
+		}
+		io.WriteString(w, r.URL.Path)
+	}, StoreOptions{})
+	var paths []string
+	for i := range 50 {
+		paths = append(paths, fmt.Sprintf("/plain/%d?q=%d", i, i), fmt.Sprintf("/vary/%d", i), fmt.Sprintf("/pass/%d", i))
+	}
+	for round := range 2 {
+		for _, p := range paths {
+			w := do(z, "GET", "http://example.org"+p, "Accept-Language", "en")
+			if want := strings.SplitN(p, "?", 2)[0]; w.Body.String() != want {
+				t.Fatalf("round %d %s: body %q", round, p, w.Body.String())
+			}
+			if round == 1 && !strings.HasPrefix(p, "/pass/") && cacheStatus(w) != StatusHit {
+				t.Fatalf("round 1 %s: %s", p, cacheStatus(w))
+			}
+		}
+	}
+	if n, want := o.hits.Load(), int64(50+50+2*50); n != want {
+		t.Fatalf("origin hits = %d, want %d", n, want)
+	}
+	z.store.mem.CleanUp()
+	n := 0
+	for k, e := range z.store.mem.All() {
+		n++
+		base := baseKey(z.name, location{scheme: "http", host: e.Host, path: e.Path, query: e.Query})
+		if k != e.Key || !strings.HasPrefix(k, base) {
+			t.Errorf("stored under %q, entry key %q, want both to start with %q", k, e.Key, base)
+		}
+	}
+	if n != 50+2*50+50 { // plain, vary (entry and record), pass records
+		t.Errorf("%d stored entries, want %d", n, 200)
+	}
+}

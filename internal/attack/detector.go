@@ -96,8 +96,8 @@ type Detector struct {
 	quiet   int
 	buckets [ringSize]bucket
 	active  atomic.Bool
-	lastSec atomic.Int64 // the latest second evaluation has been triggered for
-	count   atomic.Int64 // switches
+	lastSec atomic.Int64           // the latest second evaluation has been triggered for
+	count   atomic.Int64           // switches
 	ticker  atomic.Pointer[Ticker] // the Ticker it is added to, if any
 	hot     atomic.Bool            // in that Ticker's ticked set
 

@@ -113,11 +113,11 @@ type Server struct {
 	// copies do; Clone's do not), once it returns.
 	ReuseRequestHeader bool
 
-	mu         sync.Mutex
-	listeners  map[*net.Listener]struct{}
-	conns      map[*conn]struct{}
-	watching   bool          // the watcher goroutine runs; s.mu guards it
-	stopWatch  chan struct{} // closing it stops that goroutine
+	mu        sync.Mutex
+	listeners map[*net.Listener]struct{}
+	conns     map[*conn]struct{}
+	watching  bool          // the watcher goroutine runs; s.mu guards it
+	stopWatch chan struct{} // closing it stops that goroutine
 	// watchOn is set while the watcher runs or is starting: a request
 	// that finds it clear starts the watcher (startWatching).
 	watchOn    atomic.Bool

@@ -96,8 +96,10 @@ type Detector struct {
 	quiet   int
 	buckets [ringSize]bucket
 	active  atomic.Bool
-	lastSec atomic.Int64 // the latest second evaluation has been triggered for
-	count   atomic.Int64 // switches
+	lastSec atomic.Int64           // the latest second evaluation has been triggered for
+	count   atomic.Int64           // switches
+	ticker  atomic.Pointer[Ticker] // the Ticker it is added to, if any
+	hot     atomic.Bool            // in that Ticker's ticked set
 
 	mu          sync.Mutex // evaluation state below
 	evaluated   int64      // last second evaluated
@@ -239,6 +241,13 @@ func (d *Detector) bucket() (*bucket, int64) {
 		b.errors.Store(0)
 		b.latency.Store(0)
 		b.shed.Store(0)
+		// A detector its Ticker stopped ticking needs ticks again (the
+		// claim is stored before hot is read: see Ticker.loop).
+		if !d.hot.Load() {
+			if t := d.ticker.Load(); t != nil {
+				t.wake(d)
+			}
+		}
 	}
 	return b, sec
 }

@@ -479,3 +479,76 @@ func TestTickerSkipsIdleDetectors(t *testing.T) {
 		t.Errorf("Len after Close = %d", tk.Len())
 	}
 }
+
+// TestTickerRunsOnlyWhileNeeded (issue 16): the shared ticker's goroutine
+// runs only while a detector needs ticks: none for detectors that never
+// saw a request, stopped once the last one went quiet, started again by
+// the next request.
+func TestTickerRunsOnlyWhileNeeded(t *testing.T) {
+	var now atomic.Int64
+	now.Store(1_000_000)
+	clock := func() time.Time { return time.Unix(now.Load(), 0) }
+	tk := NewTicker()
+	tk.every = 5 * time.Millisecond
+	t.Cleanup(tk.Close)
+	ds := make([]*Detector, 100)
+	for i := range ds {
+		ds[i] = NewDetector(Options{Now: clock, Warmup: 1, Logger: slog.New(slog.DiscardHandler)})
+		tk.Add(ds[i])
+	}
+	wait := func(wantHot int, wantRunning bool) {
+		t.Helper()
+		for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(2 * time.Millisecond) {
+			if hot, running := tk.ticking(); hot == wantHot && running == wantRunning {
+				return
+			}
+		}
+		hot, running := tk.ticking()
+		t.Fatalf("ticked %d, running %v; want %d, %v", hot, running, wantHot, wantRunning)
+	}
+	if hot, running := tk.ticking(); hot != 0 || running {
+		t.Fatalf("detectors without requests: ticked %d, running %v", hot, running)
+	}
+
+	ds[3].Arrived()
+	ds[7].Observe(200, time.Millisecond)
+	wait(2, true)
+	ds[3].Arrived() // the same second: no second wake-up
+	tk.mu.Lock()
+	runs := tk.runs
+	tk.mu.Unlock()
+	if runs != 1 {
+		t.Fatalf("%d loops started, want 1", runs)
+	}
+	now.Add(int64(ds[3].opts.TripSeconds) + 2) // quiet long enough
+	wait(0, false)
+	if ds[3].hot.Load() || ds[7].hot.Load() {
+		t.Fatal("a dropped detector still marked ticked")
+	}
+
+	ds[50].Arrived() // a new second's request wakes the ticker
+	wait(1, true)
+	tk.mu.Lock()
+	runs = tk.runs
+	tk.mu.Unlock()
+	if runs != 2 {
+		t.Fatalf("%d loops started, want 2", runs)
+	}
+	// An active detector stays ticked without requests, until it is off.
+	ds[50].active.Store(true)
+	now.Add(int64(ds[50].opts.TripSeconds) + 2)
+	time.Sleep(30 * time.Millisecond)
+	if hot, running := tk.ticking(); hot != 1 || !running {
+		t.Fatalf("active detector: ticked %d, running %v", hot, running)
+	}
+	ds[50].active.Store(false)
+	wait(0, false)
+
+	// A removed detector does not wake the ticker.
+	tk.Remove(ds[9])
+	now.Add(1)
+	ds[9].Arrived()
+	if hot, running := tk.ticking(); hot != 0 || running {
+		t.Fatalf("after a removed detector's request: ticked %d, running %v", hot, running)
+	}
+}

@@ -14,7 +14,8 @@
 // and the head's string. There is no background read per request: a
 // per-server watcher peeks (MSG_PEEK, non-blocking) every 100 ms at
 // connections whose request has run longer than 100 ms and cancels the
-// request's context when the client has closed its side or reset. Deadlines
+// request's context when the client has closed its side or reset; it runs
+// only while a request is in flight (an idle server has no ticker). Deadlines
 // are coarse: set at most once per slack (min(timeout/16, 1s)) rather than
 // reset per request: ReadHeaderTimeout from the first byte of a head,
 // IdleTimeout between requests, ReadTimeout for the body, WriteTimeout for
@@ -112,11 +113,14 @@ type Server struct {
 	// copies do; Clone's do not), once it returns.
 	ReuseRequestHeader bool
 
-	mu         sync.Mutex
-	listeners  map[*net.Listener]struct{}
-	conns      map[*conn]struct{}
-	watching   bool
-	stopWatch  chan struct{}
+	mu        sync.Mutex
+	listeners map[*net.Listener]struct{}
+	conns     map[*conn]struct{}
+	watching  bool          // the watcher goroutine runs; s.mu guards it
+	stopWatch chan struct{} // closing it stops that goroutine
+	// watchOn is set while the watcher runs or is starting: a request
+	// that finds it clear starts the watcher (startWatching).
+	watchOn    atomic.Bool
 	inShutdown atomic.Bool
 }
 
@@ -228,11 +232,6 @@ func (s *Server) newConn(nc net.Conn) *conn {
 		s.conns = map[*conn]struct{}{}
 	}
 	s.conns[c] = struct{}{}
-	if !s.watching {
-		s.watching = true
-		s.stopWatch = make(chan struct{})
-		go s.watch(s.stopWatch)
-	}
 	s.mu.Unlock()
 	c.setState(http.StateNew)
 	return c
@@ -248,8 +247,23 @@ func (s *Server) forget(c *conn) {
 // requests younger than it are not checked.
 const watchEvery = 100 * time.Millisecond
 
+// startWatching starts the watcher unless it runs. A request calls it
+// after setting its reqStart, when it finds watchOn clear.
+func (s *Server) startWatching() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.watchOn.Store(true)
+	if !s.watching {
+		s.watching = true
+		s.stopWatch = make(chan struct{})
+		go s.watch(s.stopWatch)
+	}
+}
+
 // watch cancels the context of requests whose client closed its
-// connection or reset it.
+// connection or reset it. It returns at the first tick that finds no
+// request in flight: an idle server (idle keep-alive connections
+// included) has no ticker; the next request starts it again.
 func (s *Server) watch(stop chan struct{}) {
 	t := time.NewTicker(watchEvery)
 	defer t.Stop()
@@ -262,11 +276,18 @@ func (s *Server) watch(stop chan struct{}) {
 		}
 		old := time.Now().Add(-watchEvery).UnixNano()
 		busy = busy[:0]
+		inFlight := false
 		s.mu.Lock()
 		for c := range s.conns {
-			if st := c.reqStart.Load(); st != 0 && st < old && c.rc != nil {
+			st := c.reqStart.Load()
+			inFlight = inFlight || st != 0
+			if st != 0 && st < old && c.rc != nil {
 				busy = append(busy, c)
 			}
+		}
+		if !inFlight && s.stopIdleWatchLocked() {
+			s.mu.Unlock()
+			return
 		}
 		s.mu.Unlock()
 		for i, c := range busy {
@@ -327,12 +348,31 @@ func (s *Server) closeIdle() bool {
 	return quiet
 }
 
+// stopIdleWatchLocked ends the watcher's run when still no request is
+// in flight, and reports whether it did. watchOn is cleared before the
+// second look and a request sets its reqStart before it reads watchOn
+// (both sequentially consistent atomics), so either this look sees the
+// request or the request sees watchOn clear and starts a watcher. s.mu is
+// held.
+func (s *Server) stopIdleWatchLocked() bool {
+	s.watchOn.Store(false)
+	for c := range s.conns {
+		if c.reqStart.Load() != 0 {
+			s.watchOn.Store(true)
+			return false
+		}
+	}
+	s.watching = false
+	return true
+}
+
 func (s *Server) stopWatching() {
 	s.mu.Lock()
 	if s.watching {
 		close(s.stopWatch)
 		s.watching = false
 	}
+	s.watchOn.Store(false)
 	s.mu.Unlock()
 }
 
@@ -662,6 +702,9 @@ func (c *conn) serve() {
 		c.cancel, c.rctx = cancel, rc
 		c.cmu.Unlock()
 		c.reqStart.Store(start.UnixNano())
+		if !s.watchOn.Load() {
+			s.startWatching()
+		}
 
 		s.Handler.ServeHTTP(w, r)
 

@@ -448,6 +448,90 @@ func TestClientGoneCancels(t *testing.T) {
 	}
 }
 
+// watcherRunning reports whether s's client-gone watcher runs.
+func watcherRunning(s *Server) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.watching
+}
+
+// waitWatcher waits up to 3 s for the watcher to be in state running.
+func waitWatcher(t *testing.T, s *Server, running bool) {
+	t.Helper()
+	for end := time.Now().Add(3 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		if watcherRunning(s) == running {
+			return
+		}
+	}
+	t.Fatalf("watcher running = %v after 3 s, want %v", watcherRunning(s), running)
+}
+
+// TestWatcherOnlyWhileRequests: the client-gone watcher (a 100 ms ticker)
+// runs while a request is in flight and stops once none is, idle
+// keep-alive connections or not (issue 16: an idle node wakes for
+// nothing); the next request starts it again, and it still cancels the
+// request of a client that went away.
+func TestWatcherOnlyWhileRequests(t *testing.T) {
+	started := make(chan struct{}, 4)
+	result := make(chan string, 4)
+	s := &Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/fast" {
+			io.WriteString(w, "ok")
+			return
+		}
+		started <- struct{}{}
+		select {
+		case <-r.Context().Done():
+			result <- "canceled"
+		case <-time.After(5 * time.Second):
+			result <- "done"
+		}
+	})}
+	addr := testServer(t, s)
+	if watcherRunning(s) {
+		t.Fatal("watcher running before any connection")
+	}
+
+	// A keep-alive connection stays open and idle after its request.
+	idle := dial(t, addr)
+	idle.send("GET /fast HTTP/1.1\r\nHost: a\r\n\r\n")
+	if resp, body := idle.read("GET"); resp.StatusCode != 200 || body != "ok" {
+		t.Fatalf("status %d body %q", resp.StatusCode, body)
+	}
+	waitWatcher(t, s, false)
+
+	// A slow request starts it; it runs while the request does.
+	for range 2 {
+		c := dial(t, addr)
+		c.send("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
+		<-started
+		if !watcherRunning(s) {
+			t.Fatal("watcher not running while a request is in flight")
+		}
+		time.Sleep(3 * watchEvery) // ticks that find the request: it keeps running
+		if !watcherRunning(s) {
+			t.Fatal("watcher stopped while a request was in flight")
+		}
+		c.c.Close()
+		select {
+		case got := <-result:
+			if got != "canceled" {
+				t.Fatalf("got %q, want the request canceled", got)
+			}
+		case <-time.After(3 * time.Second):
+			t.Fatal("context not canceled 3 s after the client left")
+		}
+		waitWatcher(t, s, false)
+	}
+
+	// The idle connection still serves.
+	idle.send("GET /fast HTTP/1.1\r\nHost: a\r\n\r\n")
+	if resp, body := idle.read("GET"); resp.StatusCode != 200 || body != "ok" {
+		t.Fatalf("status %d body %q", resp.StatusCode, body)
+	}
+	waitWatcher(t, s, false)
+}
+
 func TestShutdownWaitsForActive(t *testing.T) {
 	release := make(chan struct{})
 	inHandler := make(chan struct{})

@@ -71,7 +71,9 @@ func (p *Proxy) dial(ctx context.Context, o *origin) (*originConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &originConn{nc: nc, br: bufio.NewReaderSize(nc, readBufSize), bw: bufio.NewWriterSize(nc, writeBufSize)}, nil
+	c := &originConn{nc: nc}
+	c.initWait() // connbuf.go: the buffers are taken per request
+	return c, nil
 }
 
 // serveLean proxies r to the plain-HTTP origin o. A request body (body)
@@ -103,7 +105,7 @@ func (p *Proxy) serveLean(o *origin, w http.ResponseWriter, r *http.Request, inf
 		} else if c.reused {
 			c.clearDeadline()
 		}
-		if c.reused && (c.br.Buffered() > 0 || ((!idempotent || body != nil) && !connAlive(c))) {
+		if c.reused && (c.buffered() > 0 || ((!idempotent || body != nil) && !connAlive(c))) {
 			// Unsolicited bytes or a closed peer: not reusable.
 			c.nc.Close()
 			continue
@@ -117,7 +119,7 @@ func (p *Proxy) serveLean(o *origin, w http.ResponseWriter, r *http.Request, inf
 			if body != nil {
 				bw = startBodyWriter(c, body, r.ContentLength, p.timeouts.ResponseHeader)
 			}
-			m, got, err = readHead(c.br, h, r.Method == http.MethodHead, &c.last)
+			m, got, err = readHead(c.reader(), h, r.Method == http.MethodHead, &c.last)
 			if bw != nil {
 				bw.headRead()
 			}
@@ -139,6 +141,7 @@ func (p *Proxy) serveLean(o *origin, w http.ResponseWriter, r *http.Request, inf
 		// On cancellation the connection's deadline was moved to the past:
 		// it must never go back to the pool.
 		c.nc.Close()
+		c.releaseReader()
 		if canceled || ctx.Err() != nil {
 			// net/http cancels the request when reading its body fails
 			// (timeouts.read): report the body's failure, not the wait.
@@ -215,7 +218,9 @@ func (p *Proxy) serveLean(o *origin, w http.ResponseWriter, r *http.Request, inf
 	}
 	if perr != nil || !reusable || p.closed() {
 		c.nc.Close()
+		c.releaseReader()
 	} else {
+		c.releaseReader() // empty: copyBody found nothing more buffered
 		o.putIdle(c)
 	}
 	return perr
@@ -240,7 +245,7 @@ func (c *originConn) clearDeadline() {
 
 // writeHead writes the request head for r to c and flushes it.
 func (p *Proxy) writeHead(c *originConn, o *origin, r *http.Request, info *reqctx.Info, body *trackedBody) error {
-	bw := c.bw
+	bw := c.writer() // connbuf.go
 	bw.WriteString(r.Method)
 	bw.WriteByte(' ')
 	// The request-target is the one every rule matched on: the edge's
@@ -319,7 +324,9 @@ func (p *Proxy) writeHead(c *originConn, o *origin, r *http.Request, info *reqct
 	if body != nil {
 		return nil // flushed with the first body bytes
 	}
-	return bw.Flush()
+	err := bw.Flush()
+	c.releaseWriter()
+	return err
 }
 
 // bodyWriter streams a request body to the origin on its own goroutine.
@@ -343,6 +350,7 @@ func startBodyWriter(c *originConn, body *trackedBody, n int64, rh time.Duration
 		if bw.err == nil {
 			bw.err = c.bw.Flush()
 		}
+		c.releaseWriter()
 		bw.mu.Lock()
 		switch {
 		case bw.headDone:

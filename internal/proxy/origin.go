@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/rampart-edge/rampart/internal/cutoff"
@@ -54,8 +55,12 @@ type origin struct {
 // buffered reader and writer. It is used by one request at a time.
 type originConn struct {
 	nc     net.Conn
-	br     *bufio.Reader
-	bw     *bufio.Writer
+	br     *bufio.Reader // nil between responses (connbuf.go)
+	bw     *bufio.Writer // nil between requests
+	rc     syscall.RawConn
+	wait   func(uintptr) bool // c.rc.Read's function: see initWait
+	waited bool
+	peek   [1]byte
 	idleAt time.Time
 	reused bool
 	// headerDeadline is the read deadline serveLean last set on nc for a

@@ -1,0 +1,142 @@
+// Package h2 is the edge's HTTP/2 server for TLS connections that
+// negotiated "h2" (RFC 9113): net/http's HTTP/2 server without its
+// per-request goroutine hand-offs, serving any http.Handler.
+//
+// A connection has one reader goroutine, which reads frames (x/net's
+// http2.Framer, HPACK decoding and the header list limit included), owns
+// the stream table and the receive windows, and starts one goroutine per
+// request, with the request built in place. A handler's response is
+// buffered (8 KiB) and encoded by the handler's own goroutine into the
+// connection's write buffer under the connection's write lock: HEADERS
+// (HPACK from the handler's header map, no copy) and DATA together, and
+// the last writer to leave the lock flushes. A small response is one TLS
+// record and one write; with several streams busy, responses share
+// writes. Control frames the reader must send (SETTINGS and PING
+// acknowledgements, WINDOW_UPDATE, RST_STREAM, GOAWAY) are queued and
+// written by whoever holds the write lock next, so the reader never waits
+// for the socket: a client that stops reading cannot stop the server from
+// reading its frames.
+//
+// Limits (each a known attack on HTTP/2 servers):
+//   - MaxConcurrentStreams (default 250) open streams per connection; a
+//     HEADERS frame beyond it is refused (RST_STREAM REFUSED_STREAM).
+//   - Rapid reset (CVE-2023-44487): handlers of streams the client reset
+//     keep running until they notice; at most MaxConcurrentStreams
+//     handlers run per connection, up to 4x that wait, and beyond that the
+//     connection is closed with GOAWAY ENHANCE_YOUR_CALM.
+//   - CONTINUATION flood and HPACK bombs (CVE-2023-45288): the header
+//     list is bounded by MaxHeaderBytes while it is decoded (the Framer's
+//     limit); the HPACK dynamic table by 4 KiB.
+//   - SETTINGS, PING, RST_STREAM and WINDOW_UPDATE floods: at most
+//     maxQueuedControlFrames control frames wait for the socket; beyond,
+//     the connection is closed (ENHANCE_YOUR_CALM).
+//   - Request bodies are bounded by flow control: 1 MiB per stream and
+//     per connection buffered at most.
+//   - Timeouts: the preface and SETTINGS within ReadHeaderTimeout;
+//     IdleTimeout with no open stream (GOAWAY, then close); a request
+//     body within ReadTimeout of its HEADERS; a response within
+//     WriteTimeout of its HEADERS (a stream the client's flow-control
+//     window stalls longer is reset); every socket write within
+//     WriteTimeout.
+//
+// Responses: status and headers as the handler set them, minus the
+// connection-specific fields HTTP/2 forbids (Connection, Keep-Alive,
+// Proxy-Connection, Transfer-Encoding, Upgrade) and fields whose name or
+// value is invalid; Date set (cached per second); Content-Type sniffed and
+// Content-Length set for a body written whole before the handler returns,
+// as net/http does; trailers declared with the Trailer header or with the
+// http.TrailerPrefix; 1xx responses (WriteHeader(103) and the like) sent
+// at once; "100 Continue" sent when a handler first reads the body of a
+// request with Expect: 100-continue. The writer implements http.Flusher
+// and the methods http.ResponseController uses (FlushError,
+// SetReadDeadline, SetWriteDeadline, EnableFullDuplex). There is no
+// server push and no extended CONNECT (RFC 8441).
+//
+// Requests follow net/http's HTTP/2 server: the pseudo-headers checked
+// (:method, :scheme and :path, or CONNECT with :authority only), the
+// connection-specific fields and a TE other than "trailers" refused
+// (stream error PROTOCOL_ERROR), cookies joined with "; ", Host from
+// :authority, a Content-Length checked against the DATA received,
+// request trailers in r.Trailer. r.Proto is "HTTP/2.0"; r.TLS the
+// connection's state.
+package h2
+
+import (
+	"context"
+	"crypto/tls"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+)
+
+// Server serves HTTP/2 connections with Handler.
+type Server struct {
+	Handler http.Handler
+	// MaxConcurrentStreams bounds the open streams per connection. Zero:
+	// 250.
+	MaxConcurrentStreams uint32
+	// MaxHeaderBytes bounds a request's header list (the sum of its
+	// fields' names and values plus 32 bytes each, RFC 9113's measure).
+	// Zero: 1 MiB.
+	MaxHeaderBytes int
+	// MaxReceiveBufferPerConnection and MaxReceiveBufferPerStream are
+	// the receive windows advertised: the request body bytes the server
+	// buffers at most. Zero: 1 MiB each.
+	MaxReceiveBufferPerConnection int
+	MaxReceiveBufferPerStream     int
+	// ReadHeaderTimeout bounds the wait for the client preface and first
+	// SETTINGS. Zero means ReadTimeout.
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout bounds reading a request's body, from its HEADERS.
+	// Zero: none.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds writing a response, from the request's HEADERS,
+	// and each write to the socket. Zero: none.
+	WriteTimeout time.Duration
+	// IdleTimeout closes a connection that has had no open stream for
+	// this long. Zero means ReadTimeout.
+	IdleTimeout time.Duration
+	// ConnState, if set, is called as net/http's Server.ConnState
+	// (StateNew, StateActive, StateIdle, StateClosed).
+	ConnState func(net.Conn, http.ConnState)
+	// Logger receives handler panics and protocol errors; nil discards.
+	Logger *slog.Logger
+	// BaseContext is the parent of every request context; nil means
+	// context.Background(). Request contexts also carry the connection's
+	// local address under http.LocalAddrContextKey.
+	BaseContext context.Context
+	// RequestContext, if set, is called once per request with the
+	// request's own context (cancelled when the stream ends) and returns
+	// the context the request is created with; it must be derived from
+	// the one given.
+	RequestContext func(ctx context.Context) context.Context
+}
+
+// ErrServerClosed is http.ErrServerClosed.
+var ErrServerClosed = http.ErrServerClosed
+
+// ServeConn serves one connection in the calling goroutine until the
+// connection ends. nc has completed its TLS handshake (a *tls.Conn whose
+// negotiated protocol is "h2"), or is a plain connection whose client
+// speaks HTTP/2 with prior knowledge (tests, h2c behind a trusted
+// proxy). It closes nc on return.
+func (s *Server) ServeConn(nc net.Conn) {
+	_ = nc
+	_ = tls.Conn{}
+	_ = time.Second
+	panic("h2: not yet implemented")
+}
+
+// Shutdown sends GOAWAY to every connection, waits for their streams to
+// finish and closes them, until ctx is done (then it returns ctx.Err() and
+// leaves the remaining connections open: call Close). Connections served
+// after Shutdown are closed at once.
+func (s *Server) Shutdown(ctx context.Context) error {
+	panic("h2: not yet implemented")
+}
+
+// Close closes every connection at once.
+func (s *Server) Close() error {
+	panic("h2: not yet implemented")
+}

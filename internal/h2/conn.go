@@ -480,6 +480,11 @@ func (c *conn) resetStream(id uint32, code http2.ErrCode) {
 	c.mu.Lock()
 	st := c.streams[id]
 	c.noteReset(id)
+	if id%2 == 1 && id > c.maxClientID {
+		// A stream the Framer refused before it opened (a malformed
+		// header block): it is closed now, and its id used up.
+		c.maxClientID = id
+	}
 	c.mu.Unlock()
 	if st != nil {
 		st.resetSent.Store(true)

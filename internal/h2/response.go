@@ -408,8 +408,11 @@ func (w *response) writeFrames(f *frames) error {
 	return err
 }
 
-// takeSendWindow waits for send window for up to want bytes of DATA and
-// takes it.
+// takeSendWindow takes send window for up to want bytes of DATA, waiting
+// for it when wait is set: until the stream's write deadline (WriteTimeout
+// from its HEADERS, or the handler's SetWriteDeadline), and without one
+// for at most the idle timeout in one wait, so that a client that never
+// opens its window cannot hold a handler forever.
 func (st *stream) takeSendWindow(want int, dl time.Time, wait bool) (int, error) {
 	c := st.c
 	c.mu.Lock()
@@ -420,6 +423,7 @@ func (st *stream) takeSendWindow(want int, dl time.Time, wait bool) (int, error)
 			timer.Stop()
 		}
 	}()
+	var end time.Time
 	for {
 		if c.closed || st.closed.Load() {
 			return 0, errClientDisconnected
@@ -433,24 +437,21 @@ func (st *stream) takeSendWindow(want int, dl time.Time, wait bool) (int, error)
 		if !wait {
 			return 0, nil
 		}
-		if d := c.srv.WriteTimeout; d > 0 {
-			end := st.start.Add(d)
-			if !dl.IsZero() && dl.Before(end) {
-				end = dl
+		if end.IsZero() {
+			end = dl
+			if d := c.srv.WriteTimeout; d > 0 {
+				if e := st.start.Add(d); end.IsZero() || e.Before(end) {
+					end = e
+				}
 			}
+			if end.IsZero() {
+				if d := c.srv.idleTimeout(); d > 0 {
+					end = time.Now().Add(d)
+				}
+			}
+		}
+		if !end.IsZero() {
 			left := time.Until(end)
-			if left <= 0 {
-				return 0, errDeadline
-			}
-			if timer == nil {
-				timer = time.AfterFunc(left, func() {
-					c.mu.Lock()
-					c.flowCond.Broadcast()
-					c.mu.Unlock()
-				})
-			}
-		} else if !dl.IsZero() {
-			left := time.Until(dl)
 			if left <= 0 {
 				return 0, errDeadline
 			}

@@ -528,7 +528,9 @@ func (c *conn) resetStream(id uint32, code http2.ErrCode) {
 	}
 	if c.queue(ctrlFrame{kind: 'r', streamID: id, code: code}) != nil || c.spendReset() != nil {
 		c.goAwayAsync(http2.ErrCodeEnhanceYourCalm)
+		return
 	}
+	c.kickAsync()
 }
 
 // goAwayAsync makes the reader end the connection (from any goroutine):

@@ -428,8 +428,9 @@ func (c *conn) processSettings(f *http2.SettingsFrame) error {
 	if f.IsAck() {
 		return nil
 	}
-	if f.NumSettings() > maxSettings || f.HasDuplicates() {
-		return connError{http2.ErrCodeProtocol, "too many or duplicate settings"}
+	// Repeated settings are applied in order (RFC 9113 6.5.3).
+	if f.NumSettings() > maxSettings {
+		return connError{http2.ErrCodeProtocol, "too many settings"}
 	}
 	err := f.ForeachSetting(func(s http2.Setting) error {
 		if err := s.Valid(); err != nil {

@@ -39,13 +39,13 @@ type response struct {
 	// The header map had these keys at WriteHeader (even with no
 	// value: a nil value suppresses sniffing and the Date, as net/http).
 	hasType, hasEncoding, hasDate bool
-	handlerDone bool
-	buf         *[]byte
-	clen        int64 // the handler's Content-Length, -1 none
-	written     int64 // body bytes written by the handler
-	trailers    []string
-	err         error // the first write error: every later write fails
-	deadline    time.Time
+	handlerDone                   bool
+	buf                           *[]byte
+	clen                          int64 // the handler's Content-Length, -1 none
+	written                       int64 // body bytes written by the handler
+	trailers                      []string
+	err                           error // the first write error: every later write fails
+	deadline                      time.Time
 }
 
 func (w *response) Header() http.Header {

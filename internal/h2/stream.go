@@ -611,12 +611,11 @@ func (p *pipe) failAfterData(err error) {
 func (p *pipe) Read(b []byte) (int, error) {
 	p.mu.Lock()
 	if p.needContinue {
+		// As net/http: on the first read, whatever has arrived.
 		p.needContinue = false
-		if p.err == nil {
-			p.mu.Unlock()
-			p.st.w.writeContinue()
-			p.mu.Lock()
-		}
+		p.mu.Unlock()
+		p.st.w.writeContinue()
+		p.mu.Lock()
 	}
 	for len(p.buf) == p.off && p.err == nil && !p.closed {
 		p.cond.Wait()

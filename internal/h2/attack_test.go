@@ -1330,4 +1330,3 @@ func TestAttackReferenceXNet(t *testing.T) {
 		t.Run(tc.name, tc.test)
 	}
 }
-

@@ -24,6 +24,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"runtime"
 	"runtime/pprof"
 	"strings"
@@ -84,6 +85,7 @@ func atkServeFunc(s *Server) func(net.Conn) {
 type atkConn struct {
 	net.Conn
 	read, written atomic.Int64
+	readAtWrite   atomic.Int64 // read when the server last wrote
 	stall         atomic.Bool
 	closed        chan struct{}
 	closeOnce     sync.Once
@@ -111,7 +113,7 @@ func (c *atkConn) Write(p []byte) (int, error) {
 		if !dl.IsZero() {
 			d := time.Until(dl)
 			if d <= 0 {
-				return 0, fmt.Errorf("atk stalled write: %w", errDeadline)
+				return 0, fmt.Errorf("atk stalled write: %w", os.ErrDeadlineExceeded)
 			}
 			wait = min(wait, d)
 		}
@@ -121,12 +123,19 @@ func (c *atkConn) Write(p []byte) (int, error) {
 		case <-time.After(wait):
 		}
 	}
+	c.readAtWrite.Store(c.read.Load())
 	n, err := c.Conn.Write(p)
 	c.written.Add(int64(n))
 	return n, err
 }
 
-var errDeadline = errors.New("i/o timeout")
+// CloseWrite is the socket's, as a server may use it to close gracefully.
+func (c *atkConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
 
 func (c *atkConn) SetDeadline(t time.Time) error {
 	c.mu.Lock()
@@ -173,8 +182,9 @@ type atkEnv struct {
 	addr  string
 	conns chan *atkConn // the server's side of each accepted connection
 
-	mu      sync.Mutex
-	clients []net.Conn
+	mu         sync.Mutex
+	clients    []net.Conn
+	violations map[net.Conn]string // the first frame each client saw on a stream the server had ended
 }
 
 // atkStart serves s on a loopback listener for the test. When the test
@@ -184,7 +194,7 @@ type atkEnv struct {
 func atkStart(t testing.TB, s *Server) *atkEnv {
 	t.Helper()
 	atkCheckGoroutines(t)
-	env := &atkEnv{t: t, conns: make(chan *atkConn, 64)}
+	env := &atkEnv{t: t, conns: make(chan *atkConn, 64), violations: map[net.Conn]string{}}
 	serve := atkServeFunc(s)
 	stop := make(chan struct{})
 	var served []*atkConn
@@ -212,7 +222,19 @@ func atkStart(t testing.TB, s *Server) *atkEnv {
 		if h, ok := s.Handler.(*atkHandler); ok {
 			h.unblock()
 		}
+		// A stalled write would wait for the server's Close, where the
+		// socket's fails once the client is gone.
+		servedMu.Lock()
+		for _, ac := range served {
+			ac.stall.Store(false)
+		}
+		servedMu.Unlock()
 		env.mu.Lock()
+		for _, c := range env.clients {
+			if v := env.violations[c]; v != "" {
+				t.Errorf("the server broke the protocol: %s", v)
+			}
+		}
 		for _, c := range env.clients {
 			c.Close()
 		}
@@ -337,8 +359,9 @@ func (f atkFrame) endStream() bool {
 
 // atkClient is a raw HTTP/2 client connection.
 type atkClient struct {
-	t testing.TB
-	c net.Conn
+	t   testing.TB
+	c   net.Conn
+	env *atkEnv
 
 	wmu  sync.Mutex
 	wbuf bytes.Buffer
@@ -361,7 +384,7 @@ func (env *atkEnv) dial(settings ...http2.Setting) *atkClient {
 	env.mu.Lock()
 	env.clients = append(env.clients, c)
 	env.mu.Unlock()
-	ac := &atkClient{t: env.t, c: c}
+	ac := &atkClient{t: env.t, c: c, env: env}
 	ac.wfr = http2.NewFramer(&ac.wbuf, nil)
 	ac.wfr.AllowIllegalWrites = true
 	ac.enc = hpack.NewEncoder(&ac.hbuf)
@@ -429,6 +452,7 @@ func (ac *atkClient) startReader() {
 	rfr.MaxHeaderListSize = 16 << 20
 	rfr.SetMaxReadFrameSize(1 << 24)
 	ac.frames = make(chan atkFrame, 1<<16)
+	ended := map[uint32]bool{} // streams the server sent END_STREAM or RST_STREAM on
 	go func() {
 		defer close(ac.frames)
 		for {
@@ -456,6 +480,19 @@ func (ac *atkClient) startReader() {
 				af.Fields = f.Fields
 			case *http2.DataFrame:
 				af.DataLen = len(f.Data())
+			}
+			if id := af.StreamID; id != 0 && (af.Type == http2.FrameHeaders || af.Type == http2.FrameData) {
+				if ended[id] {
+					ac.env.mu.Lock()
+					if ac.env.violations[ac.c] == "" {
+						ac.env.violations[ac.c] = fmt.Sprintf("%v after the stream's END_STREAM or RST_STREAM (RFC 9113 5.1: half-closed (local) or closed)", af)
+					}
+					ac.env.mu.Unlock()
+				}
+				ended[id] = ended[id] || af.endStream()
+			}
+			if af.Type == http2.FrameRSTStream {
+				ended[af.StreamID] = true
 			}
 			select {
 			case ac.frames <- af:
@@ -804,13 +841,25 @@ func TestAttackContinuationFlood(t *testing.T) {
 			atkCheckHeap(t, heap0, "after the flood")
 			closed := sc.waitDone(5 * time.Second)
 			read := sc.read.Load()
-			t.Logf("client wrote %d bytes of CONTINUATION; the server read %d bytes; closed: %v", sent, read, closed)
+			// The bytes the server accepted: up to its GOAWAY if it sent
+			// one (then it may read and discard some more, so that closing
+			// does not reset the connection before the client reads the
+			// GOAWAY: bounded below too), else all it read.
+			accepted := read
+			g, _ := c.waitEnd(2 * time.Second)
+			if g != nil {
+				accepted = sc.readAtWrite.Load()
+			}
+			t.Logf("client wrote %d bytes of CONTINUATION; the server read %d bytes, %d before its last write (GOAWAY %v); closed: %v", sent, read, accepted, g, closed)
 			if !closed {
 				t.Errorf("connection still open 5 s after %d bytes of CONTINUATION frames, want it closed", sent)
 			}
-			if limit := int64(4*maxHeaderBytes + 256<<10); read > limit {
-				t.Errorf("server read %d bytes of one header block before closing, want at most %d (4x MaxHeaderBytes %d + 256 KiB of read buffer)",
-					read, limit, maxHeaderBytes)
+			if limit := int64(4*maxHeaderBytes + 256<<10); accepted > limit {
+				t.Errorf("server accepted %d bytes of one header block, want at most %d (4x MaxHeaderBytes %d + 256 KiB of read buffer)",
+					accepted, limit, maxHeaderBytes)
+			}
+			if linger := read - accepted; linger > 2<<20 {
+				t.Errorf("server read %d bytes after its GOAWAY, want at most 2 MiB", linger)
 			}
 			if n := h.calls.Load(); n != 0 {
 				t.Errorf("handler called %d times for a header block that never ended", n)
@@ -942,11 +991,29 @@ func TestAttackFloods(t *testing.T) {
 				BlockFragment: c.block(append(atkGET("/"), "connection", "close")...)})
 		}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
+		for _, mode := range []string{"stalled", "socket"} {
+			if mode == "socket" && !tc.mustClose {
+				continue
+			}
+			atkFloodRun(t, tc, mode)
+		}
+	}
+}
+
+// atkFloodRun runs one flood: with mode "stalled", the server's writes
+// stall at once (200,000 frames); with "socket", only the client's small
+// receive buffer and the kernel's stop them (1,000,000 frames, so that
+// the answers exceed what the socket buffers hold).
+func atkFloodRun(t *testing.T, tc atkFlood, mode string) {
+	{
+		t.Run(tc.name+"/"+mode, func(t *testing.T) {
 			if atkXNetLacks(t, tc.xnetLacks) {
 				return
 			}
-			const frames = 200000
+			frames := 200000
+			if mode == "socket" {
+				frames = 1000000
+			}
 			h := newAtkHandler(t, func(h *atkHandler, w http.ResponseWriter, r *http.Request) {
 				select {
 				case <-h.release:
@@ -964,7 +1031,7 @@ func TestAttackFloods(t *testing.T) {
 				// The server's first frames (SETTINGS, WINDOW_UPDATE) have gone.
 				time.Sleep(100 * time.Millisecond)
 			}
-			sc.stall.Store(true)
+			sc.stall.Store(mode == "stalled")
 			heap0 := atkHeap()
 			var batch bytes.Buffer
 			bfr := http2.NewFramer(&batch, nil)
@@ -1030,7 +1097,11 @@ func TestAttackFloods(t *testing.T) {
 // Write for ever; one whose writes to a stalled stream block the
 // connection does not answer the second stream.
 func TestAttackSlowReader(t *testing.T) {
-	writeErr := make(chan error, 1)
+	type result struct {
+		err error
+		at  time.Time
+	}
+	writeErr := make(chan result, 1)
 	h := newAtkHandler(t, func(h *atkHandler, w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/small" {
 			io.WriteString(w, "small")
@@ -1046,7 +1117,7 @@ func TestAttackSlowReader(t *testing.T) {
 				}
 			}
 		}
-		writeErr <- err
+		writeErr <- result{err, time.Now()}
 	})
 	env := atkStart(t, &Server{Handler: h, WriteTimeout: 2 * time.Second})
 	c := env.dial(http2.Setting{ID: http2.SettingInitialWindowSize, Val: 0})
@@ -1060,8 +1131,8 @@ func TestAttackSlowReader(t *testing.T) {
 		fr.WriteWindowUpdate(3, 1<<20)
 	})
 	reset1, answered3 := false, false
-	for !reset1 || !answered3 {
-		f := c.next(15 * time.Second)
+	for end := start.Add(15 * time.Second); !reset1 || !answered3; {
+		f := c.next(max(time.Until(end), time.Millisecond))
 		if f.Err != nil {
 			if errors.Is(f.Err, io.EOF) || strings.Contains(f.Err.Error(), "reset") {
 				reset1 = true // the connection closed: stream 1 ended too
@@ -1070,7 +1141,9 @@ func TestAttackSlowReader(t *testing.T) {
 				}
 				break
 			}
-			t.Fatalf("stream 1 reset: %v, stream 3 answered: %v; then %v; frames: %s", reset1, answered3, f.Err, c.history())
+			t.Errorf("after %v (WriteTimeout 2 s): stream 1 reset: %v, stream 3 answered: %v; then %v; frames: %s",
+				time.Since(start).Round(time.Second), reset1, answered3, f.Err, c.history())
+			break
 		}
 		switch {
 		case f.StreamID == 1 && f.Type == http2.FrameData && f.DataLen > 0:
@@ -1086,12 +1159,12 @@ func TestAttackSlowReader(t *testing.T) {
 		}
 	}
 	select {
-	case err := <-writeErr:
-		if err == nil {
+	case r := <-writeErr:
+		if r.err == nil {
 			t.Errorf("handler's Write succeeded for 10 MiB to a stream whose window is 0")
 		}
-		t.Logf("handler's Write returned after %v: %v", time.Since(start).Round(time.Millisecond), err)
-	case <-time.After(10 * time.Second):
+		t.Logf("handler's Write returned after %v: %v", r.at.Sub(start).Round(time.Millisecond), r.err)
+	case <-time.After(time.Until(start.Add(20 * time.Second))):
 		t.Errorf("handler's Write still blocked %v after the request (WriteTimeout 2 s)", time.Since(start).Round(time.Second))
 	}
 }

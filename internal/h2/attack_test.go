@@ -1143,6 +1143,20 @@ func TestAttackSlowReader(t *testing.T) {
 			}
 			t.Errorf("after %v (WriteTimeout 2 s): stream 1 reset: %v, stream 3 answered: %v; then %v; frames: %s",
 				time.Since(start).Round(time.Second), reset1, answered3, f.Err, c.history())
+			// Diagnosis: does a frame from the client let a queued
+			// RST_STREAM out?
+			c.mustSend(func(fr *http2.Framer) { fr.WritePing(false, [8]byte{'d'}) })
+			for end := time.Now().Add(2 * time.Second); ; {
+				f := c.next(max(time.Until(end), time.Millisecond))
+				if f.Err != nil {
+					t.Logf("diagnosis: a PING from the client did not bring a RST_STREAM on stream 1 either")
+					break
+				}
+				if f.StreamID == 1 && f.Type == http2.FrameRSTStream {
+					t.Logf("diagnosis: the client's PING brought out %v: it was queued, and nothing flushed the queue", f)
+					break
+				}
+			}
 			break
 		}
 		switch {

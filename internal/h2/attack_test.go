@@ -955,6 +955,8 @@ type atkFlood struct {
 	encoded bool
 	// xnetLacks: why x/net's server fails this case.
 	xnetLacks string
+	// paced: also run the flood in bursts over the real socket.
+	paced bool
 }
 
 // TestAttackFloods: SETTINGS, PING, WINDOW_UPDATE and RST_STREAM floods,
@@ -976,7 +978,7 @@ func TestAttackFloods(t *testing.T) {
 			fr.WriteSettings(http2.Setting{ID: http2.SettingInitialWindowSize, Val: uint32(65535 + i%2)})
 		}},
 		{name: "settings-empty", frame: func(c *atkClient, fr *http2.Framer, i int) { fr.WriteSettings() }},
-		{name: "ping", mustClose: true, frame: func(c *atkClient, fr *http2.Framer, i int) { fr.WritePing(false, [8]byte{byte(i)}) }},
+		{name: "ping", mustClose: true, paced: true, frame: func(c *atkClient, fr *http2.Framer, i int) { fr.WritePing(false, [8]byte{byte(i)}) }},
 		{name: "window-update-conn", frame: func(c *atkClient, fr *http2.Framer, i int) { fr.WriteWindowUpdate(0, 1) }},
 		{name: "window-update-stream", open: openStream, frame: func(c *atkClient, fr *http2.Framer, i int) { fr.WriteWindowUpdate(1, 1) }},
 		// RST_STREAM on the idle stream 3: a connection error, at once;
@@ -991,8 +993,8 @@ func TestAttackFloods(t *testing.T) {
 				BlockFragment: c.block(append(atkGET("/"), "connection", "close")...)})
 		}},
 	} {
-		for _, mode := range []string{"stalled", "socket"} {
-			if mode == "socket" && !tc.mustClose {
+		for _, mode := range []string{"stalled", "socket", "paced"} {
+			if mode == "socket" && !tc.mustClose || mode == "paced" && !tc.paced {
 				continue
 			}
 			atkFloodRun(t, tc, mode)
@@ -1003,7 +1005,10 @@ func TestAttackFloods(t *testing.T) {
 // atkFloodRun runs one flood: with mode "stalled", the server's writes
 // stall at once (200,000 frames); with "socket", only the client's small
 // receive buffer and the kernel's stop them (1,000,000 frames, so that
-// the answers exceed what the socket buffers hold).
+// the answers exceed what the socket buffers hold); "paced" is "socket"
+// with a pause of 2 ms after every 500 frames, so that the server's
+// reader catches up between bursts (as a slow attacker's would), until
+// the socket buffers fill.
 func atkFloodRun(t *testing.T, tc atkFlood, mode string) {
 	{
 		t.Run(tc.name+"/"+mode, func(t *testing.T) {
@@ -1011,7 +1016,7 @@ func atkFloodRun(t *testing.T, tc atkFlood, mode string) {
 				return
 			}
 			frames := 200000
-			if mode == "socket" {
+			if mode != "stalled" {
 				frames = 1000000
 			}
 			h := newAtkHandler(t, func(h *atkHandler, w http.ResponseWriter, r *http.Request) {
@@ -1048,7 +1053,7 @@ func atkFloodRun(t *testing.T, tc atkFlood, mode string) {
 			c.c.SetWriteDeadline(deadline)
 			sent, written := 0, 0
 			var werr error
-			for sent < frames && !sc.isDone() {
+			for sent < frames && !sc.isDone() && time.Now().Before(deadline) {
 				if tc.encoded && sent > 0 {
 					build(sent)
 				}
@@ -1059,6 +1064,9 @@ func atkFloodRun(t *testing.T, tc atkFlood, mode string) {
 					break
 				}
 				sent += perBatch
+				if mode == "paced" {
+					time.Sleep(2 * time.Millisecond)
+				}
 			}
 			atkCheckHeap(t, heap0, "after the flood")
 			wait := time.Second

@@ -314,7 +314,7 @@ func (st *stream) run() {
 			if e != nil && e != http.ErrAbortHandler {
 				buf := make([]byte, 16<<10)
 				buf = buf[:runtime.Stack(buf, false)]
-				c.srv.logf("h2: panic serving request", "remote", c.remote, "panic", fmt.Sprint(e), "stack", string(buf))
+				c.srv.logPanic("h2: panic serving request", "remote", c.remote, "panic", fmt.Sprint(e), "stack", string(buf))
 			}
 			c.resetStream(st.id, http2.ErrCodeInternal)
 			st.finishStream()
@@ -471,10 +471,12 @@ func (c *conn) newRequest(st *stream, f *http2.MetaHeadersFrame) error {
 			rq.End()
 			return bad
 		}
-		if _, err := h1.ParseTarget(method, path, r.URL); err != nil {
+		u, err := h1.ParseTarget(method, path, r.URL)
+		if err != nil {
 			rq.End()
 			return bad
 		}
+		r.URL = u
 		requestURI = path
 	}
 	r.Method = internMethod(method)

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"runtime"
 	"runtime/debug"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,9 +28,10 @@ import (
 // A reader drains whatever the server sends. The handler reads the body and
 // answers by path (small, large, flushed, with trailers, with a 103, an
 // aborted handler). Checked: no panic; the server reads what the client
-// writes (or closes the connection) within 5 s; ServeConn returns within
-// 5 s of the client closing; the goroutines return to their count before
-// the connection within 5 s.
+// writes (or closes the connection) within 5 s; it sends no HEADERS or
+// DATA on a stream after its END_STREAM or RST_STREAM; ServeConn returns
+// within 5 s of the client closing; the goroutines return to their count
+// before the connection within 5 s.
 //
 // The seed corpus is in testdata/fuzz/FuzzConn (the commands' format is
 // atkFuzzFrames'): GET, POST with a body, trailers, resets, SETTINGS, PING,
@@ -119,12 +122,15 @@ func atkFuzzConn(t *testing.T, data []byte) {
 	synced := make(chan struct{})
 	readDone := make(chan struct{})
 	final := [8]byte{'f', 'u', 'z', 'z', 'e', 'n', 'd', 0}
+	var violation string // the first frame the server sent on a stream it had ended
 	go func() {
 		defer close(readDone)
 		defer io.Copy(io.Discard, cs) // drain until the connection ends
-		defer close(synced)
+		signal := sync.OnceFunc(func() { close(synced) })
+		defer signal()
 		fr := http2.NewFramer(nil, cs)
 		fr.SetMaxReadFrameSize(1 << 24)
+		ended := map[uint32]bool{} // streams with END_STREAM or RST_STREAM from the server
 		for {
 			f, err := fr.ReadFrame()
 			var se http2.StreamError
@@ -134,11 +140,23 @@ func atkFuzzConn(t *testing.T, data []byte) {
 			case err != nil:
 				return
 			}
-			if p, ok := f.(*http2.PingFrame); ok && p.IsAck() && p.Data == final {
-				return
-			}
-			if _, ok := f.(*http2.GoAwayFrame); ok {
-				return // the server is ending the connection: no need to wait
+			id := f.Header().StreamID
+			switch f := f.(type) {
+			case *http2.PingFrame:
+				if f.IsAck() && f.Data == final {
+					signal()
+				}
+			case *http2.GoAwayFrame:
+				signal() // the server is ending the connection: no need to wait
+			case *http2.RSTStreamFrame:
+				ended[id] = true
+			case *http2.HeadersFrame, *http2.DataFrame:
+				if ended[id] && violation == "" {
+					violation = fmt.Sprintf("%v on stream %d after its END_STREAM or RST_STREAM", f.Header().Type, id)
+				}
+				if f, ok := f.(interface{ StreamEnded() bool }); ok && f.StreamEnded() {
+					ended[id] = true
+				}
 			}
 		}
 	}()
@@ -172,6 +190,9 @@ func atkFuzzConn(t *testing.T, data []byte) {
 	}
 	<-readDone
 	<-wdone
+	if violation != "" {
+		t.Errorf("the server broke the protocol: %s (RFC 9113 5.1)", violation)
+	}
 	deadline := time.Now().Add(5 * time.Second)
 	for runtime.NumGoroutine() > base {
 		if time.Now().After(deadline) {

@@ -1399,6 +1399,59 @@ func TestAttackProtocolErrors(t *testing.T) {
 	}
 }
 
+// TestAttackStreamReuse: HEADERS on a stream id the client used before
+// (RFC 9113 5.1.1: ids only grow; the stream is closed): after the
+// server refused the first request with a stream error (found by
+// FuzzConn: an invalid content-length), or after it answered it. The
+// server may ignore the frame (x/net), reset the stream (STREAM_CLOSED) or
+// end the connection (PROTOCOL_ERROR); it must not serve a second request
+// on the id. A server that only records a stream id once the request is
+// valid serves the second request.
+func TestAttackStreamReuse(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		first     []string // the first request's fields
+		endStream bool     // on the first request's HEADERS
+	}{
+		// A field value with a control character: the Framer's own check.
+		{"after-invalid-field-value", append(atkGET("/"), "x-a", "a\x01b"), true},
+		{"after-invalid-field-value-open", append(atkGET("/"), "x-a", "a\x01b"), false},
+		{"after-invalid-content-length", append(atkGET("/"), "content-length", "x"), true},
+		{"after-invalid-content-length-open", append(atkGET("/"), "content-length", "x"), false},
+		{"after-connection-header", append(atkGET("/"), "connection", "close"), true},
+		{"after-connection-header-open", append(atkGET("/"), "connection", "close"), false},
+		{"after-missing-path", []string{":method", "GET", ":scheme", "http", ":authority", "example.com"}, true},
+		{"after-answer", atkGET("/"), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newAtkHandler(t, func(h *atkHandler, w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+			env := atkStart(t, &Server{Handler: h})
+			c := env.dial()
+			c.startReader()
+			c.request(1, tc.endStream, tc.first...)
+			c.waitFor(10*time.Second, "the first request's end", func(f atkFrame) bool {
+				return f.StreamID == 1 && (f.Type == http2.FrameRSTStream || f.endStream())
+			})
+			calls := h.calls.Load()
+			c.request(1, true, atkGET("/again")...)
+			c.mustSend(func(fr *http2.Framer) { fr.WritePing(false, [8]byte{'r'}) })
+			for end := time.Now().Add(time.Second); time.Now().Before(end); {
+				f := c.next(time.Until(end))
+				if f.Err != nil {
+					break
+				}
+				if f.StreamID == 1 && f.Type == http2.FrameHeaders {
+					t.Errorf("second request on stream 1 answered: %v", f)
+				}
+			}
+			if n := h.calls.Load(); n > calls {
+				t.Errorf("handler called for a second request on stream 1 (calls %d -> %d)", calls, n)
+			}
+			t.Logf("frames: %s", c.history())
+		})
+	}
+}
+
 // TestAttackReferenceXNet runs the attack tests against x/net's
 // http2.Server, configured alike, which has the defences: it checks the
 // harness (a test that fails here is a harness bug or a defence x/net
@@ -1419,6 +1472,7 @@ func TestAttackReferenceXNet(t *testing.T) {
 		{"HPACKBomb", TestAttackHPACKBomb},
 		{"SlowReader", TestAttackSlowReader},
 		{"ProtocolErrors", TestAttackProtocolErrors},
+		{"StreamReuse", TestAttackStreamReuse},
 		// TestAttackFloods (35 s) and TestAttackTimeouts (8 s) pass too,
 		// with the cases noted; run them by setting atkImpl = "xnet".
 	} {

@@ -105,7 +105,7 @@ func (c *conn) processHeaders(f *http2.MetaHeadersFrame) error {
 	if c.running < int(s.maxStreams()) {
 		c.running++
 		c.mu.Unlock()
-		go st.run()
+		c.srv.startStream(st)
 		return nil
 	}
 	if len(c.waiting) > 4*int(s.maxStreams()) {
@@ -130,7 +130,7 @@ func (c *conn) handlerDone() {
 			continue
 		}
 		c.running++
-		go st.run()
+		c.srv.startStream(st)
 	}
 	if len(c.waiting) == 0 {
 		c.waiting = nil
@@ -421,7 +421,7 @@ func (c *conn) newRequest(st *stream, f *http2.MetaHeadersFrame) error {
 		}
 	}
 
-	// As net/http's HTTP/2 server (x/net's httpcommon.NewServerRequest).
+	// As net/http's HTTP/2 server (Go 1.26's httpcommon.NewServerRequest).
 	needsContinue := httpguts.HeaderValuesContainsToken(header["Expect"], "100-continue")
 	if needsContinue {
 		delete(header, "Expect")
@@ -445,18 +445,10 @@ func (c *conn) newRequest(st *stream, f *http2.MetaHeadersFrame) error {
 		}
 	}
 	delete(header, "Trailer")
-	if host := header["Host"]; len(host) == 1 {
-		if host[0] != authority {
-			return bad
-		}
-		delete(header, "Host")
-	} else if len(host) > 1 {
-		return bad
-	}
-	if strings.IndexByte(authority, '@') >= 0 {
-		return bad
-	}
-	if authority != "" && !httpguts.ValidHostHeader(authority) {
+	// The Host field stays in the header, and :authority is not checked
+	// beyond this, as net/http's HTTP/2 server (Go 1.26) leaves both to the
+	// handler: the edge answers a malformed or disagreeing host with 400.
+	if strings.IndexByte(authority, '@') >= 0 && (scheme == "http" || scheme == "https") {
 		return bad
 	}
 
@@ -467,10 +459,6 @@ func (c *conn) newRequest(st *stream, f *http2.MetaHeadersFrame) error {
 		*r.URL = urlWithHost(authority)
 		requestURI = authority
 	} else {
-		if path[0] != '/' && path != "*" {
-			rq.End()
-			return bad
-		}
 		u, err := h1.ParseTarget(method, path, r.URL)
 		if err != nil {
 			rq.End()

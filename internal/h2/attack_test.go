@@ -193,7 +193,7 @@ type atkEnv struct {
 // count before atkStart within 5 s.
 func atkStart(t testing.TB, s *Server) *atkEnv {
 	t.Helper()
-	atkCheckGoroutines(t)
+	atkCheckGoroutines(t, func() int { return atkIdleWorkers(s) })
 	env := &atkEnv{t: t, conns: make(chan *atkConn, 64), violations: map[net.Conn]string{}}
 	serve := atkServeFunc(s)
 	stop := make(chan struct{})
@@ -263,17 +263,28 @@ func (env *atkEnv) serverConn() *atkConn {
 	}
 }
 
+// atkIdleWorkers is the number of the server's idle stream goroutines:
+// kept (up to maxIdleWorkers, for workerIdle) for the next stream of any
+// connection, so not a leak.
+func atkIdleWorkers(s *Server) int {
+	if atkImpl == "xnet" {
+		return 0
+	}
+	return int(s.idleWorkers.Load())
+}
+
 // atkCheckGoroutines registers a check, at the end of the test (after
-// cleanups registered later), that runtime.NumGoroutine is back to its
-// value now within 5 s.
-func atkCheckGoroutines(t testing.TB) {
+// cleanups registered later), that runtime.NumGoroutine, less idle()
+// (goroutines the server keeps by design), is back to its value now
+// within 5 s.
+func atkCheckGoroutines(t testing.TB, idle func() int) {
 	t.Helper()
-	base := runtime.NumGoroutine()
+	base := runtime.NumGoroutine() - idle()
 	t.Cleanup(func() {
 		deadline := time.Now().Add(5 * time.Second)
 		n := 0
 		for {
-			if n = runtime.NumGoroutine(); n <= base {
+			if n = runtime.NumGoroutine() - idle(); n <= base {
 				return
 			}
 			if time.Now().After(deadline) {
@@ -287,7 +298,7 @@ func atkCheckGoroutines(t testing.TB) {
 		if len(dump) > 20000 {
 			dump = dump[:20000] + "\n..."
 		}
-		t.Errorf("goroutines: %d 5 s after the test's connections closed, %d before the test (leak):\n%s", n, base, dump)
+		t.Errorf("goroutines (less the server's idle stream goroutines): %d 5 s after the test's connections closed, %d before the test (leak):\n%s", n, base, dump)
 	})
 }
 
@@ -1401,29 +1412,36 @@ func TestAttackProtocolErrors(t *testing.T) {
 
 // TestAttackStreamReuse: HEADERS on a stream id the client used before
 // (RFC 9113 5.1.1: ids only grow; the stream is closed): after the
-// server refused the first request with a stream error (found by
-// FuzzConn: an invalid content-length), or after it answered it. The
-// server may ignore the frame (x/net), reset the stream (STREAM_CLOSED) or
-// end the connection (PROTOCOL_ERROR); it must not serve a second request
-// on the id. A server that only records a stream id once the request is
-// valid serves the second request.
+// server refused the first request with a stream error, or after it
+// answered it. The server may ignore the frame, reset the stream
+// (STREAM_CLOSED) or end the connection (PROTOCOL_ERROR); it must not
+// serve a second request on the id. A server that records a stream id
+// only once its header block is valid serves the second request (found
+// by FuzzConn: a field value with a control character, which x/net's
+// Framer reports as a stream error before the server sees the stream;
+// x/net's server has the bug too).
 func TestAttackStreamReuse(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
 		first     []string // the first request's fields
 		endStream bool     // on the first request's HEADERS
+		xnetLacks string
 	}{
-		// A field value with a control character: the Framer's own check.
-		{"after-invalid-field-value", append(atkGET("/"), "x-a", "a\x01b"), true},
-		{"after-invalid-field-value-open", append(atkGET("/"), "x-a", "a\x01b"), false},
-		{"after-invalid-content-length", append(atkGET("/"), "content-length", "x"), true},
-		{"after-invalid-content-length-open", append(atkGET("/"), "content-length", "x"), false},
-		{"after-connection-header", append(atkGET("/"), "connection", "close"), true},
-		{"after-connection-header-open", append(atkGET("/"), "connection", "close"), false},
-		{"after-missing-path", []string{":method", "GET", ":scheme", "http", ":authority", "example.com"}, true},
-		{"after-answer", atkGET("/"), true},
+		// A field value with a control character: the Framer's own check,
+		// whose stream error leaves the id unrecorded.
+		{"after-invalid-field-value", append(atkGET("/"), "x-a", "a\x01b"), true, "x/net serves the second request too"},
+		{"after-invalid-field-value-open", append(atkGET("/"), "x-a", "a\x01b"), false, "x/net serves the second request too"},
+		{"after-invalid-content-length", append(atkGET("/"), "content-length", "x"), true, ""},
+		{"after-invalid-content-length-open", append(atkGET("/"), "content-length", "x"), false, ""},
+		{"after-connection-header", append(atkGET("/"), "connection", "close"), true, ""},
+		{"after-connection-header-open", append(atkGET("/"), "connection", "close"), false, ""},
+		{"after-missing-path", []string{":method", "GET", ":scheme", "http", ":authority", "example.com"}, true, ""},
+		{"after-answer", atkGET("/"), true, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if atkXNetLacks(t, tc.xnetLacks) {
+				return
+			}
 			h := newAtkHandler(t, func(h *atkHandler, w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
 			env := atkStart(t, &Server{Handler: h})
 			c := env.dial()

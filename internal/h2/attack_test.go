@@ -1096,8 +1096,13 @@ func atkFloodRun(t *testing.T, tc atkFlood, mode string) {
 			if closed {
 				return
 			}
-			// Still open: the server must have kept reading.
+			// Still open: the server must have kept reading (or be closing:
+			// a server may take a moment, e.g. to try to send its GOAWAY).
 			for end := time.Now().Add(5 * time.Second); sc.read.Load() < int64(written)+int64(len(http2.ClientPreface)) && time.Now().Before(end); {
+				if sc.isDone() {
+					t.Logf("closed after the flood")
+					return
+				}
 				time.Sleep(10 * time.Millisecond)
 			}
 			if r := sc.read.Load(); r < int64(written) {

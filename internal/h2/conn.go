@@ -89,6 +89,7 @@ type conn struct {
 	enc     *hpack.Encoder
 	hbuf    bytes.Buffer
 	werr    error     // first write error; every later write fails with it
+	ending  bool      // the final GOAWAY is being written: its deadline stays
 	wdl     time.Time // the write deadline last set (deadline.Renew)
 	writers atomic.Int32
 
@@ -183,7 +184,7 @@ func (w connWriter) Write(p []byte) (int, error) {
 	if d <= 0 {
 		d = c.srv.idleTimeout()
 	}
-	if d > 0 {
+	if d > 0 && !c.ending {
 		deadline.Renew(&c.wdl, time.Now(), d, c.nc.SetWriteDeadline)
 	}
 	return c.nc.Write(p)
@@ -305,14 +306,21 @@ func (c *conn) goAway(code http2.ErrCode, reason string) {
 	if code != http2.ErrCodeNo {
 		c.srv.logf("h2: closing connection", "remote", c.remote, "code", code.String(), "reason", reason)
 	}
-	// Written directly: the connection is ending; wait at most a second
-	// for a writer holding the lock.
-	for end := time.Now().Add(time.Second); ; time.Sleep(5 * time.Millisecond) {
+	// Written directly: the connection is ending; wait a little for a
+	// writer holding the lock (one that holds it longer is stuck on a
+	// client that does not read, which would not read the GOAWAY either).
+	for end := time.Now().Add(250 * time.Millisecond); ; time.Sleep(5 * time.Millisecond) {
 		if c.wmu.TryLock() {
-			c.drainCtrlLocked()
+			// Queued control frames are dropped: only the GOAWAY
+			// matters now, and it gets 250 ms to go out.
+			c.cmu.Lock()
+			c.ctrl = nil
+			c.ctrlN.Store(0)
+			c.cmu.Unlock()
 			if c.werr == nil {
+				c.ending = true
+				c.nc.SetWriteDeadline(time.Now().Add(250 * time.Millisecond))
 				c.wfr.WriteGoAway(last, code, nil)
-				c.nc.SetWriteDeadline(time.Now().Add(time.Second))
 				c.bw.Flush()
 			}
 			c.wmu.Unlock()
@@ -420,8 +428,9 @@ func (c *conn) processSettings(f *http2.SettingsFrame) error {
 	if f.IsAck() {
 		return nil
 	}
-	if f.NumSettings() > maxSettings || f.HasDuplicates() {
-		return connError{http2.ErrCodeProtocol, "too many or duplicate settings"}
+	// Repeated settings are applied in order (RFC 9113 6.5.3).
+	if f.NumSettings() > maxSettings {
+		return connError{http2.ErrCodeProtocol, "too many settings"}
 	}
 	err := f.ForeachSetting(func(s http2.Setting) error {
 		if err := s.Valid(); err != nil {
@@ -528,7 +537,9 @@ func (c *conn) resetStream(id uint32, code http2.ErrCode) {
 	}
 	if c.queue(ctrlFrame{kind: 'r', streamID: id, code: code}) != nil || c.spendReset() != nil {
 		c.goAwayAsync(http2.ErrCodeEnhanceYourCalm)
+		return
 	}
+	c.kickAsync()
 }
 
 // goAwayAsync makes the reader end the connection (from any goroutine):

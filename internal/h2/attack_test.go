@@ -302,6 +302,22 @@ func atkCheckGoroutines(t testing.TB, idle func() int) {
 	})
 }
 
+// atkServerStacks returns the stacks of the goroutines running the
+// server's code, for a failure's message.
+func atkServerStacks() string {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	var b strings.Builder
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "internal/h2.(*conn)") || strings.Contains(g, "internal/h2.(*stream)") ||
+			strings.Contains(g, "internal/h2.(*response)") || strings.Contains(g, "internal/h2.(*Server)") {
+			b.WriteString(g)
+			b.WriteString("\n\n")
+		}
+	}
+	return b.String()
+}
+
 // atkHeap returns the live heap after a full collection.
 func atkHeap() uint64 {
 	runtime.GC()
@@ -1089,7 +1105,8 @@ func atkFloodRun(t *testing.T, tc atkFlood, mode string) {
 				sent, written, werr, sc.read.Load(), closed)
 			if tc.mustClose {
 				if !closed {
-					t.Errorf("connection still open after %d %s frames its client never read the answers to, want it closed (ENHANCE_YOUR_CALM)", sent, tc.name)
+					t.Errorf("connection still open after %d %s frames its client never read the answers to, want it closed (ENHANCE_YOUR_CALM); the server's goroutines:\n%s",
+						sent, tc.name, atkServerStacks())
 				}
 				return
 			}
@@ -1106,7 +1123,8 @@ func atkFloodRun(t *testing.T, tc atkFlood, mode string) {
 				time.Sleep(10 * time.Millisecond)
 			}
 			if r := sc.read.Load(); r < int64(written) {
-				t.Errorf("connection open, but the server read %d bytes of the %d the client wrote: its reader waits for the socket", r, written)
+				t.Errorf("connection open, but the server read %d bytes of the %d the client wrote: its reader waits for the socket; the server's goroutines:\n%s",
+					r, written, atkServerStacks())
 			}
 		})
 	}

@@ -39,6 +39,11 @@ type stream struct {
 	closed    atomic.Bool // out of the stream table
 	resetSent atomic.Bool
 	finalSent atomic.Bool // the final HEADERS is written (set under c.wmu)
+	inWrite   atomic.Bool // the handler is in (or waiting for) the write lock
+
+	dlmu   sync.Mutex // the handler's write deadline (any goroutine)
+	wdl    time.Time
+	wtimer *time.Timer
 
 	// The reader's.
 	declared   int64 // Content-Length, -1 unknown
@@ -366,6 +371,11 @@ func (st *stream) finishStream() {
 	if st.readTimer != nil {
 		st.readTimer.Stop()
 	}
+	st.dlmu.Lock()
+	if st.wtimer != nil {
+		st.wtimer.Stop()
+	}
+	st.dlmu.Unlock()
 	st.w.release()
 }
 
@@ -611,12 +621,11 @@ func (p *pipe) failAfterData(err error) {
 func (p *pipe) Read(b []byte) (int, error) {
 	p.mu.Lock()
 	if p.needContinue {
+		// As net/http: on the first read, whatever has arrived.
 		p.needContinue = false
-		if p.err == nil {
-			p.mu.Unlock()
-			p.st.w.writeContinue()
-			p.mu.Lock()
-		}
+		p.mu.Unlock()
+		p.st.w.writeContinue()
+		p.mu.Lock()
 	}
 	for len(p.buf) == p.off && p.err == nil && !p.closed {
 		p.cond.Wait()

@@ -55,15 +55,15 @@ type confSrv struct {
 // ends, and returns it with a client: x/net's Transport (through an
 // http.Transport, for ExpectContinueTimeout) with 64 KiB receive windows,
 // so that responses over 64 KiB depend on the server's flow control.
-func confServe(t *testing.T, impl string, h http.Handler) *confSrv {
+func confServe(t *testing.T, impl string, h http.Handler, maxStreams uint32) *confSrv {
 	t.Helper()
 	var serveConn func(net.Conn)
 	var s *Server
 	switch impl {
 	case "x/net":
-		serveConn = confXNetServeConn(h)
+		serveConn = confXNetServeConn(h, maxStreams)
 	case "h2":
-		s = &Server{Handler: h}
+		s = &Server{Handler: h, MaxConcurrentStreams: maxStreams}
 		serveConn = s.ServeConn
 	default:
 		t.Fatalf("no server %q", impl)
@@ -424,9 +424,13 @@ func confRawExchangeOn(t *testing.T, srv *confSrv, id uint32, send func(fr *http
 				done = true
 			}
 		case *http2.RSTStreamFrame:
-			if f.StreamID == id && !done {
+			switch {
+			case f.StreamID != id:
+			case !done:
 				o.Err = "RST_STREAM " + f.ErrCode.String()
 				done = true
+			default:
+				o.Conn = append(o.Conn, "RST_STREAM after the response: "+f.ErrCode.String())
 			}
 		case *http2.MetaHeadersFrame:
 			if f.StreamID != id || done {
@@ -504,6 +508,8 @@ type confDiffCase struct {
 	// check, if set, asserts what the outcome must be on either server,
 	// beyond being the same.
 	check func(t *testing.T, impl string, o confOutcome)
+	// maxStreams is both servers' MaxConcurrentStreams; 0, the default.
+	maxStreams uint32
 	// accept, if set, decides whether h2's outcome differing from x/net's
 	// is one of the differences server.go's package doc lists (the
 	// reason in a comment at the case).
@@ -1088,6 +1094,71 @@ func confDiffCases() []confDiffCase {
 			accept: confAcceptRefused,
 		},
 		{
+			name: "GET 1 MiB raw (64 KiB windows, updated as DATA arrives)",
+			run: func(t *testing.T, serve func(http.Handler) *confSrv) confOutcome {
+				srv := serve(confWriteN(1<<20, 1<<20))
+				return confRawExchange(t, srv, func(fr *http2.Framer, enc func(kv ...string) []byte) {
+					fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, EndStream: true, EndHeaders: true, BlockFragment: enc(confRawGetFields(srv, "GET", "/")...)})
+				})
+			},
+		},
+		{
+			name: "request headers in HEADERS and two CONTINUATION frames, raw",
+			run: func(t *testing.T, serve func(http.Handler) *confSrv) confOutcome {
+				srv := serve(http.HandlerFunc(confReport))
+				return confRawExchange(t, srv, func(fr *http2.Framer, enc func(kv ...string) []byte) {
+					fields := append(confRawGetFields(srv, "GET", "/cont"), "x-a", strings.Repeat("a", 100), "x-b", "b")
+					block := enc(fields...)
+					third := len(block) / 3
+					fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, EndStream: true, BlockFragment: block[:third]})
+					fr.WriteContinuation(1, false, block[third:2*third])
+					fr.WriteContinuation(1, true, block[2*third:])
+				})
+			},
+		},
+		{
+			name: "absolute-form :path, raw",
+			run:  confRawReportCase(":method", "GET", ":scheme", "https", ":authority", "a.example", ":path", "https://a.example/abs?q"),
+		},
+		{
+			name: "POST the handler does not read, stream left open, raw",
+			run: func(t *testing.T, serve func(http.Handler) *confSrv) confOutcome {
+				srv := serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					io.WriteString(w, "not read")
+				}))
+				return confRawExchange(t, srv, func(fr *http2.Framer, enc func(kv ...string) []byte) {
+					fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, EndHeaders: true, BlockFragment: enc(confRawGetFields(srv, "POST", "/")...)})
+					fr.WriteData(1, false, []byte("some of the body"))
+				})
+			},
+		},
+		{
+			// x/net refuses a stream beyond its limit with PROTOCOL_ERROR
+			// once the client has acknowledged its SETTINGS, and with
+			// REFUSED_STREAM before: here the client acknowledges them only
+			// after sending its requests.
+			name:       "a stream beyond MaxConcurrentStreams (2), raw",
+			maxStreams: 2,
+			run: func(t *testing.T, serve func(http.Handler) *confSrv) confOutcome {
+				srv := serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					select {
+					case <-r.Context().Done():
+					case <-time.After(confWait):
+					}
+				}))
+				return confRawExchangeOn(t, srv, 5, func(fr *http2.Framer, enc func(kv ...string) []byte) {
+					for _, id := range []uint32{1, 3, 5} {
+						fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, EndStream: true, EndHeaders: true, BlockFragment: enc(confRawGetFields(srv, "GET", "/")...)})
+					}
+				})
+			},
+			check: func(t *testing.T, impl string, o confOutcome) {
+				if o.Err != "RST_STREAM REFUSED_STREAM" {
+					t.Errorf("%s: the third stream: %q, want RST_STREAM REFUSED_STREAM", impl, o.Err)
+				}
+			},
+		},
+		{
 			name: "request header of 100 KiB",
 			run: confSimple(confReport, func(t *testing.T, srv *confSrv) *http.Request {
 				req := confReq(t, "GET", srv.url+"/", nil)
@@ -1457,7 +1528,7 @@ func TestDifferential(t *testing.T) {
 			var outs []confOutcome
 			for _, impl := range confImpls {
 				t.Run(impl, func(t *testing.T) {
-					o := tc.run(t, func(h http.Handler) *confSrv { return confServe(t, impl, h) })
+					o := tc.run(t, func(h http.Handler) *confSrv { return confServe(t, impl, h, tc.maxStreams) })
 					if tc.check != nil {
 						tc.check(t, impl, o)
 					}

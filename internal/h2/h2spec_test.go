@@ -4,8 +4,8 @@ package h2
 // module, "The MIT License, Copyright (c) 2014 Moto Ishizawa") run in
 // process against the server: the conformance suite the h2spec command
 // runs by default (the generic, http2 and hpack sections, strict cases
-// left out), each case on a new prior-knowledge connection over loopback
-// TCP.
+// left out), each case on a new loopback connection, once over TLS and
+// once with prior knowledge over TCP.
 //
 // The cases are walked here rather than with h2spec.Run: Run prints every
 // case to stdout (a flood in the test log) and calls os.Exit when a dial
@@ -98,9 +98,9 @@ func (r confH2SpecResult) String() string {
 	return s + "\n\t" + strings.ReplaceAll(msg, "\n", "\n\t")
 }
 
-// confRunH2Spec runs h2spec's default suite against addr (prior
-// knowledge, no TLS) and returns every case's result.
-func confRunH2Spec(t *testing.T, addr string) []confH2SpecResult {
+// confRunH2Spec runs h2spec's default suite against addr (over TLS, or
+// with prior knowledge) and returns every case's result.
+func confRunH2Spec(t *testing.T, addr string, useTLS bool) []confH2SpecResult {
 	t.Helper()
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -116,6 +116,8 @@ func confRunH2Spec(t *testing.T, addr string) []confH2SpecResult {
 		Path:         "/",
 		Timeout:      confH2SpecTimeout,
 		MaxHeaderLen: 4000, // the command's default
+		TLS:          useTLS,
+		Insecure:     true, // httptest's certificate
 	}
 	deadline := time.Now().Add(confH2SpecRunLimit)
 	var results []confH2SpecResult
@@ -220,15 +222,31 @@ func confH2SpecCheck(t *testing.T, results []confH2SpecResult, allowed []string)
 	return failed
 }
 
-// TestH2Spec runs h2spec against Server: no case may fail that x/net's
-// server passes (and ideally none fails).
+// confH2SpecServe serves serveConn on loopback, over TLS ("tls", ALPN
+// h2) or with prior knowledge ("tcp").
+func confH2SpecServe(t *testing.T, mode string, serveConn func(net.Conn)) string {
+	if mode == "tls" {
+		addr, _ := serveLoopbackTLS(t, serveConn)
+		return addr
+	}
+	return serveLoopback(t, serveConn)
+}
+
+// TestH2Spec runs h2spec against Server, over TLS and with prior
+// knowledge: no case may fail that x/net's server passes (and ideally
+// none fails).
 func TestH2Spec(t *testing.T) {
 	t.Parallel()
-	s := &Server{Handler: confH2SpecHandler()}
-	addr := serveLoopback(t, s.ServeConn)
-	failed := confH2SpecCheck(t, confRunH2Spec(t, addr), confH2SpecXNetFailures)
-	if len(failed) > 0 {
-		t.Errorf("h2spec: %d cases failed: %v", len(failed), failed)
+	for _, mode := range []string{"tls", "tcp"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			s := &Server{Handler: confH2SpecHandler()}
+			addr := confH2SpecServe(t, mode, s.ServeConn)
+			failed := confH2SpecCheck(t, confRunH2Spec(t, addr, mode == "tls"), confH2SpecXNetFailures)
+			if len(failed) > 0 {
+				t.Errorf("h2spec: %d cases failed: %v", len(failed), failed)
+			}
+		})
 	}
 }
 
@@ -237,21 +255,27 @@ func TestH2Spec(t *testing.T) {
 // fails must be confH2SpecXNetFailures.
 func TestH2SpecReference(t *testing.T) {
 	t.Parallel()
-	addr := serveLoopback(t, confXNetServeConn(confH2SpecHandler()))
-	failed := confH2SpecCheck(t, confRunH2Spec(t, addr), confH2SpecXNetFailures)
-	if !slices.Equal(failed, confH2SpecXNetFailures) {
-		t.Errorf("x/net's server fails %q; confH2SpecXNetFailures says %q", failed, confH2SpecXNetFailures)
+	for _, mode := range []string{"tls", "tcp"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			addr := confH2SpecServe(t, mode, confXNetServeConn(confH2SpecHandler(), 0))
+			failed := confH2SpecCheck(t, confRunH2Spec(t, addr, mode == "tls"), confH2SpecXNetFailures)
+			if !slices.Equal(failed, confH2SpecXNetFailures) {
+				t.Errorf("x/net's server fails %q; confH2SpecXNetFailures says %q", failed, confH2SpecXNetFailures)
+			}
+		})
 	}
 }
 
 // confXNetServeConn serves a connection with x/net's HTTP/2 server (the
-// code net/http's is generated from), its log discarded. x/net deprecates
+// code net/http's is generated from), its log discarded; maxStreams 0
+// is the default (250, as Server's). x/net deprecates
 // ServeConn in favour of http.Server, which has no way to serve one
 // connection: it is the reference here all the same.
-func confXNetServeConn(h http.Handler) func(net.Conn) {
+func confXNetServeConn(h http.Handler, maxStreams uint32) func(net.Conn) {
 	quiet := &http.Server{ErrorLog: log.New(io.Discard, "", 0)}
 	//lint:ignore SA1019 the reference server, see above.
-	s := &http2.Server{}
+	s := &http2.Server{MaxConcurrentStreams: maxStreams}
 	return func(c net.Conn) {
 		//lint:ignore SA1019 the reference server, see above.
 		s.ServeConn(c, &http2.ServeConnOpts{Handler: h, BaseConfig: quiet})

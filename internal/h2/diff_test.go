@@ -68,7 +68,8 @@ func confServe(t *testing.T, impl string, h http.Handler, maxStreams uint32) *co
 	default:
 		t.Fatalf("no server %q", impl)
 	}
-	addr, tlsConf := serveLoopbackTLS(t, serveConn)
+	tr := &confConnTracker{}
+	addr, tlsConf := serveLoopbackTLS(t, tr.wrap(serveConn))
 	srv := &confSrv{impl: impl, addr: addr, url: "https://" + addr, tls: tlsConf}
 	var mu sync.Mutex
 	var dialed []net.Conn
@@ -102,10 +103,8 @@ func confServe(t *testing.T, impl string, h http.Handler, maxStreams uint32) *co
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	// Cleanups run last first: the client's connections close, then the
-	// server, then serveLoopback waits for its connections.
-	if s != nil {
-		t.Cleanup(func() { s.Close() })
-	}
+	// server's, then serveLoopback waits for its connections.
+	t.Cleanup(tr.closeAll)
 	t.Cleanup(func() {
 		t1.CloseIdleConnections()
 		mu.Lock()

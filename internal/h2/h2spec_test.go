@@ -21,6 +21,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -225,11 +226,41 @@ func confH2SpecCheck(t *testing.T, results []confH2SpecResult, allowed []string)
 // confH2SpecServe serves serveConn on loopback, over TLS ("tls", ALPN
 // h2) or with prior knowledge ("tcp").
 func confH2SpecServe(t *testing.T, mode string, serveConn func(net.Conn)) string {
+	tr := &confConnTracker{}
+	var addr string
 	if mode == "tls" {
-		addr, _ := serveLoopbackTLS(t, serveConn)
-		return addr
+		addr, _ = serveLoopbackTLS(t, tr.wrap(serveConn))
+	} else {
+		addr = serveLoopback(t, tr.wrap(serveConn))
 	}
-	return serveLoopback(t, serveConn)
+	// After the suite, before serveLoopback waits for its connections:
+	// h2spec leaves some open (spec.ServerDataLength's).
+	t.Cleanup(tr.closeAll)
+	return addr
+}
+
+// confConnTracker closes the server side of every connection served,
+// when a test ends.
+type confConnTracker struct {
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func (tr *confConnTracker) wrap(serveConn func(net.Conn)) func(net.Conn) {
+	return func(c net.Conn) {
+		tr.mu.Lock()
+		tr.conns = append(tr.conns, c)
+		tr.mu.Unlock()
+		serveConn(c)
+	}
+}
+
+func (tr *confConnTracker) closeAll() {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	for _, c := range tr.conns {
+		c.Close()
+	}
 }
 
 // TestH2Spec runs h2spec against Server, over TLS and with prior

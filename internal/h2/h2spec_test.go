@@ -67,6 +67,11 @@ var confH2SpecXNetFailures = []string{
 	"http2/8.1.2.2/2",
 }
 
+// confH2SpecAllowed are the cases of confH2SpecXNetFailures Server may
+// fail too. Not 8.1.2.2's: server.go says such requests are "refused
+// (stream error PROTOCOL_ERROR)", which passes them.
+var confH2SpecAllowed = []string{"http2/4.2/3", "http2/6.5.3/1"}
+
 // confH2SpecHandler answers every request as a simple server would: the
 // body read and discarded, 200 with a short body.
 func confH2SpecHandler() http.Handler {
@@ -213,7 +218,10 @@ func confH2SpecCheck(t *testing.T, results []confH2SpecResult, allowed []string)
 			passed++
 		case slices.Contains(allowed, r.id):
 			failed = append(failed, r.id)
-			t.Logf("h2spec: failed (as x/net's server does) %s", r)
+			t.Logf("h2spec: failed (allowed: x/net's server fails it too) %s", r)
+		case slices.Contains(confH2SpecXNetFailures, r.id):
+			failed = append(failed, r.id)
+			t.Errorf("h2spec: failed (x/net's server fails it too, but server.go promises otherwise) %s", r)
 		default:
 			failed = append(failed, r.id)
 			t.Errorf("h2spec: failed %s", r)
@@ -264,8 +272,8 @@ func (tr *confConnTracker) closeAll() {
 }
 
 // TestH2Spec runs h2spec against Server, over TLS and with prior
-// knowledge: no case may fail that x/net's server passes (and ideally
-// none fails).
+// knowledge: no case may fail but those confH2SpecAllowed lists (x/net's
+// failures, where server.go does not promise otherwise).
 func TestH2Spec(t *testing.T) {
 	t.Parallel()
 	for _, mode := range []string{"tls", "tcp"} {
@@ -273,9 +281,9 @@ func TestH2Spec(t *testing.T) {
 			t.Parallel()
 			s := &Server{Handler: confH2SpecHandler()}
 			addr := confH2SpecServe(t, mode, s.ServeConn)
-			failed := confH2SpecCheck(t, confRunH2Spec(t, addr, mode == "tls"), confH2SpecXNetFailures)
+			failed := confH2SpecCheck(t, confRunH2Spec(t, addr, mode == "tls"), confH2SpecAllowed)
 			if len(failed) > 0 {
-				t.Errorf("h2spec: %d cases failed: %v", len(failed), failed)
+				t.Logf("h2spec: %d cases failed: %v", len(failed), failed)
 			}
 		})
 	}

@@ -21,6 +21,9 @@ type Request struct {
 	u    url.URL
 	ctx  reqContext
 	strs [8]string
+	// cancel is the request's context's when Begin's base can be
+	// cancelled.
+	cancel context.CancelFunc
 }
 
 // ContextValuer answers a request context's Value for the keys it knows,
@@ -176,4 +179,50 @@ func (rq *Request) newRequest(ctx context.Context) *http.Request {
 	}
 	*(*context.Context)(unsafe.Add(unsafe.Pointer(&rq.r), requestCtxOffset)) = ctx
 	return &rq.r
+}
+
+// Begin makes rq's request for a server other than h1's (internal/h2
+// serves HTTP/2 with the same Request, so a handler's NewRequest hook
+// serves both): its context is a child of base, with rq's context values
+// (SetContextValues) and then requestContext's (when not nil) applied
+// as h1 applies them, cancelled by End. The caller fills the request;
+// its URL points at rq's own (zero) URL.
+func (rq *Request) Begin(base context.Context, requestContext func(context.Context) context.Context) *http.Request {
+	var ctx context.Context
+	if base.Done() != nil {
+		ctx, rq.cancel = context.WithCancel(base)
+		if rq.ctx.vals != nil {
+			ctx = &valuesContext{ctx, rq.ctx.vals}
+		}
+	} else {
+		rq.ctx.Context = base
+		ctx = &rq.ctx
+	}
+	if requestContext != nil {
+		ctx = requestContext(ctx)
+	}
+	r := rq.newRequest(ctx)
+	r.URL = &rq.u
+	return r
+}
+
+// End cancels the context of a request made with Begin.
+func (rq *Request) End() {
+	if rq.cancel != nil {
+		rq.cancel()
+	} else {
+		rq.ctx.cancel()
+	}
+}
+
+// ValueSlots is backing store for a request's first header values
+// (a []string of capacity 1 each, sliced off it), part of rq's one
+// allocation.
+func (rq *Request) ValueSlots() []string { return rq.strs[:] }
+
+// ParseTarget parses a request target as net/http's servers do
+// (url.ParseRequestURI; CONNECT's authority form), into u when u is not
+// nil, with h1's fast path for plain origin-form paths.
+func ParseTarget(method, target string, u *url.URL) (*url.URL, error) {
+	return parseTarget(method, target, u)
 }

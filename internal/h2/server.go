@@ -63,11 +63,16 @@ package h2
 
 import (
 	"context"
-	"crypto/tls"
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"time"
+
+	"golang.org/x/net/http2"
+
+	"github.com/rampart-edge/rampart/internal/h1"
 )
 
 // Server serves HTTP/2 connections with Handler.
@@ -111,6 +116,14 @@ type Server struct {
 	// the context the request is created with; it must be derived from
 	// the one given.
 	RequestContext func(ctx context.Context) context.Context
+	// NewRequest, if set, returns a new zero h1.Request for each request
+	// (the edge's hook, shared with internal/h1, allocates its own
+	// per-request state with it); nil allocates a bare one.
+	NewRequest func() *h1.Request
+
+	mu         sync.Mutex
+	conns      map[*conn]struct{}
+	inShutdown atomic.Bool
 }
 
 // ErrServerClosed is http.ErrServerClosed.
@@ -122,10 +135,24 @@ var ErrServerClosed = http.ErrServerClosed
 // speaks HTTP/2 with prior knowledge (tests, h2c behind a trusted
 // proxy). It closes nc on return.
 func (s *Server) ServeConn(nc net.Conn) {
-	_ = nc
-	_ = tls.Conn{}
-	_ = time.Second
-	panic("h2: not yet implemented")
+	c := s.newConn(nc)
+	s.mu.Lock()
+	if s.inShutdown.Load() {
+		s.mu.Unlock()
+		nc.Close()
+		return
+	}
+	if s.conns == nil {
+		s.conns = make(map[*conn]struct{})
+	}
+	s.conns[c] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+	}()
+	c.serve()
 }
 
 // Shutdown sends GOAWAY to every connection, waits for their streams to
@@ -133,10 +160,87 @@ func (s *Server) ServeConn(nc net.Conn) {
 // leaves the remaining connections open: call Close). Connections served
 // after Shutdown are closed at once.
 func (s *Server) Shutdown(ctx context.Context) error {
-	panic("h2: not yet implemented")
+	s.inShutdown.Store(true)
+	s.mu.Lock()
+	for c := range s.conns {
+		go c.startGoAway(http2.ErrCodeNo)
+	}
+	s.mu.Unlock()
+	poll := time.Millisecond
+	timer := time.NewTimer(poll)
+	defer timer.Stop()
+	for {
+		s.mu.Lock()
+		n := len(s.conns)
+		s.mu.Unlock()
+		if n == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-timer.C:
+			poll = min(2*poll, 100*time.Millisecond)
+			timer.Reset(poll)
+		}
+	}
 }
 
 // Close closes every connection at once.
 func (s *Server) Close() error {
-	panic("h2: not yet implemented")
+	s.inShutdown.Store(true)
+	s.mu.Lock()
+	for c := range s.conns {
+		c.nc.Close()
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *Server) logf(msg string, args ...any) {
+	if s.Logger != nil {
+		s.Logger.Warn(msg, args...)
+	}
+}
+
+func (s *Server) maxStreams() uint32 {
+	if s.MaxConcurrentStreams > 0 {
+		return s.MaxConcurrentStreams
+	}
+	return 250
+}
+
+func (s *Server) maxHeaderBytes() int {
+	if s.MaxHeaderBytes > 0 {
+		return s.MaxHeaderBytes
+	}
+	return 1 << 20
+}
+
+func (s *Server) connWindow() int {
+	if n := s.MaxReceiveBufferPerConnection; n > 0 {
+		return min(max(n, 65535), maxWindow)
+	}
+	return 1 << 20
+}
+
+func (s *Server) streamWindow() int {
+	if n := s.MaxReceiveBufferPerStream; n > 0 {
+		return min(n, maxWindow)
+	}
+	return 1 << 20
+}
+
+func (s *Server) readHeaderTimeout() time.Duration {
+	if s.ReadHeaderTimeout > 0 {
+		return s.ReadHeaderTimeout
+	}
+	return s.ReadTimeout
+}
+
+func (s *Server) idleTimeout() time.Duration {
+	if s.IdleTimeout > 0 {
+		return s.IdleTimeout
+	}
+	return s.ReadTimeout
 }

@@ -11,15 +11,28 @@ import (
 
 // serveLoopback serves every connection accepted on a new 127.0.0.1
 // listener with serveConn (prior-knowledge HTTP/2, no TLS) until the test
-// ends, and returns the listener's address.
+// ends (then the listener and every connection still open are closed, and
+// the serveConn calls waited for), and returns the listener's address.
 func serveLoopback(t testing.TB, serveConn func(net.Conn)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		conns []net.Conn
+	)
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -28,6 +41,9 @@ func serveLoopback(t testing.TB, serveConn func(net.Conn)) string {
 			if err != nil {
 				return
 			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
 			wg.Add(1)
 			go func() { defer wg.Done(); serveConn(c) }()
 		}

@@ -360,11 +360,13 @@ func confRecv(ch <-chan string) string {
 // (header names as sent, DATA joined, RST_STREAM and GOAWAY in Err).
 func confRawExchange(t *testing.T, srv *confSrv, send func(fr *http2.Framer, enc func(kv ...string) []byte)) confOutcome {
 	t.Helper()
-	return confRawExchangeOn(t, srv, 1, send)
+	return confRawExchangeOn(t, srv, 1, false, send)
 }
 
-// confRawExchangeOn is confRawExchange watching stream id.
-func confRawExchangeOn(t *testing.T, srv *confSrv, id uint32, send func(fr *http2.Framer, enc func(kv ...string) []byte)) confOutcome {
+// confRawExchangeOn is confRawExchange watching stream id; with
+// waitReset, after the response it waits (5s at most) for a RST_STREAM
+// of the stream.
+func confRawExchangeOn(t *testing.T, srv *confSrv, id uint32, waitReset bool, send func(fr *http2.Framer, enc func(kv ...string) []byte)) confOutcome {
 	t.Helper()
 	cfg := srv.tls.Clone()
 	cfg.NextProtos = []string{"h2"}
@@ -415,7 +417,15 @@ func confRawExchangeOn(t *testing.T, srv *confSrv, id uint32, send func(fr *http
 			if !f.IsAck() {
 				fr.WritePing(true, f.Data)
 			} else if f.Data == confPingData {
-				closed = true // done with the connection
+				// A second round trip, for what the server queues
+				// as the stream ends (a RST_STREAM NO_ERROR).
+				fr.WritePing(false, confPingData2)
+			} else if f.Data == confPingData2 {
+				if !waitReset {
+					closed = true // done with the connection
+					break
+				}
+				c.SetReadDeadline(time.Now().Add(5 * time.Second))
 			}
 		case *http2.GoAwayFrame:
 			o.Conn = append(o.Conn, "GOAWAY "+f.ErrCode.String())
@@ -430,6 +440,7 @@ func confRawExchangeOn(t *testing.T, srv *confSrv, id uint32, send func(fr *http
 				done = true
 			default:
 				o.Conn = append(o.Conn, "RST_STREAM after the response: "+f.ErrCode.String())
+				closed = closed || waitReset
 			}
 		case *http2.MetaHeadersFrame:
 			if f.StreamID != id || done {
@@ -493,6 +504,7 @@ func confRawExchangeOn(t *testing.T, srv *confSrv, id uint32, send func(fr *http
 
 // confPingData marks the raw exchange's last PING.
 var confPingData = [8]byte{'c', 'o', 'n', 'f', 'd', 'o', 'n', 'e'}
+var confPingData2 = [8]byte{'c', 'o', 'n', 'f', 'd', 'o', 'n', '2'}
 
 // confRawGetFields are a GET's pseudo-header fields to srv.
 func confRawGetFields(srv *confSrv, method, path string) []string {
@@ -919,6 +931,13 @@ func confDiffCases() []confDiffCase {
 			}, confGetReq("/")),
 		},
 		{
+			name: "Date suppressed with a nil value",
+			run: confSimple(func(w http.ResponseWriter, r *http.Request) {
+				w.Header()["Date"] = nil
+				io.WriteString(w, "no date")
+			}, confGetReq("/")),
+		},
+		{
 			name: "Content-Length set by the handler",
 			run: confSimple(func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Length", "5")
@@ -1125,7 +1144,7 @@ func confDiffCases() []confDiffCase {
 				srv := serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					io.WriteString(w, "not read")
 				}))
-				return confRawExchange(t, srv, func(fr *http2.Framer, enc func(kv ...string) []byte) {
+				return confRawExchangeOn(t, srv, 1, true, func(fr *http2.Framer, enc func(kv ...string) []byte) {
 					fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, EndHeaders: true, BlockFragment: enc(confRawGetFields(srv, "POST", "/")...)})
 					fr.WriteData(1, false, []byte("some of the body"))
 				})
@@ -1145,7 +1164,7 @@ func confDiffCases() []confDiffCase {
 					case <-time.After(confWait):
 					}
 				}))
-				return confRawExchangeOn(t, srv, 5, func(fr *http2.Framer, enc func(kv ...string) []byte) {
+				return confRawExchangeOn(t, srv, 5, false, func(fr *http2.Framer, enc func(kv ...string) []byte) {
 					for _, id := range []uint32{1, 3, 5} {
 						fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, EndStream: true, EndHeaders: true, BlockFragment: enc(confRawGetFields(srv, "GET", "/")...)})
 					}
@@ -1193,7 +1212,7 @@ func confDiffCases() []confDiffCase {
 				}))
 				// Stream 1 is reset before its handler can answer; stream 3
 				// shows the connection still serves.
-				o := confRawExchangeOn(t, srv, 3, func(fr *http2.Framer, enc func(kv ...string) []byte) {
+				o := confRawExchangeOn(t, srv, 3, false, func(fr *http2.Framer, enc func(kv ...string) []byte) {
 					fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, EndStream: true, EndHeaders: true, BlockFragment: enc(confRawGetFields(srv, "GET", "/block")...)})
 					fr.WriteRSTStream(1, http2.ErrCodeCancel)
 					fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 3, EndStream: true, EndHeaders: true, BlockFragment: enc(confRawGetFields(srv, "GET", "/")...)})

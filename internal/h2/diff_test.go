@@ -1231,6 +1231,30 @@ func confDiffCases() []confDiffCase {
 			run:  confConcurrentCase(100),
 		},
 		{
+			name: "500 sequential requests on one connection",
+			run: func(t *testing.T, serve func(http.Handler) *confSrv) confOutcome {
+				srv := serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("X-Path", r.URL.Path)
+					w.Header().Set("X-Varying-"+strconv.Itoa(len(r.URL.Path)%7), r.URL.RawQuery)
+					io.WriteString(w, r.URL.Path)
+				}))
+				var o confOutcome
+				bad := 0
+				for i := range 500 {
+					path := fmt.Sprintf("/seq/%d", i)
+					got := confGet(t, srv, path+"?q="+strconv.Itoa(i%13))
+					if got.Status != 200 || got.Body != path || !slices.Contains(got.Header, "X-Path: "+path) {
+						bad++
+						if bad <= 3 {
+							o.Extra = append(o.Extra, fmt.Sprintf("request %d: %s", i, strings.ReplaceAll(got.String(), "\n", "; ")))
+						}
+					}
+				}
+				o.Extra = append(o.Extra, fmt.Sprintf("%d of 500 wrong, connections: %d", bad, srv.conns.Load()))
+				return o
+			},
+		},
+		{
 			name: "50 response header fields",
 			run: confSimple(func(w http.ResponseWriter, r *http.Request) {
 				for i := range 50 {

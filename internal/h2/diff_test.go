@@ -945,6 +945,24 @@ func confDiffCases() []confDiffCase {
 			}, confGetReq("/")),
 		},
 		{
+			name: "Content-Length not a number, set by the handler, raw",
+			run: func(t *testing.T, serve func(http.Handler) *confSrv) confOutcome {
+				srv := serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("Content-Length", "five")
+					io.WriteString(w, "hello")
+				}))
+				return confRawExchange(t, srv, func(fr *http2.Framer, enc func(kv ...string) []byte) {
+					fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, EndStream: true, EndHeaders: true, BlockFragment: enc(confRawGetFields(srv, "GET", "/")...)})
+				})
+			},
+		},
+		{
+			name: "Content-Length 0 set by the handler, nothing written",
+			run: confSimple(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Length", "0")
+			}, confGetReq("/")),
+		},
+		{
 			name: "Content-Length set by the handler, body short",
 			run: confSimple(func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Length", "10")

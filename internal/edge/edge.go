@@ -724,7 +724,7 @@ func (s *Server) Serve(ln net.Listener, name string, tlsConfig *tls.Config) erro
 		if tlsConfig == nil {
 			return s.serveH1(ln, name, connState) // serve_h1.go
 		}
-		return s.serveTLSSplit(ln, name, tlsConfig, srv, connState) // serve_tls.go
+		return s.serveTLSSplit(ln, name, tlsConfig, connState) // serve_tls.go
 	}
 	s.mu.Lock()
 	if s.closed {

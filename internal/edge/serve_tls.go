@@ -8,18 +8,19 @@ import (
 	"net"
 	"net/http"
 	"slices"
-	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/rampart-edge/rampart/internal/h1"
+	"github.com/rampart-edge/rampart/internal/h2"
 )
 
 // serveTLSSplit serves TLS on ln with the protocol ALPN chose: HTTP/2 on
-// net/http's server (srv, through a listener fed the handshaken
-// connections), HTTP/1.1 (or no ALPN) on internal/h1. Both count
+// internal/h2, HTTP/1.1 (or no ALPN) on internal/h1. Both count
 // connections with connState; a connection whose handshake fails is
 // counted as opened and closed, as net/http does.
-func (s *Server) serveTLSSplit(ln net.Listener, name string, tlsConfig *tls.Config, srv *http.Server, connState func(net.Conn, http.ConnState)) error {
+func (s *Server) serveTLSSplit(ln net.Listener, name string, tlsConfig *tls.Config, connState func(net.Conn, http.ConnState)) error {
 	cfg := tlsConfig.Clone()
 	for _, p := range []string{"http/1.1", "h2"} {
 		if !slices.Contains(cfg.NextProtos, p) {
@@ -27,50 +28,67 @@ func (s *Server) serveTLSSplit(ln net.Listener, name string, tlsConfig *tls.Conf
 		}
 	}
 	hs := s.newH1(connState) // serve_h1.go
-	q := &connQueue{ln: ln, ch: make(chan net.Conn), done: make(chan struct{})}
-	srv.TLSConfig = cfg
+	h2s := s.newH2(connState)
+	lc := &listenerCloser{ln: ln}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		ln.Close()
-		return http.ErrServerClosed
+		return nil
 	}
-	s.servers = append(s.servers, srv, hs)
+	s.servers = append(s.servers, lc, hs, h2s)
 	s.mu.Unlock()
 
 	t := s.opts.Timeouts
 	handshake := handshakeTimeout(t.ReadHeader, t.Read, t.Write)
-	go func() {
-		var delay time.Duration
-		for {
-			nc, err := ln.Accept()
-			if err != nil {
-				var ne net.Error
-				if errors.As(err, &ne) && ne.Timeout() {
-					delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-					time.Sleep(delay)
-					continue
-				}
-				q.fail(err)
-				return
+	var delay time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if lc.isClosed() {
+				return nil
 			}
-			delay = 0
-			go s.dispatchTLS(tls.Server(nc, cfg), handshake, q, hs, connState)
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) || errors.Is(err, syscall.ECONNABORTED) {
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				time.Sleep(delay)
+				continue
+			}
+			return fmt.Errorf("serving %s on %s: %w", name, ln.Addr(), err)
 		}
-	}()
-	err := srv.Serve(q)
-	if errors.Is(err, http.ErrServerClosed) {
-		return nil
+		delay = 0
+		go s.dispatchTLS(tls.Server(nc, cfg), handshake, hs, h2s, connState)
 	}
-	if qerr := q.err(); qerr != nil {
-		err = qerr
+}
+
+// newH2 returns the internal/h2 server of a TLS listener, with the edge's
+// timeouts and request hook. HTTP/2 limits, stated rather than left
+// implicit: 250 streams per connection, and at most 1 MiB of request body
+// buffered per connection (flow control), so a client that sends faster
+// than an origin reads holds at most 1 MiB of edge memory per connection.
+// A stream may use the whole window, which keeps a single upload fast on
+// a long round trip.
+func (s *Server) newH2(connState func(net.Conn, http.ConnState)) *h2.Server {
+	t := s.opts.Timeouts
+	return &h2.Server{
+		Handler:                       s,
+		MaxConcurrentStreams:          250,
+		MaxHeaderBytes:                t.MaxHeaderBytes,
+		MaxReceiveBufferPerConnection: 1 << 20,
+		MaxReceiveBufferPerStream:     1 << 20,
+		ReadHeaderTimeout:             t.ReadHeader,
+		ReadTimeout:                   t.Read,
+		WriteTimeout:                  t.Write,
+		IdleTimeout:                   t.Idle,
+		ConnState:                     connState,
+		Logger:                        s.log,
+		NewRequest:                    newH1Request,
 	}
-	return fmt.Errorf("serving %s on %s: %w", name, ln.Addr(), err)
 }
 
 // dispatchTLS completes the handshake of tc and hands it to the server of
 // its protocol.
-func (s *Server) dispatchTLS(tc *tls.Conn, timeout time.Duration, q *connQueue, hs *h1.Server, connState func(net.Conn, http.ConnState)) {
+func (s *Server) dispatchTLS(tc *tls.Conn, timeout time.Duration, hs *h1.Server, h2s *h2.Server, connState func(net.Conn, http.ConnState)) {
 	ctx := context.Background()
 	if timeout > 0 {
 		var cancel context.CancelFunc
@@ -90,7 +108,7 @@ func (s *Server) dispatchTLS(tc *tls.Conn, timeout time.Duration, q *connQueue, 
 	tc.SetDeadline(time.Time{})
 	switch tc.ConnectionState().NegotiatedProtocol {
 	case "h2":
-		q.push(tc)
+		h2s.ServeConn(tc)
 	case "", "http/1.1":
 		hs.ServeConn(tc)
 	default: // acme-tls/1 and the like: answered by the handshake itself
@@ -109,55 +127,18 @@ func handshakeTimeout(ds ...time.Duration) time.Duration {
 	return m
 }
 
-// connQueue is a net.Listener that yields the connections pushed to it: the
-// HTTP/2 connections for net/http's server. Closing it closes the real
-// listener.
-type connQueue struct {
-	ln   net.Listener
-	ch   chan net.Conn
-	done chan struct{}
-	once sync.Once
-	mu   sync.Mutex
-	ferr error
+// listenerCloser closes a TLS listener at Shutdown or Close (the servers
+// of its connections are shut down beside it).
+type listenerCloser struct {
+	ln     net.Listener
+	closed atomic.Bool
 }
 
-func (q *connQueue) Accept() (net.Conn, error) {
-	select {
-	case c := <-q.ch:
-		return c, nil
-	case <-q.done:
-		return nil, net.ErrClosed
-	}
+func (l *listenerCloser) Shutdown(context.Context) error { return l.Close() }
+
+func (l *listenerCloser) Close() error {
+	l.closed.Store(true)
+	return l.ln.Close()
 }
 
-func (q *connQueue) Close() error {
-	q.once.Do(func() {
-		close(q.done)
-		q.ln.Close()
-	})
-	return nil
-}
-
-func (q *connQueue) Addr() net.Addr { return q.ln.Addr() }
-
-func (q *connQueue) push(c net.Conn) {
-	select {
-	case q.ch <- c:
-	case <-q.done:
-		c.Close()
-	}
-}
-
-// fail ends the queue because the real listener failed.
-func (q *connQueue) fail(err error) {
-	q.mu.Lock()
-	q.ferr = err
-	q.mu.Unlock()
-	q.Close()
-}
-
-func (q *connQueue) err() error {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.ferr
-}
+func (l *listenerCloser) isClosed() bool { return l.closed.Load() }

@@ -221,8 +221,9 @@ func (rq *Request) End() {
 func (rq *Request) ValueSlots() []string { return rq.strs[:] }
 
 // ParseTarget parses a request target as net/http's servers do
-// (url.ParseRequestURI; CONNECT's authority form), into u when u is not
-// nil, with h1's fast path for plain origin-form paths.
+// (url.ParseRequestURI; CONNECT's authority form) and returns its URL:
+// u itself (when not nil) for a plain origin-form path, h1's fast path,
+// a new URL otherwise.
 func ParseTarget(method, target string, u *url.URL) (*url.URL, error) {
 	return parseTarget(method, target, u)
 }

@@ -308,6 +308,9 @@ func (w *response) send(a, b []byte, end bool) error {
 		if err := w.writeFrames(&f); err != nil {
 			return err
 		}
+		if len(a)+len(b) == 0 {
+			break
+		}
 		f = frames{}
 	}
 	if trailers {

@@ -105,7 +105,8 @@ type Server struct {
 	// ConnState, if set, is called as net/http's Server.ConnState
 	// (StateNew, StateActive, StateIdle, StateClosed).
 	ConnState func(net.Conn, http.ConnState)
-	// Logger receives handler panics and protocol errors; nil discards.
+	// Logger receives handler panics (error level) and clients'
+	// protocol errors (debug level); nil discards.
 	Logger *slog.Logger
 	// BaseContext is the parent of every request context; nil means
 	// context.Background(). Request contexts also carry the connection's
@@ -197,9 +198,18 @@ func (s *Server) Close() error {
 	return nil
 }
 
+// logf logs a client's protocol error: routine on a public listener, so
+// at debug level.
 func (s *Server) logf(msg string, args ...any) {
 	if s.Logger != nil {
-		s.Logger.Warn(msg, args...)
+		s.Logger.Debug(msg, args...)
+	}
+}
+
+// logPanic logs a handler's panic.
+func (s *Server) logPanic(msg string, args ...any) {
+	if s.Logger != nil {
+		s.Logger.Error(msg, args...)
 	}
 }
 

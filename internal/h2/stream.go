@@ -314,7 +314,7 @@ func (st *stream) run() {
 			if e != nil && e != http.ErrAbortHandler {
 				buf := make([]byte, 16<<10)
 				buf = buf[:runtime.Stack(buf, false)]
-				c.srv.logf("h2: panic serving request", "remote", c.remote, "panic", fmt.Sprint(e), "stack", string(buf))
+				c.srv.logPanic("h2: panic serving request", "remote", c.remote, "panic", fmt.Sprint(e), "stack", string(buf))
 			}
 			c.resetStream(st.id, http2.ErrCodeInternal)
 			st.finishStream()
@@ -421,7 +421,7 @@ func (c *conn) newRequest(st *stream, f *http2.MetaHeadersFrame) error {
 		}
 	}
 
-	// As net/http's HTTP/2 server (x/net's httpcommon.NewServerRequest).
+	// As net/http's HTTP/2 server (Go 1.26's httpcommon.NewServerRequest).
 	needsContinue := httpguts.HeaderValuesContainsToken(header["Expect"], "100-continue")
 	if needsContinue {
 		delete(header, "Expect")
@@ -445,18 +445,10 @@ func (c *conn) newRequest(st *stream, f *http2.MetaHeadersFrame) error {
 		}
 	}
 	delete(header, "Trailer")
-	if host := header["Host"]; len(host) == 1 {
-		if host[0] != authority {
-			return bad
-		}
-		delete(header, "Host")
-	} else if len(host) > 1 {
-		return bad
-	}
-	if strings.IndexByte(authority, '@') >= 0 {
-		return bad
-	}
-	if authority != "" && !httpguts.ValidHostHeader(authority) {
+	// The Host field stays in the header, and :authority is not checked
+	// beyond this, as net/http's HTTP/2 server (Go 1.26) leaves both to the
+	// handler: the edge answers a malformed or disagreeing host with 400.
+	if strings.IndexByte(authority, '@') >= 0 && (scheme == "http" || scheme == "https") {
 		return bad
 	}
 
@@ -467,14 +459,12 @@ func (c *conn) newRequest(st *stream, f *http2.MetaHeadersFrame) error {
 		*r.URL = urlWithHost(authority)
 		requestURI = authority
 	} else {
-		if path[0] != '/' && path != "*" {
+		u, err := h1.ParseTarget(method, path, r.URL)
+		if err != nil {
 			rq.End()
 			return bad
 		}
-		if _, err := h1.ParseTarget(method, path, r.URL); err != nil {
-			rq.End()
-			return bad
-		}
+		r.URL = u
 		requestURI = path
 	}
 	r.Method = internMethod(method)

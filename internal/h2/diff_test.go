@@ -1,11 +1,16 @@
 package h2
 
-// The differential test: each case serves the same handler with x/net's
-// HTTP/2 server (net/http's, as rampart serves h2 today) and with Server,
-// sends the same requests (through golang.org/x/net/http2's Transport, or
-// frame by frame for what the Transport will not send), and requires the
-// same outcome: status, headers (Date only present), body, trailers, 1xx
-// responses, errors and resets by class, and what the handler saw.
+// The differential test: each case serves the same handler with two
+// references, x/net's HTTP/2 server (golang.org/x/net/http2, the version
+// in go.mod) and net/http's (the copy of x/net bundled with the Go
+// release, which rampart serves h2 with today), and with Server; sends
+// the same requests (through golang.org/x/net/http2's Transport, or frame
+// by frame for what the Transport will not send); and requires Server's
+// outcome to be one of the references' (they differ where x/net has
+// changed since the Go release's copy, e.g. x/net refuses a Host field
+// that differs from :authority): status, headers (Date only present),
+// body, trailers, 1xx responses, errors and resets by class, and what the
+// handler saw.
 
 import (
 	"bufio"
@@ -16,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptrace"
@@ -38,8 +44,8 @@ import (
 // response): long, so that only a hang reaches it.
 const confWait = 20 * time.Second
 
-// confImpls are the servers compared: the reference first.
-var confImpls = []string{"x/net", "h2"}
+// confImpls are the servers compared: the references first.
+var confImpls = []string{"x/net", "net/http", "h2"}
 
 // confSrv is one server of a case, with an HTTP/2 client for it.
 type confSrv struct {
@@ -62,6 +68,8 @@ func confServe(t *testing.T, impl string, h http.Handler, maxStreams uint32) *co
 	switch impl {
 	case "x/net":
 		serveConn = confXNetServeConn(h, maxStreams)
+	case "net/http":
+		serveConn = confNetHTTPServeConn(t, h, maxStreams)
 	case "h2":
 		s = &Server{Handler: h, MaxConcurrentStreams: maxStreams}
 		serveConn = s.ServeConn
@@ -1013,7 +1021,7 @@ func confDiffCases() []confDiffCase {
 				})
 			},
 			check: func(t *testing.T, impl string, o confOutcome) {
-				if impl == "x/net" {
+				if impl != "h2" {
 					// x/net drops only Connection and Transfer-Encoding:
 					// the others go on the wire (RFC 9113 8.2.2 forbids
 					// them; x/net's Transport drops them).
@@ -1580,33 +1588,108 @@ func confConcurrentCase(n int) func(*testing.T, func(http.Handler) *confSrv) con
 	}
 }
 
-// TestDifferential runs every case against x/net's server and Server and
-// requires the same outcome.
+// confNetHTTPServeConn serves connections (TLS, "h2" negotiated) with
+// net/http's own HTTP/2 server: an http.Server serving a listener the
+// connections are handed to; each call returns when its connection
+// closes. The server closes when the test ends.
+func confNetHTTPServeConn(t *testing.T, h http.Handler, maxStreams uint32) func(net.Conn) {
+	ln := &confChanListener{conns: make(chan net.Conn), done: make(chan struct{})}
+	var mu sync.Mutex
+	closed := map[net.Conn]chan struct{}{}
+	hs := &http.Server{
+		Handler:  h,
+		ErrorLog: log.New(io.Discard, "", 0),
+		HTTP2:    &http.HTTP2Config{MaxConcurrentStreams: int(maxStreams)},
+		ConnState: func(c net.Conn, cs http.ConnState) {
+			if cs == http.StateClosed || cs == http.StateHijacked {
+				mu.Lock()
+				if ch, ok := closed[c]; ok {
+					close(ch)
+					delete(closed, c)
+				}
+				mu.Unlock()
+			}
+		},
+	}
+	hs.Protocols = new(http.Protocols)
+	hs.Protocols.SetHTTP1(true)
+	hs.Protocols.SetHTTP2(true)
+	served := make(chan struct{})
+	go func() { defer close(served); hs.Serve(ln) }()
+	t.Cleanup(func() { hs.Close(); <-served })
+	return func(c net.Conn) {
+		ch := make(chan struct{})
+		mu.Lock()
+		closed[c] = ch
+		mu.Unlock()
+		select {
+		case ln.conns <- c:
+			<-ch
+		case <-ln.done:
+			c.Close()
+		}
+	}
+}
+
+// confChanListener is a net.Listener whose connections come from conns.
+type confChanListener struct {
+	conns chan net.Conn
+	done  chan struct{}
+	once  sync.Once
+}
+
+func (l *confChanListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *confChanListener) Close() error {
+	l.once.Do(func() { close(l.done) })
+	return nil
+}
+
+func (l *confChanListener) Addr() net.Addr {
+	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}
+}
+
+// TestDifferential runs every case against the references and Server
+// and requires Server's outcome to be one of theirs.
 func TestDifferential(t *testing.T) {
 	for _, tc := range confDiffCases() {
 		t.Run(tc.name, func(t *testing.T) {
-			var outs []confOutcome
+			outs := map[string]confOutcome{}
 			for _, impl := range confImpls {
 				t.Run(impl, func(t *testing.T) {
 					o := tc.run(t, func(h http.Handler) *confSrv { return confServe(t, impl, h, tc.maxStreams) })
 					if tc.check != nil {
 						tc.check(t, impl, o)
 					}
-					outs = append(outs, o)
+					outs[impl] = o
 				})
 			}
-			if len(outs) != 2 {
+			if len(outs) != len(confImpls) {
 				t.Fatalf("%d outcomes", len(outs))
 			}
-			ref, got := outs[0], outs[1]
-			if ref.String() == got.String() {
+			xnet, nethttp, got := outs["x/net"], outs["net/http"], outs["h2"]
+			if xnet.String() != nethttp.String() {
+				t.Logf("x/net and net/http differ (- x/net, + net/http):\n%s", confDiffLines(xnet.String(), nethttp.String()))
+			}
+			if got.String() == nethttp.String() || got.String() == xnet.String() {
 				return
 			}
-			if tc.accept != nil && tc.accept(ref, got) {
-				t.Logf("a deliberate difference (server.go):\n%s", confDiffLines(ref.String(), got.String()))
+			if tc.accept != nil && (tc.accept(nethttp, got) || tc.accept(xnet, got)) {
+				t.Logf("a deliberate difference (server.go):\n%s", confDiffLines(nethttp.String(), got.String()))
 				return
 			}
-			t.Errorf("h2 differs from x/net (- x/net, + h2):\n%s\nx/net:\n%s\nh2:\n%s", confDiffLines(ref.String(), got.String()), ref, got)
+			msg := fmt.Sprintf("h2 differs from net/http (- net/http, + h2):\n%s", confDiffLines(nethttp.String(), got.String()))
+			if xnet.String() != nethttp.String() {
+				msg += fmt.Sprintf("and from x/net (- x/net, + h2):\n%s", confDiffLines(xnet.String(), got.String()))
+			}
+			t.Errorf("%s\nnet/http:\n%s\nh2:\n%s", msg, nethttp, got)
 		})
 	}
 }

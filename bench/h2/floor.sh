@@ -25,12 +25,12 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 N=${N:-100000} CONNS=${CONNS:-64} STREAMS=${STREAMS:-"1 10"} ROUNDS=${ROUNDS:-3} THREADS=${THREADS:-2} STRACE=${STRACE:-0}
-ORIGIN_PORT=18180 NGINX_PORT=18181 NETHTTP_PORT=18182 LEAN_PORT=18183 HANDLER_PORT=18184
+ORIGIN_PORT=18180 NGINX_PORT=18181 NETHTTP_PORT=18182 LEAN_PORT=18183 HANDLER_PORT=18184 H2_PORT=18185
 for tool in go h2load nginx openssl curl; do
 	command -v "$tool" >/dev/null || { echo "floor.sh: $tool not found on PATH" >&2; exit 1; }
 done
 . bench/lib.sh
-ports_free $ORIGIN_PORT $NGINX_PORT $NETHTTP_PORT $LEAN_PORT $HANDLER_PORT
+ports_free $ORIGIN_PORT $NGINX_PORT $NETHTTP_PORT $LEAN_PORT $HANDLER_PORT $H2_PORT
 workdir h2floor
 
 echo "# building bench/h2/floor" >&2
@@ -52,13 +52,17 @@ STARTED+=($LEAN_PID)
 "$W/floor" -mode handler -addr 127.0.0.1:$HANDLER_PORT -cert "$W/cert.pem" -key "$W/key.pem" 2>"$W/floor-handler.log" &
 HANDLER_PID=$!
 STARTED+=($HANDLER_PID)
+"$W/floor" -mode h2 -addr 127.0.0.1:$H2_PORT -cert "$W/cert.pem" -key "$W/key.pem" 2>"$W/floor-h2.log" &
+H2_PID=$!
+STARTED+=($H2_PID)
 
 # name:url:pid
 SERVERS=("nginx-static:https://127.0.0.1:$NGINX_PORT/s/1k:$NGINX_PID"
 	"nginx-proxy:https://127.0.0.1:$NGINX_PORT/1k:$NGINX_PID"
 	"nethttp:https://127.0.0.1:$NETHTTP_PORT/1k:$NETHTTP_PID"
 	"lean:https://127.0.0.1:$LEAN_PORT/1k:$LEAN_PID"
-	"handler:https://127.0.0.1:$HANDLER_PORT/1k:$HANDLER_PID")
+	"handler:https://127.0.0.1:$HANDLER_PORT/1k:$HANDLER_PID"
+	"h2:https://127.0.0.1:$H2_PORT/1k:$H2_PID")
 split() { # split ENTRY: sets name, url, pid
 	name=${1%%:*}
 	local rest=${1#*:}

@@ -125,6 +125,57 @@ type Server struct {
 	mu         sync.Mutex
 	conns      map[*conn]struct{}
 	inShutdown atomic.Bool
+
+	// Idle stream goroutines wait on work for the next stream: a new
+	// goroutine per stream would grow its stack from the minimum every
+	// time (a tenth of the CPU of a small response).
+	work        chan *stream
+	idleWorkers atomic.Int32
+	workOnce    sync.Once
+}
+
+const (
+	// maxIdleWorkers bounds the stream goroutines kept waiting.
+	maxIdleWorkers = 128
+	// workerIdle is how long an idle stream goroutine waits before it
+	// exits.
+	workerIdle = 30 * time.Second
+)
+
+// startStream runs st on an idle stream goroutine, or a new one.
+func (s *Server) startStream(st *stream) {
+	s.workOnce.Do(func() { s.work = make(chan *stream) })
+	select {
+	case s.work <- st:
+	default:
+		go s.worker(st)
+	}
+}
+
+// worker runs streams until it has waited workerIdle for one, or too many
+// others wait.
+func (s *Server) worker(st *stream) {
+	var t *time.Timer
+	for {
+		st.run()
+		st = nil
+		if s.idleWorkers.Add(1) > maxIdleWorkers {
+			s.idleWorkers.Add(-1)
+			return
+		}
+		if t == nil {
+			t = time.NewTimer(workerIdle)
+		} else {
+			t.Reset(workerIdle)
+		}
+		select {
+		case st = <-s.work:
+			s.idleWorkers.Add(-1)
+		case <-t.C:
+			s.idleWorkers.Add(-1)
+			return
+		}
+	}
 }
 
 // ErrServerClosed is http.ErrServerClosed.

@@ -105,7 +105,7 @@ func (c *conn) processHeaders(f *http2.MetaHeadersFrame) error {
 	if c.running < int(s.maxStreams()) {
 		c.running++
 		c.mu.Unlock()
-		go st.run()
+		c.srv.startStream(st)
 		return nil
 	}
 	if len(c.waiting) > 4*int(s.maxStreams()) {
@@ -130,7 +130,7 @@ func (c *conn) handlerDone() {
 			continue
 		}
 		c.running++
-		go st.run()
+		c.srv.startStream(st)
 	}
 	if len(c.waiting) == 0 {
 		c.waiting = nil

@@ -21,7 +21,11 @@
 //     when the handler returns. The per-request work a rampart HTTP/2
 //     server keeping the http.Handler interface would do.
 //
-// Usage: floor -mode nethttp|lean|handler -addr 127.0.0.1:18182 -cert C -key K
+//   - h2: rampart's own HTTP/2 server, internal/h2, with rampart's
+//     settings, serving the same handler as nethttp: the floor of
+//     rampart's HTTP/2 path since internal/h2.
+//
+// Usage: floor -mode nethttp|lean|handler|h2 -addr 127.0.0.1:18182 -cert C -key K
 package main
 
 import (
@@ -47,6 +51,8 @@ import (
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
+
+	"github.com/rampart-edge/rampart/internal/h2"
 )
 
 var body = bytes.Repeat([]byte{'x'}, 1024)
@@ -93,6 +99,8 @@ func main() {
 		err = serveLean(*addr, cert, false)
 	case "handler":
 		err = serveLean(*addr, cert, true)
+	case "h2":
+		err = serveH2(*addr, cert)
 	default:
 		err = fmt.Errorf("unknown mode %q", *mode)
 	}
@@ -126,6 +134,37 @@ func serveNetHTTP(addr string, cert tls.Certificate) error {
 		Handler: handler,
 	}
 	return srv.ListenAndServeTLS("", "")
+}
+
+// serveH2 serves with internal/h2, configured as internal/edge does.
+func serveH2(addr string, cert tls.Certificate) error {
+	ln, err := tls.Listen("tcp", addr, &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2"}})
+	if err != nil {
+		return err
+	}
+	srv := &h2.Server{
+		Handler:                       handler,
+		MaxConcurrentStreams:          250,
+		MaxReceiveBufferPerConnection: 1 << 20,
+		MaxReceiveBufferPerStream:     1 << 20,
+		ReadHeaderTimeout:             10 * time.Second,
+		ReadTimeout:                   60 * time.Second,
+		IdleTimeout:                   120 * time.Second,
+	}
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			return err
+		}
+		go func() {
+			tc := nc.(*tls.Conn)
+			if err := tc.Handshake(); err != nil {
+				tc.Close()
+				return
+			}
+			srv.ServeConn(tc)
+		}()
+	}
 }
 
 // serveLean serves with the minimal responder.

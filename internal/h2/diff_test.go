@@ -1588,8 +1588,8 @@ func confConcurrentCase(n int) func(*testing.T, func(http.Handler) *confSrv) con
 	}
 }
 
-// confNetHTTPServeConn serves connections (TLS, "h2" negotiated) with
-// net/http's own HTTP/2 server: an http.Server serving a listener the
+// confNetHTTPServeConn serves connections (TLS with "h2" negotiated, or
+// prior knowledge) with net/http's own HTTP/2 server: an http.Server serving a listener the
 // connections are handed to; each call returns when its connection
 // closes. The server closes when the test ends.
 func confNetHTTPServeConn(t *testing.T, h http.Handler, maxStreams uint32) func(net.Conn) {
@@ -1614,6 +1614,7 @@ func confNetHTTPServeConn(t *testing.T, h http.Handler, maxStreams uint32) func(
 	hs.Protocols = new(http.Protocols)
 	hs.Protocols.SetHTTP1(true)
 	hs.Protocols.SetHTTP2(true)
+	hs.Protocols.SetUnencryptedHTTP2(true) // prior knowledge, for h2spec over TCP
 	served := make(chan struct{})
 	go func() { defer close(served); hs.Serve(ln) }()
 	t.Cleanup(func() { hs.Close(); <-served })

@@ -43,6 +43,8 @@ const (
 	confH2SpecCaseLimit = 30 * time.Second
 	// confH2SpecRunLimit bounds the whole suite.
 	confH2SpecRunLimit = 8 * time.Minute
+	// confH2SpecParallel is how many cases run at once.
+	confH2SpecParallel = 4
 	// confH2SpecMinCases is a floor on the cases run, so that a walk
 	// that finds nothing cannot pass (h2spec 2.2.1 has 146 such cases).
 	confH2SpecMinCases = 140
@@ -125,18 +127,19 @@ func confRunH2Spec(t *testing.T, addr string, useTLS bool) []confH2SpecResult {
 		TLS:          useTLS,
 		Insecure:     true, // httptest's certificate
 	}
-	deadline := time.Now().Add(confH2SpecRunLimit)
-	var results []confH2SpecResult
+	type job struct {
+		g   *spec.TestGroup
+		tc  *spec.TestCase
+		seq int
+	}
+	var jobs []job
 	var walk func(g *spec.TestGroup)
 	walk = func(g *spec.TestGroup) {
 		if g.Strict && !c.Strict {
 			return
 		}
 		for i, tc := range g.Tests { // g.StrictTests: only with c.Strict
-			if time.Now().After(deadline) {
-				t.Fatalf("h2spec: the suite took over %v; %d cases run, stopped before %s/%d", confH2SpecRunLimit, len(results), g.ID(), i+1)
-			}
-			results = append(results, confRunH2SpecCase(c, g, tc, i+1))
+			jobs = append(jobs, job{g, tc, i + 1})
 		}
 		for _, sub := range g.Groups {
 			walk(sub)
@@ -145,6 +148,25 @@ func confRunH2Spec(t *testing.T, addr string, useTLS bool) []confH2SpecResult {
 	for _, g := range []*spec.TestGroup{generic.Spec(), h2spechttp2.Spec(), h2spechpack.Spec()} {
 		walk(g)
 	}
+	// The cases run confH2SpecParallel at a time (each on connections
+	// of its own; most of the time is waits for frames that do not come).
+	deadline := time.Now().Add(confH2SpecRunLimit)
+	results := make([]confH2SpecResult, len(jobs))
+	sem := make(chan struct{}, confH2SpecParallel)
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if time.Now().After(deadline) {
+				results[i] = confH2SpecResult{id: fmt.Sprintf("%s/%d", j.g.ID(), j.seq), title: j.g.Title() + ": " + j.tc.Desc,
+					err: fmt.Errorf("not run: the suite took over %v", confH2SpecRunLimit)}
+				return
+			}
+			results[i] = confRunH2SpecCase(c, j.g, j.tc, j.seq)
+		})
+	}
+	wg.Wait()
 	if len(results) < confH2SpecMinCases {
 		t.Fatalf("h2spec: %d cases run, want at least %d", len(results), confH2SpecMinCases)
 	}
@@ -227,7 +249,7 @@ func confH2SpecCheck(t *testing.T, results []confH2SpecResult, allowed []string)
 			t.Errorf("h2spec: failed %s", r)
 		}
 	}
-	t.Logf("h2spec: %d cases in %v: %d passed, %d failed, %d skipped", len(results), took.Round(time.Millisecond), passed, len(failed), skipped)
+	t.Logf("h2spec: %d cases, %v of case time: %d passed, %d failed, %d skipped", len(results), took.Round(time.Millisecond), passed, len(failed), skipped)
 	return failed
 }
 
@@ -289,20 +311,32 @@ func TestH2Spec(t *testing.T) {
 	}
 }
 
-// TestH2SpecReference runs h2spec against x/net's HTTP/2 server (the
-// harness's own check, and the record of what x/net fails): the cases it
-// fails must be confH2SpecXNetFailures.
+// TestH2SpecReference runs h2spec against x/net's HTTP/2 server and
+// net/http's (the harness's own check, and the record of what they
+// fail): the cases each fails must be confH2SpecXNetFailures.
 func TestH2SpecReference(t *testing.T) {
 	t.Parallel()
-	for _, mode := range []string{"tls", "tcp"} {
-		t.Run(mode, func(t *testing.T) {
-			t.Parallel()
-			addr := confH2SpecServe(t, mode, confXNetServeConn(confH2SpecHandler(), 0))
-			failed := confH2SpecCheck(t, confRunH2Spec(t, addr, mode == "tls"), confH2SpecXNetFailures)
-			if !slices.Equal(failed, confH2SpecXNetFailures) {
-				t.Errorf("x/net's server fails %q; confH2SpecXNetFailures says %q", failed, confH2SpecXNetFailures)
-			}
-		})
+	for _, impl := range []string{"x/net", "net/http"} {
+		for _, mode := range []string{"tls", "tcp"} {
+			t.Run(impl+"/"+mode, func(t *testing.T) {
+				t.Parallel()
+				serveConn := confXNetServeConn(confH2SpecHandler(), 0)
+				if impl == "net/http" {
+					serveConn = confNetHTTPServeConn(t, confH2SpecHandler(), 0)
+				}
+				want := confH2SpecXNetFailures
+				if impl == "net/http" && mode == "tcp" {
+					// Without TLS, net/http takes what is not the HTTP/2
+					// preface for HTTP/1.1 and answers 400 in HTTP/1.1.
+					want = append([]string{"http2/3.5/2"}, want...)
+				}
+				addr := confH2SpecServe(t, mode, serveConn)
+				failed := confH2SpecCheck(t, confRunH2Spec(t, addr, mode == "tls"), want)
+				if !slices.Equal(failed, want) {
+					t.Errorf("%s's server fails %q, want %q", impl, failed, want)
+				}
+			})
+		}
 	}
 }
 

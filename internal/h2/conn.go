@@ -62,7 +62,7 @@ func (e connError) Error() string {
 
 // ctrlFrame is a control frame waiting for the write lock.
 type ctrlFrame struct {
-	kind     byte // 's' settings ack, 'p' ping ack, 'w' window update, 'r' rst, 'g' goaway
+	kind     byte // 's' settings ack, 'p' ping ack, 'w' window update, 'r' rst, 'g' goaway, 't' HPACK table size
 	streamID uint32
 	val      uint32
 	code     http2.ErrCode
@@ -395,9 +395,11 @@ func (c *conn) processSettings(f *http2.SettingsFrame) error {
 		}
 		switch s.ID {
 		case http2.SettingHeaderTableSize:
-			c.wmu.Lock()
-			c.enc.SetMaxDynamicTableSizeLimit(min(s.Val, 4096))
-			c.wmu.Unlock()
+			// Applied by the next writer, before its header block
+			// (the reader never takes the write lock).
+			if err := c.queue(ctrlFrame{kind: 't', val: min(s.Val, 4096)}); err != nil {
+				return err
+			}
 		case http2.SettingInitialWindowSize:
 			c.mu.Lock()
 			delta := int64(s.Val) - c.initialSendWin
@@ -480,6 +482,11 @@ func (c *conn) resetStream(id uint32, code http2.ErrCode) {
 	c.mu.Lock()
 	st := c.streams[id]
 	c.noteReset(id)
+	if id%2 == 1 && id > c.maxClientID {
+		// A stream the Framer refused before it opened (a malformed
+		// header block): it is closed now, and its id used up.
+		c.maxClientID = id
+	}
 	c.mu.Unlock()
 	if st != nil {
 		st.resetSent.Store(true)
@@ -618,6 +625,8 @@ func (c *conn) drainCtrlLocked() {
 			c.wfr.WriteRSTStream(f.streamID, f.code)
 		case 'g':
 			c.wfr.WriteGoAway(f.streamID, f.code, nil)
+		case 't':
+			c.enc.SetMaxDynamicTableSizeLimit(f.val)
 		}
 	}
 	if cap(q) <= 64 {

@@ -147,12 +147,25 @@ func (w *response) writeInterim(code int) {
 	w.writeFrames(&frames{headers: true, status: code, fields: fs})
 }
 
-// writeContinue sends "100 Continue" for a request that expects it.
+// writeContinue sends "100 Continue" for a request that expects it,
+// unless the final response's HEADERS is out. It may run on a goroutine
+// other than the handler's (one that reads the body while the handler
+// waits), so it touches none of the writer's state: the write lock
+// orders it with the final HEADERS.
 func (w *response) writeContinue() {
-	if w.wroteHeader || w.handlerDone {
-		return
+	st := w.st
+	c := st.c
+	c.writers.Add(1)
+	c.wmu.Lock()
+	if c.werr == nil && !st.finalSent.Load() && !st.resetSent.Load() && !st.closed.Load() {
+		c.drainCtrlLocked()
+		c.writeHeadersLocked(st.id, 100, nil, nil, false)
 	}
-	w.writeFrames(&frames{headers: true, status: 100})
+	if c.writers.Add(-1) == 0 {
+		c.flushLocked()
+	}
+	c.wmu.Unlock()
+	c.kick()
 }
 
 func (w *response) Write(p []byte) (int, error) { return w.write(p, "") }
@@ -390,6 +403,9 @@ func (w *response) writeFrames(f *frames) error {
 			err = c.writeTrailersLocked(st.id, f.fields)
 		case f.headers:
 			err = c.writeHeadersLocked(st.id, f.status, f.fields, f.extra, f.headerEnd)
+			if f.status >= 200 {
+				st.finalSent.Store(true)
+			}
 		}
 		if err == nil && f.data {
 			err = c.writeDataLocked(st.id, f.p1, f.p2, f.dataEnd)
@@ -408,8 +424,11 @@ func (w *response) writeFrames(f *frames) error {
 	return err
 }
 
-// takeSendWindow waits for send window for up to want bytes of DATA and
-// takes it.
+// takeSendWindow takes send window for up to want bytes of DATA, waiting
+// for it when wait is set: until the stream's write deadline (WriteTimeout
+// from its HEADERS, or the handler's SetWriteDeadline), and without one
+// for at most the idle timeout in one wait, so that a client that never
+// opens its window cannot hold a handler forever.
 func (st *stream) takeSendWindow(want int, dl time.Time, wait bool) (int, error) {
 	c := st.c
 	c.mu.Lock()
@@ -420,6 +439,7 @@ func (st *stream) takeSendWindow(want int, dl time.Time, wait bool) (int, error)
 			timer.Stop()
 		}
 	}()
+	var end time.Time
 	for {
 		if c.closed || st.closed.Load() {
 			return 0, errClientDisconnected
@@ -433,24 +453,21 @@ func (st *stream) takeSendWindow(want int, dl time.Time, wait bool) (int, error)
 		if !wait {
 			return 0, nil
 		}
-		if d := c.srv.WriteTimeout; d > 0 {
-			end := st.start.Add(d)
-			if !dl.IsZero() && dl.Before(end) {
-				end = dl
+		if end.IsZero() {
+			end = dl
+			if d := c.srv.WriteTimeout; d > 0 {
+				if e := st.start.Add(d); end.IsZero() || e.Before(end) {
+					end = e
+				}
 			}
+			if end.IsZero() {
+				if d := c.srv.idleTimeout(); d > 0 {
+					end = time.Now().Add(d)
+				}
+			}
+		}
+		if !end.IsZero() {
 			left := time.Until(end)
-			if left <= 0 {
-				return 0, errDeadline
-			}
-			if timer == nil {
-				timer = time.AfterFunc(left, func() {
-					c.mu.Lock()
-					c.flowCond.Broadcast()
-					c.mu.Unlock()
-				})
-			}
-		} else if !dl.IsZero() {
-			left := time.Until(dl)
 			if left <= 0 {
 				return 0, errDeadline
 			}
@@ -551,7 +568,8 @@ func (w *response) SetReadDeadline(t time.Time) error {
 		return nil
 	}
 	b := st.body
-	st.readTimer = time.AfterFunc(time.Until(t), func() { b.fail(errDeadline, nil) })
+	c := st.c
+	st.readTimer = time.AfterFunc(time.Until(t), func() { c.refundConn(b.fail(errDeadline, nil)) })
 	return nil
 }
 

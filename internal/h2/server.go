@@ -36,7 +36,8 @@
 //     IdleTimeout with no open stream (GOAWAY, then close); a request
 //     body within ReadTimeout of its HEADERS; a response within
 //     WriteTimeout of its HEADERS (a stream the client's flow-control
-//     window stalls longer is reset); every socket write within
+//     window stalls longer is reset; without WriteTimeout, one wait for
+//     the window lasts at most IdleTimeout); every socket write within
 //     WriteTimeout.
 //
 // Responses: status and headers as the handler set them, minus the

@@ -39,6 +39,7 @@ type stream struct {
 
 	closed    atomic.Bool // out of the stream table
 	resetSent atomic.Bool
+	finalSent atomic.Bool // the final HEADERS is written (set under c.wmu)
 
 	// The reader's.
 	declared   int64 // Content-Length, -1 unknown
@@ -184,7 +185,7 @@ func (c *conn) endRemote(st *stream) {
 		return
 	}
 	if st.declared != -1 && st.declared != st.received {
-		st.body.fail(fmt.Errorf("h2: request declared a Content-Length of %d but sent %d bytes", st.declared, st.received), nil)
+		c.refundConn(st.body.fail(fmt.Errorf("h2: request declared a Content-Length of %d but sent %d bytes", st.declared, st.received), nil))
 		return
 	}
 	st.body.fail(io.EOF, func() {
@@ -229,8 +230,7 @@ func (c *conn) processData(f *http2.DataFrame) error {
 
 	data := f.Data()
 	if st.declared != -1 && st.received+int64(len(data)) > st.declared {
-		c.refundConn(int(n))
-		st.body.fail(fmt.Errorf("h2: request sent more than its Content-Length of %d bytes", st.declared), nil)
+		c.refundConn(int(n) + st.body.fail(fmt.Errorf("h2: request sent more than its Content-Length of %d bytes", st.declared), nil))
 		return http2.StreamError{StreamID: id, Code: http2.ErrCodeProtocol}
 	}
 	st.received += int64(len(data))
@@ -290,7 +290,7 @@ func (st *stream) refund(n int) {
 // fails with err.
 func (st *stream) abort(err error) {
 	if st.body != nil {
-		st.body.fail(err, nil)
+		st.c.refundConn(st.body.fail(err, nil))
 	}
 	st.rq.End()
 	if st.readTimer != nil {
@@ -498,7 +498,7 @@ func (c *conn) newRequest(st *stream, f *http2.MetaHeadersFrame) error {
 		r.Body = st.body
 		if d := s.ReadTimeout; d > 0 {
 			b := st.body
-			st.readTimer = time.AfterFunc(d, func() { b.fail(errDeadline, nil) })
+			st.readTimer = time.AfterFunc(d, func() { c.refundConn(b.fail(errDeadline, nil)) })
 		}
 	}
 	if f.Truncated {
@@ -582,19 +582,24 @@ func (p *pipe) write(data []byte) bool {
 }
 
 // fail ends the body with err once the buffered bytes are read (io.EOF),
-// or at once (any other error). onEOF runs before EOF is returned.
-func (p *pipe) fail(err error, onEOF func()) {
+// or at once (any other error, dropping what is buffered). onEOF runs
+// before EOF is returned.
+// It returns the bytes it dropped unread, for the connection's window.
+func (p *pipe) fail(err error, onEOF func()) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.err != nil {
-		return
+		return 0
 	}
 	p.err = err
 	p.onEOF = onEOF
+	n := 0
 	if err != io.EOF {
+		n = len(p.buf) - p.off
 		p.buf, p.off = nil, 0
 	}
 	p.cond.Broadcast()
+	return n
 }
 
 func (p *pipe) Read(b []byte) (int, error) {

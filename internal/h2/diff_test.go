@@ -55,6 +55,9 @@ type confSrv struct {
 	tls    *tls.Config
 	client *http.Client
 	conns  atomic.Int32 // connections the client dialed
+	// shutdown is the server's graceful shutdown (nil for x/net's
+	// ServeConn, which has none).
+	shutdown func(context.Context) error
 }
 
 // confServe serves h with impl on a loopback TLS listener until the test
@@ -64,21 +67,24 @@ type confSrv struct {
 func confServe(t *testing.T, impl string, h http.Handler, maxStreams uint32) *confSrv {
 	t.Helper()
 	var serveConn func(net.Conn)
-	var s *Server
+	var shutdown func(context.Context) error
 	switch impl {
 	case "x/net":
 		serveConn = confXNetServeConn(h, maxStreams)
 	case "net/http":
-		serveConn = confNetHTTPServeConn(t, h, maxStreams)
+		var hs *http.Server
+		serveConn, hs = confNetHTTPServer(t, h, maxStreams)
+		shutdown = hs.Shutdown
 	case "h2":
-		s = &Server{Handler: h, MaxConcurrentStreams: maxStreams}
+		s := &Server{Handler: h, MaxConcurrentStreams: maxStreams}
 		serveConn = s.ServeConn
+		shutdown = s.Shutdown
 	default:
 		t.Fatalf("no server %q", impl)
 	}
 	tr := &confConnTracker{}
 	addr, tlsConf := serveLoopbackTLS(t, tr.wrap(serveConn))
-	srv := &confSrv{impl: impl, addr: addr, url: "https://" + addr, tls: tlsConf}
+	srv := &confSrv{impl: impl, addr: addr, url: "https://" + addr, tls: tlsConf, shutdown: shutdown}
 	var mu sync.Mutex
 	var dialed []net.Conn
 	t1 := &http.Transport{
@@ -508,6 +514,124 @@ func confRawExchangeOn(t *testing.T, srv *confSrv, id uint32, waitReset bool, se
 	o.Conn = slices.DeleteFunc(o.Conn, func(s string) bool { return s == "ping sent" })
 	o.Body = confBodyString(body)
 	return o
+}
+
+// confRawConn is a raw client connection read event by event: HEADERS,
+// DATA, RST_STREAM and GOAWAY frames and the connection's end, as
+// strings; SETTINGS, PING and WINDOW_UPDATE are answered and not shown.
+type confRawConn struct {
+	t    *testing.T
+	c    net.Conn
+	bw   *bufio.Writer
+	fr   *http2.Framer
+	enc  func(kv ...string) []byte
+	ev   chan string
+	mu   sync.Mutex    // the writer
+	stop chan struct{} // closed when the test ends
+	done chan struct{} // closed when read returns
+}
+
+func confDialRaw(t *testing.T, srv *confSrv) *confRawConn {
+	t.Helper()
+	cfg := srv.tls.Clone()
+	cfg.NextProtos = []string{"h2"}
+	c, err := (&tls.Dialer{Config: cfg}).Dial("tcp", srv.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := &confRawConn{t: t, c: c, bw: bufio.NewWriter(c), ev: make(chan string, 100), stop: make(chan struct{}), done: make(chan struct{})}
+	rc.fr = http2.NewFramer(rc.bw, c)
+	rc.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
+	var hbuf bytes.Buffer
+	henc := hpack.NewEncoder(&hbuf)
+	rc.enc = func(kv ...string) []byte {
+		hbuf.Reset()
+		for i := 0; i+1 < len(kv); i += 2 {
+			henc.WriteField(hpack.HeaderField{Name: kv[i], Value: kv[i+1]})
+		}
+		return slices.Clone(hbuf.Bytes())
+	}
+	t.Cleanup(func() { close(rc.stop); c.Close(); <-rc.done })
+	rc.send(func(fr *http2.Framer, enc func(kv ...string) []byte) {
+		io.WriteString(rc.bw, http2.ClientPreface)
+		fr.WriteSettings()
+	})
+	go rc.read()
+	return rc
+}
+
+// send writes frames (under the writer's lock) and flushes.
+func (rc *confRawConn) send(f func(fr *http2.Framer, enc func(kv ...string) []byte)) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	f(rc.fr, rc.enc)
+	rc.bw.Flush()
+}
+
+func (rc *confRawConn) read() {
+	defer close(rc.done)
+	defer close(rc.ev)
+	for {
+		f, err := rc.fr.ReadFrame()
+		if err != nil {
+			rc.emit("closed (" + confErrClass(err) + ")")
+			return
+		}
+		switch f := f.(type) {
+		case *http2.SettingsFrame:
+			if !f.IsAck() {
+				rc.send(func(fr *http2.Framer, _ func(...string) []byte) { fr.WriteSettingsAck() })
+			}
+		case *http2.PingFrame:
+			if !f.IsAck() {
+				rc.send(func(fr *http2.Framer, _ func(...string) []byte) { fr.WritePing(true, f.Data) })
+			}
+		case *http2.GoAwayFrame:
+			rc.emit(fmt.Sprintf("GOAWAY last=%d %s", f.LastStreamID, f.ErrCode))
+		case *http2.RSTStreamFrame:
+			rc.emit(fmt.Sprintf("RST_STREAM %d %s", f.StreamID, f.ErrCode))
+		case *http2.MetaHeadersFrame:
+			rc.emit(fmt.Sprintf("HEADERS %d :status=%s end=%v", f.StreamID, f.PseudoValue("status"), f.StreamEnded()))
+		case *http2.DataFrame:
+			if n := uint32(len(f.Data())); n > 0 {
+				rc.send(func(fr *http2.Framer, _ func(...string) []byte) {
+					fr.WriteWindowUpdate(0, n)
+					fr.WriteWindowUpdate(f.StreamID, n)
+				})
+			}
+			rc.emit(fmt.Sprintf("DATA %d %q end=%v", f.StreamID, f.Data(), f.StreamEnded()))
+		}
+	}
+}
+
+// emit passes an event on, unless the test has ended.
+func (rc *confRawConn) emit(ev string) {
+	select {
+	case rc.ev <- ev:
+	case <-rc.stop:
+	}
+}
+
+// until returns the events up to and including the first for which stop
+// is true, or those within d (then "<timeout>").
+func (rc *confRawConn) until(d time.Duration, stop func(ev string) bool) []string {
+	var evs []string
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	for {
+		select {
+		case ev, ok := <-rc.ev:
+			if !ok {
+				return evs
+			}
+			evs = append(evs, ev)
+			if stop(ev) {
+				return evs
+			}
+		case <-timer.C:
+			return append(evs, "<timeout>")
+		}
+	}
 }
 
 // confPingData marks the raw exchange's last PING.
@@ -1281,6 +1405,63 @@ func confDiffCases() []confDiffCase {
 			},
 		},
 		{
+			name: "Shutdown with a stream in flight, raw",
+			run: func(t *testing.T, serve func(http.Handler) *confSrv) confOutcome {
+				started := make(chan struct{}, 1)
+				release := make(chan struct{})
+				srv := serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if r.URL.Path == "/block" {
+						started <- struct{}{}
+						select {
+						case <-release:
+						case <-time.After(confWait):
+						}
+					}
+					io.WriteString(w, r.URL.Path)
+				}))
+				if srv.shutdown == nil {
+					return confOutcome{Extra: []string{"no Shutdown"}}
+				}
+				var o confOutcome
+				rc := confDialRaw(t, srv)
+				rc.send(func(fr *http2.Framer, enc func(kv ...string) []byte) {
+					fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, EndStream: true, EndHeaders: true, BlockFragment: enc(confRawGetFields(srv, "GET", "/block")...)})
+				})
+				select {
+				case <-started:
+				case <-time.After(confWait):
+					return confOutcome{Extra: []string{"the handler did not start"}}
+				}
+				shut := make(chan string, 1)
+				go func() {
+					ctx, cancel := context.WithTimeout(context.Background(), confWait)
+					defer cancel()
+					shut <- "Shutdown: " + confErrClass(srv.shutdown(ctx))
+				}()
+				isGoAway := func(ev string) bool { return strings.HasPrefix(ev, "GOAWAY") }
+				o.Extra = append(o.Extra, "until GOAWAY: "+strings.Join(rc.until(confWait, isGoAway), ", "))
+				select {
+				case s := <-shut:
+					o.Extra = append(o.Extra, "returned with a stream open: "+s)
+				default:
+				}
+				// A new stream after the GOAWAY, then the first answered.
+				rc.send(func(fr *http2.Framer, enc func(kv ...string) []byte) {
+					fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 3, EndStream: true, EndHeaders: true, BlockFragment: enc(confRawGetFields(srv, "GET", "/late")...)})
+				})
+				close(release)
+				isClosed := func(ev string) bool { return strings.HasPrefix(ev, "closed") }
+				o.Extra = append(o.Extra, "then: "+strings.Join(rc.until(confWait, isClosed), ", "))
+				select {
+				case s := <-shut:
+					o.Extra = append(o.Extra, s)
+				case <-time.After(confWait):
+					o.Extra = append(o.Extra, "Shutdown did not return")
+				}
+				return o
+			},
+		},
+		{
 			name: "50 response header fields",
 			run: confSimple(func(w http.ResponseWriter, r *http.Request) {
 				for i := range 50 {
@@ -1593,6 +1774,12 @@ func confConcurrentCase(n int) func(*testing.T, func(http.Handler) *confSrv) con
 // connections are handed to; each call returns when its connection
 // closes. The server closes when the test ends.
 func confNetHTTPServeConn(t *testing.T, h http.Handler, maxStreams uint32) func(net.Conn) {
+	serveConn, _ := confNetHTTPServer(t, h, maxStreams)
+	return serveConn
+}
+
+// confNetHTTPServer is confNetHTTPServeConn with the http.Server.
+func confNetHTTPServer(t *testing.T, h http.Handler, maxStreams uint32) (func(net.Conn), *http.Server) {
 	ln := &confChanListener{conns: make(chan net.Conn), done: make(chan struct{})}
 	var mu sync.Mutex
 	closed := map[net.Conn]chan struct{}{}
@@ -1618,7 +1805,7 @@ func confNetHTTPServeConn(t *testing.T, h http.Handler, maxStreams uint32) func(
 	served := make(chan struct{})
 	go func() { defer close(served); hs.Serve(ln) }()
 	t.Cleanup(func() { hs.Close(); <-served })
-	return func(c net.Conn) {
+	serveConn := func(c net.Conn) {
 		ch := make(chan struct{})
 		mu.Lock()
 		closed[c] = ch
@@ -1630,6 +1817,7 @@ func confNetHTTPServeConn(t *testing.T, h http.Handler, maxStreams uint32) func(
 			c.Close()
 		}
 	}
+	return serveConn, hs
 }
 
 // confChanListener is a net.Listener whose connections come from conns.

@@ -1377,6 +1377,72 @@ func confDiffCases() []confDiffCase {
 			},
 		},
 		{
+			name: "the client resets a stream whose body the handler reads, raw",
+			run: func(t *testing.T, serve func(http.Handler) *confSrv) confOutcome {
+				report := make(chan string, 1)
+				srv := serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if r.URL.Path != "/upload" {
+						io.WriteString(w, "other")
+						return
+					}
+					b, err := io.ReadAll(r.Body)
+					// The error's type is the servers' own (x/net's a
+					// StreamError): only whether there is one counts.
+					s := fmt.Sprintf("read %q err=%v", b, err != nil)
+					select {
+					case <-r.Context().Done():
+						s += ", context done: " + confErrClass(r.Context().Err())
+					case <-time.After(confWait):
+						s += ", context not done"
+					}
+					report <- s
+				}))
+				o := confRawExchangeOn(t, srv, 3, false, func(fr *http2.Framer, enc func(kv ...string) []byte) {
+					fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, EndHeaders: true, BlockFragment: enc(confRawGetFields(srv, "POST", "/upload")...)})
+					fr.WriteData(1, false, []byte("part"))
+					fr.WriteRSTStream(1, http2.ErrCodeCancel)
+					fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 3, EndStream: true, EndHeaders: true, BlockFragment: enc(confRawGetFields(srv, "GET", "/")...)})
+				})
+				o.Extra = append(o.Extra, confRecv(report))
+				return o
+			},
+		},
+		{
+			name: "POST body in padded DATA frames, raw",
+			run: func(t *testing.T, serve func(http.Handler) *confSrv) confOutcome {
+				srv := serve(http.HandlerFunc(confReport))
+				return confRawExchange(t, srv, func(fr *http2.Framer, enc func(kv ...string) []byte) {
+					fields := append(confRawGetFields(srv, "POST", "/"), "content-length", "10")
+					fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, EndHeaders: true, BlockFragment: enc(fields...), PadLength: 7})
+					fr.WriteDataPadded(1, false, []byte("01234"), make([]byte, 200))
+					fr.WriteDataPadded(1, false, []byte("56789"), make([]byte, 0))
+					fr.WriteDataPadded(1, true, nil, make([]byte, 30))
+				})
+			},
+		},
+		{
+			name: "request with trailers and no DATA, raw",
+			run: func(t *testing.T, serve func(http.Handler) *confSrv) confOutcome {
+				srv := serve(http.HandlerFunc(confReport))
+				return confRawExchange(t, srv, func(fr *http2.Framer, enc func(kv ...string) []byte) {
+					fields := append(confRawGetFields(srv, "POST", "/"), "trailer", "x-t")
+					fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, EndHeaders: true, BlockFragment: enc(fields...)})
+					fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, EndStream: true, EndHeaders: true, BlockFragment: enc("x-t", "tv")})
+				})
+			},
+		},
+		{
+			name: "request trailers with a pseudo-header field, raw",
+			run: func(t *testing.T, serve func(http.Handler) *confSrv) confOutcome {
+				srv := serve(http.HandlerFunc(confReport))
+				return confRawExchange(t, srv, func(fr *http2.Framer, enc func(kv ...string) []byte) {
+					fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, EndHeaders: true, BlockFragment: enc(confRawGetFields(srv, "POST", "/")...)})
+					fr.WriteData(1, false, []byte("body"))
+					fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, EndStream: true, EndHeaders: true, BlockFragment: enc(":path", "/x")})
+				})
+			},
+		},
+		{
 			name: "100 concurrent requests on one connection",
 			run:  confConcurrentCase(100),
 		},

@@ -78,6 +78,8 @@ type conn struct {
 	tls      *tls.ConnectionState
 	baseCtx  context.Context
 	hpackDec *hpack.Decoder
+	in       frameBudget
+	flushCh  chan struct{} // wakes the flusher goroutine
 
 	// Writing, under wmu: the buffer, the framer writing into it, the
 	// HPACK encoder (its dynamic table follows the order of the frames).
@@ -133,9 +135,11 @@ func (s *Server) newConn(nc net.Conn) *conn {
 		maxFrameSize:   16384,
 		resets:         resetBudget,
 		done:           make(chan struct{}),
+		flushCh:        make(chan struct{}, 1),
 	}
 	c.flowCond.L = &c.mu
-	c.br = bufio.NewReaderSize(nc, 16<<10)
+	c.in = frameBudget{nc: nc, limit: 4*s.maxHeaderBytes() + 4*maxFrameSizeRead}
+	c.br = bufio.NewReaderSize(&c.in, 16<<10)
 	c.bw = bufio.NewWriterSize(connWriter{c}, 16<<10)
 	c.fr = http2.NewFramer(nil, c.br)
 	c.hpackDec = hpack.NewDecoder(4096, nil)
@@ -148,12 +152,38 @@ func (s *Server) newConn(nc net.Conn) *conn {
 	return c
 }
 
+// errHeaderFlood is the read error once one frame's read takes more bytes
+// than any header block may have (a CONTINUATION flood: the Framer's
+// header list limit counts decoded fields, and empty fragments have none).
+var errHeaderFlood = errors.New("h2: header block too long on the wire")
+
+// frameBudget counts the bytes read from the socket since the reader's
+// last frame.
+type frameBudget struct {
+	nc    net.Conn
+	n     int
+	limit int
+}
+
+func (r *frameBudget) Read(p []byte) (int, error) {
+	if r.n > r.limit {
+		return 0, errHeaderFlood
+	}
+	n, err := r.nc.Read(p)
+	r.n += n
+	return n, err
+}
+
 // connWriter writes to the socket with the write deadline renewed.
 type connWriter struct{ c *conn }
 
 func (w connWriter) Write(p []byte) (int, error) {
 	c := w.c
-	if d := c.srv.WriteTimeout; d > 0 {
+	d := c.srv.WriteTimeout
+	if d <= 0 {
+		d = c.srv.idleTimeout()
+	}
+	if d > 0 {
 		deadline.Renew(&c.wdl, time.Now(), d, c.nc.SetWriteDeadline)
 	}
 	return c.nc.Write(p)
@@ -203,6 +233,7 @@ func (c *conn) serve() {
 	if err != nil {
 		return
 	}
+	go c.flusher()
 	// The client's preface ends with its SETTINGS.
 	f, err := c.fr.ReadFrame()
 	if err != nil {
@@ -221,9 +252,10 @@ func (c *conn) serve() {
 
 	for {
 		if c.br.Buffered() == 0 {
-			c.kick()
+			c.kickAsync()
 		}
 		f, err := c.fr.ReadFrame()
+		c.in.n = 0
 		if err == nil {
 			err = c.processFrame(f)
 		}
@@ -251,6 +283,8 @@ func (c *conn) handleReadError(err error) bool {
 		c.goAway(http2.ErrCode(fce), "frame error")
 	case errors.Is(err, http2.ErrFrameTooLarge):
 		c.goAway(http2.ErrCodeFrameSize, "frame too large")
+	case errors.Is(err, errHeaderFlood):
+		c.goAway(http2.ErrCodeEnhanceYourCalm, "header block too long")
 	}
 	return false
 }
@@ -492,8 +526,7 @@ func (c *conn) resetStream(id uint32, code http2.ErrCode) {
 		st.resetSent.Store(true)
 		c.closeStream(st, errStreamClosed)
 	}
-	c.queue(ctrlFrame{kind: 'r', streamID: id, code: code})
-	if c.spendReset() != nil {
+	if c.queue(ctrlFrame{kind: 'r', streamID: id, code: code}) != nil || c.spendReset() != nil {
 		c.goAwayAsync(http2.ErrCodeEnhanceYourCalm)
 	}
 }
@@ -502,7 +535,7 @@ func (c *conn) resetStream(id uint32, code http2.ErrCode) {
 // closing the socket's read side ends its ReadFrame.
 func (c *conn) goAwayAsync(code http2.ErrCode) {
 	c.queue(ctrlFrame{kind: 'g', code: code})
-	c.kick()
+	c.kickAsync()
 	c.nc.SetReadDeadline(time.Now())
 }
 
@@ -519,7 +552,7 @@ func (c *conn) startGoAway(code http2.ErrCode) {
 	n := len(c.streams)
 	c.mu.Unlock()
 	c.queue(ctrlFrame{kind: 'g', streamID: c.lastID, code: code})
-	c.kick()
+	c.kickAsync()
 	if n == 0 {
 		c.nc.SetReadDeadline(time.Now().Add(time.Second))
 	}
@@ -587,8 +620,35 @@ func (c *conn) queue(f ctrlFrame) error {
 	return nil
 }
 
+// kickAsync has the queued control frames written without the caller
+// waiting (the reader, and anyone who must not block): by the writer in
+// the lock if there is one (it writes them before it leaves), else by the
+// connection's flusher goroutine.
+func (c *conn) kickAsync() {
+	if c.ctrlN.Load() == 0 || c.writers.Load() > 0 {
+		return
+	}
+	select {
+	case c.flushCh <- struct{}{}:
+	default:
+	}
+}
+
+// flusher writes queued control frames for the reader until the
+// connection ends.
+func (c *conn) flusher() {
+	for {
+		select {
+		case <-c.flushCh:
+			c.kick()
+		case <-c.done:
+			return
+		}
+	}
+}
+
 // kick writes the queued control frames unless a writer holds the write
-// lock (it writes them before it leaves).
+// lock (it writes them before it leaves). Never on the reader.
 func (c *conn) kick() {
 	for c.ctrlN.Load() > 0 && c.wmu.TryLock() {
 		c.drainCtrlLocked()

@@ -38,7 +38,9 @@
 //     WriteTimeout of its HEADERS (a stream the client's flow-control
 //     window stalls longer is reset; without WriteTimeout, one wait for
 //     the window lasts at most IdleTimeout); every socket write within
-//     WriteTimeout.
+//     WriteTimeout (IdleTimeout without it). A header block (HEADERS and
+//     its CONTINUATION frames) longer than 4x MaxHeaderBytes on the
+//     wire closes the connection, whatever its content.
 //
 // Responses: status and headers as the handler set them, minus the
 // connection-specific fields HTTP/2 forbids (Connection, Keep-Alive,
@@ -145,7 +147,11 @@ const (
 
 // startStream runs st on an idle stream goroutine, or a new one.
 func (s *Server) startStream(st *stream) {
-	s.workOnce.Do(func() { s.work = make(chan *stream) })
+	s.workOnce.Do(func() {
+		s.mu.Lock()
+		s.work = make(chan *stream)
+		s.mu.Unlock()
+	})
 	select {
 	case s.work <- st:
 	default:
@@ -172,8 +178,30 @@ func (s *Server) worker(st *stream) {
 		select {
 		case st = <-s.work:
 			s.idleWorkers.Add(-1)
+			if st == nil { // the server has no connection left
+				t.Stop()
+				return
+			}
 		case <-t.C:
 			s.idleWorkers.Add(-1)
+			return
+		}
+	}
+}
+
+// releaseWorkers ends the idle stream goroutines (the last connection
+// closed: an idle server keeps none).
+func (s *Server) releaseWorkers() {
+	s.mu.Lock()
+	work := s.work
+	s.mu.Unlock()
+	if work == nil {
+		return
+	}
+	for s.idleWorkers.Load() > 0 {
+		select {
+		case work <- nil:
+		default:
 			return
 		}
 	}
@@ -203,7 +231,11 @@ func (s *Server) ServeConn(nc net.Conn) {
 	defer func() {
 		s.mu.Lock()
 		delete(s.conns, c)
+		last := len(s.conns) == 0
 		s.mu.Unlock()
+		if last {
+			s.releaseWorkers()
+		}
 	}()
 	c.serve()
 }

@@ -305,9 +305,10 @@ func (c *conn) goAway(code http2.ErrCode, reason string) {
 	if code != http2.ErrCodeNo {
 		c.srv.logf("h2: closing connection", "remote", c.remote, "code", code.String(), "reason", reason)
 	}
-	// Written directly: the connection is ending; wait at most a second
-	// for a writer holding the lock.
-	for end := time.Now().Add(time.Second); ; time.Sleep(5 * time.Millisecond) {
+	// Written directly: the connection is ending; wait a little for a
+	// writer holding the lock (one that holds it longer is stuck on a
+	// client that does not read, which would not read the GOAWAY either).
+	for end := time.Now().Add(250 * time.Millisecond); ; time.Sleep(5 * time.Millisecond) {
 		if c.wmu.TryLock() {
 			c.drainCtrlLocked()
 			if c.werr == nil {
@@ -528,7 +529,9 @@ func (c *conn) resetStream(id uint32, code http2.ErrCode) {
 	}
 	if c.queue(ctrlFrame{kind: 'r', streamID: id, code: code}) != nil || c.spendReset() != nil {
 		c.goAwayAsync(http2.ErrCodeEnhanceYourCalm)
+		return
 	}
+	c.kickAsync()
 }
 
 // goAwayAsync makes the reader end the connection (from any goroutine):

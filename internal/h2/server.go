@@ -134,6 +134,7 @@ type Server struct {
 	// time (a tenth of the CPU of a small response).
 	work        chan *stream
 	idleWorkers atomic.Int32
+	nconns      atomic.Int32 // connections being served
 	workOnce    sync.Once
 }
 
@@ -166,6 +167,9 @@ func (s *Server) worker(st *stream) {
 	for {
 		st.run()
 		st = nil
+		if s.nconns.Load() == 0 {
+			return
+		}
 		if s.idleWorkers.Add(1) > maxIdleWorkers {
 			s.idleWorkers.Add(-1)
 			return
@@ -227,10 +231,12 @@ func (s *Server) ServeConn(nc net.Conn) {
 		s.conns = make(map[*conn]struct{})
 	}
 	s.conns[c] = struct{}{}
+	s.nconns.Add(1)
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
 		delete(s.conns, c)
+		s.nconns.Add(-1)
 		last := len(s.conns) == 0
 		s.mu.Unlock()
 		if last {

@@ -89,6 +89,7 @@ type conn struct {
 	enc     *hpack.Encoder
 	hbuf    bytes.Buffer
 	werr    error     // first write error; every later write fails with it
+	ending  bool      // the final GOAWAY is being written: its deadline stays
 	wdl     time.Time // the write deadline last set (deadline.Renew)
 	writers atomic.Int32
 
@@ -183,7 +184,7 @@ func (w connWriter) Write(p []byte) (int, error) {
 	if d <= 0 {
 		d = c.srv.idleTimeout()
 	}
-	if d > 0 {
+	if d > 0 && !c.ending {
 		deadline.Renew(&c.wdl, time.Now(), d, c.nc.SetWriteDeadline)
 	}
 	return c.nc.Write(p)
@@ -310,10 +311,16 @@ func (c *conn) goAway(code http2.ErrCode, reason string) {
 	// client that does not read, which would not read the GOAWAY either).
 	for end := time.Now().Add(250 * time.Millisecond); ; time.Sleep(5 * time.Millisecond) {
 		if c.wmu.TryLock() {
-			c.drainCtrlLocked()
+			// Queued control frames are dropped: only the GOAWAY
+			// matters now, and it gets 250 ms to go out.
+			c.cmu.Lock()
+			c.ctrl = nil
+			c.ctrlN.Store(0)
+			c.cmu.Unlock()
 			if c.werr == nil {
+				c.ending = true
+				c.nc.SetWriteDeadline(time.Now().Add(250 * time.Millisecond))
 				c.wfr.WriteGoAway(last, code, nil)
-				c.nc.SetWriteDeadline(time.Now().Add(time.Second))
 				c.bw.Flush()
 			}
 			c.wmu.Unlock()
@@ -421,8 +428,9 @@ func (c *conn) processSettings(f *http2.SettingsFrame) error {
 	if f.IsAck() {
 		return nil
 	}
-	if f.NumSettings() > maxSettings || f.HasDuplicates() {
-		return connError{http2.ErrCodeProtocol, "too many or duplicate settings"}
+	// Repeated settings are applied in order (RFC 9113 6.5.3).
+	if f.NumSettings() > maxSettings {
+		return connError{http2.ErrCodeProtocol, "too many settings"}
 	}
 	err := f.ForeachSetting(func(s http2.Setting) error {
 		if err := s.Valid(); err != nil {

@@ -36,13 +36,16 @@ type response struct {
 	sentHeader  bool // its HEADERS frame is written
 	sentEnd     bool // END_STREAM is written
 	head        bool // a HEAD request: the body is not sent
-	handlerDone bool
-	buf         *[]byte
-	clen        int64 // the handler's Content-Length, -1 none
-	written     int64 // body bytes written by the handler
-	trailers    []string
-	err         error // the first write error: every later write fails
-	deadline    time.Time
+	// The header map had these keys at WriteHeader (even with no
+	// value: a nil value suppresses sniffing and the Date, as net/http).
+	hasType, hasEncoding, hasDate bool
+	handlerDone                   bool
+	buf                           *[]byte
+	clen                          int64 // the handler's Content-Length, -1 none
+	written                       int64 // body bytes written by the handler
+	trailers                      []string
+	err                           error // the first write error: every later write fails
+	deadline                      time.Time
 }
 
 func (w *response) Header() http.Header {
@@ -74,6 +77,7 @@ func (w *response) snapshot() {
 	fp := fieldSlices.Get().(*[]hpack.HeaderField)
 	fs := (*fp)[:0]
 	w.clen = -1
+	w.hasType, w.hasEncoding, w.hasDate = false, false, false
 	for k, vv := range w.header {
 		switch k {
 		case "Content-Length":
@@ -89,7 +93,12 @@ func (w *response) snapshot() {
 					w.declareTrailer(textproto.CanonicalMIMEHeaderKey(textproto.TrimString(t)))
 				}
 			}
-			continue
+		case "Content-Type":
+			w.hasType = true
+		case "Content-Encoding":
+			w.hasEncoding = len(vv) > 0 && vv[0] != ""
+		case "Date":
+			w.hasDate = true
 		case "Connection":
 			if len(vv) > 0 && vv[0] == "close" {
 				go w.st.c.startGoAway(http2.ErrCodeNo)
@@ -186,16 +195,26 @@ func (w *response) write(p []byte, s string) (int, error) {
 	if !bodyAllowedForStatus(w.status) {
 		return 0, http.ErrBodyNotAllowed
 	}
-	if w.clen >= 0 && w.written+int64(n) > w.clen {
-		return 0, http.ErrContentLength
-	}
 	if w.err != nil {
 		return 0, w.err
 	}
-	w.written += int64(n)
-	if w.head {
+	if w.clen >= 0 && w.written+int64(n) > w.clen {
+		// What fits the declared length is sent; the rest refused.
+		allowed := int(w.clen - w.written)
+		if allowed > 0 {
+			if p != nil {
+				w.write(p[:allowed], "")
+			} else {
+				w.write(nil, s[:allowed])
+			}
+		}
+		return allowed, http.ErrContentLength
+	}
+	if w.head && w.sentHeader {
+		w.written += int64(n)
 		return n, nil
 	}
+	w.written += int64(n)
 	if w.buf == nil {
 		w.buf = bodyBufs.Get().(*[]byte)
 	}
@@ -252,7 +271,7 @@ func (w *response) send(a, b []byte, end bool) error {
 			body = b
 		}
 		ex := extra[:0]
-		if !w.hasField("content-type") && !w.hasField("content-encoding") && bodyAllowedForStatus(w.status) && len(body) > 0 {
+		if !w.hasType && !w.hasEncoding && bodyAllowedForStatus(w.status) && len(body) > 0 {
 			ex = append(ex, hpack.HeaderField{Name: "content-type", Value: http.DetectContentType(body)})
 		}
 		if w.clen >= 0 {
@@ -260,7 +279,7 @@ func (w *response) send(a, b []byte, end bool) error {
 		} else if end && bodyAllowedForStatus(w.status) && (w.written > 0 || !w.head) {
 			ex = append(ex, hpack.HeaderField{Name: "content-length", Value: strconv.FormatInt(w.written, 10)})
 		}
-		if !w.hasField("date") {
+		if !w.hasDate {
 			ex = append(ex, hpack.HeaderField{Name: "date", Value: dateString()})
 		}
 		f.headers, f.status, f.fields, f.extra = true, w.status, *w.fields, ex
@@ -330,15 +349,6 @@ func (w *response) send(a, b []byte, end bool) error {
 		return w.sendTrailers()
 	}
 	return nil
-}
-
-func (w *response) hasField(name string) bool {
-	for _, f := range *w.fields {
-		if f.Name == name {
-			return true
-		}
-	}
-	return false
 }
 
 func (w *response) hasTrailers() bool {
@@ -495,7 +505,9 @@ func (w *response) finish() {
 	w.handlerDone = true
 	if w.err == nil && !w.sentEnd {
 		if w.clen >= 0 && w.written < w.clen && !w.head {
-			// Short of its Content-Length: the stream is reset.
+			// Short of its Content-Length: what was written goes out,
+			// then the stream is reset.
+			w.send(b, nil, false)
 			w.st.c.resetStream(w.st.id, http2.ErrCodeInternal)
 		} else if err := w.send(b, nil, true); err != nil && w.err == nil {
 			w.err = err

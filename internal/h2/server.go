@@ -55,13 +55,21 @@
 // SetReadDeadline, SetWriteDeadline, EnableFullDuplex). There is no
 // server push and no extended CONNECT (RFC 8441).
 //
-// Requests follow net/http's HTTP/2 server: the pseudo-headers checked
-// (:method, :scheme and :path, or CONNECT with :authority only), the
-// connection-specific fields and a TE other than "trailers" refused
-// (stream error PROTOCOL_ERROR), cookies joined with "; ", Host from
-// :authority, a Content-Length checked against the DATA received,
-// request trailers in r.Trailer. r.Proto is "HTTP/2.0"; r.TLS the
-// connection's state.
+// Requests follow net/http's HTTP/2 server (Go 1.26): the pseudo-headers
+// checked (:method, :scheme and :path, or CONNECT with :authority only),
+// cookies joined with "; ", Host from :authority (a Host field, if any,
+// left in the header for the handler to check), a Content-Length checked
+// against the DATA received (the body's bytes, then an error), request
+// trailers in r.Trailer. r.Proto is "HTTP/2.0"; r.TLS the connection's
+// state. Stricter than net/http, as RFC 9113 asks: the connection-specific
+// fields and a TE other than "trailers" make the request malformed
+// (stream error PROTOCOL_ERROR, where net/http answers 400), and repeated
+// settings in one SETTINGS frame are applied in order (x/net refuses
+// them). A handler writing past its Content-Length gets
+// http.ErrContentLength after the bytes that fit, and the response ends
+// complete at its declared length (net/http's HTTP/2 server resets the
+// stream); one returning short of it has what it wrote sent, then the
+// stream reset.
 package h2
 
 import (

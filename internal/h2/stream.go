@@ -1,7 +1,6 @@
 package h2
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -69,6 +68,10 @@ func (c *conn) processHeaders(f *http2.MetaHeadersFrame) error {
 		return connError{http2.ErrCodeProtocol, "stream id went down"}
 	}
 	c.maxClientID = id
+	if f.HasPriority() && f.Priority.StreamDep == id {
+		c.mu.Unlock()
+		return http2.StreamError{StreamID: id, Code: http2.ErrCodeProtocol}
+	}
 	if c.goingAway {
 		c.mu.Unlock()
 		return nil
@@ -185,7 +188,7 @@ func (c *conn) endRemote(st *stream) {
 		return
 	}
 	if st.declared != -1 && st.declared != st.received {
-		c.refundConn(st.body.fail(fmt.Errorf("h2: request declared a Content-Length of %d but sent %d bytes", st.declared, st.received), nil))
+		st.body.failAfterData(fmt.Errorf("h2: request declared a Content-Length of %d but sent %d bytes", st.declared, st.received))
 		return
 	}
 	st.body.fail(io.EOF, func() {
@@ -394,13 +397,26 @@ func (c *conn) newRequest(st *stream, f *http2.MetaHeadersFrame) error {
 		return bad
 	}
 
+	regular := f.RegularFields()
+	// Connection-specific fields, or TE other than "trailers": a
+	// malformed request (RFC 9113 8.2.2), refused before it is built.
+	for _, hf := range regular {
+		switch hf.Name {
+		case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade":
+			return bad
+		case "te":
+			if hf.Value != "trailers" {
+				return bad
+			}
+		}
+	}
+
 	var rq *h1.Request
 	if s.NewRequest != nil {
 		rq = s.NewRequest()
 	} else {
 		rq = &h1.Request{}
 	}
-	regular := f.RegularFields()
 	header := make(http.Header, len(regular))
 	slots := rq.ValueSlots()
 	for _, hf := range regular {
@@ -503,10 +519,6 @@ func (c *conn) newRequest(st *stream, f *http2.MetaHeadersFrame) error {
 	}
 	if f.Truncated {
 		st.handler = headerListTooLong
-	} else if err := checkRequestHeaders(header); err != nil {
-		st.handler = func(w http.ResponseWriter, r *http.Request) {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-		}
 	}
 	return nil
 }
@@ -515,22 +527,6 @@ func headerListTooLong(w http.ResponseWriter, r *http.Request) {
 	const statusRequestHeaderFieldsTooLarge = 431
 	w.WriteHeader(statusRequestHeaderFieldsTooLarge)
 	io.WriteString(w, "<h1>HTTP Error 431</h1><p>Request Header Field(s) Too Large</p>")
-}
-
-// connHeaders are the fields HTTP/2 forbids (RFC 9113 8.2.2).
-var connHeaders = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "Upgrade"}
-
-func checkRequestHeaders(h http.Header) error {
-	for _, k := range connHeaders {
-		if _, ok := h[k]; ok {
-			return fmt.Errorf("request header %q is not valid in HTTP/2", k)
-		}
-	}
-	te := h["Te"]
-	if len(te) > 0 && (len(te) > 1 || (te[0] != "trailers" && te[0] != "")) {
-		return errors.New(`request header "TE" may only be "trailers" in HTTP/2`)
-	}
-	return nil
 }
 
 func internMethod(m string) string {
@@ -602,15 +598,24 @@ func (p *pipe) fail(err error, onEOF func()) int {
 	return n
 }
 
+// failAfterData ends the body with err once the buffered bytes are read.
+func (p *pipe) failAfterData(err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.err == nil {
+		p.err = err
+		p.cond.Broadcast()
+	}
+}
+
 func (p *pipe) Read(b []byte) (int, error) {
 	p.mu.Lock()
 	if p.needContinue {
+		// As net/http: on the first read, whatever has arrived.
 		p.needContinue = false
-		if p.err == nil && len(p.buf) == p.off {
-			p.mu.Unlock()
-			p.st.w.writeContinue()
-			p.mu.Lock()
-		}
+		p.mu.Unlock()
+		p.st.w.writeContinue()
+		p.mu.Lock()
 	}
 	for len(p.buf) == p.off && p.err == nil && !p.closed {
 		p.cond.Wait()

@@ -92,6 +92,9 @@ type conn struct {
 	ending  bool      // the final GOAWAY is being written: its deadline stays
 	wdl     time.Time // the write deadline last set (deadline.Renew)
 	writers atomic.Int32
+	// abortWrites fails every write: a stream's write deadline passed
+	// while it wrote to a socket the client stopped reading.
+	abortWrites atomic.Bool
 
 	// Control frames queued by the reader (and by handlers' body reads).
 	cmu   sync.Mutex
@@ -180,6 +183,9 @@ type connWriter struct{ c *conn }
 
 func (w connWriter) Write(p []byte) (int, error) {
 	c := w.c
+	if c.abortWrites.Load() {
+		return 0, errDeadline
+	}
 	d := c.srv.WriteTimeout
 	if d <= 0 {
 		d = c.srv.idleTimeout()

@@ -45,7 +45,6 @@ type response struct {
 	written                       int64 // body bytes written by the handler
 	trailers                      []string
 	err                           error // the first write error: every later write fails
-	deadline                      time.Time
 }
 
 func (w *response) Header() http.Header {
@@ -164,6 +163,8 @@ func (w *response) writeInterim(code int) {
 func (w *response) writeContinue() {
 	st := w.st
 	c := st.c
+	st.inWrite.Store(true)
+	defer st.inWrite.Store(false)
 	c.writers.Add(1)
 	c.wmu.Lock()
 	if c.werr == nil && !st.finalSent.Load() && !st.resetSent.Load() && !st.closed.Load() {
@@ -309,7 +310,7 @@ func (w *response) send(a, b []byte, end bool) error {
 			}
 			break
 		}
-		n, err := st.takeSendWindow(want, w.deadline, false)
+		n, err := st.takeSendWindow(want, false)
 		if n == 0 && err == nil {
 			// No window now: the HEADERS frame goes out on its own
 			// while the DATA waits.
@@ -319,7 +320,7 @@ func (w *response) send(a, b []byte, end bool) error {
 				}
 				f = frames{}
 			}
-			n, err = st.takeSendWindow(want, w.deadline, true)
+			n, err = st.takeSendWindow(want, true)
 		}
 		if err != nil {
 			w.err = err
@@ -401,6 +402,8 @@ func (w *response) writeFrames(f *frames) error {
 		w.err = errClientDisconnected
 		return w.err
 	}
+	st.inWrite.Store(true)
+	defer st.inWrite.Store(false)
 	c.writers.Add(1)
 	c.wmu.Lock()
 	var err error
@@ -439,8 +442,12 @@ func (w *response) writeFrames(f *frames) error {
 // from its HEADERS, or the handler's SetWriteDeadline), and without one
 // for at most the idle timeout in one wait, so that a client that never
 // opens its window cannot hold a handler forever.
-func (st *stream) takeSendWindow(want int, dl time.Time, wait bool) (int, error) {
+func (st *stream) takeSendWindow(want int, wait bool) (int, error) {
 	c := st.c
+	var dl time.Time
+	if wait {
+		dl = st.writeDeadline()
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var timer *time.Timer
@@ -585,11 +592,51 @@ func (w *response) SetReadDeadline(t time.Time) error {
 	return nil
 }
 
-// SetWriteDeadline bounds the waits for the client's flow-control window.
+// SetWriteDeadline bounds the response's writes: a deadline that passes
+// (or is already past) resets the stream, which ends its waits for the
+// client's flow-control window; if the handler is writing to the socket
+// then (the client stopped reading: every stream of the connection is
+// stuck behind it), the connection's writes fail too. It may be called
+// from any goroutine (the proxy ends stalled downloads this way).
 func (w *response) SetWriteDeadline(t time.Time) error {
-	w.deadline = t
+	st := w.st
+	st.dlmu.Lock()
+	defer st.dlmu.Unlock()
+	if st.wtimer != nil {
+		st.wtimer.Stop()
+		st.wtimer = nil
+	}
+	st.wdl = t
+	if t.IsZero() {
+		return nil
+	}
+	if d := time.Until(t); d > 0 {
+		st.wtimer = time.AfterFunc(d, st.abortWrite)
+	} else {
+		st.abortWrite()
+	}
 	return nil
 }
+
+// writeDeadline is the handler's SetWriteDeadline.
+func (st *stream) writeDeadline() time.Time {
+	st.dlmu.Lock()
+	defer st.dlmu.Unlock()
+	return st.wdl
+}
+
+// abortWrite ends the stream's writing at its write deadline.
+func (st *stream) abortWrite() {
+	c := st.c
+	if st.inWrite.Load() {
+		c.abortWrites.Store(true)
+		c.nc.SetWriteDeadline(aLongTimeAgo)
+	}
+	c.resetStream(st.id, http2.ErrCodeCancel)
+}
+
+// aLongTimeAgo is a deadline in the past.
+var aLongTimeAgo = time.Unix(1, 0)
 
 func bodyAllowedForStatus(status int) bool {
 	switch {

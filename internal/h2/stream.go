@@ -39,6 +39,11 @@ type stream struct {
 	closed    atomic.Bool // out of the stream table
 	resetSent atomic.Bool
 	finalSent atomic.Bool // the final HEADERS is written (set under c.wmu)
+	inWrite   atomic.Bool // the handler is in (or waiting for) the write lock
+
+	dlmu   sync.Mutex // the handler's write deadline (any goroutine)
+	wdl    time.Time
+	wtimer *time.Timer
 
 	// The reader's.
 	declared   int64 // Content-Length, -1 unknown
@@ -366,6 +371,11 @@ func (st *stream) finishStream() {
 	if st.readTimer != nil {
 		st.readTimer.Stop()
 	}
+	st.dlmu.Lock()
+	if st.wtimer != nil {
+		st.wtimer.Stop()
+	}
+	st.dlmu.Unlock()
 	st.w.release()
 }
 

@@ -1411,6 +1411,23 @@ func confDiffCases() []confDiffCase {
 			}),
 		},
 		{
+			name: "request header list over 1 MiB in CONTINUATION frames, raw",
+			run: func(t *testing.T, serve func(http.Handler) *confSrv) confOutcome {
+				srv := serve(http.HandlerFunc(confReport))
+				return confRawExchange(t, srv, func(fr *http2.Framer, enc func(kv ...string) []byte) {
+					big := strings.Repeat("b", 600<<10)
+					block := enc(append(confRawGetFields(srv, "GET", "/big"), "x-big-1", big, "x-big-2", big)...)
+					const chunk = 16 << 10
+					fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, EndStream: true, BlockFragment: block[:chunk]})
+					for off := chunk; off < len(block); off += chunk {
+						end := min(off+chunk, len(block))
+						fr.WriteContinuation(1, end == len(block), block[off:end])
+					}
+				})
+			},
+			check: confStatus(http.StatusRequestHeaderFieldsTooLarge),
+		},
+		{
 			name: "request context cancelled when the client resets the stream after the response headers",
 			run:  confCancelCase(true),
 		},

@@ -64,19 +64,25 @@ type confSrv struct {
 // ends, and returns it with a client: x/net's Transport (through an
 // http.Transport, for ExpectContinueTimeout) with 64 KiB receive windows,
 // so that responses over 64 KiB depend on the server's flow control.
-func confServe(t *testing.T, impl string, h http.Handler, maxStreams uint32) *confSrv {
+// confOpts are the servers' settings a case changes: zero, the defaults.
+type confOpts struct {
+	maxStreams uint32        // MaxConcurrentStreams
+	idle       time.Duration // IdleTimeout
+}
+
+func confServe(t *testing.T, impl string, h http.Handler, opts confOpts) *confSrv {
 	t.Helper()
 	var serveConn func(net.Conn)
 	var shutdown func(context.Context) error
 	switch impl {
 	case "x/net":
-		serveConn = confXNetServeConn(h, maxStreams)
+		serveConn = confXNetServeConn(h, opts)
 	case "net/http":
 		var hs *http.Server
-		serveConn, hs = confNetHTTPServer(t, h, maxStreams)
+		serveConn, hs = confNetHTTPServer(t, h, opts)
 		shutdown = hs.Shutdown
 	case "h2":
-		s := &Server{Handler: h, MaxConcurrentStreams: maxStreams}
+		s := &Server{Handler: h, MaxConcurrentStreams: opts.maxStreams, IdleTimeout: opts.idle}
 		serveConn = s.ServeConn
 		shutdown = s.Shutdown
 	default:
@@ -657,8 +663,8 @@ type confDiffCase struct {
 	// check, if set, asserts what the outcome must be on either server,
 	// beyond being the same.
 	check func(t *testing.T, impl string, o confOutcome)
-	// maxStreams is both servers' MaxConcurrentStreams; 0, the default.
-	maxStreams uint32
+	// opts are the servers' settings.
+	opts confOpts
 	// accept, if set, decides whether h2's outcome differing from x/net's
 	// is one of the differences server.go's package doc lists (the
 	// reason in a comment at the case).
@@ -1381,8 +1387,8 @@ func confDiffCases() []confDiffCase {
 			// once the client has acknowledged its SETTINGS, and with
 			// REFUSED_STREAM before: here the client acknowledges them only
 			// after sending its requests.
-			name:       "a stream beyond MaxConcurrentStreams (2), raw",
-			maxStreams: 2,
+			name: "a stream beyond MaxConcurrentStreams (2), raw",
+			opts: confOpts{maxStreams: 2},
 			run: func(t *testing.T, serve func(http.Handler) *confSrv) confOutcome {
 				srv := serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					select {
@@ -1618,6 +1624,19 @@ func confDiffCases() []confDiffCase {
 					o.Extra = append(o.Extra, "Shutdown did not return")
 				}
 				return o
+			},
+		},
+		{
+			name: "IdleTimeout (1s): GOAWAY, then the connection closed, raw",
+			opts: confOpts{idle: time.Second},
+			run: func(t *testing.T, serve func(http.Handler) *confSrv) confOutcome {
+				srv := serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+				rc := confDialRaw(t, srv)
+				rc.send(func(fr *http2.Framer, enc func(kv ...string) []byte) {
+					fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, EndStream: true, EndHeaders: true, BlockFragment: enc(confRawGetFields(srv, "GET", "/")...)})
+				})
+				evs := rc.until(confWait, func(ev string) bool { return strings.HasPrefix(ev, "closed") })
+				return confOutcome{Extra: evs}
 			},
 		},
 		{
@@ -1946,20 +1965,21 @@ func confConcurrentCase(n int) func(*testing.T, func(http.Handler) *confSrv) con
 // prior knowledge) with net/http's own HTTP/2 server: an http.Server serving a listener the
 // connections are handed to; each call returns when its connection
 // closes. The server closes when the test ends.
-func confNetHTTPServeConn(t *testing.T, h http.Handler, maxStreams uint32) func(net.Conn) {
-	serveConn, _ := confNetHTTPServer(t, h, maxStreams)
+func confNetHTTPServeConn(t *testing.T, h http.Handler, opts confOpts) func(net.Conn) {
+	serveConn, _ := confNetHTTPServer(t, h, opts)
 	return serveConn
 }
 
 // confNetHTTPServer is confNetHTTPServeConn with the http.Server.
-func confNetHTTPServer(t *testing.T, h http.Handler, maxStreams uint32) (func(net.Conn), *http.Server) {
+func confNetHTTPServer(t *testing.T, h http.Handler, opts confOpts) (func(net.Conn), *http.Server) {
 	ln := &confChanListener{conns: make(chan net.Conn), done: make(chan struct{})}
 	var mu sync.Mutex
 	closed := map[net.Conn]chan struct{}{}
 	hs := &http.Server{
-		Handler:  h,
-		ErrorLog: log.New(io.Discard, "", 0),
-		HTTP2:    &http.HTTP2Config{MaxConcurrentStreams: int(maxStreams)},
+		Handler:     h,
+		ErrorLog:    log.New(io.Discard, "", 0),
+		HTTP2:       &http.HTTP2Config{MaxConcurrentStreams: int(opts.maxStreams)},
+		IdleTimeout: opts.idle,
 		ConnState: func(c net.Conn, cs http.ConnState) {
 			if cs == http.StateClosed || cs == http.StateHijacked {
 				mu.Lock()
@@ -2026,7 +2046,7 @@ func TestDifferential(t *testing.T) {
 			outs := map[string]confOutcome{}
 			for _, impl := range confImpls {
 				t.Run(impl, func(t *testing.T) {
-					o := tc.run(t, func(h http.Handler) *confSrv { return confServe(t, impl, h, tc.maxStreams) })
+					o := tc.run(t, func(h http.Handler) *confSrv { return confServe(t, impl, h, tc.opts) })
 					if tc.check != nil {
 						tc.check(t, impl, o)
 					}

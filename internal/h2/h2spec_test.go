@@ -322,9 +322,9 @@ func TestH2SpecReference(t *testing.T) {
 		for _, mode := range []string{"tls", "tcp"} {
 			t.Run(impl+"/"+mode, func(t *testing.T) {
 				t.Parallel()
-				serveConn := confXNetServeConn(confH2SpecHandler(), 0)
+				serveConn := confXNetServeConn(confH2SpecHandler(), confOpts{})
 				if impl == "net/http" {
-					serveConn = confNetHTTPServeConn(t, confH2SpecHandler(), 0)
+					serveConn = confNetHTTPServeConn(t, confH2SpecHandler(), confOpts{})
 				}
 				want := confH2SpecXNetFailures
 				if impl == "net/http" && mode == "tcp" {
@@ -343,14 +343,13 @@ func TestH2SpecReference(t *testing.T) {
 }
 
 // confXNetServeConn serves a connection with x/net's HTTP/2 server (the
-// code net/http's is generated from), its log discarded; maxStreams 0
-// is the default (250, as Server's). x/net deprecates
+// code net/http's is generated from), its log discarded, with opts. x/net deprecates
 // ServeConn in favour of http.Server, which has no way to serve one
 // connection: it is the reference here all the same.
-func confXNetServeConn(h http.Handler, maxStreams uint32) func(net.Conn) {
+func confXNetServeConn(h http.Handler, opts confOpts) func(net.Conn) {
 	quiet := &http.Server{ErrorLog: log.New(io.Discard, "", 0)}
 	//lint:ignore SA1019 the reference server, see above.
-	s := &http2.Server{MaxConcurrentStreams: maxStreams}
+	s := &http2.Server{MaxConcurrentStreams: opts.maxStreams, IdleTimeout: opts.idle}
 	return func(c net.Conn) {
 		//lint:ignore SA1019 the reference server, see above.
 		s.ServeConn(c, &http2.ServeConnOpts{Handler: h, BaseConfig: quiet})

@@ -1640,6 +1640,45 @@ func confDiffCases() []confDiffCase {
 			},
 		},
 		{
+			// Rapid reset (CVE-2023-44487): handlers that do not notice
+			// the resets; MaxConcurrentStreams run, 4x that wait, and
+			// beyond the connection is closed.
+			name: "rapid reset of 100 streams, handlers slow to notice (MaxConcurrentStreams 4), raw",
+			opts: confOpts{maxStreams: 4},
+			run: func(t *testing.T, serve func(http.Handler) *confSrv) confOutcome {
+				release := make(chan struct{})
+				defer close(release)
+				var ran atomic.Int32
+				srv := serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					ran.Add(1)
+					select {
+					case <-release:
+					case <-time.After(confWait):
+					}
+				}))
+				rc := confDialRaw(t, srv)
+				rc.send(func(fr *http2.Framer, enc func(kv ...string) []byte) {
+					for i := range 100 {
+						id := uint32(2*i + 1)
+						fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, EndStream: true, EndHeaders: true, BlockFragment: enc(confRawGetFields(srv, "GET", "/")...)})
+						fr.WriteRSTStream(id, http2.ErrCodeCancel)
+					}
+				})
+				var o confOutcome
+				for _, ev := range rc.until(confWait, func(ev string) bool { return strings.HasPrefix(ev, "closed") }) {
+					if strings.HasPrefix(ev, "GOAWAY") {
+						// The last stream id depends on when the
+						// server stopped reading.
+						f := strings.Fields(ev)
+						ev = f[0] + " " + f[len(f)-1]
+					}
+					o.Extra = append(o.Extra, ev)
+				}
+				o.Extra = append(o.Extra, fmt.Sprintf("at most 4 handlers ran: %v", ran.Load() <= 4))
+				return o
+			},
+		},
+		{
 			name: "50 response header fields",
 			run: confSimple(func(w http.ResponseWriter, r *http.Request) {
 				for i := range 50 {

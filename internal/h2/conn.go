@@ -123,8 +123,6 @@ type conn struct {
 
 	// inflow is the connection's receive window left (under mu).
 	inflow int64
-	// Shutdown: set by Server.Shutdown.
-	shutdown atomic.Bool
 	// done is closed when the connection ends.
 	done chan struct{}
 }

@@ -2,9 +2,7 @@ package h2
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
-	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -17,15 +15,12 @@ import (
 	"golang.org/x/net/http2/hpack"
 )
 
-// priorKnowledgeClient is an HTTP/2 client over plain TCP.
+// priorKnowledgeClient is an HTTP/2 client over plain TCP (prior
+// knowledge: net/http's unencrypted HTTP/2).
 func priorKnowledgeClient() *http.Client {
-	return &http.Client{Transport: &http2.Transport{
-		AllowHTTP: true,
-		DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, network, addr)
-		},
-	}}
+	var p http.Protocols
+	p.SetUnencryptedHTTP2(true)
+	return &http.Client{Transport: &http.Transport{Protocols: &p}}
 }
 
 func TestBasic(t *testing.T) {

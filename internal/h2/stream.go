@@ -295,10 +295,13 @@ func (st *stream) refund(n int) {
 }
 
 // abort ends the stream's request: its context is cancelled and its body
-// fails with err.
+// fails with err once its buffered bytes are read.
 func (st *stream) abort(err error) {
 	if st.body != nil {
-		st.c.refundConn(st.body.fail(err, nil))
+		// What arrived can still be read, then err (as net/http); bytes
+		// left unread go back to the connection window when the handler
+		// returns (finishStream).
+		st.body.failAfterData(err)
 	}
 	st.rq.End()
 	if st.readTimer != nil {

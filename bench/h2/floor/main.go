@@ -6,6 +6,7 @@
 //   - nethttp: net/http's server (its bundled golang.org/x/net/http2) with
 //     rampart's HTTP/2 settings and timeouts: the floor of rampart's HTTP/2
 //     path today.
+//
 //   - lean: a minimal responder on golang.org/x/net/http2's Framer and
 //     hpack: one reader goroutine per connection, one goroutine per
 //     stream writing its HEADERS and DATA frames under the connection's
@@ -14,6 +15,7 @@
 //     It is NOT a server: no flow control, no limits, no request objects,
 //     no error handling beyond closing. It shows what a connection loop
 //     without net/http's per-frame hand-offs costs (bench/h2/README.md).
+//
 //   - handler: lean, but each stream builds an *http.Request (header map,
 //     URL, a cancelable context) and runs the same http.Handler as
 //     nethttp through a ResponseWriter whose header map and body buffer

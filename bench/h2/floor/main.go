@@ -1,11 +1,11 @@
 // Command floor measures what answering an HTTP/2 request over TLS costs in
 // Go before any proxying: it answers every request with the same status,
 // ten header fields and 1 KiB body a proxied bench/h2 response has, in one
-// of two modes.
+// of four modes.
 //
 //   - nethttp: net/http's server (its bundled golang.org/x/net/http2) with
 //     rampart's HTTP/2 settings and timeouts: the floor of rampart's HTTP/2
-//     path today.
+//     path with listen.server: net/http (before session 7, always).
 //
 //   - lean: a minimal responder on golang.org/x/net/http2's Framer and
 //     hpack: one reader goroutine per connection, one goroutine per

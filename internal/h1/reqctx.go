@@ -227,3 +227,7 @@ func (rq *Request) ValueSlots() []string { return rq.strs[:] }
 func ParseTarget(method, target string, u *url.URL) (*url.URL, error) {
 	return parseTarget(method, target, u)
 }
+
+// InternMethod returns net/http's constant for a common method (so that a
+// request's Method shares its string), m itself otherwise.
+func InternMethod(m string) string { return internMethod(m) }

@@ -109,18 +109,26 @@ func (w *response) snapshot() {
 		if strings.HasPrefix(k, http.TrailerPrefix) {
 			continue
 		}
-		name, ok := lowerKey(k)
-		if !ok {
-			continue
-		}
-		for _, v := range vv {
-			if httpguts.ValidHeaderFieldValue(v) {
-				fs = append(fs, hpack.HeaderField{Name: name, Value: v})
-			}
-		}
+		fs = appendFields(fs, k, vv)
 	}
 	*fp = fs
 	w.fields = fp
+}
+
+// appendFields appends the field k with values vv in HTTP/2's form,
+// without values that are not valid field values; nothing for a name that
+// is not a valid field name.
+func appendFields(fs []hpack.HeaderField, k string, vv []string) []hpack.HeaderField {
+	name, ok := lowerKey(k)
+	if !ok {
+		return fs
+	}
+	for _, v := range vv {
+		if httpguts.ValidHeaderFieldValue(v) {
+			fs = append(fs, hpack.HeaderField{Name: name, Value: v})
+		}
+	}
+	return fs
 }
 
 func (w *response) declareTrailer(k string) {
@@ -139,17 +147,8 @@ func (w *response) declareTrailer(k string) {
 func (w *response) writeInterim(code int) {
 	fs := make([]hpack.HeaderField, 0, len(w.header))
 	for k, vv := range w.header {
-		if k == "Content-Length" || k == "Transfer-Encoding" {
-			continue
-		}
-		name, ok := lowerKey(k)
-		if !ok {
-			continue
-		}
-		for _, v := range vv {
-			if httpguts.ValidHeaderFieldValue(v) {
-				fs = append(fs, hpack.HeaderField{Name: name, Value: v})
-			}
+		if k != "Content-Length" && k != "Transfer-Encoding" {
+			fs = appendFields(fs, k, vv)
 		}
 	}
 	w.writeFrames(&frames{headers: true, status: code, fields: fs})
@@ -366,26 +365,15 @@ func (w *response) hasTrailers() bool {
 
 func (w *response) sendTrailers() error {
 	var fs []hpack.HeaderField
-	add := func(k string, vv []string) {
-		name, ok := lowerKey(k)
-		if !ok {
-			return
-		}
-		for _, v := range vv {
-			if httpguts.ValidHeaderFieldValue(v) {
-				fs = append(fs, hpack.HeaderField{Name: name, Value: v})
-			}
-		}
-	}
 	for _, k := range w.trailers {
 		if vv, ok := w.header[k]; ok {
-			add(k, vv)
+			fs = appendFields(fs, k, vv)
 		}
 	}
 	for k, vv := range w.header {
 		if strings.HasPrefix(k, http.TrailerPrefix) {
 			if t := http.CanonicalHeaderKey(strings.TrimPrefix(k, http.TrailerPrefix)); httpguts.ValidTrailerHeader(t) {
-				add(t, vv)
+				fs = appendFields(fs, t, vv)
 			}
 		}
 	}

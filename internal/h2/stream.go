@@ -496,7 +496,7 @@ func (c *conn) newRequest(st *stream, f *http2.MetaHeadersFrame) error {
 		r.URL = u
 		requestURI = path
 	}
-	r.Method = internMethod(method)
+	r.Method = h1.InternMethod(method)
 	r.Proto = "HTTP/2.0"
 	r.ProtoMajor = 2
 	r.ProtoMinor = 0
@@ -540,26 +540,6 @@ func headerListTooLong(w http.ResponseWriter, r *http.Request) {
 	const statusRequestHeaderFieldsTooLarge = 431
 	w.WriteHeader(statusRequestHeaderFieldsTooLarge)
 	io.WriteString(w, "<h1>HTTP Error 431</h1><p>Request Header Field(s) Too Large</p>")
-}
-
-func internMethod(m string) string {
-	switch m {
-	case "GET":
-		return http.MethodGet
-	case "HEAD":
-		return http.MethodHead
-	case "POST":
-		return http.MethodPost
-	case "PUT":
-		return http.MethodPut
-	case "DELETE":
-		return http.MethodDelete
-	case "OPTIONS":
-		return http.MethodOptions
-	case "PATCH":
-		return http.MethodPatch
-	}
-	return m
 }
 
 // pipe is a request body: the reader appends DATA, the handler reads.

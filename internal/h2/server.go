@@ -67,9 +67,9 @@
 // settings in one SETTINGS frame are applied in order (x/net refuses
 // them). A handler writing past its Content-Length gets
 // http.ErrContentLength after the bytes that fit, and the response ends
-// complete at its declared length (net/http's HTTP/2 server resets the
-// stream); one returning short of it has what it wrote sent, then the
-// stream reset.
+// complete at its declared length (net/http's HTTP/2 server sends every
+// byte and leaves the client to notice); one returning short of it has
+// what it wrote sent, then the stream reset (net/http ends the stream).
 package h2
 
 import (

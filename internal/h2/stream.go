@@ -238,8 +238,11 @@ func (c *conn) processData(f *http2.DataFrame) error {
 
 	data := f.Data()
 	if st.declared != -1 && st.received+int64(len(data)) > st.declared {
-		c.refundConn(int(n) + st.body.fail(fmt.Errorf("h2: request sent more than its Content-Length of %d bytes", st.declared), nil))
-		return http2.StreamError{StreamID: id, Code: http2.ErrCodeProtocol}
+		// More than its Content-Length: the stream is reset first, so
+		// that the handler, which sees its body fail, cannot answer.
+		c.refundConn(int(n))
+		c.resetStream(id, http2.ErrCodeProtocol)
+		return nil
 	}
 	st.received += int64(len(data))
 	if len(data) > 0 && !st.body.write(data) {

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // RawOrigin serves a fixed 1 KiB response to every request on keep-alive
@@ -74,6 +75,30 @@ func KeepAliveLoad(b *testing.B, addr string, req []byte) {
 			}
 		}
 	})
+}
+
+// KeepAliveGet dials addr and returns a function that sends req on that
+// one keep-alive connection and reads the 200 response whole, failing tb
+// otherwise: the probe of the allocation tests (testing.AllocsPerRun of
+// it counts the server's allocations, the client side allocates nothing).
+// The connection is closed when the test ends.
+func KeepAliveGet(tb testing.TB, addr string, req []byte) func() {
+	tb.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	br := bufio.NewReader(c)
+	return func() {
+		if _, err := c.Write(req); err != nil {
+			tb.Fatal(err)
+		}
+		if err := ReadResponse(br); err != nil {
+			tb.Fatal(err)
+		}
+	}
 }
 
 // ReadResponse reads one 200 response with a Content-Length body from br,

@@ -263,22 +263,7 @@ func TestHitAllocs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := net.Dial("tcp", hitServer(t, 1<<10, tt.contentType))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			c.SetDeadline(time.Now().Add(30 * time.Second))
-			br := bufio.NewReader(c)
-			req := []byte("GET /x HTTP/1.1\r\nHost: example.org\r\nUser-Agent: test\r\nAccept: */*\r\n\r\n")
-			get := func() {
-				if _, err := c.Write(req); err != nil {
-					t.Fatal(err)
-				}
-				if err := benchnet.ReadResponse(br); err != nil {
-					t.Fatal(err)
-				}
-			}
+			get := benchnet.KeepAliveGet(t, hitServer(t, 1<<10, tt.contentType), []byte("GET /x HTTP/1.1\r\nHost: example.org\r\nUser-Agent: test\r\nAccept: */*\r\n\r\n"))
 			get()
 			n := testing.AllocsPerRun(300, get)
 			var before, after runtime.MemStats

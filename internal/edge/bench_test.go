@@ -1,7 +1,6 @@
 package edge
 
 import (
-	"bufio"
 	"context"
 	"net"
 	"testing"
@@ -87,22 +86,7 @@ func TestProxiedGETAllocs(t *testing.T) {
 		s.Shutdown(ctx)
 		<-done
 	}()
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(30 * time.Second))
-	br := bufio.NewReader(c)
-	req := []byte("GET /1k HTTP/1.1\r\nHost: alloc.test\r\nUser-Agent: test\r\nAccept: */*\r\n\r\n")
-	get := func() {
-		if _, err := c.Write(req); err != nil {
-			t.Fatal(err)
-		}
-		if err := benchnet.ReadResponse(br); err != nil {
-			t.Fatal(err)
-		}
-	}
+	get := benchnet.KeepAliveGet(t, ln.Addr().String(), []byte("GET /1k HTTP/1.1\r\nHost: alloc.test\r\nUser-Agent: test\r\nAccept: */*\r\n\r\n"))
 	get()
 	n := testing.AllocsPerRun(300, get)
 	t.Logf("%v allocations per proxied request", n)

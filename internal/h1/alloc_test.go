@@ -1,10 +1,8 @@
 package h1
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"reflect"
 	"runtime"
@@ -41,22 +39,7 @@ func TestKeepAliveAllocs(t *testing.T) {
 			}
 			w.Write(body)
 		})}
-		c, err := net.Dial("tcp", testServer(t, s))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(30 * time.Second))
-		br := bufio.NewReader(c)
-		req := []byte("GET /1k HTTP/1.1\r\nHost: alloc.test\r\nUser-Agent: test\r\nAccept: */*\r\n\r\n")
-		get := func() {
-			if _, err := c.Write(req); err != nil {
-				t.Fatal(err)
-			}
-			if err := benchnet.ReadResponse(br); err != nil {
-				t.Fatal(err)
-			}
-		}
+		get := benchnet.KeepAliveGet(t, testServer(t, s), []byte("GET /1k HTTP/1.1\r\nHost: alloc.test\r\nUser-Agent: test\r\nAccept: */*\r\n\r\n"))
 		get()
 		n := testing.AllocsPerRun(300, get)
 		t.Logf("ReuseRequestHeader %v: %v allocations per request", tt.reuse, n)

@@ -115,3 +115,20 @@ cpu_ticks() {
 	done
 	echo $t
 }
+
+# h2load_measure NAME URL PID STREAMS N: a 20,000-request warm-up, then
+# N requests to URL over HTTP/2 (h2load -t$THREADS -c$CONNS -m STREAMS);
+# sets H2_OK and H2_FAILED (requests), H2_RPS and H2_CPU_US (CPU of PID
+# and its children per request that succeeded). Exits when none did.
+h2load_measure() {
+	local name=$1 url=$2 pid=$3 m=$4 n=$5 before after out
+	h2load -t"$THREADS" -c"$CONNS" -m"$m" -n 20000 "$url" >/dev/null # warm-up
+	before=$(cpu_ticks "$pid")
+	out=$(h2load -t"$THREADS" -c"$CONNS" -m"$m" -n "$n" "$url")
+	after=$(cpu_ticks "$pid")
+	H2_OK=$(awk '/^requests:/ {print $8}' <<<"$out")
+	H2_FAILED=$(awk '/^requests:/ {print $10}' <<<"$out")
+	H2_RPS=$(awk '/^finished in/ {gsub(",", "", $4); print $4}' <<<"$out")
+	[ -n "$H2_OK" ] && [ "$H2_OK" -gt 0 ] || { echo "$out" >&2; echo "$name served nothing" >&2; exit 1; }
+	H2_CPU_US=$(awk -v t=$((after - before)) -v us="$TICK_US" -v n="$H2_OK" 'BEGIN { printf "%.1f", t * us / n }')
+}

@@ -86,14 +86,8 @@ for round in $(seq "$ROUNDS"); do
 	for m in $STREAMS; do
 		for s in "${SERVERS[@]}"; do
 			split "$s"
-			h2load -t"$THREADS" -c"$CONNS" -m"$m" -n 20000 "$url" >/dev/null # warm-up
-			before=$(cpu_ticks "$pid")
-			out=$(h2load -t"$THREADS" -c"$CONNS" -m"$m" -n "$N" "$url")
-			after=$(cpu_ticks "$pid")
-			ok=$(awk '/^requests:/ {print $8}' <<<"$out")
-			rps=$(awk '/^finished in/ {gsub(",", "", $4); print $4}' <<<"$out")
-			[ -n "$ok" ] && [ "$ok" -gt 0 ] || { echo "$out" >&2; echo "floor.sh: $name served nothing" >&2; exit 1; }
-			cpu_us=$(awk -v t=$((after - before)) -v us="$TICK_US" -v n="$ok" 'BEGIN { printf "%.1f", t * us / n }')
+			h2load_measure "floor.sh: $name" "$url" "$pid" "$m" "$N"
+			rps=$H2_RPS cpu_us=$H2_CPU_US
 			printf '%s\t%s\t%s\t%s\n' "$name" "$m" "$rps" "$cpu_us" >>"$RESULTS"
 			printf '# round %s m%-3s %-12s %10s req/s  %6s us/req\n' "$round" "$m" "$name" "$rps" "$cpu_us" >&2
 		done

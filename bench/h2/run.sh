@@ -105,16 +105,8 @@ for round in $(seq "$ROUNDS"); do
 	for m in $STREAMS; do
 		for p in "${PROXIES[@]}"; do
 			IFS=: read -r name port pid <<<"$p"
-			h2load -t"$THREADS" -c"$CONNS" -m"$m" -n 20000 "https://127.0.0.1:$port/1k" >/dev/null # warm-up
-			before=$(cpu_ticks "$pid")
-			out=$(h2load -t"$THREADS" -c"$CONNS" -m"$m" -n "$N" "https://127.0.0.1:$port/1k")
-			after=$(cpu_ticks "$pid")
-			ok=$(awk '/^requests:/ {print $8}' <<<"$out")
-			failed=$(awk '/^requests:/ {print $10}' <<<"$out")
-			rps=$(awk '/^finished in/ {gsub(",", "", $4); print $4}' <<<"$out")
-			p99=$(awk '/^time for request:/ {print $3}' <<<"$out") # max; h2load has no percentiles
-			[ -n "$ok" ] && [ "$ok" -gt 0 ] || { echo "$out" >&2; echo "run.sh: $name served nothing" >&2; exit 1; }
-			cpu_us=$(awk -v t=$((after - before)) -v us="$TICK_US" -v n="$ok" 'BEGIN { printf "%.1f", t * us / n }')
+			h2load_measure "run.sh: $name" "https://127.0.0.1:$port/1k" "$pid" "$m" "$N"
+			rps=$H2_RPS cpu_us=$H2_CPU_US failed=$H2_FAILED
 			printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$m" "$round" "$rps" "$cpu_us" "$failed" >>"$RESULTS"
 			printf '# round %s m%-3s %-8s %10s req/s  %6s us/req  failed %s\n' "$round" "$m" "$name" "$rps" "$cpu_us" "$failed" >&2
 		done

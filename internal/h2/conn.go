@@ -70,16 +70,15 @@ type ctrlFrame struct {
 }
 
 type conn struct {
-	srv      *Server
-	nc       net.Conn
-	br       *bufio.Reader
-	fr       *http2.Framer // reading: the reader goroutine only
-	remote   string
-	tls      *tls.ConnectionState
-	baseCtx  context.Context
-	hpackDec *hpack.Decoder
-	in       frameBudget
-	flushCh  chan struct{} // wakes the flusher goroutine
+	srv     *Server
+	nc      net.Conn
+	br      *bufio.Reader
+	fr      *http2.Framer // reading: the reader goroutine only
+	remote  string
+	tls     *tls.ConnectionState
+	baseCtx context.Context
+	in      frameBudget
+	flushCh chan struct{} // wakes the flusher goroutine
 
 	// Writing, under wmu: the buffer, the framer writing into it, the
 	// HPACK encoder (its dynamic table follows the order of the frames).
@@ -144,8 +143,7 @@ func (s *Server) newConn(nc net.Conn) *conn {
 	c.br = bufio.NewReaderSize(&c.in, 16<<10)
 	c.bw = bufio.NewWriterSize(connWriter{c}, 16<<10)
 	c.fr = http2.NewFramer(nil, c.br)
-	c.hpackDec = hpack.NewDecoder(4096, nil)
-	c.fr.ReadMetaHeaders = c.hpackDec
+	c.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
 	c.fr.MaxHeaderListSize = uint32(s.maxHeaderBytes())
 	c.fr.SetMaxReadFrameSize(maxFrameSizeRead)
 	c.wfr = http2.NewFramer(c.bw, nil)
@@ -740,20 +738,12 @@ func (c *conn) refundConn(n int) {
 	var inc int
 	if c.unacked >= windowUpdateThreshold {
 		inc, c.unacked = c.unacked, 0
+		c.inflow += int64(inc)
 	}
 	c.mu.Unlock()
 	if inc > 0 {
-		c.inflowAdd(inc)
 		c.queue(ctrlFrame{kind: 'w', val: uint32(inc)})
 	}
-}
-
-// inflowAdd gives the connection's receive window back n bytes; the
-// reader reads it.
-func (c *conn) inflowAdd(n int) {
-	c.mu.Lock()
-	c.inflow += int64(n)
-	c.mu.Unlock()
 }
 
 func (c *conn) takeInflow(n int64) bool {

@@ -3,7 +3,6 @@ package h2
 import (
 	"net/http"
 	"net/textproto"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -803,5 +802,3 @@ var commonLower, commonCanonical = func() (map[string]string, map[string]string)
 	}
 	return lower, canon
 }()
-
-func urlWithHost(host string) url.URL { return url.URL{Host: host} }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/textproto"
+	"net/url"
 	"runtime"
 	"strconv"
 	"strings"
@@ -488,7 +489,7 @@ func (c *conn) newRequest(st *stream, f *http2.MetaHeadersFrame) error {
 	r := rq.Begin(c.baseCtx, s.RequestContext)
 	var requestURI string
 	if isConnect {
-		*r.URL = urlWithHost(authority)
+		*r.URL = url.URL{Host: authority}
 		requestURI = authority
 	} else {
 		u, err := h1.ParseTarget(method, path, r.URL)

@@ -742,7 +742,10 @@ func (c *conn) refundConn(n int) {
 	}
 	c.mu.Unlock()
 	if inc > 0 {
+		// Written now: a client out of connection window sends nothing
+		// that would wake the reader to write it.
 		c.queue(ctrlFrame{kind: 'w', val: uint32(inc)})
+		c.kickAsync()
 	}
 }
 

@@ -2,6 +2,7 @@ package h2
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
@@ -189,4 +191,53 @@ func TestGETAllocs(t *testing.T) {
 		t.Errorf("%.1f allocations per GET, want at most 18", allocs)
 	}
 	t.Logf("%.1f allocations per GET", allocs)
+}
+
+// TestConnWindowReturnedAcrossStreams: concurrent uploads, each below
+// the size at which its stream's window is returned, together exhaust
+// the connection's window while no handler answers yet (each waits for
+// all the bodies): the connection's WINDOW_UPDATE must go out on its own,
+// or every upload stalls.
+func TestConnWindowReturnedAcrossStreams(t *testing.T) {
+	const uploads = 40
+	var read sync.WaitGroup
+	read.Add(uploads)
+	srv := &Server{
+		MaxReceiveBufferPerConnection: 64 << 10,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			n, err := io.Copy(io.Discard, r.Body)
+			read.Done()
+			read.Wait()
+			fmt.Fprintf(w, "%d %v", n, err)
+		}),
+	}
+	addr := serveLoopback(t, srv.ServeConn)
+	client := priorKnowledgeClient()
+	// 40 streams x 12 KiB: each under the 16 KiB stream threshold, 480 KiB
+	// through a 64 KiB connection window.
+	body := bytes.Repeat([]byte("y"), 12<<10)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	errs := make(chan error, uploads)
+	for i := 0; i < uploads; i++ {
+		go func() {
+			req, _ := http.NewRequestWithContext(ctx, "POST", "http://"+addr+"/", bytes.NewReader(body))
+			resp, err := client.Do(req)
+			if err != nil {
+				errs <- err
+				return
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if string(b) != "12288 <nil>" {
+				err = fmt.Errorf("answer %q", b)
+			}
+			errs <- err
+		}()
+	}
+	for i := 0; i < uploads; i++ {
+		if err := <-errs; err != nil {
+			t.Fatalf("upload: %v", err)
+		}
+	}
 }
